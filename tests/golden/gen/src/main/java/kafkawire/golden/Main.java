@@ -1,0 +1,33 @@
+package kafkawire.golden;
+
+/**
+ * Golden test-vector generator for kafkawire.
+ *
+ * <pre>
+ *   messages   JSON lines on stdin  -> "name version hex" lines on stdout
+ *   records    no input             -> RecordBatch v2 golden batches on stdout
+ *   selftest   no input             -> checks this tool against every schema in the jar
+ *   template NAME VERSION           -> one sample input line with every field of that version
+ * </pre>
+ *
+ * Problems go to stderr; the exit status is 1 if there was any, so regen.sh
+ * never commits a golden file produced from a bad input.
+ */
+public final class Main {
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "";
+        int rc;
+        switch (mode) {
+            case "messages" -> rc = GoldenMessages.run(System.in, System.out, System.err);
+            case "records" -> rc = GoldenRecords.run(System.out);
+            case "selftest" -> rc = SelfTest.run(System.out, System.err);
+            case "template" -> rc = SelfTest.template(args[1], Integer.parseInt(args[2]), System.out);
+            default -> {
+                System.err.println("usage: Main messages|records|selftest|template NAME VERSION");
+                rc = 2;
+            }
+        }
+        System.out.flush();
+        System.exit(rc);
+    }
+}
