@@ -1,0 +1,292 @@
+#include "kafkawire/net/connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace kafkawire::net {
+
+using namespace std::chrono_literals;
+namespace proto = kafkawire::protocol;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+std::string_view to_string(Connection::State s) {
+  switch (s) {
+    case Connection::State::idle: return "idle";
+    case Connection::State::connecting: return "connecting";
+    case Connection::State::negotiating: return "negotiating";
+    case Connection::State::ready: return "ready";
+    case Connection::State::closed: return "closed";
+  }
+  return "?";
+}
+
+Connection::Connection(executor_type ex, ConnectionOptions options)
+    : executor_(ex), options_(std::move(options)), socket_(ex), watchdog_timer_(ex) {}
+
+Connection::~Connection() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+std::optional<int16_t> Connection::negotiated_version(int16_t api_key, int16_t our_min, int16_t our_max) const {
+  auto it = broker_versions_.find(api_key);
+  if (it == broker_versions_.end()) return std::nullopt;
+  const int16_t hi = std::min(our_max, it->second.max);
+  const int16_t lo = std::max(our_min, it->second.min);
+  if (hi < lo) return std::nullopt;
+  return hi;
+}
+
+std::string Connection::unsupported_text(int16_t api_key, int16_t our_min, int16_t our_max) const {
+  std::string api = std::string(proto::api_name(api_key));
+  if (api.empty()) api = "api key " + std::to_string(api_key);
+  const std::string ours = std::to_string(our_min) + "-" + std::to_string(our_max);
+  auto it = broker_versions_.find(api_key);
+  if (it == broker_versions_.end())
+    return api + ": the broker at " + host_ + ":" + std::to_string(port_) + " does not serve it (kafkawire speaks " +
+           ours + ")";
+  if (negotiated_version(api_key, our_min, our_max)) return {};
+  return api + ": the broker at " + host_ + ":" + std::to_string(port_) + " serves versions " +
+         std::to_string(it->second.min) + "-" + std::to_string(it->second.max) + ", kafkawire speaks " + ours;
+}
+
+void Connection::start_connect(std::string host, uint16_t port,
+                               asio::any_completion_handler<void(std::error_code)> handler) {
+  auto ex = asio::get_associated_executor(handler, executor_);
+  asio::co_spawn(executor_, connect_and_negotiate(std::move(host), port),
+                 [self = shared_from_this(), ex, h = std::move(handler)](std::exception_ptr e, std::error_code ec) mutable {
+                   if (e) ec = client_errc::disconnected;
+                   asio::dispatch(ex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
+                 });
+}
+
+asio::awaitable<std::error_code> Connection::connect_and_negotiate(std::string host, uint16_t port) {
+  using namespace asio::experimental::awaitable_operators;
+  auto self = shared_from_this();
+  if (state_ != State::idle) co_return client_errc::invalid_argument;  // a Connection connects once
+  host_ = host;
+  port_ = port;
+  state_ = State::connecting;
+  const std::string where = host + ":" + std::to_string(port);
+
+  asio::ip::tcp::resolver resolver(executor_);
+  auto [rec, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), use_nothrow);
+  if (rec) {
+    close(rec, "resolve " + where + ": " + rec.message());
+    co_return close_error_;
+  }
+  asio::steady_timer timer(executor_, options_.connect_timeout);
+  auto result = co_await (asio::async_connect(socket_, endpoints, use_nothrow) || timer.async_wait(use_nothrow));
+  if (result.index() == 1) {
+    close(client_errc::timeout,
+          "connect to " + where + ": no answer within " + std::to_string(options_.connect_timeout.count()) + " ms");
+    co_return close_error_;
+  }
+  if (auto [ec, ep] = std::get<0>(result); ec) {
+    close(ec, "connect to " + where + ": " + ec.message());
+    co_return close_error_;
+  }
+  socket_.set_option(asio::ip::tcp::no_delay(true));
+
+  state_ = State::negotiating;
+  asio::co_spawn(executor_, read_loop(), asio::detached);
+  asio::co_spawn(executor_, watchdog(), asio::detached);
+  if (auto ec = co_await negotiate()) {
+    if (state_ != State::closed) close(ec, "ApiVersions with " + where + ": " + ec.message());
+    co_return close_error_ ? close_error_ : ec;
+  }
+  state_ = State::ready;
+  co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> Connection::negotiate() {
+  // Ask at our highest ApiVersions version. A broker that does not know it answers in the v0 format with
+  // UNSUPPORTED_VERSION and its own range for key 18; then ask again at the highest we share.
+  int16_t version = proto::ApiVersionsRequest::max_version;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    proto::ApiVersionsRequest req{options_.software_name, options_.software_version};
+    std::vector<uint8_t> body = proto::encode(req, version);
+    auto [ec, frame] = co_await async_send_raw(proto::kApiVersionsKey, version, std::move(body), true, use_nothrow);
+    if (ec) co_return ec;
+    proto::Reader peek(frame.body());
+    const int16_t error_code = peek.i16();
+    proto::ApiVersionsResponse resp;
+    const int16_t decode_version = error_code == 35 ? 0 : version;
+    if (auto dec = proto::decode(frame.body(), resp, decode_version)) co_return dec;
+    if (error_code == 35) {
+      auto it = std::find_if(resp.api_keys.begin(), resp.api_keys.end(),
+                             [](const auto& k) { return k.api_key == proto::kApiVersionsKey; });
+      if (it == resp.api_keys.end() || it->max_version < 0) co_return make_kafka_error(35);
+      version = std::min(it->max_version, proto::ApiVersionsRequest::max_version);
+      continue;
+    }
+    if (error_code != 0) co_return make_kafka_error(error_code);
+    broker_versions_.clear();
+    for (const auto& k : resp.api_keys) broker_versions_[k.api_key] = VersionRange{k.min_version, k.max_version};
+    co_return std::error_code{};
+  }
+  co_return make_kafka_error(35);
+}
+
+void Connection::start_raw(int16_t api_key, int16_t version, std::vector<uint8_t> body, bool expect_response,
+                           FrameHandler handler) {
+  // ApiVersions is the one request that may go out before negotiation finished.
+  if (state_ != State::ready && !(state_ == State::negotiating && api_key == proto::kApiVersionsKey)) {
+    fail(std::move(handler), not_ready_error());
+    return;
+  }
+  bool flexible_request = false, flexible_response = false;
+  proto::with_api(api_key, [&](auto api) {
+    using A = decltype(api);
+    flexible_request = proto::is_flexible<typename A::request>(version);
+    flexible_response = proto::response_header_version<typename A::response>(version) == 1;
+  });
+  const int32_t id = next_correlation_id_++;
+  std::error_code ec;
+  auto frame = make_frame(
+      api_key, version, flexible_request ? 2 : 1, id, [&](proto::Writer& w) { w.raw(Bytes(body)); }, ec);
+  submit(std::move(frame), Pending{id, api_key, version, static_cast<int16_t>(flexible_response ? 1 : 0), {}, std::move(handler)},
+         expect_response, {});
+}
+
+void Connection::submit(std::vector<uint8_t> frame, Pending pending, bool expect_response,
+                        std::chrono::milliseconds extra_wait) {
+  if (state_ == State::closed || state_ == State::idle) {
+    fail(std::move(pending.handler), not_ready_error());
+    return;
+  }
+  outbox_.push_back(std::move(frame));
+  if (expect_response) {
+    pending.deadline = std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
+    const bool earliest = in_flight_.empty() || pending.deadline < watchdog_timer_.expiry();
+    in_flight_.push_back(std::move(pending));
+    if (earliest) watchdog_timer_.cancel();  // the watchdog re-arms for the new earliest deadline
+  } else {
+    // Nothing will come back (Produce acks=0): done once it is handed to the socket, which for the
+    // caller is as good as now; a write error closes the connection for everyone else.
+    Frame none;
+    none.api_key = pending.api_key;
+    none.version = pending.version;
+    auto h = std::move(pending.handler);
+    asio::post(executor_, [h = std::move(h), none]() mutable { std::move(h)(std::error_code{}, none); });
+  }
+  write_next();
+}
+
+void Connection::write_next() {
+  if (writing_ || outbox_.empty() || state_ == State::closed) return;
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(outbox_.front()),
+                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (self->state_ == State::closed) return;
+                      if (ec) {
+                        self->close(ec, "write to " + self->host_ + ":" + std::to_string(self->port_) + ": " +
+                                            ec.message());
+                        return;
+                      }
+                      self->outbox_.pop_front();
+                      self->write_next();
+                    });
+}
+
+asio::awaitable<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  const std::string where = host_ + ":" + std::to_string(port_);
+  while (state_ != State::closed) {
+    uint8_t size_bytes[4];
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(size_bytes), use_nothrow);
+    if (state_ == State::closed) co_return;
+    if (ec) {
+      close(client_errc::disconnected,
+            "connection to " + where + " lost: " + (ec == asio::error::eof ? "closed by the broker" : ec.message()));
+      co_return;
+    }
+    const uint32_t size = (uint32_t{size_bytes[0]} << 24) | (uint32_t{size_bytes[1]} << 16) |
+                          (uint32_t{size_bytes[2]} << 8) | size_bytes[3];
+    if (size > options_.receive_message_max_bytes || size < 4) {
+      close(size < 4 ? std::error_code(client_errc::malformed) : std::error_code(client_errc::message_too_large),
+            "response frame of " + std::to_string(size) + " bytes from " + where +
+                (size < 4 ? " is too short for a header"
+                          : " is larger than receive.message.max.bytes (" +
+                                std::to_string(options_.receive_message_max_bytes) + ")"));
+      co_return;
+    }
+    auto buffer = std::make_shared<std::vector<uint8_t>>(size);
+    auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(*buffer), use_nothrow);
+    if (state_ == State::closed) co_return;
+    if (ec2) {
+      close(client_errc::disconnected, "connection to " + where + " lost mid-frame: " + ec2.message());
+      co_return;
+    }
+    proto::Reader r{Bytes(*buffer)};
+    const int32_t correlation_id = r.i32();
+    if (in_flight_.empty() || in_flight_.front().correlation_id != correlation_id) {
+      close(client_errc::unknown_correlation_id,
+            "response from " + where + " with correlation id " + std::to_string(correlation_id) + ", expected " +
+                (in_flight_.empty() ? std::string("none") : std::to_string(in_flight_.front().correlation_id)));
+      co_return;
+    }
+    Pending p = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    Frame f;
+    f.api_key = p.api_key;
+    f.version = p.version;
+    std::error_code header_error;
+    if (p.response_header_version >= 1) {
+      proto::Decoder d(r, 1, true);
+      d.tags();
+      header_error = r.error();
+    }
+    f.body_offset = r.offset();
+    f.buffer = std::move(buffer);
+    auto h = std::move(p.handler);
+    std::move(h)(header_error, std::move(f));
+  }
+}
+
+asio::awaitable<void> Connection::watchdog() {
+  auto self = shared_from_this();
+  while (state_ != State::closed) {
+    auto earliest = std::chrono::steady_clock::time_point::max();
+    for (const auto& p : in_flight_) earliest = std::min(earliest, p.deadline);
+    if (earliest <= std::chrono::steady_clock::now()) {
+      const auto& late = *std::min_element(in_flight_.begin(), in_flight_.end(),
+                                           [](const Pending& a, const Pending& b) { return a.deadline < b.deadline; });
+      std::string api(proto::api_name(late.api_key));
+      close(client_errc::timeout, api + " v" + std::to_string(late.version) + " to " + host_ + ":" +
+                                      std::to_string(port_) + ": no response within its deadline (request.timeout.ms " +
+                                      std::to_string(options_.request_timeout.count()) + ")");
+      co_return;
+    }
+    watchdog_timer_.expires_at(earliest);
+    co_await watchdog_timer_.async_wait(use_nothrow);
+  }
+}
+
+void Connection::fail(FrameHandler handler, std::error_code ec) {
+  asio::post(executor_, [h = std::move(handler), ec]() mutable { std::move(h)(ec, Frame{}); });
+}
+
+void Connection::close(std::error_code reason, std::string text) {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  close_error_ = reason ? reason : std::error_code(client_errc::operation_aborted);
+  close_reason_ = text.empty() ? close_error_.message() : std::move(text);
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  watchdog_timer_.cancel();
+  outbox_.clear();
+  auto pending = std::move(in_flight_);
+  in_flight_.clear();
+  for (auto& p : pending) fail(std::move(p.handler), close_error_);
+}
+
+}  // namespace kafkawire::net

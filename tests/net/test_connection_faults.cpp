@@ -1,0 +1,177 @@
+// Connection behaviour against a scripted server on loopback, for faults a real broker cannot be made to
+// show: garbage correlation ids, oversized frames, a server that never answers, a refused port.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+
+#include "kafkawire/net/connection.hpp"
+#include "support/run.hpp"
+
+namespace asio = boost::asio;
+using namespace kafkawire;
+using namespace std::chrono_literals;
+using asio::ip::tcp;
+using kafkawire::testing::run_until;
+
+namespace {
+
+// A fake broker: answers ApiVersions properly, then does `after` with every later request.
+enum class Misbehave { wrong_correlation_id, oversized_frame, silence, close };
+
+struct FakeBroker {
+  FakeBroker(asio::io_context& io, Misbehave mode) : io(io), mode(mode) {}
+  asio::io_context& io;
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  Misbehave mode;
+  uint16_t port() const { return acceptor.local_endpoint().port(); }
+
+  void start() { asio::co_spawn(io, serve(), asio::detached); }
+
+  asio::awaitable<void> serve() {
+    auto [ec, sock] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    for (int n = 0;; ++n) {
+      uint8_t size_bytes[4];
+      auto [e1, r1] = co_await asio::async_read(sock, asio::buffer(size_bytes), asio::as_tuple(asio::use_awaitable));
+      if (e1) co_return;
+      const uint32_t size = uint32_t{size_bytes[0]} << 24 | uint32_t{size_bytes[1]} << 16 | uint32_t{size_bytes[2]} << 8 | size_bytes[3];
+      std::vector<uint8_t> req(size);
+      auto [e2, r2] = co_await asio::async_read(sock, asio::buffer(req), asio::as_tuple(asio::use_awaitable));
+      if (e2) co_return;
+      protocol::Reader r{protocol::Bytes(req)};
+      const int16_t key = r.i16();
+      const int16_t version = r.i16();
+      const int32_t correlation_id = r.i32();
+      protocol::Writer w;
+      w.i32(0);
+      if (key == protocol::kApiVersionsKey) {
+        w.i32(correlation_id);
+        protocol::ApiVersionsResponse resp;
+        resp.api_keys = {{18, 0, 4}, {3, 0, 13}};
+        protocol::encode(w, resp, version);
+      } else if (mode == Misbehave::wrong_correlation_id) {
+        w.i32(correlation_id + 1000);
+      } else if (mode == Misbehave::oversized_frame) {
+        w.i32(correlation_id);
+        w.patch_i32(0, 200 * 1024 * 1024);
+        co_await asio::async_write(sock, asio::buffer(w.buffer()), asio::as_tuple(asio::use_awaitable));
+        continue;
+      } else if (mode == Misbehave::silence) {
+        continue;
+      } else {
+        sock.close();
+        co_return;
+      }
+      w.patch_i32(0, static_cast<int32_t>(w.size() - 4));
+      co_await asio::async_write(sock, asio::buffer(w.buffer()), asio::as_tuple(asio::use_awaitable));
+    }
+  }
+};
+
+std::shared_ptr<net::Connection> connect(asio::io_context& io, uint16_t port, net::ConnectionOptions opts = {}) {
+  auto c = net::Connection::create(io.get_executor(), opts);
+  auto f = c->async_connect("127.0.0.1", port, asio::use_future);
+  REQUIRE_FALSE(run_until(io, f));
+  REQUIRE(c->is_ready());
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a refused port fails the connect with a message naming the address", "[net]") {
+  asio::io_context io;
+  tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = a.local_endpoint().port();
+  a.close();  // nothing listens there now
+  auto c = net::Connection::create(io.get_executor());
+  auto f = c->async_connect("127.0.0.1", port, asio::use_future);
+  auto ec = run_until(io, f, 5000ms);
+  CHECK(ec);
+  CHECK(c->state() == net::Connection::State::closed);
+  CHECK(c->close_reason().find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+}
+
+TEST_CASE("negotiation picks the highest shared version and refuses the rest locally", "[net]") {
+  asio::io_context io;
+  FakeBroker fake{io, Misbehave::silence};
+  fake.start();
+  auto c = connect(io, fake.port());
+  CHECK(c->negotiated_version(3, 0, 13) == 13);
+  CHECK(c->negotiated_version(3, 0, 9) == 9);
+  CHECK_FALSE(c->negotiated_version(1, 4, 18));  // the fake serves no Fetch
+  CHECK(c->unsupported_text(1, 4, 18).find("Fetch") != std::string::npos);
+  // A request the broker does not serve fails here and is never sent.
+  auto f = c->async_send(protocol::FetchRequest{}, asio::use_future);
+  CHECK(std::get<0>(run_until(io, f)) == client_errc::unsupported_version);
+  CHECK(c->is_ready());
+}
+
+TEST_CASE("a response with an unknown correlation id closes the connection and fails all in flight", "[net]") {
+  asio::io_context io;
+  FakeBroker fake{io, Misbehave::wrong_correlation_id};
+  fake.start();
+  auto c = connect(io, fake.port());
+  std::vector<std::error_code> results;
+  for (int i = 0; i < 3; ++i)
+    c->async_send_raw(3, 0, {0, 0, 0, 0}, true, [&](std::error_code ec, net::Frame) { results.push_back(ec); });
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (results.size() < 3 && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
+  REQUIRE(results.size() == 3);
+  for (auto& ec : results) CHECK(ec == client_errc::unknown_correlation_id);
+  CHECK(c->close_reason().find("correlation id") != std::string::npos);
+}
+
+TEST_CASE("a frame over receive.message.max.bytes closes the connection before it is read", "[net]") {
+  asio::io_context io;
+  FakeBroker fake{io, Misbehave::oversized_frame};
+  fake.start();
+  auto c = connect(io, fake.port());
+  std::error_code result;
+  bool done = false;
+  c->async_send_raw(3, 0, {0, 0, 0, 0}, true, [&](std::error_code ec, net::Frame) { result = ec, done = true; });
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
+  REQUIRE(done);
+  CHECK(result == client_errc::message_too_large);
+  CHECK(c->close_reason().find("receive.message.max.bytes") != std::string::npos);
+}
+
+TEST_CASE("a broker that never answers: the request times out, nothing hangs", "[net]") {
+  asio::io_context io;
+  FakeBroker fake{io, Misbehave::silence};
+  fake.start();
+  net::ConnectionOptions opts;
+  opts.request_timeout = 300ms;
+  auto c = connect(io, fake.port(), opts);
+  std::error_code result;
+  bool done = false;
+  const auto start = std::chrono::steady_clock::now();
+  c->async_send_raw(3, 0, {0, 0, 0, 0}, true, [&](std::error_code ec, net::Frame) { result = ec, done = true; });
+  while (!done && std::chrono::steady_clock::now() < start + 5s) io.run_for(10ms);
+  REQUIRE(done);
+  CHECK(result == client_errc::timeout);
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(c->state() == net::Connection::State::closed);
+}
+
+TEST_CASE("the broker closing the socket fails every request in flight with disconnected", "[net]") {
+  asio::io_context io;
+  FakeBroker fake{io, Misbehave::close};
+  fake.start();
+  auto c = connect(io, fake.port());
+  std::vector<std::error_code> results;
+  for (int i = 0; i < 5; ++i)
+    c->async_send_raw(3, 0, {0, 0, 0, 0}, true, [&](std::error_code ec, net::Frame) { results.push_back(ec); });
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (results.size() < 5 && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
+  REQUIRE(results.size() == 5);
+  for (auto& ec : results) CHECK(ec == client_errc::disconnected);
+  // Later requests fail at once with the same error, without touching a socket.
+  auto f = c->async_send(protocol::ApiVersionsRequest{}, asio::use_future);
+  CHECK(std::get<0>(run_until(io, f)) == client_errc::disconnected);
+}
