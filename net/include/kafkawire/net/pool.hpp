@@ -1,0 +1,156 @@
+// Connections to the brokers of one cluster, and what the client knows about that cluster.
+//
+// - Keyed by (broker node id, purpose). Fetch traffic and group/coordinator traffic get connections of
+//   their own, so a Fetch parked on the broker for fetch.max.wait.ms never delays a Heartbeat behind it
+//   (a broker answers one request per connection at a time).
+// - Bootstrapped from bootstrap.servers: those addresses get node ids -1, -2, ... until a Metadata
+//   response names the real brokers.
+// - A connection that failed is retried with exponential backoff and jitter (reconnect.backoff.ms
+//   doubling up to reconnect.backoff.max.ms, +-20%), so a dead broker is not hammered. Callers asking for
+//   a connection in backoff wait for the next attempt.
+// - The metadata cache (metadata_cache.hpp) and a coordinator cache per group: a coordinator is looked up
+//   with FindCoordinator (batched CoordinatorKeys on v4+) and forgotten on NOT_COORDINATOR /
+//   COORDINATOR_NOT_AVAILABLE (forget_coordinator()).
+//
+// Threading: like Connection, a Pool runs on its executor and starts no threads; call it from there.
+// Any number of operations may be outstanding at once.
+#pragma once
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <map>
+#include <random>
+#include <tuple>
+#include <utility>
+#include <variant>
+
+#include "kafkawire/net/connection.hpp"
+#include "kafkawire/net/metadata_cache.hpp"
+#include "kafkawire/protocol/find_coordinator.hpp"
+
+namespace kafkawire::net {
+
+enum class Purpose : uint8_t { general, fetch, group };
+
+struct PoolOptions {
+  std::vector<std::pair<std::string, uint16_t>> bootstrap;
+  ConnectionOptions connection;
+  std::chrono::milliseconds reconnect_backoff{50};
+  std::chrono::milliseconds reconnect_backoff_max{1000};
+  std::chrono::milliseconds metadata_max_age{300000};
+};
+
+// "host1:9092,host2:9092" -> [(host1, 9092), (host2, 9092)]; an error names the bad entry.
+std::error_code parse_bootstrap(std::string_view servers, std::vector<std::pair<std::string, uint16_t>>& out,
+                                std::string* problem = nullptr);
+
+// Runs a coroutine that returns std::tuple<std::error_code, Ts...> as an Asio operation completing with
+// void(std::error_code, Ts...), for any completion token.
+template <class... Ts, class Token>
+auto async_run(asio::any_io_executor ex, asio::awaitable<std::tuple<std::error_code, Ts...>> op, Token&& token) {
+  return asio::async_initiate<Token, void(std::error_code, Ts...)>(
+      [ex](auto handler, auto op) mutable {
+        auto hex = asio::get_associated_executor(handler, ex);
+        asio::co_spawn(ex, std::move(op),
+                       [h = std::move(handler), hex](std::exception_ptr e, std::tuple<std::error_code, Ts...> r) mutable {
+                         if (e) std::get<0>(r) = client_errc::operation_aborted;
+                         asio::dispatch(hex, [h = std::move(h), r = std::move(r)]() mutable { std::apply(std::move(h), std::move(r)); });
+                       });
+      },
+      token, std::move(op));
+}
+
+class Pool : public std::enable_shared_from_this<Pool> {
+ public:
+  using executor_type = asio::any_io_executor;
+  template <class T>
+  using Result = asio::awaitable<std::tuple<std::error_code, T>>;
+
+  static std::shared_ptr<Pool> create(executor_type ex, PoolOptions options) {
+    return std::shared_ptr<Pool>(new Pool(std::move(ex), std::move(options)));
+  }
+  executor_type get_executor() const { return executor_; }
+  const PoolOptions& options() const { return options_; }
+  MetadataCache& metadata() { return metadata_; }
+  const MetadataCache& metadata() const { return metadata_; }
+
+  // A ready connection to a broker (node ids from the metadata; negative ids are bootstrap addresses).
+  Result<std::shared_ptr<Connection>> connection(int32_t node_id, Purpose purpose = Purpose::general);
+  // Any ready connection: one already open, else each known broker in turn, then the bootstrap list.
+  Result<std::shared_ptr<Connection>> any_connection();
+
+  // Sends to a broker at the negotiated version.
+  template <class Req>
+  Result<Reply<typename Req::response_type>> send(int32_t node_id, Purpose purpose, Req req,
+                                                  std::chrono::milliseconds extra_wait = {}) {
+    auto self = shared_from_this();
+    auto [ec, conn] = co_await connection(node_id, purpose);
+    if (ec) co_return std::tuple{ec, Reply<typename Req::response_type>{}};
+    co_return co_await conn->async_send(req, asio::as_tuple(asio::use_awaitable), extra_wait);
+  }
+  template <class Req>
+  Result<Reply<typename Req::response_type>> send_any(Req req) {
+    auto self = shared_from_this();
+    auto [ec, conn] = co_await any_connection();
+    if (ec) co_return std::tuple{ec, Reply<typename Req::response_type>{}};
+    co_return co_await conn->async_send(req, asio::as_tuple(asio::use_awaitable));
+  }
+
+  // Metadata for these topics (all topics when nullopt), into the cache. Topic-level errors stay in the
+  // cache for the caller to read; the error code is for the request itself.
+  Result<std::monostate> refresh_metadata(std::optional<std::vector<std::string>> topics,
+                                          bool allow_auto_topic_creation = false);
+  // The coordinator of a group, from the cache or FindCoordinator.
+  Result<BrokerInfo> find_coordinator(std::string group);
+  void forget_coordinator(const std::string& group) { coordinators_.erase(group); }
+
+  // The same operations for any completion token.
+  template <class Token>
+  auto async_connection(int32_t node_id, Purpose purpose, Token&& token) {
+    return async_run<std::shared_ptr<Connection>>(executor_, connection(node_id, purpose), std::forward<Token>(token));
+  }
+  template <class Req, class Token>
+  auto async_send(int32_t node_id, Purpose purpose, Req req, Token&& token) {
+    return async_run<Reply<typename Req::response_type>>(executor_, send(node_id, purpose, std::move(req)),
+                                                         std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_refresh_metadata(std::optional<std::vector<std::string>> topics, Token&& token) {
+    return async_run<std::monostate>(executor_, refresh_metadata(std::move(topics)), std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_find_coordinator(std::string group, Token&& token) {
+    return async_run<BrokerInfo>(executor_, find_coordinator(std::move(group)), std::forward<Token>(token));
+  }
+
+  // Closes every connection; outstanding requests fail with operation_aborted.
+  void close();
+  // The delay before the n-th consecutive reconnect attempt (n >= 1), with jitter.
+  std::chrono::milliseconds backoff(int failures);
+
+ private:
+  struct Slot {
+    std::shared_ptr<Connection> conn;
+    bool connecting = false;
+    int failures = 0;
+    std::chrono::steady_clock::time_point next_attempt{};
+    std::error_code last_error;
+    std::shared_ptr<asio::steady_timer> attempt_done;  // waiters park here while one attempt runs
+  };
+
+  Pool(executor_type ex, PoolOptions options);
+  std::optional<std::pair<std::string, uint16_t>> address(int32_t node_id) const;
+
+  executor_type executor_;
+  PoolOptions options_;
+  MetadataCache metadata_;
+  std::map<std::pair<int32_t, Purpose>, Slot> slots_;
+  std::map<std::string, BrokerInfo> coordinators_;
+  std::minstd_rand jitter_;
+  bool closed_ = false;
+};
+
+}  // namespace kafkawire::net

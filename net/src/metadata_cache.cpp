@@ -1,0 +1,114 @@
+#include "kafkawire/net/metadata_cache.hpp"
+
+#include <algorithm>
+
+namespace kafkawire::net {
+
+ErrorAction error_action(int16_t code) {
+  switch (code) {
+    case 0: return ErrorAction::none;
+    case 3:    // UNKNOWN_TOPIC_OR_PARTITION
+    case 5:    // LEADER_NOT_AVAILABLE
+    case 6:    // NOT_LEADER_OR_FOLLOWER
+    case 9:    // REPLICA_NOT_AVAILABLE
+    case 74:   // FENCED_LEADER_EPOCH
+    case 75:   // UNKNOWN_LEADER_EPOCH
+    case 100:  // UNKNOWN_TOPIC_ID
+    case 103:  // OFFSET_NOT_AVAILABLE
+      return ErrorAction::refresh_metadata;
+    case 14:  // COORDINATOR_LOAD_IN_PROGRESS: the same coordinator, a little later
+    case 7:   // REQUEST_TIMED_OUT
+    case 8:   // BROKER_NOT_AVAILABLE
+    case 19:  // NOT_ENOUGH_REPLICAS
+    case 20:  // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    case 56:  // KAFKA_STORAGE_ERROR
+    case 89:  // THROTTLING_QUOTA_EXCEEDED
+      return ErrorAction::retry;
+    case 15:  // COORDINATOR_NOT_AVAILABLE
+    case 16:  // NOT_COORDINATOR
+      return ErrorAction::find_coordinator;
+    case 22:  // ILLEGAL_GENERATION
+    case 25:  // UNKNOWN_MEMBER_ID
+    case 27:  // REBALANCE_IN_PROGRESS
+    case 79:  // MEMBER_ID_REQUIRED
+    case 110:  // FENCED_MEMBER_EPOCH
+    case 113:  // STALE_MEMBER_EPOCH
+      return ErrorAction::rejoin;
+    default: {
+      const auto* e = find_kafka_error(code);
+      return e && e->retriable ? ErrorAction::retry : ErrorAction::fatal;
+    }
+  }
+}
+
+void MetadataCache::update(const protocol::MetadataResponse& m, clock::time_point now) {
+  brokers_.clear();
+  for (const auto& b : m.brokers)
+    brokers_[b.node_id] = BrokerInfo{b.node_id, b.host, static_cast<uint16_t>(b.port), b.rack};
+  cluster_id_ = m.cluster_id;
+  controller_id_ = m.controller_id;
+  for (const auto& t : m.topics) {
+    if (!t.name) continue;  // v12+ may leave names out when asked by id; we always ask by name
+    TopicInfo info;
+    info.name = *t.name;
+    info.id = t.topic_id;
+    info.error_code = t.error_code;
+    info.internal = t.is_internal;
+    info.updated = now;
+    int32_t count = 0;
+    for (const auto& p : t.partitions) count = std::max(count, p.partition_index + 1);
+    info.partitions.resize(static_cast<size_t>(count));
+    for (const auto& p : t.partitions) {
+      if (p.partition_index < 0) continue;
+      auto& pi = info.partitions[static_cast<size_t>(p.partition_index)];
+      pi = PartitionInfo{p.partition_index, p.leader_id, p.leader_epoch, p.error_code, p.replica_nodes, p.isr_nodes};
+    }
+    topics_[info.name] = std::move(info);
+  }
+}
+
+void MetadataCache::apply_leader_hint(std::string_view topic, int32_t partition, int32_t leader, int32_t leader_epoch) {
+  auto it = topics_.find(topic);
+  if (it == topics_.end() || partition < 0 || static_cast<size_t>(partition) >= it->second.partitions.size()) return;
+  auto& p = it->second.partitions[static_cast<size_t>(partition)];
+  if (leader >= 0 && leader_epoch > p.leader_epoch) {
+    p.leader = leader;
+    p.leader_epoch = leader_epoch;
+  }
+}
+
+const BrokerInfo* MetadataCache::broker(int32_t node_id) const {
+  auto it = brokers_.find(node_id);
+  return it == brokers_.end() ? nullptr : &it->second;
+}
+
+const TopicInfo* MetadataCache::topic(std::string_view name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+const TopicInfo* MetadataCache::topic_by_id(const protocol::Uuid& id) const {
+  for (const auto& [name, t] : topics_)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
+std::optional<int32_t> MetadataCache::leader(std::string_view topic, int32_t partition) const {
+  const TopicInfo* t = this->topic(topic);
+  if (!t || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) return std::nullopt;
+  const int32_t l = t->partitions[static_cast<size_t>(partition)].leader;
+  if (l < 0) return std::nullopt;
+  return l;
+}
+
+void MetadataCache::mark_stale(std::string_view topic) {
+  auto it = topics_.find(topic);
+  if (it != topics_.end()) it->second.stale = true;
+}
+
+bool MetadataCache::needs_refresh(std::string_view topic, std::chrono::milliseconds max_age, clock::time_point now) const {
+  const TopicInfo* t = this->topic(topic);
+  return !t || t->stale || now - t->updated >= max_age;
+}
+
+}  // namespace kafkawire::net
