@@ -93,6 +93,10 @@ class Filler {
       for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>(c * 13 + i);
       x = store(std::move(v));
     } else if constexpr (std::is_same_v<T, Records>) {
+      if (nulls_) {  // records are nullable at every version
+        x.bytes.reset();
+        return;
+      }
       const uint64_t c = next();
       std::vector<uint8_t> v(7);
       for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>(c * 7 + i);
@@ -106,7 +110,11 @@ class Filler {
       x.resize(2);
       for (auto& e : x) fill(name, e);
     } else if constexpr (is_optional<T>::value) {
-      fill(name, x.emplace());
+      // A plain field() on an optional means "nullable at every version".
+      if (nulls_)
+        x.reset();
+      else
+        fill(name, x.emplace());
     } else {
       visit(*this, x);
     }
