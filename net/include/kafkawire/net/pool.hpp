@@ -63,6 +63,21 @@ auto async_run(asio::any_io_executor ex, asio::awaitable<std::tuple<std::error_c
       token, std::move(op));
 }
 
+// The same for an operation with no result: completes with void(std::error_code).
+template <class Token>
+auto async_run(asio::any_io_executor ex, asio::awaitable<std::tuple<std::error_code, std::monostate>> op, Token&& token) {
+  return asio::async_initiate<Token, void(std::error_code)>(
+      [ex](auto handler, auto op) mutable {
+        auto hex = asio::get_associated_executor(handler, ex);
+        asio::co_spawn(ex, std::move(op),
+                       [h = std::move(handler), hex](std::exception_ptr e, std::tuple<std::error_code, std::monostate> r) mutable {
+                         std::error_code ec = e ? std::error_code(client_errc::operation_aborted) : std::get<0>(r);
+                         asio::dispatch(hex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
+                       });
+      },
+      token, std::move(op));
+}
+
 class Pool : public std::enable_shared_from_this<Pool> {
  public:
   using executor_type = asio::any_io_executor;
@@ -119,7 +134,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   }
   template <class Token>
   auto async_refresh_metadata(std::optional<std::vector<std::string>> topics, Token&& token) {
-    return async_run<std::monostate>(executor_, refresh_metadata(std::move(topics)), std::forward<Token>(token));
+    return async_run(executor_, refresh_metadata(std::move(topics)), std::forward<Token>(token));
   }
   template <class Token>
   auto async_find_coordinator(std::string group, Token&& token) {

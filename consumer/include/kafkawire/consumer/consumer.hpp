@@ -1,0 +1,226 @@
+// The Consumer: reads partitions, tracks positions, commits offsets.
+//
+//   kafkawire::Config cfg{{"bootstrap.servers", "127.0.0.1:9092"}, {"group.id", "billing"},
+//                         {"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"}};
+//   kafkawire::Consumer consumer(io.get_executor(), cfg);
+//   consumer.assign({{"orders", 0}, {"orders", 1}});
+//   for (;;) {
+//     auto [ec, records] = co_await consumer.async_poll(100ms, asio::as_tuple(asio::use_awaitable));
+//     for (const kafkawire::Record& r : records) handle(r.topic(), r.partition(), r.offset(), r.value());
+//     co_await consumer.async_commit(asio::use_awaitable);  // the positions after this batch
+//   }
+//
+// Offsets, stated once: the committed offset of a partition is the offset of the next record to read.
+// After a restart the consumer resumes at the committed offset; with none, auto.offset.reset decides
+// (earliest, latest, or the typed error client_errc::no_offset naming the partition). Commit after
+// processing and nothing is lost (at-least-once).
+//
+// Records are views into the fetched buffers, valid until the next poll (or close); copy what you keep.
+//
+// Fetching: one Fetch in flight per leader broker, for all of its assigned partitions that have no
+// buffered records, on a connection of its own (never behind group traffic). Fetch sessions (KIP-227):
+// after the first full fetch only changed partitions are sent; FETCH_SESSION_ID_NOT_FOUND or
+// INVALID_FETCH_SESSION_EPOCH fall back to a full fetch. Leader changes go through the metadata cache
+// (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, KIP-951 CurrentLeader hints) without losing a position.
+//
+// Threading: a Consumer runs on the executor it was made with and starts no threads; call it from there.
+// One async_poll at a time; commit, seek, pause and the rest may be called between polls.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kafkawire/consumer/config.hpp"
+#include "kafkawire/group/topic_partition.hpp"
+#include "kafkawire/net/pool.hpp"
+#include "kafkawire/protocol/fetch.hpp"
+#include "kafkawire/protocol/record_batch.hpp"
+
+namespace kafkawire {
+
+namespace asio = boost::asio;
+using protocol::Bytes;
+
+struct PartitionState;
+
+// One record of a poll: a view, valid until the next poll.
+class Record {
+ public:
+  Record(const PartitionState* part, const protocol::RecordView& view) : part_(part), view_(view) {}
+  std::string_view topic() const;
+  int32_t partition() const;
+  int64_t offset() const { return view_.offset; }
+  int64_t timestamp() const { return view_.timestamp; }
+  const std::optional<Bytes>& key() const { return view_.key; }
+  const std::optional<Bytes>& value() const { return view_.value; }
+  const protocol::HeadersView& headers() const { return view_.headers; }
+
+ private:
+  const PartitionState* part_;
+  protocol::RecordView view_;
+};
+
+struct OffsetAndTimestamp {
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+  int32_t leader_epoch = -1;
+};
+
+// Where a partition stands, per partition. Internal, but Record needs its topic and number.
+struct PartitionState {
+  TopicPartition tp;
+  std::optional<int64_t> position;  // the next offset to deliver; nullopt: to be looked up
+  int32_t position_epoch = -1;      // leader epoch of the record before position (for commits)
+  bool paused = false;
+  bool fetch_in_flight = false;
+  // What the last fetch said about the log.
+  int64_t high_watermark = -1;
+  int64_t last_stable_offset = -1;
+  int64_t log_start_offset = -1;
+  // Buffered records: the fetched frame (kept alive here), a reader over this partition's records.
+  std::shared_ptr<const std::vector<uint8_t>> frame;
+  protocol::RecordBatchReader reader;
+  bool buffered = false;
+  bool in_batch = false;       // the reader stands inside a batch (its next record is in that batch)
+  int64_t buffered_from = -1;  // the position when the data was fetched; stale data is dropped
+  int64_t pending_reset = 0;   // seek_to_beginning (-2) / seek_to_end (-1) waiting for ListOffsets  // the position when the data was fetched; stale data is dropped
+  // Decompressed batches delivered in the current poll, one buffer each (reused across polls).
+  std::vector<std::unique_ptr<std::vector<uint8_t>>> scratch;
+  size_t scratch_used = 0;
+  // Committed offset known to this consumer (the last successful commit or fetched commit).
+  std::optional<int64_t> committed;
+};
+
+class Consumer {
+ public:
+  using executor_type = asio::any_io_executor;
+  Consumer(executor_type ex, Config config);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  executor_type get_executor() const { return executor_; }
+  const Config& config() const { return config_; }
+  net::Pool& pool() { return *pool_; }
+
+  // Manual assignment: replaces the current one. Partitions kept keep their positions.
+  void assign(const std::vector<TopicPartition>& partitions);
+  std::vector<TopicPartition> assignment() const;
+  void unassign() { assign({}); }
+
+  void seek(const TopicPartition& tp, int64_t offset);
+  void seek_to_beginning(const std::vector<TopicPartition>& partitions);
+  void seek_to_end(const std::vector<TopicPartition>& partitions);
+  void pause(const std::vector<TopicPartition>& partitions);
+  void resume(const std::vector<TopicPartition>& partitions);
+  std::vector<TopicPartition> paused() const;
+  // The next offset poll will deliver, if known (after a poll, a seek or a committed offset lookup).
+  std::optional<int64_t> position(const TopicPartition& tp) const;
+
+  // Waits up to `timeout` for records; completes with void(std::error_code, std::span<const Record>).
+  // An error names what went wrong (error_text()): a partition with no offset and auto.offset.reset=none,
+  // a CRC mismatch (topic, partition, offset), an unknown topic.
+  template <class Token>
+  auto async_poll(std::chrono::milliseconds timeout, Token&& token) {
+    return net::async_run<std::span<const Record>>(executor_, poll(timeout), std::forward<Token>(token));
+  }
+  // Commits the positions after the last poll for every assigned partition (sync: completes when the
+  // broker answered). Completes with void(std::error_code).
+  template <class Token>
+  auto async_commit(Token&& token) {
+    return net::async_run(executor_, commit(current_positions()), std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_commit(std::map<TopicPartition, int64_t> offsets, Token&& token) {
+    return net::async_run(executor_, commit(std::move(offsets)), std::forward<Token>(token));
+  }
+  // The committed offsets of the group (nullopt where none).
+  template <class Token>
+  auto async_committed(std::vector<TopicPartition> partitions, Token&& token) {
+    return net::async_run<std::map<TopicPartition, std::optional<int64_t>>>(executor_, committed(std::move(partitions)),
+                                                                           std::forward<Token>(token));
+  }
+  // For each partition, the first offset whose timestamp is >= the given one (nullopt: none that late).
+  template <class Token>
+  auto async_offsets_for_times(std::map<TopicPartition, int64_t> timestamps, Token&& token) {
+    return net::async_run<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>>(
+        executor_, offsets_for_times(std::move(timestamps)), std::forward<Token>(token));
+  }
+  // Earliest (-2) or latest (-1) offsets.
+  template <class Token>
+  auto async_list_offsets(std::vector<TopicPartition> partitions, int64_t which, Token&& token) {
+    return net::async_run<std::map<TopicPartition, int64_t>>(executor_, list_offsets(std::move(partitions), which),
+                                                            std::forward<Token>(token));
+  }
+  // Commits (with enable.auto.commit) and closes, within default.api.timeout.ms.
+  template <class Token>
+  auto async_close(Token&& token) {
+    return net::async_run(executor_, close(), std::forward<Token>(token));
+  }
+
+  // What the last error was about, in words: "orders-3: no committed offset and auto.offset.reset=none".
+  const std::string& error_text() const { return error_text_; }
+
+  // The coroutines behind the async_ functions, for callers already in an asio::awaitable.
+  net::Pool::Result<std::span<const Record>> poll(std::chrono::milliseconds timeout);
+  net::Pool::Result<std::monostate> commit(std::map<TopicPartition, int64_t> offsets);
+  net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> committed(std::vector<TopicPartition> partitions);
+  net::Pool::Result<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>> offsets_for_times(
+      std::map<TopicPartition, int64_t> timestamps);
+  net::Pool::Result<std::map<TopicPartition, int64_t>> list_offsets(std::vector<TopicPartition> partitions, int64_t which);
+  net::Pool::Result<std::monostate> close();
+
+  std::map<TopicPartition, int64_t> current_positions() const;
+
+ private:
+  struct FetchSession {
+    int32_t id = 0;
+    int32_t epoch = 0;  // 0: create a new session with the next (full) fetch
+    // What the broker's session holds: partition -> fetch offset sent last.
+    std::map<TopicPartition, int64_t> sent;
+  };
+
+  asio::awaitable<std::error_code> ensure_metadata();
+  asio::awaitable<std::error_code> resolve_positions();
+  void start_fetches();
+  asio::awaitable<void> fetch_from(int32_t node, std::vector<TopicPartition> partitions);
+  void handle_fetch_response(int32_t node, const net::Reply<protocol::FetchResponse>& reply,
+                             const std::vector<TopicPartition>& asked);
+  bool drain(std::vector<Record>& out, size_t max, std::error_code& ec);
+  PartitionState* state(const TopicPartition& tp);
+  std::string topic_name(const protocol::FetchResponse::FetchableTopicResponse& t, int16_t version) const;
+  void set_error(std::string text) { error_text_ = std::move(text); }
+  void wake() { data_ready_.cancel(); }
+  asio::awaitable<std::error_code> maybe_auto_commit();
+
+  executor_type executor_;
+  Config config_;
+  std::shared_ptr<net::Pool> pool_;
+  std::map<TopicPartition, std::unique_ptr<PartitionState>> parts_;
+  std::map<int32_t, FetchSession> sessions_;
+  std::set<int32_t> fetching_nodes_;
+  asio::steady_timer data_ready_;
+  std::vector<Record> batch_;  // the last poll's records; reused so polls do not allocate per record
+  size_t round_robin_ = 0;     // which partition drain starts with, so none starves
+  std::string error_text_;
+  std::error_code fetch_error_;  // an error from the fetch path, reported by the next poll
+  std::chrono::steady_clock::time_point last_auto_commit_;
+  bool closed_ = false;
+  bool metadata_stale_ = true;
+  // Set by group membership (subscribe); a plain assign() consumer commits with generation -1, no member.
+  int32_t generation_ = -1;
+  std::string member_id_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace kafkawire

@@ -1,0 +1,130 @@
+// The Producer: enough for the tools, the tests and real use.
+//
+// - Records queue per partition and go out as one RecordBatch per partition and one Produce request per
+//   leader broker, when a partition's batch reaches batch.size or its oldest record has waited linger.ms.
+// - compression.type none/gzip/snappy/lz4/zstd; acks 0 (no response: offsets are unknown), 1 or all.
+// - Keyed records land on murmur2(key) % partitions, exactly as the Java client's default partitioner
+//   puts them, so kafkawire and Java producers agree on where a key lives. Records without a key stick to
+//   one partition until its batch is sent (Java's sticky partitioning), then move on.
+// - Retriable errors (a leader move, a timeout, a lost connection) are retried after retry.backoff.ms
+//   with fresh metadata, until delivery.timeout.ms; every record gets its own delivery result.
+// - Not idempotent: a retry after a lost response may write a batch twice (like the Java producer with
+//   enable.idempotence=false).
+//
+// Threading: runs on its executor, starts no threads; call it from there.
+#pragma once
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kafkawire/consumer/config.hpp"
+#include "kafkawire/group/topic_partition.hpp"
+#include "kafkawire/net/pool.hpp"
+#include "kafkawire/protocol/produce.hpp"
+
+namespace kafkawire {
+
+namespace asio = boost::asio;
+using protocol::Bytes;
+
+struct ProducerRecord {
+  std::string topic;
+  std::optional<int32_t> partition;  // chosen by the partitioner when empty
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+  std::optional<int64_t> timestamp;  // now when empty
+};
+
+struct RecordMetadata {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;     // -1 with acks=0
+  int64_t timestamp = -1;  // the record's timestamp (or the broker's, for LogAppendTime topics)
+};
+
+// Kafka's murmur2 (the Java client's Utils.murmur2), and the partition a key goes to.
+int32_t murmur2(const void* data, size_t size);
+int32_t partition_for_key(std::string_view key, int32_t partitions);
+
+class Producer {
+ public:
+  using executor_type = asio::any_io_executor;
+  Producer(executor_type ex, Config config);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Queues a record. Completes with void(std::error_code, RecordMetadata) once the broker has it (or it
+  // failed for good). The error names the topic and partition: error_text().
+  template <class Token>
+  auto async_send(ProducerRecord record, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code, RecordMetadata)>(
+        [this](auto handler, ProducerRecord record) { enqueue(std::move(record), std::move(handler)); }, token,
+        std::move(record));
+  }
+  // Sends everything queued now and completes when all of it has a delivery result.
+  template <class Token>
+  auto async_flush(Token&& token) {
+    return net::async_run(executor_, flush(), std::forward<Token>(token));
+  }
+  net::Pool::Result<std::monostate> flush();
+  // Flushes, then closes the connections.
+  template <class Token>
+  auto async_close(Token&& token) {
+    return net::async_run(executor_, close(), std::forward<Token>(token));
+  }
+  net::Pool::Result<std::monostate> close();
+
+  size_t in_flight() const { return queued_ + sending_; }
+  const std::string& error_text() const { return error_text_; }
+  net::Pool& pool() { return *pool_; }
+
+ private:
+  using Handler = asio::any_completion_handler<void(std::error_code, RecordMetadata)>;
+  struct Pending {
+    ProducerRecord record;
+    int64_t timestamp;
+    Handler handler;
+  };
+  struct PartitionQueue {
+    std::deque<Pending> records;
+    size_t bytes = 0;
+    std::chrono::steady_clock::time_point oldest;
+  };
+
+  void enqueue(ProducerRecord record, Handler handler);
+  asio::awaitable<void> sender();
+  asio::awaitable<void> send_batches(int32_t leader, std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
+                                     std::chrono::steady_clock::time_point deadline);
+  void complete(Pending& p, std::error_code ec, RecordMetadata md);
+  std::error_code build_request(const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches,
+                                protocol::ProduceRequest& req, std::vector<std::vector<uint8_t>>& buffers);
+  std::optional<int32_t> choose_partition(const ProducerRecord& r);
+
+  executor_type executor_;
+  Config config_;
+  std::shared_ptr<net::Pool> pool_;
+  std::map<TopicPartition, PartitionQueue> queues_;
+  std::map<std::string, int32_t> sticky_;  // topic -> partition for records without a key
+  std::deque<Pending> unrouted_;           // waiting for metadata to pick a partition
+  asio::steady_timer wakeup_;
+  asio::steady_timer idle_;  // flush() waits here until in_flight() is 0
+  size_t queued_ = 0;
+  size_t sending_ = 0;
+  bool sender_running_ = false;
+  bool flush_requested_ = false;
+  bool closed_ = false;
+  std::string error_text_;
+  std::minstd_rand rng_{std::random_device{}()};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace kafkawire

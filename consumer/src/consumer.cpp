@@ -1,0 +1,804 @@
+#include "kafkawire/consumer/consumer.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "kafkawire/protocol/list_offsets.hpp"
+#include "kafkawire/protocol/offset_commit.hpp"
+#include "kafkawire/protocol/offset_fetch.hpp"
+
+namespace kafkawire {
+
+namespace proto = kafkawire::protocol;
+using namespace std::chrono_literals;
+using clock = std::chrono::steady_clock;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+net::PoolOptions pool_options(const Config& c) {
+  net::PoolOptions o;
+  std::string problem;
+  if (net::parse_bootstrap(c.bootstrap_servers, o.bootstrap, &problem)) throw ConfigError("bootstrap.servers", problem);
+  o.connection.client_id = c.client_id;
+  o.connection.receive_message_max_bytes = static_cast<size_t>(c.receive_message_max_bytes);
+  o.connection.request_timeout = c.request_timeout;
+  o.connection.connect_timeout = c.socket_connection_setup_timeout;
+  o.reconnect_backoff = c.reconnect_backoff;
+  o.reconnect_backoff_max = c.reconnect_backoff_max;
+  o.metadata_max_age = c.metadata_max_age;
+  return o;
+}
+
+std::string kafka_error_name(int16_t code) {
+  const auto* e = find_kafka_error(code);
+  return e ? std::string(e->name) : "error " + std::to_string(code);
+}
+
+// Partition errors after which the leader must be looked up again; the position is kept.
+bool leader_moved(int16_t code) { return net::error_action(code) == net::ErrorAction::refresh_metadata; }
+
+}  // namespace
+
+std::string_view Record::topic() const { return part_->tp.topic; }
+int32_t Record::partition() const { return part_->tp.partition; }
+
+Consumer::Consumer(executor_type ex, Config config)
+    : executor_(ex),
+      config_(std::move(config)),
+      pool_(net::Pool::create(ex, pool_options(config_))),
+      data_ready_(ex),
+      last_auto_commit_(clock::now()) {}
+
+Consumer::~Consumer() {
+  *alive_ = false;
+  pool_->close();
+}
+
+PartitionState* Consumer::state(const TopicPartition& tp) {
+  auto it = parts_.find(tp);
+  return it == parts_.end() ? nullptr : it->second.get();
+}
+
+void Consumer::assign(const std::vector<TopicPartition>& partitions) {
+  std::map<TopicPartition, std::unique_ptr<PartitionState>> next;
+  for (const auto& tp : partitions) {
+    auto it = parts_.find(tp);
+    if (it != parts_.end()) {
+      next[tp] = std::move(it->second);
+    } else {
+      auto p = std::make_unique<PartitionState>();
+      p->tp = tp;
+      next[tp] = std::move(p);
+      metadata_stale_ = true;
+    }
+  }
+  parts_ = std::move(next);
+}
+
+std::vector<TopicPartition> Consumer::assignment() const {
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, p] : parts_) out.push_back(tp);
+  return out;
+}
+
+namespace {
+void drop_buffer(PartitionState& p) {
+  p.buffered = false;
+  p.in_batch = false;
+  p.frame.reset();
+}
+}  // namespace
+
+void Consumer::seek(const TopicPartition& tp, int64_t offset) {
+  if (auto* p = state(tp)) {
+    p->position = offset;
+    p->pending_reset = 0;
+    drop_buffer(*p);
+  }
+}
+
+void Consumer::seek_to_beginning(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions)
+    if (auto* p = state(tp)) {
+      p->position.reset();
+      p->pending_reset = proto::ListOffsetsRequest::kEarliestTimestamp;
+      drop_buffer(*p);
+    }
+}
+
+void Consumer::seek_to_end(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions)
+    if (auto* p = state(tp)) {
+      p->position.reset();
+      p->pending_reset = proto::ListOffsetsRequest::kLatestTimestamp;
+      drop_buffer(*p);
+    }
+}
+
+void Consumer::pause(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions)
+    if (auto* p = state(tp)) p->paused = true;
+}
+
+void Consumer::resume(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions)
+    if (auto* p = state(tp)) p->paused = false;
+  wake();
+}
+
+std::vector<TopicPartition> Consumer::paused() const {
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, p] : parts_)
+    if (p->paused) out.push_back(tp);
+  return out;
+}
+
+std::optional<int64_t> Consumer::position(const TopicPartition& tp) const {
+  auto it = parts_.find(tp);
+  return it == parts_.end() ? std::nullopt : it->second->position;
+}
+
+std::map<TopicPartition, int64_t> Consumer::current_positions() const {
+  std::map<TopicPartition, int64_t> out;
+  for (const auto& [tp, p] : parts_)
+    if (p->position) out[tp] = *p->position;
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------- metadata
+
+asio::awaitable<std::error_code> Consumer::ensure_metadata() {
+  std::set<std::string> topics;
+  bool refresh = metadata_stale_;
+  for (const auto& [tp, p] : parts_) {
+    topics.insert(tp.topic);
+    if (pool_->metadata().needs_refresh(tp.topic, config_.metadata_max_age)) refresh = true;
+  }
+  if (!refresh || topics.empty()) co_return std::error_code{};
+  auto [ec, none] = co_await pool_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end()),
+                                                     config_.allow_auto_create_topics);
+  if (ec) {
+    set_error("metadata from bootstrap.servers=" + config_.bootstrap_servers + ": " + ec.message());
+    co_return ec;
+  }
+  metadata_stale_ = false;
+  for (const auto& [tp, p] : parts_) {
+    const net::TopicInfo* t = pool_->metadata().topic(tp.topic);
+    if (!t || t->error_code == 3 || t->error_code == 100) {
+      set_error(tp.topic + ": the cluster has no such topic");
+      co_return client_errc::unknown_topic;
+    }
+    if (t->error_code != 0 && !leader_moved(t->error_code)) {
+      set_error(tp.topic + ": " + kafka_error_name(t->error_code));
+      co_return make_kafka_error(t->error_code);
+    }
+    if (t->error_code == 0 && static_cast<size_t>(tp.partition) >= t->partitions.size()) {
+      set_error(to_string(tp) + ": topic " + tp.topic + " has " + std::to_string(t->partitions.size()) +
+                " partitions");
+      co_return client_errc::unknown_topic;
+    }
+  }
+  co_return std::error_code{};
+}
+
+// ------------------------------------------------------------------------------------------ positions
+
+asio::awaitable<std::error_code> Consumer::resolve_positions() {
+  std::vector<TopicPartition> unknown;
+  for (const auto& [tp, p] : parts_)
+    if (!p->position && p->pending_reset == 0) unknown.push_back(tp);
+  // First the group's committed offsets.
+  if (!unknown.empty() && !config_.group_id.empty()) {
+    auto [ec, committed_offsets] = co_await committed(unknown);
+    if (ec) co_return ec;
+    for (const auto& [tp, off] : committed_offsets)
+      if (auto* p = state(tp)) {
+        if (off) {
+          p->position = *off;
+          p->committed = *off;
+        }
+      }
+  }
+  // Then auto.offset.reset for what has none.
+  std::vector<TopicPartition> earliest, latest, none;
+  for (const auto& [tp, p] : parts_) {
+    if (p->position) continue;
+    const int64_t which = p->pending_reset != 0 ? p->pending_reset
+                          : config_.auto_offset_reset == OffsetReset::earliest ? proto::ListOffsetsRequest::kEarliestTimestamp
+                          : config_.auto_offset_reset == OffsetReset::latest   ? proto::ListOffsetsRequest::kLatestTimestamp
+                                                                               : 0;
+    (which == proto::ListOffsetsRequest::kEarliestTimestamp ? earliest : which == 0 ? none : latest).push_back(tp);
+  }
+  if (!none.empty()) {
+    std::string names;
+    for (const auto& tp : none) names += (names.empty() ? "" : ", ") + to_string(tp);
+    set_error(names + ": no committed offset and auto.offset.reset=none");
+    co_return client_errc::no_offset;
+  }
+  for (auto* list : {&earliest, &latest}) {
+    if (list->empty()) continue;
+    const int64_t which =
+        list == &earliest ? proto::ListOffsetsRequest::kEarliestTimestamp : proto::ListOffsetsRequest::kLatestTimestamp;
+    auto [ec, offsets] = co_await list_offsets(*list, which);
+    if (ec) co_return ec;
+    for (const auto& [tp, off] : offsets)
+      if (auto* p = state(tp); p && !p->position) {
+        p->position = off;
+        p->pending_reset = 0;
+      }
+  }
+  co_return std::error_code{};
+}
+
+net::Pool::Result<std::map<TopicPartition, int64_t>> Consumer::list_offsets(std::vector<TopicPartition> partitions,
+                                                                             int64_t which) {
+  std::map<TopicPartition, int64_t> in;
+  for (const auto& tp : partitions) in[tp] = which;
+  auto [ec, found] = co_await offsets_for_times(std::move(in));
+  std::map<TopicPartition, int64_t> out;
+  for (const auto& [tp, o] : found)
+    if (o) out[tp] = o->offset;
+  co_return std::tuple{ec, out};
+}
+
+net::Pool::Result<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>> Consumer::offsets_for_times(
+    std::map<TopicPartition, int64_t> timestamps) {
+  std::map<TopicPartition, std::optional<OffsetAndTimestamp>> out;
+  const auto deadline = clock::now() + config_.default_api_timeout;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      asio::steady_timer t(executor_, config_.retry_backoff);
+      co_await t.async_wait(use_nothrow);
+    }
+    std::vector<std::string> topics;
+    for (const auto& [tp, ts] : timestamps)
+      if (!out.count(tp)) topics.push_back(tp.topic);
+    if (topics.empty()) break;
+    if (auto [ec, none] = co_await pool_->refresh_metadata(topics); ec) {
+      if (clock::now() > deadline) co_return std::tuple{ec, out};
+      continue;
+    }
+    // One ListOffsets per leader.
+    std::map<int32_t, proto::ListOffsetsRequest> by_leader;
+    bool missing_leader = false;
+    for (const auto& [tp, ts] : timestamps) {
+      if (out.count(tp)) continue;
+      const auto leader = pool_->metadata().leader(tp.topic, tp.partition);
+      if (!leader) {
+        if (!pool_->metadata().topic(tp.topic) || pool_->metadata().topic(tp.topic)->error_code == 3) {
+          set_error(tp.topic + ": the cluster has no such topic");
+          co_return std::tuple{std::error_code(client_errc::unknown_topic), out};
+        }
+        missing_leader = true;
+        continue;
+      }
+      auto& req = by_leader[*leader];
+      req.replica_id = -1;
+      req.isolation_level = static_cast<int8_t>(config_.isolation_level);
+      req.timeout_ms = static_cast<int32_t>(config_.request_timeout.count());
+      auto t = std::find_if(req.topics.begin(), req.topics.end(), [&](const auto& x) { return x.name == tp.topic; });
+      if (t == req.topics.end()) t = req.topics.insert(req.topics.end(), {tp.topic, {}});
+      t->partitions.push_back({tp.partition, -1, ts});
+    }
+    bool retry = missing_leader;
+    for (auto& [leader, req] : by_leader) {
+      auto [ec, reply] = co_await pool_->send(leader, net::Purpose::general, req);
+      if (ec) {
+        retry = true;
+        continue;
+      }
+      for (const auto& t : reply->topics)
+        for (const auto& p : t.partitions) {
+          TopicPartition tp{t.name, p.partition_index};
+          if (p.error_code == 0) {
+            out[tp] = p.offset < 0 ? std::nullopt
+                                   : std::optional<OffsetAndTimestamp>({p.offset, p.timestamp, p.leader_epoch});
+          } else if (net::error_action(p.error_code) == net::ErrorAction::refresh_metadata ||
+                     net::error_action(p.error_code) == net::ErrorAction::retry) {
+            pool_->metadata().mark_stale(t.name);
+            retry = true;
+          } else {
+            set_error(to_string(tp) + ": ListOffsets: " + kafka_error_name(p.error_code));
+            co_return std::tuple{make_kafka_error(p.error_code), out};
+          }
+        }
+    }
+    if (!retry) break;
+    if (clock::now() > deadline) {
+      set_error("ListOffsets: no answer for every partition within default.api.timeout.ms");
+      co_return std::tuple{std::error_code(client_errc::timeout), out};
+    }
+  }
+  co_return std::tuple{std::error_code{}, out};
+}
+
+// ------------------------------------------------------------------------------------------- fetching
+
+void Consumer::start_fetches() {
+  std::map<int32_t, std::vector<TopicPartition>> by_leader;
+  for (auto& [tp, p] : parts_) {
+    if (!p->position || p->paused || p->buffered || p->fetch_in_flight) continue;
+    const auto leader = pool_->metadata().leader(tp.topic, tp.partition);
+    if (!leader) {
+      metadata_stale_ = true;
+      continue;
+    }
+    by_leader[*leader].push_back(tp);
+  }
+  for (auto& [node, list] : by_leader) {
+    if (fetching_nodes_.count(node)) continue;  // one Fetch in flight per broker
+    fetching_nodes_.insert(node);
+    for (const auto& tp : list) state(tp)->fetch_in_flight = true;
+    asio::co_spawn(executor_, fetch_from(node, std::move(list)), asio::detached);
+  }
+}
+
+std::string Consumer::topic_name(const proto::FetchResponse::FetchableTopicResponse& t, int16_t version) const {
+  if (version < 13) return t.topic;
+  const net::TopicInfo* info = pool_->metadata().topic_by_id(t.topic_id);
+  return info ? info->name : std::string();
+}
+
+asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartition> partitions) {
+  auto alive = alive_;
+  auto finish = [&] {
+    if (!*alive) return;
+    fetching_nodes_.erase(node);
+    for (const auto& tp : partitions)
+      if (auto* p = state(tp)) p->fetch_in_flight = false;
+    wake();
+  };
+  auto [cec, conn] = co_await pool_->connection(node, net::Purpose::fetch);
+  if (!*alive) co_return;
+  if (cec) {
+    metadata_stale_ = true;
+    asio::steady_timer t(executor_, config_.retry_backoff);
+    co_await t.async_wait(use_nothrow);
+    finish();
+    co_return;
+  }
+  auto version = conn->negotiated_version<proto::FetchRequest>();
+  if (!version) {
+    fetch_error_ = client_errc::unsupported_version;
+    set_error(conn->unsupported_text(proto::FetchRequest::api_key, proto::FetchRequest::min_version,
+                                     proto::FetchRequest::max_version));
+    finish();
+    co_return;
+  }
+  // Topic ids from v13 on, when the metadata has them for every topic.
+  for (const auto& tp : partitions) {
+    const net::TopicInfo* t = pool_->metadata().topic(tp.topic);
+    if (!t || t->id.is_zero()) *version = std::min<int16_t>(*version, 12);
+  }
+
+  FetchSession& session = sessions_[node];
+  std::map<TopicPartition, int64_t> desired;
+  for (const auto& tp : partitions) desired[tp] = *state(tp)->position;
+
+  proto::FetchRequest req;
+  req.replica_id = -1;
+  req.max_wait_ms = static_cast<int32_t>(config_.fetch_max_wait.count());
+  req.min_bytes = config_.fetch_min_bytes;
+  req.max_bytes = config_.fetch_max_bytes;
+  req.isolation_level = static_cast<int8_t>(config_.isolation_level);
+  const bool incremental = session.id != 0 && *version >= 7;
+  req.session_id = incremental ? session.id : 0;
+  req.session_epoch = *version >= 7 ? (incremental ? session.epoch : 0) : -1;
+  auto add = [&](const TopicPartition& tp, int64_t offset) {
+    const net::TopicInfo* info = pool_->metadata().topic(tp.topic);
+    auto t = std::find_if(req.topics.begin(), req.topics.end(), [&](const auto& x) { return x.topic == tp.topic; });
+    if (t == req.topics.end()) {
+      t = req.topics.insert(req.topics.end(), proto::FetchRequest::FetchTopic{});
+      t->topic = tp.topic;
+      if (info) t->topic_id = info->id;
+    }
+    proto::FetchRequest::FetchPartition fp;
+    fp.partition = tp.partition;
+    fp.fetch_offset = offset;
+    fp.partition_max_bytes = config_.max_partition_fetch_bytes;
+    if (info && static_cast<size_t>(tp.partition) < info->partitions.size())
+      fp.current_leader_epoch = info->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+    t->partitions.push_back(fp);
+  };
+  if (incremental) {
+    // Only what changed: new partitions and moved offsets; partitions not wanted now are forgotten.
+    for (const auto& [tp, off] : desired) {
+      auto it = session.sent.find(tp);
+      if (it == session.sent.end() || it->second != off) add(tp, off);
+    }
+    for (const auto& [tp, off] : session.sent) {
+      if (desired.count(tp)) continue;
+      const net::TopicInfo* info = pool_->metadata().topic(tp.topic);
+      auto f = std::find_if(req.forgotten_topics_data.begin(), req.forgotten_topics_data.end(),
+                            [&](const auto& x) { return x.topic == tp.topic; });
+      if (f == req.forgotten_topics_data.end()) {
+        f = req.forgotten_topics_data.emplace(req.forgotten_topics_data.end());
+        f->topic = tp.topic;
+        if (info) f->topic_id = info->id;
+      }
+      f->partitions.push_back(tp.partition);
+    }
+  } else {
+    for (const auto& [tp, off] : desired) add(tp, off);
+  }
+
+  auto [ec, reply] = co_await conn->async_send_at(req, *version, use_nothrow, config_.fetch_max_wait);
+  if (!*alive) co_return;
+  if (ec) {
+    session = FetchSession{};  // a new connection means a new session
+    metadata_stale_ = true;
+    if (ec != client_errc::disconnected && ec != client_errc::timeout && ec != client_errc::operation_aborted) {
+      fetch_error_ = ec;
+      set_error("Fetch from broker " + std::to_string(node) + ": " + ec.message());
+    }
+    finish();
+    co_return;
+  }
+  if (reply->error_code == 70 || reply->error_code == 71) {
+    // FETCH_SESSION_ID_NOT_FOUND / INVALID_FETCH_SESSION_EPOCH: start over with a full fetch.
+    session = FetchSession{};
+    finish();
+    co_return;
+  }
+  if (reply->error_code != 0) {
+    fetch_error_ = make_kafka_error(reply->error_code);
+    set_error("Fetch from broker " + std::to_string(node) + ": " + kafka_error_name(reply->error_code));
+    session = FetchSession{};
+    finish();
+    co_return;
+  }
+  if (*version >= 7) {
+    if (incremental) {
+      session.epoch = session.epoch == INT32_MAX ? 1 : session.epoch + 1;
+    } else {
+      session.sent.clear();
+      session.id = reply->session_id;
+      session.epoch = 1;
+    }
+    if (session.id != 0) {
+      for (const auto& [tp, off] : desired) session.sent[tp] = off;
+      for (auto it = session.sent.begin(); it != session.sent.end();)
+        it = desired.count(it->first) ? std::next(it) : session.sent.erase(it);
+    }
+  }
+  handle_fetch_response(node, reply, partitions);
+  // Keep the asked offsets: data for a partition whose position moved meanwhile (a seek) is stale.
+  for (const auto& [tp, off] : desired)
+    if (auto* p = state(tp); p && p->buffered && p->buffered_from != off) drop_buffer(*p);
+  finish();
+}
+
+void Consumer::handle_fetch_response(int32_t node, const net::Reply<proto::FetchResponse>& reply,
+                                     const std::vector<TopicPartition>& asked) {
+  (void)node;
+  for (const auto& t : reply->responses) {
+    const std::string topic = topic_name(t, reply.version);
+    if (topic.empty()) {
+      metadata_stale_ = true;
+      continue;
+    }
+    for (const auto& pd : t.partitions) {
+      TopicPartition tp{topic, pd.partition_index};
+      PartitionState* p = state(tp);
+      if (!p || !p->position || std::find(asked.begin(), asked.end(), tp) == asked.end()) continue;
+      if (pd.error_code == 0) {
+        p->high_watermark = pd.high_watermark;
+        p->last_stable_offset = pd.last_stable_offset;
+        p->log_start_offset = pd.log_start_offset;
+        if (!pd.records.bytes || pd.records.bytes->empty()) continue;
+        proto::ReadOptions opts;
+        opts.check_crcs = config_.check_crcs;
+        opts.start_offset = *p->position;
+        opts.read_committed = config_.isolation_level == IsolationLevel::read_committed;
+        p->frame = reply.frame;
+        p->reader.reset(*pd.records.bytes, opts);
+        if (opts.read_committed && pd.aborted_transactions) p->reader.set_aborted_transactions(*pd.aborted_transactions);
+        p->buffered = true;
+        p->in_batch = false;
+        p->buffered_from = *p->position;
+        continue;
+      }
+      if (pd.current_leader.leader_id >= 0)
+        pool_->metadata().apply_leader_hint(topic, pd.partition_index, pd.current_leader.leader_id,
+                                            pd.current_leader.leader_epoch);
+      if (pd.error_code == 1) {  // OFFSET_OUT_OF_RANGE
+        if (config_.auto_offset_reset == OffsetReset::none) {
+          fetch_error_ = client_errc::no_offset;
+          set_error(to_string(tp) + ": offset " + std::to_string(*p->position) +
+                    " is out of range and auto.offset.reset=none");
+        } else {
+          p->position.reset();
+          p->pending_reset = config_.auto_offset_reset == OffsetReset::earliest
+                                 ? proto::ListOffsetsRequest::kEarliestTimestamp
+                                 : proto::ListOffsetsRequest::kLatestTimestamp;
+        }
+      } else if (leader_moved(pd.error_code) || net::error_action(pd.error_code) == net::ErrorAction::retry) {
+        metadata_stale_ = true;
+        pool_->metadata().mark_stale(topic);
+      } else {
+        fetch_error_ = make_kafka_error(pd.error_code);
+        set_error(to_string(tp) + ": Fetch: " + kafka_error_name(pd.error_code));
+      }
+    }
+  }
+}
+
+bool Consumer::drain(std::vector<Record>& out, size_t max, std::error_code& ec) {
+  if (parts_.empty()) return false;
+  std::vector<PartitionState*> order;
+  for (auto& [tp, p] : parts_) order.push_back(p.get());
+  const size_t n = order.size();
+  const size_t start = round_robin_++ % n;
+  for (size_t i = 0; i < n && out.size() < max; ++i) {
+    PartitionState& p = *order[(start + i) % n];
+    if (!p.buffered || p.paused) continue;
+    proto::RecordView rec;
+    while (out.size() < max) {
+      if (!p.in_batch) {
+        // Each compressed batch delivered in this poll decompresses into a buffer of its own.
+        if (p.scratch_used == p.scratch.size()) p.scratch.push_back(std::make_unique<std::vector<uint8_t>>());
+        p.reader.set_scratch(p.scratch[p.scratch_used++].get());
+        if (!p.reader.next_batch()) {
+          if (auto rec_ec = p.reader.error()) {
+            ec = rec_ec;
+            set_error(to_string(p.tp) + " at offset " + std::to_string(p.reader.error_offset()) + ": " +
+                      rec_ec.message());
+            drop_buffer(p);
+            return true;
+          }
+          if (p.reader.next_offset() > *p.position) p.position = p.reader.next_offset();
+          drop_buffer(p);
+          break;
+        }
+        p.in_batch = true;
+      }
+      if (p.reader.next_record(rec)) {
+        out.emplace_back(&p, rec);
+        p.position = rec.offset + 1;
+        p.position_epoch = p.reader.batch().partition_leader_epoch;
+      } else {
+        p.in_batch = false;
+      }
+    }
+  }
+  return !out.empty();
+}
+
+net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseconds timeout) {
+  auto alive = alive_;
+  if (closed_) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+  const auto deadline = clock::now() + timeout;
+  // The previous poll's records are no longer referenced: their buffers can be reused, except the one
+  // holding a batch still being read.
+  batch_.clear();
+  for (auto& [tp, p] : parts_) {
+    if (p->in_batch && p->scratch_used > 0) {
+      std::swap(p->scratch[0], p->scratch[p->scratch_used - 1]);
+      p->scratch_used = 1;
+    } else {
+      p->scratch_used = 0;
+    }
+  }
+  if (auto ec = co_await maybe_auto_commit(); ec && !*alive) co_return std::tuple{ec, std::span<const Record>()};
+
+  std::error_code last;
+  for (;;) {
+    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+    if (fetch_error_) {
+      auto ec = std::exchange(fetch_error_, {});
+      co_return std::tuple{ec, std::span<const Record>()};
+    }
+    std::error_code ec = co_await ensure_metadata();
+    if (!ec) ec = co_await resolve_positions();
+    if (ec == client_errc::unknown_topic || ec == client_errc::no_offset || ec == client_errc::invalid_config)
+      co_return std::tuple{ec, std::span<const Record>()};
+    last = ec;
+    if (!ec) {
+      start_fetches();
+      std::error_code read_error;
+      if (drain(batch_, static_cast<size_t>(config_.max_poll_records), read_error) || read_error)
+        co_return std::tuple{read_error, std::span<const Record>(batch_)};
+    }
+    if (clock::now() >= deadline) break;
+    // Wait for a fetch to land (wake() cancels the timer), a retry backoff, or the deadline.
+    data_ready_.expires_at(ec ? std::min(deadline, clock::now() + config_.retry_backoff) : deadline);
+    co_await data_ready_.async_wait(use_nothrow);
+  }
+  // Nothing arrived in time. Transient trouble reaching the cluster is reported, with what it was.
+  if (last && pool_->metadata().brokers().empty()) co_return std::tuple{last, std::span<const Record>()};
+  co_return std::tuple{std::error_code{}, std::span<const Record>()};
+}
+
+// ------------------------------------------------------------------------------------------ committing
+
+asio::awaitable<std::error_code> Consumer::maybe_auto_commit() {
+  if (!config_.enable_auto_commit || config_.group_id.empty()) co_return std::error_code{};
+  if (clock::now() - last_auto_commit_ < config_.auto_commit_interval) co_return std::error_code{};
+  last_auto_commit_ = clock::now();
+  auto positions = current_positions();
+  if (positions.empty()) co_return std::error_code{};
+  auto [ec, none] = co_await commit(std::move(positions));
+  co_return ec;
+}
+
+net::Pool::Result<std::monostate> Consumer::commit(std::map<TopicPartition, int64_t> offsets) {
+  auto alive = alive_;
+  if (config_.group_id.empty()) {
+    set_error("commit needs group.id");
+    co_return std::tuple{std::error_code(client_errc::invalid_config), std::monostate{}};
+  }
+  // Never commit for a partition this consumer no longer has.
+  for (auto it = offsets.begin(); it != offsets.end();) it = state(it->first) ? std::next(it) : offsets.erase(it);
+  if (offsets.empty()) co_return std::tuple{std::error_code{}, std::monostate{}};
+
+  const auto deadline = clock::now() + config_.default_api_timeout;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      asio::steady_timer t(executor_, config_.retry_backoff);
+      co_await t.async_wait(use_nothrow);
+      if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
+    }
+    auto retry_or = [&](std::error_code ec) {
+      return clock::now() < deadline && (is_retriable(ec) || ec == client_errc::disconnected);
+    };
+    auto [fec, coordinator] = co_await pool_->find_coordinator(config_.group_id);
+    if (fec) {
+      if (retry_or(fec)) continue;
+      set_error("commit: coordinator of group " + config_.group_id + ": " + fec.message());
+      co_return std::tuple{fec, std::monostate{}};
+    }
+    proto::OffsetCommitRequest req;
+    req.group_id = config_.group_id;
+    req.generation_id_or_member_epoch = generation_;
+    req.member_id = member_id_;
+    req.group_instance_id = config_.group_instance_id;
+    for (const auto& [tp, off] : offsets) {
+      auto t = std::find_if(req.topics.begin(), req.topics.end(), [&](const auto& x) { return x.name == tp.topic; });
+      if (t == req.topics.end()) {
+        t = req.topics.emplace(req.topics.end());
+        t->name = tp.topic;
+        if (const auto* info = pool_->metadata().topic(tp.topic)) t->topic_id = info->id;
+      }
+      proto::OffsetCommitRequest::OffsetCommitRequestPartition p;
+      p.partition_index = tp.partition;
+      p.committed_offset = off;
+      p.committed_leader_epoch = state(tp) ? state(tp)->position_epoch : -1;
+      p.committed_metadata = "";
+      t->partitions.push_back(p);
+    }
+    auto [ec, reply] = co_await pool_->send(coordinator.node_id, net::Purpose::group, req);
+    if (ec) {
+      if (retry_or(ec)) continue;
+      set_error("commit to coordinator " + std::to_string(coordinator.node_id) + ": " + ec.message());
+      co_return std::tuple{ec, std::monostate{}};
+    }
+    int16_t error = 0;
+    TopicPartition failed;
+    for (const auto& t : reply->topics)
+      for (const auto& p : t.partitions)
+        if (p.error_code && !error) {
+          error = p.error_code;
+          failed = {t.name, p.partition_index};
+        }
+    if (error == 0) {
+      for (const auto& [tp, off] : offsets)
+        if (auto* p = state(tp)) p->committed = off;
+      co_return std::tuple{std::error_code{}, std::monostate{}};
+    }
+    const auto action = net::error_action(error);
+    if (action == net::ErrorAction::find_coordinator) pool_->forget_coordinator(config_.group_id);
+    if ((action == net::ErrorAction::find_coordinator || action == net::ErrorAction::retry) && clock::now() < deadline)
+      continue;
+    set_error("commit " + to_string(failed) + ": " + kafka_error_name(error));
+    co_return std::tuple{make_kafka_error(error), std::monostate{}};
+  }
+}
+
+net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> Consumer::committed(
+    std::vector<TopicPartition> partitions) {
+  using Out = std::map<TopicPartition, std::optional<int64_t>>;
+  auto alive = alive_;
+  if (config_.group_id.empty()) {
+    set_error("committed offsets need group.id");
+    co_return std::tuple{std::error_code(client_errc::invalid_config), Out{}};
+  }
+  const auto deadline = clock::now() + config_.default_api_timeout;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      asio::steady_timer t(executor_, config_.retry_backoff);
+      co_await t.async_wait(use_nothrow);
+      if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), Out{}};
+    }
+    auto [fec, coordinator] = co_await pool_->find_coordinator(config_.group_id);
+    if (fec) {
+      if (clock::now() < deadline && (is_retriable(fec) || fec == client_errc::disconnected)) continue;
+      set_error("committed: coordinator of group " + config_.group_id + ": " + fec.message());
+      co_return std::tuple{fec, Out{}};
+    }
+    auto [cec, conn] = co_await pool_->connection(coordinator.node_id, net::Purpose::group);
+    if (cec) {
+      if (clock::now() < deadline) continue;
+      co_return std::tuple{cec, Out{}};
+    }
+    const auto version = conn->negotiated_version<proto::OffsetFetchRequest>().value_or(proto::OffsetFetchRequest::max_version);
+    proto::OffsetFetchRequest req;
+    req.require_stable = true;
+    std::map<std::string, std::vector<int32_t>> by_topic;
+    for (const auto& tp : partitions) by_topic[tp.topic].push_back(tp.partition);
+    if (version >= 8) {
+      proto::OffsetFetchRequest::OffsetFetchRequestGroup g;
+      g.group_id = config_.group_id;
+      g.topics.emplace();
+      for (auto& [name, parts] : by_topic) {
+        proto::OffsetFetchRequest::OffsetFetchRequestTopics t;
+        t.name = name;
+        if (const auto* info = pool_->metadata().topic(name)) t.topic_id = info->id;
+        t.partition_indexes = parts;
+        g.topics->push_back(std::move(t));
+      }
+      req.groups.push_back(std::move(g));
+    } else {
+      req.group_id = config_.group_id;
+      req.topics.emplace();
+      for (auto& [name, parts] : by_topic) req.topics->push_back({name, parts});
+    }
+    auto [ec, reply] = co_await conn->async_send_at(req, version, use_nothrow);
+    if (ec) {
+      if (clock::now() < deadline && (ec == client_errc::disconnected || ec == client_errc::timeout)) continue;
+      co_return std::tuple{ec, Out{}};
+    }
+    Out out;
+    int16_t error = 0;
+    auto take = [&](const std::string& name, int32_t partition, int64_t offset, int16_t code) {
+      if (code && !error) error = code;
+      out[{name, partition}] = offset >= 0 ? std::optional<int64_t>(offset) : std::nullopt;
+    };
+    if (reply.version >= 8) {
+      for (const auto& g : reply->groups) {
+        if (g.error_code && !error) error = g.error_code;
+        for (const auto& t : g.topics) {
+          std::string name = t.name;
+          if (reply.version >= 10)
+            if (const auto* info = pool_->metadata().topic_by_id(t.topic_id)) name = info->name;
+          for (const auto& p : t.partitions) take(name, p.partition_index, p.committed_offset, p.error_code);
+        }
+      }
+    } else {
+      error = reply->error_code;
+      for (const auto& t : reply->topics)
+        for (const auto& p : t.partitions) take(t.name, p.partition_index, p.committed_offset, p.error_code);
+    }
+    if (error == 0) co_return std::tuple{std::error_code{}, out};
+    const auto action = net::error_action(error);
+    if (action == net::ErrorAction::find_coordinator) pool_->forget_coordinator(config_.group_id);
+    // UNSTABLE_OFFSET_COMMIT (88): a transaction's commit is pending; ask again shortly.
+    if ((action == net::ErrorAction::find_coordinator || action == net::ErrorAction::retry || error == 88) &&
+        clock::now() < deadline)
+      continue;
+    set_error("committed offsets of group " + config_.group_id + ": " + kafka_error_name(error));
+    co_return std::tuple{make_kafka_error(error), Out{}};
+  }
+}
+
+net::Pool::Result<std::monostate> Consumer::close() {
+  if (closed_) co_return std::tuple{std::error_code{}, std::monostate{}};
+  std::error_code ec;
+  if (config_.enable_auto_commit && !config_.group_id.empty()) {
+    auto positions = current_positions();
+    if (!positions.empty()) {
+      auto [cec, none] = co_await commit(std::move(positions));
+      ec = cec;
+    }
+  }
+  closed_ = true;
+  for (auto& [tp, p] : parts_) drop_buffer(*p);
+  pool_->close();
+  wake();
+  co_return std::tuple{ec, std::monostate{}};
+}
+
+}  // namespace kafkawire

@@ -1,0 +1,358 @@
+#include "kafkawire/consumer/producer.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "kafkawire/protocol/produce.hpp"
+#include "kafkawire/protocol/record_batch.hpp"
+
+namespace kafkawire {
+
+namespace proto = kafkawire::protocol;
+using clock = std::chrono::steady_clock;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+int32_t murmur2(const void* data, size_t size) {
+  // The Java client's murmur2: seed 0x9747b28c, m 0x5bd1e995, r 24, little-endian 4-byte blocks.
+  const auto* p = static_cast<const uint8_t*>(data);
+  const uint32_t m = 0x5bd1e995;
+  uint32_t h = 0x9747b28c ^ static_cast<uint32_t>(size);
+  const size_t blocks = size / 4;
+  for (size_t i = 0; i < blocks; ++i) {
+    uint32_t k = uint32_t{p[4 * i]} | uint32_t{p[4 * i + 1]} << 8 | uint32_t{p[4 * i + 2]} << 16 |
+                 uint32_t{p[4 * i + 3]} << 24;
+    k *= m;
+    k ^= k >> 24;
+    k *= m;
+    h *= m;
+    h ^= k;
+  }
+  const uint8_t* tail = p + blocks * 4;
+  switch (size % 4) {
+    case 3: h ^= uint32_t{tail[2]} << 16; [[fallthrough]];
+    case 2: h ^= uint32_t{tail[1]} << 8; [[fallthrough]];
+    case 1:
+      h ^= tail[0];
+      h *= m;
+  }
+  h ^= h >> 13;
+  h *= m;
+  h ^= h >> 15;
+  return static_cast<int32_t>(h);
+}
+
+int32_t partition_for_key(std::string_view key, int32_t partitions) {
+  // Java: Utils.toPositive(murmur2(key)) % numPartitions, toPositive being `& 0x7fffffff`.
+  return static_cast<int32_t>((static_cast<uint32_t>(murmur2(key.data(), key.size())) & 0x7fffffffu) %
+                              static_cast<uint32_t>(partitions));
+}
+
+namespace {
+
+proto::Compression compression_of(const std::string& name) {
+  if (name == "gzip") return proto::Compression::gzip;
+  if (name == "snappy") return proto::Compression::snappy;
+  if (name == "lz4") return proto::Compression::lz4;
+  if (name == "zstd") return proto::Compression::zstd;
+  return proto::Compression::none;
+}
+
+net::PoolOptions producer_pool_options(const Config& c) {
+  net::PoolOptions o;
+  std::string problem;
+  if (net::parse_bootstrap(c.bootstrap_servers, o.bootstrap, &problem)) throw ConfigError("bootstrap.servers", problem);
+  o.connection.client_id = c.client_id;
+  o.connection.request_timeout = c.request_timeout;
+  o.connection.connect_timeout = c.socket_connection_setup_timeout;
+  o.reconnect_backoff = c.reconnect_backoff;
+  o.reconnect_backoff_max = c.reconnect_backoff_max;
+  return o;
+}
+
+size_t record_size(const ProducerRecord& r) {
+  size_t n = 16 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+  for (const auto& [k, v] : r.headers) n += 4 + k.size() + (v ? v->size() : 0);
+  return n;
+}
+
+}  // namespace
+
+Producer::Producer(executor_type ex, Config config)
+    : executor_(ex),
+      config_(std::move(config)),
+      pool_(net::Pool::create(ex, producer_pool_options(config_))),
+      wakeup_(ex),
+      idle_(ex) {}
+
+Producer::~Producer() {
+  *alive_ = false;
+  pool_->close();
+}
+
+void Producer::complete(Pending& p, std::error_code ec, RecordMetadata md) {
+  auto h = std::move(p.handler);
+  auto ex = asio::get_associated_executor(h, executor_);
+  asio::post(executor_, [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
+  (void)ex;
+}
+
+void Producer::enqueue(ProducerRecord record, Handler handler) {
+  if (closed_) {
+    Pending p{std::move(record), 0, std::move(handler)};
+    complete(p, client_errc::operation_aborted, {});
+    return;
+  }
+  const int64_t ts = record.timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count());
+  unrouted_.push_back(Pending{std::move(record), ts, std::move(handler)});
+  ++queued_;
+  if (!sender_running_) {
+    sender_running_ = true;
+    asio::co_spawn(executor_, sender(), asio::detached);
+  } else {
+    wakeup_.cancel();
+  }
+}
+
+std::optional<int32_t> Producer::choose_partition(const ProducerRecord& r) {
+  const net::TopicInfo* t = pool_->metadata().topic(r.topic);
+  if (!t || t->partitions.empty()) return std::nullopt;
+  const auto n = static_cast<int32_t>(t->partitions.size());
+  if (r.partition) return *r.partition;
+  if (r.key) return partition_for_key(*r.key, n);
+  auto it = sticky_.find(r.topic);
+  if (it == sticky_.end()) it = sticky_.emplace(r.topic, static_cast<int32_t>(rng_() % static_cast<uint32_t>(n))).first;
+  return it->second;
+}
+
+asio::awaitable<void> Producer::sender() {
+  auto alive = alive_;
+  while (*alive && (queued_ > 0 || sending_ > 0)) {
+    // Route records to partitions (metadata first for topics we have not seen).
+    if (!unrouted_.empty()) {
+      std::vector<std::string> unknown;
+      for (const auto& p : unrouted_)
+        if (pool_->metadata().needs_refresh(p.record.topic, config_.metadata_max_age)) unknown.push_back(p.record.topic);
+      if (!unknown.empty()) {
+        auto [ec, none] = co_await pool_->refresh_metadata(unknown, config_.allow_auto_create_topics);
+        if (!*alive) co_return;
+        if (ec) error_text_ = "metadata: " + ec.message();
+      }
+      std::deque<Pending> still;
+      for (auto& p : unrouted_) {
+        const net::TopicInfo* t = pool_->metadata().topic(p.record.topic);
+        const auto part = choose_partition(p.record);
+        if (!part || (t && (*part < 0 || *part >= static_cast<int32_t>(t->partitions.size())))) {
+          if (t && t->error_code == 3) {
+            error_text_ = p.record.topic + ": the cluster has no such topic";
+            --queued_;
+            complete(p, client_errc::unknown_topic, {});
+            continue;
+          }
+          if (t && part) {
+            error_text_ = p.record.topic + "-" + std::to_string(*part) + ": no such partition";
+            --queued_;
+            complete(p, client_errc::invalid_argument, {});
+            continue;
+          }
+          still.push_back(std::move(p));
+          continue;
+        }
+        auto& q = queues_[{p.record.topic, *part}];
+        if (q.records.empty()) q.oldest = clock::now();
+        q.bytes += record_size(p.record);
+        q.records.push_back(std::move(p));
+      }
+      unrouted_ = std::move(still);
+    }
+    // Which partitions are ready: full, lingered long enough, or a flush asked for everything.
+    const auto now = clock::now();
+    auto next_due = clock::time_point::max();
+    std::map<int32_t, std::vector<std::pair<TopicPartition, std::vector<Pending>>>> by_leader;
+    for (auto& [tp, q] : queues_) {
+      if (q.records.empty()) continue;
+      const bool ready = flush_requested_ || closed_ || q.bytes >= static_cast<size_t>(config_.batch_size) ||
+                         now - q.oldest >= config_.linger;
+      if (!ready) {
+        next_due = std::min(next_due, q.oldest + config_.linger);
+        continue;
+      }
+      const auto leader = pool_->metadata().leader(tp.topic, tp.partition);
+      if (!leader) {
+        pool_->metadata().mark_stale(tp.topic);
+        next_due = std::min(next_due, now + config_.retry_backoff);
+        continue;
+      }
+      std::vector<Pending> batch;
+      size_t bytes = 0;
+      while (!q.records.empty() && (batch.empty() || bytes < static_cast<size_t>(config_.batch_size))) {
+        bytes += record_size(q.records.front().record);
+        batch.push_back(std::move(q.records.front()));
+        q.records.pop_front();
+      }
+      q.bytes -= std::min(q.bytes, bytes);
+      if (!q.records.empty()) q.oldest = now;
+      if (!tp.topic.empty() && !batch.front().record.key && !batch.front().record.partition)
+        sticky_.erase(tp.topic);  // the next keyless record picks a new partition
+      queued_ -= batch.size();
+      sending_ += batch.size();
+      by_leader[*leader].emplace_back(tp, std::move(batch));
+    }
+    for (auto& [leader, batches] : by_leader)
+      asio::co_spawn(executor_, send_batches(leader, std::move(batches), now + config_.delivery_timeout), asio::detached);
+    if (!unrouted_.empty()) next_due = std::min(next_due, now + config_.retry_backoff);
+    if (queued_ == 0 && sending_ == 0) break;
+    wakeup_.expires_at(next_due == clock::time_point::max() ? now + std::chrono::seconds(1) : next_due);
+    co_await wakeup_.async_wait(use_nothrow);
+  }
+  if (!*alive) co_return;
+  sender_running_ = false;
+  flush_requested_ = false;
+  idle_.cancel();
+}
+
+std::error_code Producer::build_request(const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches,
+                                        proto::ProduceRequest& req, std::vector<std::vector<uint8_t>>& buffers) {
+  req.acks = config_.acks_value();
+  req.timeout_ms = static_cast<int32_t>(config_.request_timeout.count());
+  buffers.clear();
+  buffers.reserve(batches.size());  // the request's records views point into these
+  proto::BatchOptions options;
+  options.compression = compression_of(config_.compression_type);
+  std::vector<proto::Header> headers;
+  for (const auto& [tp, records] : batches) {
+    proto::RecordBatchBuilder builder(options);
+    for (const auto& p : records) {
+      headers.clear();
+      for (const auto& [k, v] : p.record.headers) headers.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
+      builder.add(p.timestamp, p.record.key ? std::optional<Bytes>(Bytes(*p.record.key)) : std::nullopt,
+                  p.record.value ? std::optional<Bytes>(Bytes(*p.record.value)) : std::nullopt, headers);
+    }
+    buffers.emplace_back();
+    if (auto ec = builder.build_into(buffers.back())) return ec;
+    auto t = std::find_if(req.topic_data.begin(), req.topic_data.end(), [&](const auto& x) { return x.name == tp.topic; });
+    if (t == req.topic_data.end()) {
+      t = req.topic_data.emplace(req.topic_data.end());
+      t->name = tp.topic;
+      if (const auto* info = pool_->metadata().topic(tp.topic)) t->topic_id = info->id;
+    }
+    proto::ProduceRequest::PartitionProduceData pd;
+    pd.index = tp.partition;
+    pd.records.bytes = Bytes(buffers.back());
+    t->partition_data.push_back(pd);
+  }
+  return {};
+}
+
+asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
+                                             clock::time_point deadline) {
+  auto alive = alive_;
+  for (int attempt = 0; *alive && !batches.empty(); ++attempt) {
+    if (attempt > 0) {
+      asio::steady_timer t(executor_, config_.retry_backoff);
+      co_await t.async_wait(use_nothrow);
+      if (!*alive) co_return;
+      // (No braced list inside the co_await: GCC 12 miscompiles initializer_list in coroutine frames.)
+      std::vector<std::string> topics(1, batches.front().first.topic);
+      if (auto [ec, none] = co_await pool_->refresh_metadata(std::move(topics)); !ec) {
+        if (auto l = pool_->metadata().leader(batches.front().first.topic, batches.front().first.partition)) leader = *l;
+      }
+    }
+    // One batch per partition, built fresh each attempt (a retry may go to a new leader).
+    proto::ProduceRequest req;
+    std::vector<std::vector<uint8_t>> buffers;
+    if (auto build_error = build_request(batches, req, buffers)) {
+      error_text_ = "compression.type=" + config_.compression_type + ": " + build_error.message();
+      for (auto& b : batches) {
+        for (auto& p : b.second) complete(p, build_error, {});
+        sending_ -= b.second.size();
+      }
+      batches.clear();
+      break;
+    }
+    auto [cec, conn] = co_await pool_->connection(leader, net::Purpose::general);
+    if (!*alive) co_return;
+    std::error_code ec = cec;
+    net::Reply<proto::ProduceResponse> reply;
+    if (!ec) {
+      // Topic ids (v13) only when the metadata has one for every topic in the request.
+      auto version = conn->negotiated_version<proto::ProduceRequest>();
+      for (const auto& t : req.topic_data)
+        if (t.topic_id.is_zero() && version) version = std::min<int16_t>(*version, 12);
+      if (!version) {
+        ec = client_errc::unsupported_version;
+      } else {
+        std::tie(ec, reply) = co_await conn->async_send_at(req, *version, use_nothrow);
+        if (!*alive) co_return;
+      }
+    }
+    std::vector<std::pair<TopicPartition, std::vector<Pending>>> retry;
+    for (auto& [tp, records] : batches) {
+      int16_t code = 0;
+      RecordMetadata md{tp.topic, tp.partition, -1, -1};
+      if (!ec && req.acks != 0) {
+        bool found = false;
+        for (const auto& t : reply->responses) {
+          std::string name = t.name;
+          if (reply.version >= 13)
+            if (const auto* info = pool_->metadata().topic_by_id(t.topic_id)) name = info->name;
+          if (name != tp.topic) continue;
+          for (const auto& p : t.partition_responses)
+            if (p.index == tp.partition) {
+              found = true;
+              code = p.error_code;
+              md.offset = p.base_offset;
+              md.timestamp = p.log_append_time_ms;
+              if (p.current_leader.leader_id >= 0)
+                pool_->metadata().apply_leader_hint(tp.topic, tp.partition, p.current_leader.leader_id,
+                                                    p.current_leader.leader_epoch);
+            }
+        }
+        if (!found) code = -1;
+      }
+      const bool transient = ec ? (ec == client_errc::disconnected || ec == client_errc::timeout)
+                                : (code != 0 && (net::error_action(code) == net::ErrorAction::refresh_metadata ||
+                                                 net::error_action(code) == net::ErrorAction::retry));
+      if (transient && clock::now() < deadline && attempt < config_.retries) {
+        if (code) pool_->metadata().mark_stale(tp.topic);
+        retry.emplace_back(tp, std::move(records));
+        continue;
+      }
+      std::error_code result = ec ? ec : code ? make_kafka_error(code) : std::error_code{};
+      if (result) error_text_ = to_string(tp) + ": " + result.message();
+      for (size_t i = 0; i < records.size(); ++i) {
+        RecordMetadata r = md;
+        if (r.offset >= 0) r.offset += static_cast<int64_t>(i);
+        if (r.timestamp < 0) r.timestamp = records[i].timestamp;
+        complete(records[i], result, r);
+      }
+      sending_ -= records.size();
+    }
+    batches = std::move(retry);
+  }
+  if (*alive && sending_ == 0 && queued_ == 0) idle_.cancel();
+  wakeup_.cancel();
+}
+
+net::Pool::Result<std::monostate> Producer::flush() {
+  auto alive = alive_;
+  flush_requested_ = true;
+  wakeup_.cancel();
+  while (*alive && in_flight() > 0) {
+    idle_.expires_after(std::chrono::milliseconds(50));
+    co_await idle_.async_wait(use_nothrow);
+  }
+  co_return std::tuple{std::error_code{}, std::monostate{}};
+}
+
+net::Pool::Result<std::monostate> Producer::close() {
+  auto [ec, none] = co_await flush();
+  closed_ = true;
+  pool_->close();
+  co_return std::tuple{ec, std::monostate{}};
+}
+
+}  // namespace kafkawire
