@@ -4,8 +4,10 @@
 #   tests/golden/messages.txt       protocol message bodies, from the JSON lines
 #                                   that $GOLDEN_FILL prints (one per case)
 #   tests/golden/record_batches.txt RecordBatch v2 batches from Kafka's builder
+#   tests/golden/assignments.txt    what Kafka's range, roundrobin and cooperative-sticky
+#                                   assignors hand out for a fixed set of groups
 #
-# Usage: tests/golden/regen.sh [messages] [records]   (default: both)
+# Usage: tests/golden/regen.sh [messages] [records] [assignments]   (default: all three)
 #        tests/golden/regen.sh --only FetchRequest,FetchResponse
 #          regenerates only those messages' lines of messages.txt and keeps the others
 #   GOLDEN_FILL  the C++ tool printing the message JSON lines
@@ -20,7 +22,7 @@ root=$(cd "$here/../.." && pwd)
 gen="$here/gen"
 fill=${GOLDEN_FILL:-$root/build/tests/golden-fill}
 
-want_messages=1 want_records=1
+want_messages=1 want_records=1 want_assignments=1
 only=""
 if [[ ${1:-} == --only ]]; then
   [[ -n ${2:-} ]] || { echo "usage: $0 --only Name[,Name...]" >&2; exit 2; }
@@ -28,12 +30,13 @@ if [[ ${1:-} == --only ]]; then
   set -- messages
 fi
 if (($# > 0)); then
-  want_messages=0 want_records=0
+  want_messages=0 want_records=0 want_assignments=0
   for arg in "$@"; do
     case $arg in
       messages) want_messages=1 ;;
       records) want_records=1 ;;
-      *) echo "usage: $0 [messages] [records]" >&2; exit 2 ;;
+      assignments) want_assignments=1 ;;
+      *) echo "usage: $0 [messages] [records] [assignments]" >&2; exit 2 ;;
     esac
   done
 fi
@@ -98,3 +101,4 @@ messages() {
 
 if ((want_messages)); then generate "$here/messages.txt" messages; fi
 if ((want_records)); then generate "$here/record_batches.txt" run records; fi
+if ((want_assignments)); then generate "$here/assignments.txt" run assignments; fi

@@ -20,6 +20,7 @@ public final class Main {
         switch (mode) {
             case "messages" -> rc = GoldenMessages.run(System.in, System.out, System.err);
             case "records" -> rc = GoldenRecords.run(System.out);
+            case "assignments" -> rc = GoldenAssignments.run(System.out, System.err);
             case "selftest" -> rc = SelfTest.run(System.out, System.err);
             case "template" -> rc = SelfTest.template(args[1], Integer.parseInt(args[2]), System.out);
             default -> {
