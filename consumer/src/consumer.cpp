@@ -190,7 +190,7 @@ asio::awaitable<std::error_code> Consumer::ensure_metadata() {
 asio::awaitable<std::error_code> Consumer::resolve_positions() {
   std::vector<TopicPartition> unknown;
   for (const auto& [tp, p] : parts_)
-    if (!p->position && p->pending_reset == 0) unknown.push_back(tp);
+    if (!p->position && p->pending_reset == 0 && !p->awaiting_group_offsets) unknown.push_back(tp);
   // First the group's committed offsets.
   if (!unknown.empty() && !config_.group_id.empty()) {
     auto [ec, committed_offsets] = co_await committed(unknown);
@@ -206,7 +206,7 @@ asio::awaitable<std::error_code> Consumer::resolve_positions() {
   // Then auto.offset.reset for what has none.
   std::vector<TopicPartition> earliest, latest, none;
   for (const auto& [tp, p] : parts_) {
-    if (p->position) continue;
+    if (p->position || p->awaiting_group_offsets) continue;
     const int64_t which = p->pending_reset != 0 ? p->pending_reset
                           : config_.auto_offset_reset == OffsetReset::earliest ? proto::ListOffsetsRequest::kEarliestTimestamp
                           : config_.auto_offset_reset == OffsetReset::latest   ? proto::ListOffsetsRequest::kLatestTimestamp
@@ -584,6 +584,15 @@ net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseco
     }
   }
   if (auto ec = co_await maybe_auto_commit(); ec && !*alive) co_return std::tuple{ec, std::span<const Record>()};
+  if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+  if (pattern_ && clock::now() - pattern_refreshed_ >= (group_ ? config_.metadata_max_age : std::chrono::milliseconds(0))) {
+    // A pattern subscription looks at every topic of the cluster.
+    pattern_refreshed_ = clock::now();
+    auto [mec, none] = co_await pool_->refresh_metadata(std::nullopt);
+    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+    if (!mec) refresh_pattern_subscription();
+  }
+  dispatch(group::event::PollCalled{});  // the group's max.poll.interval.ms clock
 
   std::error_code last;
   for (;;) {
@@ -627,6 +636,9 @@ asio::awaitable<std::error_code> Consumer::maybe_auto_commit() {
 
 net::Pool::Result<std::monostate> Consumer::commit(std::map<TopicPartition, int64_t> offsets) {
   auto alive = alive_;
+  // A group member commits through the group machine: it adds generation and member id, and refuses
+  // offsets for partitions this member no longer owns.
+  if (group_) co_return co_await commit_through_group(std::move(offsets));
   if (config_.group_id.empty()) {
     set_error("commit needs group.id");
     co_return std::tuple{std::error_code(client_errc::invalid_config), std::monostate{}};
@@ -793,6 +805,18 @@ net::Pool::Result<std::monostate> Consumer::close() {
       auto [cec, none] = co_await commit(std::move(positions));
       ec = cec;
     }
+  }
+  if (group_) {
+    // Revoke (the listener or the default commit runs), then LeaveGroup; bounded by default.api.timeout.ms.
+    auto alive = alive_;
+    dispatch(group::event::Close{});
+    const auto deadline = clock::now() + config_.default_api_timeout;
+    while (*alive && group_->state() != group::State::left && group_->state() != group::State::fatal &&
+           clock::now() < deadline) {
+      asio::steady_timer t(executor_, std::chrono::milliseconds(20));
+      co_await t.async_wait(use_nothrow);
+    }
+    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
   }
   closed_ = true;
   for (auto& [tp, p] : parts_) drop_buffer(*p);

@@ -51,6 +51,8 @@ class BlockingConsumer {
 
   Consumer& async() { return consumer_; }
   void assign(const std::vector<TopicPartition>& tps) { consumer_.assign(tps); }
+  void subscribe(std::vector<std::string> topics) { consumer_.subscribe(std::move(topics)); }
+  std::vector<TopicPartition> assignment() const { return consumer_.assignment(); }
   void seek(const TopicPartition& tp, int64_t offset) { consumer_.seek(tp, offset); }
   void seek_to_beginning(const std::vector<TopicPartition>& tps) { consumer_.seek_to_beginning(tps); }
   void seek_to_end(const std::vector<TopicPartition>& tps) { consumer_.seek_to_end(tps); }

@@ -35,12 +35,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "kafkawire/consumer/config.hpp"
+#include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
 #include "kafkawire/protocol/fetch.hpp"
@@ -93,12 +95,23 @@ struct PartitionState {
   bool buffered = false;
   bool in_batch = false;       // the reader stands inside a batch (its next record is in that batch)
   int64_t buffered_from = -1;  // the position when the data was fetched; stale data is dropped
-  int64_t pending_reset = 0;   // seek_to_beginning (-2) / seek_to_end (-1) waiting for ListOffsets  // the position when the data was fetched; stale data is dropped
+  int64_t pending_reset = 0;   // seek_to_beginning (-2) / seek_to_end (-1) waiting for ListOffsets
+  bool awaiting_group_offsets = false;  // assigned by the group; its committed offset is on the way  // the position when the data was fetched; stale data is dropped
   // Decompressed batches delivered in the current poll, one buffer each (reused across polls).
   std::vector<std::unique_ptr<std::vector<uint8_t>>> scratch;
   size_t scratch_used = 0;
   // Committed offset known to this consumer (the last successful commit or fetched commit).
   std::optional<int64_t> committed;
+};
+
+// Called from inside poll() (and close()) when the group changes this member's partitions. on_revoked
+// runs before partitions are taken away: the default (no listener) commits their processed positions
+// there, so the next owner starts where this one stopped. on_lost: the partitions already belong to
+// someone else (the member was fenced or timed out); nothing may be committed for them.
+struct RebalanceListener {
+  std::function<void(const std::vector<TopicPartition>&)> on_assigned;
+  std::function<void(const std::vector<TopicPartition>&)> on_revoked;
+  std::function<void(const std::vector<TopicPartition>&)> on_lost;
 };
 
 class Consumer {
@@ -112,6 +125,18 @@ class Consumer {
   executor_type get_executor() const { return executor_; }
   const Config& config() const { return config_; }
   net::Pool& pool() { return *pool_; }
+
+  // Group membership (needs group.id): the group coordinator shares the topics' partitions among the
+  // members; poll() drives the rebalances and calls the listener. subscribe() again to change topics.
+  void subscribe(std::vector<std::string> topics);
+  // Every topic whose name matches, re-evaluated at each metadata refresh (metadata.max.age.ms).
+  void subscribe(const std::regex& pattern);
+  void unsubscribe();
+  void set_rebalance_listener(RebalanceListener listener) { listener_ = std::move(listener); }
+  // The group's view of this member: nullptr when not subscribed.
+  const group::GroupMember* membership() const { return group_.get(); }
+  // One line per rebalance: reason, generation, phase durations, partitions revoked/kept/added, commits.
+  std::string rebalance_timeline() const { return group_ ? group_->timeline_text() : std::string(); }
 
   // Manual assignment: replaces the current one. Partitions kept keep their positions.
   void assign(const std::vector<TopicPartition>& partitions);
@@ -202,6 +227,32 @@ class Consumer {
   void set_error(std::string text) { error_text_ = std::move(text); }
   void wake() { data_ready_.cancel(); }
   asio::awaitable<std::error_code> maybe_auto_commit();
+
+  // Group membership: the state machine decides, these carry out its actions (group_driver.cpp).
+  void dispatch(group::Event event);
+  void execute(group::Action& action);
+  template <class Req, class Done>
+  void send_group_request(int32_t node, Req request, std::shared_ptr<const void> keep_alive,
+                          std::chrono::milliseconds extra_wait, Done done);
+  void apply_assignment_change(const std::vector<TopicPartition>& add, const std::vector<TopicPartition>& remove);
+  net::Pool::Result<std::monostate> commit_through_group(std::map<TopicPartition, int64_t> offsets);
+  void refresh_pattern_subscription();
+  asio::awaitable<void> revoke_then_done(std::vector<TopicPartition> partitions);
+
+  std::unique_ptr<group::GroupMember> group_;
+  std::vector<std::unique_ptr<asio::steady_timer>> group_timers_;
+  std::vector<uint64_t> group_timer_seq_;
+  struct CommitWaiter {
+    std::shared_ptr<asio::steady_timer> done;
+    std::error_code result;
+    bool finished = false;
+  };
+  std::map<uint64_t, CommitWaiter> commit_waiters_;
+  uint64_t next_commit_id_ = 1;
+  RebalanceListener listener_;
+  std::optional<std::regex> pattern_;
+  std::chrono::steady_clock::time_point pattern_refreshed_{};
+  std::vector<std::string> subscription_;
 
   executor_type executor_;
   Config config_;
