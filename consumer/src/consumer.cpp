@@ -85,13 +85,13 @@ std::vector<TopicPartition> Consumer::assignment() const {
   return out;
 }
 
-namespace {
-void drop_buffer(PartitionState& p) {
+// Buffered data a partition no longer reads. Records handed out by the last poll may still point into
+// its frame, and they are valid until the next poll: the frame is kept until then.
+void Consumer::drop_buffer(PartitionState& p) {
   p.buffered = false;
   p.in_batch = false;
-  p.frame.reset();
+  if (p.frame) retired_frames_.push_back(std::move(p.frame));
 }
-}  // namespace
 
 void Consumer::seek(const TopicPartition& tp, int64_t offset) {
   if (auto* p = state(tp)) {
@@ -494,6 +494,7 @@ void Consumer::handle_fetch_response(int32_t node, const net::Reply<proto::Fetch
         opts.check_crcs = config_.check_crcs;
         opts.start_offset = *p->position;
         opts.read_committed = config_.isolation_level == IsolationLevel::read_committed;
+        if (p->frame) retired_frames_.push_back(std::move(p->frame));
         p->frame = reply.frame;
         p->reader.reset(*pd.records.bytes, opts);
         if (opts.read_committed && pd.aborted_transactions) p->reader.set_aborted_transactions(*pd.aborted_transactions);
@@ -575,6 +576,7 @@ net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseco
   // The previous poll's records are no longer referenced: their buffers can be reused, except the one
   // holding a batch still being read.
   batch_.clear();
+  retired_frames_.clear();
   for (auto& [tp, p] : parts_) {
     if (p->in_batch && p->scratch_used > 0) {
       std::swap(p->scratch[0], p->scratch[p->scratch_used - 1]);

@@ -223,6 +223,7 @@ class Consumer {
                              const std::vector<TopicPartition>& asked);
   bool drain(std::vector<Record>& out, size_t max, std::error_code& ec);
   PartitionState* state(const TopicPartition& tp);
+  void drop_buffer(PartitionState& p);
   std::string topic_name(const protocol::FetchResponse::FetchableTopicResponse& t, int16_t version) const;
   void set_error(std::string text) { error_text_ = std::move(text); }
   void wake() { data_ready_.cancel(); }
@@ -262,6 +263,8 @@ class Consumer {
   std::set<int32_t> fetching_nodes_;
   asio::steady_timer data_ready_;
   std::vector<Record> batch_;  // the last poll's records; reused so polls do not allocate per record
+  // Frames whose partitions moved on while the last poll's records may still point into them.
+  std::vector<std::shared_ptr<const std::vector<uint8_t>>> retired_frames_;
   size_t round_robin_ = 0;     // which partition drain starts with, so none starves
   std::string error_text_;
   std::error_code fetch_error_;  // an error from the fetch path, reported by the next poll

@@ -143,19 +143,28 @@ inline const uint8_t* read_varlong(const uint8_t* p, const uint8_t* end, int64_t
   return p;
 }
 
+// A length: zigzag-encoded, so a non-negative n is 2n on the wire and every odd value is negative. Reading
+// the even case directly saves the zigzag arithmetic on the hot path.
+inline const uint8_t* read_length(const uint8_t* p, const uint8_t* end, uint64_t& zz) {
+  uint64_t u = 0;
+  p = read_uleb<5>(p, end, u);
+  zz = static_cast<uint32_t>(u);
+  return p;
+}
+
 // A length-prefixed field of a record: -1 is null when `nullable`, other negatives and lengths past `end`
 // are malformed (nullptr).
 inline const uint8_t* read_field(const uint8_t* p, const uint8_t* end, bool nullable,
                                  std::optional<Bytes>& out) {
-  int32_t n = 0;
-  p = read_varint(p, end, n);
-  if (!p) return nullptr;
-  if (n >= 0) {
-    if (n > end - p) return nullptr;
+  uint64_t zz = 0;
+  if (!(p = read_length(p, end, zz))) return nullptr;
+  if (!(zz & 1)) [[likely]] {
+    const uint64_t n = zz >> 1;
+    if (n > static_cast<uint64_t>(end - p)) return nullptr;
     out.emplace(p, static_cast<size_t>(n));
     return p + n;
   }
-  if (n == -1 && nullable) {
+  if (zz == 1 && nullable) {  // -1
     out.reset();
     return p;
   }
@@ -257,32 +266,33 @@ struct RecordContext {
 // bounded by the record's own length, which is bounded by `end`.
 inline const uint8_t* decode_record(const uint8_t* p, const uint8_t* end, const RecordContext& ctx,
                                     RecordView& rec) {
-  int32_t len = 0;
-  p = read_varint(p, end, len);
+  uint64_t len = 0;  // zigzag: odd values are negative
+  p = read_length(p, end, len);
   // The smallest record body: attributes, timestampDelta, offsetDelta, keyLength, valueLength, headersCount.
-  if (!p || len < 6 || len > end - p) [[unlikely]]
+  if (!p || (len & 1) || len < 12 || (len >>= 1) > static_cast<uint64_t>(end - p)) [[unlikely]]
     return nullptr;
   const uint8_t* const rend = p + len;
   ++p;  // attributes: no bits defined for records
   int64_t ts_delta = 0;
   int32_t offset_delta = 0;
-  int32_t header_count = 0;
+  uint64_t header_count = 0;
   if (!(p = read_varlong(p, rend, ts_delta))) return nullptr;
   if (!(p = read_varint(p, rend, offset_delta))) return nullptr;
   if (!(p = read_field(p, rend, true, rec.key))) return nullptr;
   if (!(p = read_field(p, rend, true, rec.value))) return nullptr;
-  if (!(p = read_varint(p, rend, header_count)) || header_count < 0) return nullptr;
+  if (!(p = read_length(p, rend, header_count)) || (header_count & 1)) return nullptr;
+  header_count >>= 1;
   const uint8_t* const headers = p;
   if (header_count > 0) [[unlikely]] {
     std::optional<Bytes> scratch;
-    for (int32_t i = 0; i < header_count; ++i) {
+    for (uint64_t i = 0; i < header_count; ++i) {
       if (!(p = read_field(p, rend, false, scratch))) return nullptr;
       if (!(p = read_field(p, rend, true, scratch))) return nullptr;
     }
   }
   if (p != rend) [[unlikely]]
     return nullptr;  // the record's length and its fields disagree
-  rec.headers = HeadersView(headers, rend, header_count);
+  rec.headers = HeadersView(headers, rend, static_cast<int32_t>(header_count));
   rec.offset = wrapping_add(ctx.base_offset, offset_delta);
   rec.timestamp = ctx.log_append_time ? ctx.max_timestamp : wrapping_add(ctx.base_timestamp, ts_delta);
   return rend;
@@ -343,7 +353,8 @@ class RecordBatchReader {
   void reset(Bytes records, const ReadOptions& options = {});
 
   // The Fetch response's AbortedTransactions for this partition (any range of elements with producer_id
-  // and first_offset members, e.g. FetchResponse::AbortedTransaction). Only used with read_committed.
+  // and first_offset members, e.g. FetchResponse::AbortedTransaction), in any order. Only used with
+  // read_committed. Call it after reset(), which forgets them.
   template <class Range>
   void set_aborted_transactions(const Range& aborted) {
     aborted_.clear();
@@ -387,8 +398,9 @@ class RecordBatchReader {
   int64_t next_offset() const { return next_offset_; }
   // True when the blob ended in an incomplete batch, which was ignored.
   bool truncated_tail() const { return truncated_tail_; }
-  // Bytes of complete batches looked at so far (0 at the end of the blob means no complete batch: the
-  // first batch is larger than the fetch's max bytes).
+  // Bytes of the complete batches looked at so far; a truncated tail is not counted. Zero with
+  // truncated_tail() at the end means the blob holds no complete batch (the first batch is larger than
+  // what the broker sent).
   size_t bytes_consumed() const { return static_cast<size_t>(pos_ - begin_); }
 
   // Where compressed batches are decompressed to (nullptr: the reader's own buffer). Takes effect at the
