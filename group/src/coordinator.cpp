@@ -972,9 +972,11 @@ void GroupMember::on(const event::SubscriptionChanged& e) {
 
 void GroupMember::on(const event::MetadataUpdated& e) {
   for (const auto& [topic, n] : e.partition_counts) partition_counts_[topic] = n;
-  if (metadata_in_flight_ &&
-      std::all_of(metadata_asked_.begin(), metadata_asked_.end(),
-                  [&](const std::string& t) { return e.partition_counts.count(t) != 0; })) {
+  if (metadata_in_flight_) {
+    // The answer to RequestMetadata: what it asked for and did not get does not exist (yet). The
+    // assignor skips it; if it appears later, leader_metadata_changed() starts a rebalance.
+    for (const auto& t : metadata_asked_)
+      if (!e.partition_counts.count(t)) partition_counts_[t] = 0;
     metadata_in_flight_ = false;
     metadata_asked_.clear();
   }

@@ -140,8 +140,10 @@ struct Start {
 struct SubscriptionChanged {
   std::vector<std::string> topics;  // empty: unsubscribe (leave the group, back to unjoined)
 };
-// Partition counts of topics the cluster has. A topic asked for in RequestMetadata and absent here does
-// not exist (0 partitions).
+// Partition counts of topics the cluster has. While a RequestMetadata is outstanding, the next
+// MetadataUpdated is its answer: a topic it asked for and that is absent here does not exist (0
+// partitions; if it appears later, the leader rebalances). Unasked updates may come at any time (the
+// leader watches them for partition count changes, see metadata_topics()).
 struct MetadataUpdated {
   std::map<std::string, int32_t> partition_counts;
 };
