@@ -1,0 +1,732 @@
+#include "kafkawire/protocol/explain.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+
+#include "kafkawire/protocol/apis.hpp"
+#include "kafkawire/protocol/crc32c.hpp"
+#include "kafkawire/protocol/json.hpp"
+#include "kafkawire/protocol/record_batch.hpp"
+
+namespace kafkawire::protocol {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string hex(Bytes b, size_t max, const char* sep = "") {
+  std::string s;
+  for (size_t i = 0; i < b.len && i < max; ++i) {
+    if (i && *sep) s += sep;
+    s += kHex[b.ptr[i] >> 4];
+    s += kHex[b.ptr[i] & 15];
+  }
+  return s;
+}
+
+uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint32_t be32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+uint64_t be64(const uint8_t* p) { return (uint64_t{be32(p)} << 32) | be32(p + 4); }
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+// Milliseconds since the epoch as ISO 8601 UTC (days-from-civil inverted; no clock, no locale).
+std::string iso_time(int64_t ms) {
+  int64_t days = ms / 86400000;
+  int64_t rest = ms % 86400000;
+  if (rest < 0) {
+    rest += 86400000;
+    --days;
+  }
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                static_cast<long long>(rest / 3600000), static_cast<long long>(rest / 60000 % 60),
+                static_cast<long long>(rest / 1000 % 60), static_cast<long long>(rest % 1000));
+  return buf;
+}
+
+std::string timestamp_value(int64_t ms) {
+  // Between 1990 and 2100: anything else is not a wall-clock time worth spelling out.
+  if (ms >= 631152000000 && ms < 4102444800000) return std::to_string(ms) + " (" + iso_time(ms) + ")";
+  return std::to_string(ms) + (ms == -1 ? " (none)" : "");
+}
+
+std::string plural(int64_t n, std::string_view one) {
+  return std::to_string(n) + " " + std::string(one) + (n == 1 ? "" : "s");
+}
+
+// Builds the nodes of record batches inside one space: the input (block 0, `base` = offset of data[0]) or
+// a decompressed block.
+class RecordsExplainer {
+ public:
+  RecordsExplainer(Explanation& out, const uint8_t* data, size_t base, uint32_t block)
+      : out_(out), data_(data), base_(base), block_(block) {}
+
+  // Batches in [begin, end) as children of node. Returns {batches, records}.
+  std::pair<int64_t, int64_t> batches(ExplainNode& node, size_t begin, size_t end) {
+    int64_t batches = 0, records = 0;
+    size_t pos = begin;
+    while (pos < end) {
+      const size_t rem = end - pos;
+      if (rem < kBatchMagicOffset + 1) {
+        add(node, "incomplete batch", "truncated batch", pos, rem,
+            plural(static_cast<int64_t>(rem), "byte") +
+                ": the start of a batch cut at the fetch size limit (ignored)");
+        break;
+      }
+      const int32_t length = static_cast<int32_t>(be32(data_ + pos + 8));
+      const int8_t magic = static_cast<int8_t>(data_[pos + kBatchMagicOffset]);
+      if (length < 0) {
+        error(node, pos, rem, "batchLength " + std::to_string(length) + " is negative");
+        break;
+      }
+      if (static_cast<size_t>(length) > rem - kBatchLogOverhead) {
+        add(node, "incomplete batch", "truncated batch", pos, rem,
+            "batchLength " + std::to_string(length) + " but only " + std::to_string(rem - kBatchLogOverhead) +
+                " bytes follow: a batch cut at the fetch size limit (ignored)");
+        break;
+      }
+      const size_t size = kBatchLogOverhead + static_cast<size_t>(length);
+      const std::string name = "batch [" + std::to_string(batches) + "]";
+      if (magic != kBatchMagic) {
+        ExplainNode& b = add(node, name, "message set (magic " + std::to_string(magic) + ")", pos, size,
+                             "not decoded: Kafka 4 writes record batches of magic 2 only");
+        add(b, "offset", "int64", pos, 8, std::to_string(static_cast<int64_t>(be64(data_ + pos))));
+        add(b, "messageSize", "int32", pos + 8, 4, std::to_string(length));
+        add(b, "message", "legacy message", pos + 12, size - 12, "");
+      } else if (length < static_cast<int32_t>(kBatchHeaderSize - kBatchLogOverhead)) {
+        error(node, pos, rem, "batchLength " + std::to_string(length) + " is shorter than a batch header");
+        break;
+      } else {
+        records += batch(add(node, name, "record batch v2", pos, size, ""), pos, size);
+      }
+      ++batches;
+      pos += size;
+    }
+    return {batches, records};
+  }
+
+ private:
+  ExplainNode& add(ExplainNode& parent, std::string name, std::string type, size_t pos, size_t len,
+                   std::string value) {
+    ExplainNode& n = parent.children.emplace_back();
+    n.name = std::move(name);
+    n.type = std::move(type);
+    n.value = std::move(value);
+    n.offset = base_ + pos;
+    n.length = len;
+    n.raw = Bytes(data_ + pos, len);
+    n.block = block_;
+    return n;
+  }
+  void error(ExplainNode& parent, size_t pos, size_t len, std::string what) {
+    add(parent, "error", "error", pos, len, std::move(what)).error = true;
+  }
+
+  // One magic-2 batch of `size` bytes at pos; returns the records it holds.
+  int64_t batch(ExplainNode& b, size_t pos, size_t size) {
+    BatchHeader h;
+    decode_batch_header(Bytes(data_ + pos, size), h);
+    const uint8_t* p = data_ + pos;
+    add(b, "baseOffset", "int64", pos, 8, std::to_string(h.base_offset));
+    add(b, "batchLength", "int32", pos + 8, 4, std::to_string(h.batch_length) + " (bytes after this field)");
+    add(b, "partitionLeaderEpoch", "int32", pos + 12, 4, std::to_string(h.partition_leader_epoch));
+    add(b, "magic", "int8", pos + 16, 1, std::to_string(h.magic));
+    const uint32_t crc = crc32c(p + kBatchAttributesOffset, size - kBatchAttributesOffset);
+    ExplainNode& c =
+        add(b, "crc", "uint32 (crc32c)", pos + 17, 4,
+            hex32(h.crc) + (crc == h.crc ? " (matches)" : " (MISMATCH: the bytes give " + hex32(crc) + ")"));
+    c.error = crc != h.crc;
+    const Compression codec = h.compression();
+    std::string attrs =
+        hex32(static_cast<uint16_t>(h.attributes)).replace(2, 4, "") + ": " +
+        std::string(compression_name(codec)) +
+        (h.timestamp_type() == TimestampType::log_append_time ? ", LogAppendTime" : ", CreateTime");
+    if (h.is_transactional()) attrs += ", transactional";
+    if (h.is_control()) attrs += ", control";
+    if (h.has_delete_horizon()) attrs += ", delete horizon";
+    add(b, "attributes", "int16", pos + 21, 2, attrs);
+    add(b, "lastOffsetDelta", "int32", pos + 23, 4,
+        std::to_string(h.last_offset_delta) + " (last offset " + std::to_string(h.last_offset()) + ")");
+    add(b, "baseTimestamp", "int64", pos + 27, 8,
+        h.has_delete_horizon() ? std::to_string(h.base_timestamp) + " (delete horizon)"
+                               : timestamp_value(h.base_timestamp));
+    add(b, "maxTimestamp", "int64", pos + 35, 8, timestamp_value(h.max_timestamp));
+    add(b, "producerId", "int64", pos + 43, 8,
+        std::to_string(h.producer_id) + (h.producer_id < 0 ? " (none)" : ""));
+    add(b, "producerEpoch", "int16", pos + 51, 2, std::to_string(h.producer_epoch));
+    add(b, "baseSequence", "int32", pos + 53, 4, std::to_string(h.base_sequence));
+    add(b, "recordsCount", "int32", pos + 57, 4, std::to_string(h.records_count));
+    b.value = "offsets " + std::to_string(h.base_offset) + "-" + std::to_string(h.last_offset()) + ", " +
+              plural(h.records_count, "record") + ", " + std::string(compression_name(codec)) +
+              (h.is_control() ? ", control" : "") + (h.is_transactional() ? ", transactional" : "");
+
+    const size_t rpos = pos + kBatchHeaderSize;
+    const size_t rlen = size - kBatchHeaderSize;
+    if (h.records_count < 0) {
+      error(b, rpos, rlen, "recordsCount " + std::to_string(h.records_count) + " is negative");
+      return 0;
+    }
+    if (codec == Compression::none || rlen == 0) {
+      if (rlen == 0 && h.records_count == 0) return 0;
+      ExplainNode& rs = add(b, "records", "records[" + std::to_string(h.records_count) + "]", rpos, rlen, "");
+      records(rs, rpos, rpos + rlen, h);
+      return h.records_count;
+    }
+    ExplainNode& z = add(b, "compressed records", std::string(compression_name(codec)) + " block", rpos, rlen,
+                         plural(static_cast<int64_t>(rlen), "byte") + " compressed");
+    auto buffer = std::make_shared<std::vector<uint8_t>>();
+    Decompressor d;
+    if (auto ec = d.decompress(codec, Bytes(p + kBatchHeaderSize, rlen), *buffer)) {
+      z.error = true;
+      std::string why = unsupported_compression_message(codec);
+      z.value += ": cannot decompress: " + (why.empty() ? ec.message() : why);
+      return 0;
+    }
+    out_.blocks.push_back(buffer);
+    const uint32_t id = static_cast<uint32_t>(out_.blocks.size());
+    z.value += ", " + plural(static_cast<int64_t>(buffer->size()), "byte") + " decompressed";
+    ExplainNode& dn = b.children.emplace_back();
+    dn.name = "decompressed records";
+    dn.type = "records[" + std::to_string(h.records_count) + "], decompressed";
+    dn.value = "offsets (marked ~) count from the start of the decompressed block";
+    dn.offset = 0;
+    dn.length = buffer->size();
+    dn.raw = Bytes(*buffer);
+    dn.block = id;
+    RecordsExplainer inner(out_, buffer->data(), 0, id);
+    inner.records(dn, 0, buffer->size(), h);
+    return h.records_count;
+  }
+
+  // A zigzag varint field as a leaf; nullptr (and an error node over [p, end)) when it does not parse.
+  template <class T>
+  const uint8_t* varint(ExplainNode& parent, const char* name, const uint8_t* p, const uint8_t* end, T& v,
+                        const std::function<std::string(T)>& text = {}) {
+    const uint8_t* q;
+    if constexpr (sizeof(T) == 8)
+      q = detail::read_varlong(p, end, v);
+    else
+      q = detail::read_varint(p, end, v);
+    if (!q) {
+      error(parent, pos(p), static_cast<size_t>(end - p),
+            std::string(name) + ": a varint that runs past its record");
+      return nullptr;
+    }
+    add(parent, name, sizeof(T) == 8 ? "varlong" : "varint", pos(p), static_cast<size_t>(q - p),
+        text ? text(v) : std::to_string(v));
+    return q;
+  }
+  size_t pos(const uint8_t* p) const { return static_cast<size_t>(p - data_); }
+
+  // keyLength + key style fields: returns the position after, or nullptr after an error node.
+  const uint8_t* length_field(ExplainNode& parent, const char* len_name, const char* name, const uint8_t* p,
+                              const uint8_t* end, bool nullable, std::optional<Bytes>& out,
+                              const std::function<std::string(Bytes)>& text) {
+    int32_t n = 0;
+    const uint8_t* q = varint<int32_t>(parent, len_name, p, end, n, [&](int32_t v) {
+      return v == -1 ? std::string("-1 (null)") : std::to_string(v);
+    });
+    if (!q) return nullptr;
+    if (n < -1 || (n == -1 && !nullable) || n > end - q) {
+      error(parent, pos(q), static_cast<size_t>(end - q),
+            std::string(len_name) + " " + std::to_string(n) +
+                (n > end - q ? " runs past the record" : " is not allowed"));
+      return nullptr;
+    }
+    if (n < 0) {
+      out.reset();
+      return q;
+    }
+    out.emplace(q, static_cast<size_t>(n));
+    if (n > 0) add(parent, name, "bytes", pos(q), static_cast<size_t>(n), text(*out));
+    return q + n;
+  }
+
+  void records(ExplainNode& node, size_t begin, size_t end, const BatchHeader& h) {
+    const uint8_t* p = data_ + begin;
+    const uint8_t* const e = data_ + end;
+    int32_t j = 0;
+    for (; p < e && j < h.records_count; ++j) {
+      const uint8_t* next = record(node, p, e, h, j);
+      if (!next) return;
+      p = next;
+    }
+    if (j < h.records_count)
+      error(node, pos(p), 0,
+            "recordsCount is " + std::to_string(h.records_count) + " but the records end after " +
+                std::to_string(j));
+    else if (p < e)
+      error(node, pos(p), static_cast<size_t>(e - p),
+            plural(e - p, "byte") + " after the last of " + plural(h.records_count, "record"));
+  }
+
+  // One record at p; the position after it, or nullptr when the rest cannot be read.
+  const uint8_t* record(ExplainNode& parent, const uint8_t* p, const uint8_t* end, const BatchHeader& h,
+                        int32_t j) {
+    int32_t len = 0;
+    const uint8_t* q = detail::read_varint(p, end, len);
+    if (!q || len < 6 || len > end - q) {
+      error(parent, pos(p), static_cast<size_t>(end - p),
+            q ? "record length " + std::to_string(len) +
+                    (len > end - q ? " runs past the end" : " is too small")
+              : std::string("record length: a varint that runs past the end"));
+      return nullptr;
+    }
+    const uint8_t* const rend = q + len;
+    ExplainNode& r = add(parent, "record [" + std::to_string(j) + "]", "record", pos(p),
+                         static_cast<size_t>(rend - p), "");
+    add(r, "length", "varint", pos(p), static_cast<size_t>(q - p), std::to_string(len));
+    p = q;
+    add(r, "attributes", "int8", pos(p), 1, std::to_string(static_cast<int8_t>(*p)));
+    ++p;
+    const bool log_append = h.timestamp_type() == TimestampType::log_append_time;
+    int64_t ts_delta = 0;
+    int32_t offset_delta = 0;
+    if (!(p = varint<int64_t>(r, "timestampDelta", p, rend, ts_delta, [&](int64_t v) {
+            return std::to_string(v) + " (timestamp " +
+                   (log_append ? timestamp_value(h.max_timestamp) + ", LogAppendTime"
+                               : timestamp_value(detail::wrapping_add(h.base_timestamp, v))) +
+                   ")";
+          })))
+      return rend;
+    if (!(p = varint<int32_t>(r, "offsetDelta", p, rend, offset_delta, [&](int32_t v) {
+            return std::to_string(v) + " (offset " + std::to_string(detail::wrapping_add(h.base_offset, v)) +
+                   ")";
+          })))
+      return rend;
+    const int64_t offset = detail::wrapping_add(h.base_offset, offset_delta);
+    std::optional<Bytes> key, value;
+    const bool control = h.is_control();
+    if (!(p = length_field(r, "keyLength", "key", p, rend, true, key, [&](Bytes b) {
+            if (control) {
+              if (auto k = parse_control_key(b)) {
+                const char* names[] = {"ABORT", "COMMIT", "LEADER_CHANGE", "SNAPSHOT_HEADER",
+                                       "SNAPSHOT_FOOTER"};
+                return "control key v" + std::to_string(k->version) + " type " + std::to_string(k->type) +
+                       (k->type >= 0 && k->type < 5 ? std::string(" (") + names[k->type] + ")"
+                                                    : std::string());
+              }
+            }
+            return explain_detail::bytes_value(b);
+          })))
+      return rend;
+    if (!(p = length_field(r, "valueLength", "value", p, rend, true, value, [&](Bytes b) {
+            if (control && key) {
+              auto k = parse_control_key(key);
+              if (k && (k->is_abort() || k->is_commit())) {
+                if (auto m = parse_end_txn_marker(b))
+                  return "end txn marker v" + std::to_string(m->version) + ", coordinator epoch " +
+                         std::to_string(m->coordinator_epoch);
+              }
+            }
+            return explain_detail::bytes_value(b);
+          })))
+      return rend;
+    int32_t nh = 0;
+    if (!(p = varint<int32_t>(r, "headersCount", p, rend, nh))) return rend;
+    if (nh < 0) {
+      error(r, pos(p), static_cast<size_t>(rend - p), "headersCount " + std::to_string(nh) + " is negative");
+      return rend;
+    }
+    for (int32_t i = 0; i < nh; ++i) {
+      const uint8_t* hs = p;
+      ExplainNode& hn = add(r, "header [" + std::to_string(i) + "]", "header", pos(p), 0, "");
+      std::optional<Bytes> hk, hv;
+      p = length_field(hn, "headerKeyLength", "headerKey", p, rend, false, hk,
+                       [](Bytes b) { return explain_detail::quote(b.str()); });
+      if (p)
+        p = length_field(hn, "headerValueLength", "headerValue", p, rend, true, hv,
+                         explain_detail::bytes_value);
+      const uint8_t* he = p ? p : rend;
+      hn.length = static_cast<size_t>(he - hs);
+      hn.raw = Bytes(hs, hn.length);
+      if (!p) return rend;
+      hn.value = explain_detail::quote(hk->str()) + " = " + (hv ? explain_detail::bytes_value(*hv) : "null");
+    }
+    if (p != rend)
+      error(r, pos(p), static_cast<size_t>(rend - p),
+            plural(rend - p, "byte") + " left in the record after its headers");
+    r.value = "offset " + std::to_string(offset) + ", key " +
+              (key ? explain_detail::bytes_value(*key) : "null") + ", value " +
+              (value ? explain_detail::bytes_value(*value) : "null") +
+              (nh ? ", " + plural(nh, "header") : "");
+    return rend;
+  }
+
+  Explanation& out_;
+  const uint8_t* data_;
+  size_t base_;
+  uint32_t block_;
+};
+
+void collect_errors(const ExplainNode& n, std::vector<const ExplainNode*>& out) {
+  if (n.error) out.push_back(&n);
+  for (const auto& c : n.children) collect_errors(c, out);
+}
+
+ExplainNode& error_node(ExplainNode& parent, Bytes raw, size_t offset, std::string what) {
+  ExplainNode& n = parent.children.emplace_back();
+  n.name = "error";
+  n.type = "error";
+  n.value = std::move(what);
+  n.offset = offset;
+  n.length = raw.len;
+  n.raw = raw;
+  n.error = true;
+  return n;
+}
+
+// Header and body of a request whose header starts `r` (after the size); base = offset of r's start.
+void explain_request(Reader& r, size_t base, Explanation& out) {
+  Reader peek = r;
+  const int16_t key = peek.i16();
+  const int16_t version = peek.i16();
+  const bool known = with_api(key, [&](auto api) {
+    using Req = typename decltype(api)::request;
+    const int16_t hv = request_header_version<Req>(version);
+    out.root.type = std::string(Req::name) + " v" + std::to_string(version) + " frame";
+    Explainer he(r, base, hv, hv >= 2, out.root, out);
+    RequestHeader header;
+    he.message(header, "Header", "RequestHeader v" + std::to_string(hv));
+    if (!r.ok()) return;
+    Explainer be(r, base, version, is_flexible<Req>(version), out.root, out);
+    if (!supports_version<Req>(version)) {
+      be.opaque("Body", "undecoded body",
+                "kafkawire knows " + std::string(Req::name) + " v" + std::to_string(Req::min_version) + "-" +
+                    std::to_string(Req::max_version) + ", not v" + std::to_string(version));
+      return;
+    }
+    Req m;
+    be.message(m, Req::name, std::string(Req::name) + " v" + std::to_string(version));
+    be.trailing("body");
+  });
+  if (known) return;
+  // An API kafkawire does not speak: header v1 (the flexible header v2 adds a tag byte the body then shows).
+  out.root.type = "api " + std::to_string(key) + " v" + std::to_string(version) + " request frame";
+  Explainer he(r, base, 1, false, out.root, out);
+  RequestHeader header;
+  he.message(header, "Header", "RequestHeader v1");
+  if (r.ok())
+    he.opaque("Body", "undecoded body", "api key " + std::to_string(key) + " is not one kafkawire speaks");
+}
+
+template <class Resp>
+void explain_response_as(Reader& r, size_t base, int16_t version, Explanation& out) {
+  const int16_t hv = response_header_version<Resp>(version);
+  out.root.type = std::string(Resp::name) + " v" + std::to_string(version) + " frame";
+  Explainer he(r, base, hv, hv >= 1, out.root, out);
+  ResponseHeader header;
+  he.message(header, "Header", "ResponseHeader v" + std::to_string(hv));
+  if (!r.ok()) return;
+  Explainer be(r, base, version, is_flexible<Resp>(version), out.root, out);
+  if (!supports_version<Resp>(version)) {
+    be.opaque("Body", "undecoded body",
+              "kafkawire knows " + std::string(Resp::name) + " v" + std::to_string(Resp::min_version) + "-" +
+                  std::to_string(Resp::max_version) + ", not v" + std::to_string(version));
+    return;
+  }
+  Resp m;
+  be.message(m, Resp::name, std::string(Resp::name) + " v" + std::to_string(version));
+  be.trailing("body");
+}
+
+void explain_response(Reader& r, size_t base, int16_t key, int16_t version, Explanation& out) {
+  const bool known = with_api(key, [&](auto api) {
+    using Resp = typename decltype(api)::response;
+    if constexpr (Resp::api_key == kApiVersionsKey) {
+      // A broker that does not serve the requested ApiVersions version answers in v0 (KIP-511).
+      if (version > 0) {
+        Explanation trial;
+        trial.root = out.root;
+        Reader tr = r;
+        explain_response_as<Resp>(tr, base, version, trial);
+        if (trial.ok()) {
+          out.root = std::move(trial.root);
+          out.blocks = std::move(trial.blocks);
+          r = tr;
+          return;
+        }
+        Explanation v0;
+        v0.root = out.root;
+        Reader r0 = r;
+        explain_response_as<Resp>(r0, base, 0, v0);
+        if (v0.ok()) {
+          out.root = std::move(v0.root);
+          out.root.type += " (the broker's v0 answer to a version it does not serve)";
+          r = r0;
+          return;
+        }
+      }
+    }
+    explain_response_as<Resp>(r, base, version, out);
+  });
+  if (known) return;
+  out.root.type = "api " + std::to_string(key) + " v" + std::to_string(version) + " response frame";
+  Explainer he(r, base, 0, false, out.root, out);
+  ResponseHeader header;
+  he.message(header, "Header", "ResponseHeader (v0 assumed)");
+  if (r.ok())
+    he.opaque("Body", "undecoded body", "api key " + std::to_string(key) + " is not one kafkawire speaks");
+}
+
+std::string pad(std::string s, size_t w) {
+  if (s.size() < w) s.append(w - s.size(), ' ');
+  return s;
+}
+
+void print(const ExplainNode& n, size_t depth, const TextOptions& o, std::string& out) {
+  auto offset_text = [&](size_t off) {
+    std::string s = std::to_string(off);
+    if (n.block) s = "~" + s;
+    return s.size() < 7 ? std::string(7 - s.size(), ' ') + s : s;
+  };
+  std::string name = std::string(depth * 2, ' ') + (n.error ? "!! " : "") + n.name;
+  std::string line = offset_text(n.offset) + "  ";
+  if (n.leaf()) {
+    line += pad(hex(n.raw, std::min<size_t>(16, o.max_hex), " "), 49);
+    std::string value = n.value;
+    line += pad(name, 38) + " " + pad(n.type, 24) + " " + value;
+  } else {
+    std::string value = n.value.empty() ? "" : n.value + "  ";
+    line += std::string(49, ' ') + pad(name, 38) + " " + pad(n.type, 24) + " " + value + "(" +
+            plural(static_cast<int64_t>(n.length), "byte") + ")";
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  out += line;
+  out += '\n';
+  if (n.leaf()) {
+    const size_t shown = std::min(n.raw.len, o.max_hex);
+    for (size_t i = 16; i < shown; i += 16) {
+      line = offset_text(n.offset + i) + "  " +
+             hex(Bytes(n.raw.ptr + i, std::min<size_t>(16, shown - i)), 16, " ");
+      out += line;
+      out += '\n';
+    }
+    if (n.raw.len > o.max_hex)
+      out += std::string(9, ' ') + "... (" + plural(static_cast<int64_t>(n.raw.len), "byte") + ")\n";
+  }
+  for (const auto& c : n.children) print(c, depth + 1, o, out);
+}
+
+void json(const ExplainNode& n, std::string& out) {
+  out += "{\"name\":";
+  append_json_string(out, n.name);
+  out += ",\"type\":";
+  append_json_string(out, n.type);
+  out += ",\"offset\":" + std::to_string(n.offset) + ",\"length\":" + std::to_string(n.length);
+  if (n.block) out += ",\"block\":" + std::to_string(n.block);
+  if (n.leaf()) out += ",\"hex\":\"" + hex(n.raw, n.raw.len) + "\"";
+  if (!n.value.empty()) {
+    out += ",\"value\":";
+    append_json_string(out, n.value);
+  }
+  if (n.error) out += ",\"error\":true";
+  if (!n.leaf()) {
+    out += ",\"children\":[";
+    for (size_t i = 0; i < n.children.size(); ++i) {
+      if (i) out += ',';
+      json(n.children[i], out);
+    }
+    out += ']';
+  }
+  out += '}';
+}
+
+}  // namespace
+
+std::vector<const ExplainNode*> Explanation::errors() const {
+  std::vector<const ExplainNode*> out;
+  collect_errors(root, out);
+  return out;
+}
+
+namespace explain_detail {
+
+std::string quote(std::string_view s) {
+  constexpr size_t kMax = 256;
+  std::string out;
+  append_json_string(out, s.substr(0, kMax));
+  if (s.size() > kMax) out += "... (" + std::to_string(s.size()) + " chars)";
+  return out;
+}
+
+std::string bytes_value(Bytes b) {
+  if (b.len == 0) return "empty";
+  const bool printable = std::all_of(b.begin(), b.end(), [](uint8_t c) { return c >= 0x20 && c < 0x7f; });
+  if (printable) return quote(b.str());
+  return "0x" + hex(b, 16) + (b.len > 16 ? "..." : "") + " (" + plural(static_cast<int64_t>(b.len), "byte") +
+         ")";
+}
+
+std::string uuid_value(const Uuid& u) {
+  if (u.is_zero()) return "AAAAAAAAAAAAAAAAAAAAAA (zero: none)";
+  return base64(Bytes(u.bytes.data(), u.bytes.size()), true);
+}
+
+std::string int_value(std::string_view name, int64_t v) {
+  std::string s = std::to_string(v);
+  const bool error_field = name.size() >= 9 && name.substr(name.size() - 9) == "ErrorCode";
+  if (error_field && v != 0) {
+    const KafkaErrorInfo* info = find_kafka_error(static_cast<int16_t>(v));
+    s += info ? " (" + std::string(info->name) + ")" : " (unknown error)";
+  } else if (name == "ApiKey" || name == "RequestApiKey") {
+    const std::string_view api = api_name(static_cast<int16_t>(v));
+    if (!api.empty()) s += " (" + std::string(api) + ")";
+  }
+  return s;
+}
+
+void explain_records(ExplainNode& node, Bytes data, size_t offset, uint32_t block, Explanation& out) {
+  if (data.len == 0) {
+    node.value = "no batches";
+    return;
+  }
+  RecordsExplainer rx(out, data.ptr, offset, block);
+  auto [batches, records] = rx.batches(node, 0, data.len);
+  node.value =
+      std::to_string(batches) + (batches == 1 ? " batch, " : " batches, ") + plural(records, "record");
+}
+
+}  // namespace explain_detail
+
+Explanation explain_body(std::string_view message_name, int16_t version, Bytes body) {
+  Explanation out;
+  bool found = false;
+  for_each_message([&](auto type) {
+    using M = typename decltype(type)::type;
+    if (found || M::name != message_name) return;
+    found = true;
+    out = explain_message<M>(body, version);
+  });
+  if (!found) {
+    out.root.name = std::string(message_name);
+    out.root.type = "unknown message";
+    out.root.length = body.len;
+    out.root.raw = body;
+    error_node(out.root, body, 0, "kafkawire has no message named " + std::string(message_name));
+  }
+  return out;
+}
+
+bool looks_like_request(Bytes b) {
+  if (b.len < 10) return false;
+  const int16_t key = static_cast<int16_t>(be16(b.ptr));
+  const int16_t version = static_cast<int16_t>(be16(b.ptr + 2));
+  const int16_t client_id_len = static_cast<int16_t>(be16(b.ptr + 8));
+  bool ok = false;
+  with_api(key, [&](auto api) { ok = supports_version<typename decltype(api)::request>(version); });
+  return ok && client_id_len >= -1 &&
+         static_cast<size_t>(client_id_len < 0 ? 0 : client_id_len) <= b.len - 10;
+}
+
+Explanation explain_frame(Bytes frame, const FrameOptions& o) {
+  Explanation out;
+  out.root.name = "frame";
+  out.root.type = "frame";
+  out.root.length = frame.len;
+  out.root.raw = frame;
+  size_t start = 0;
+  size_t end = frame.len;
+  if (o.size_prefix) {
+    if (frame.len < 4) {
+      error_node(
+          out.root, frame, 0,
+          "a frame starts with a 4-byte size; " + plural(static_cast<int64_t>(frame.len), "byte") + " given");
+      return out;
+    }
+    const int32_t size = static_cast<int32_t>(be32(frame.ptr));
+    ExplainNode& s = out.root.children.emplace_back();
+    s.name = "Size";
+    s.type = "int32";
+    s.length = 4;
+    s.raw = Bytes(frame.ptr, 4);
+    s.value = std::to_string(size) + " (bytes after this field)";
+    start = 4;
+    if (size < 0) {
+      s.error = true;
+      s.value = std::to_string(size) + ": a negative frame size";
+      if (frame.len > 4)
+        error_node(out.root, Bytes(frame.ptr + 4, frame.len - 4), 4, "bytes after a bad size");
+      return out;
+    }
+    if (static_cast<size_t>(size) > frame.len - 4) {
+      s.value = std::to_string(size) + " (but only " + std::to_string(frame.len - 4) + " bytes follow)";
+    } else {
+      end = 4 + static_cast<size_t>(size);
+    }
+  }
+  const Bytes inner(frame.ptr + start, end - start);
+  FrameDirection dir = o.direction;
+  if (dir == FrameDirection::auto_detect) {
+    if (looks_like_request(inner)) {
+      Explanation as_request = out;
+      Reader r(inner);
+      explain_request(r, start, as_request);
+      if (as_request.ok() || o.api_key < 0) {
+        out = std::move(as_request);
+        out.root.name = "request";
+        dir = FrameDirection::request;
+      } else {
+        dir = FrameDirection::response;
+      }
+    } else if (o.api_key >= 0) {
+      dir = FrameDirection::response;
+    } else {
+      error_node(out.root, inner, start,
+                 "not a request kafkawire knows (api key, version, client id); for a response, give its api "
+                 "and version");
+      return out;
+    }
+  }
+  if (dir == FrameDirection::request && out.root.name != "request") {
+    out.root.name = "request";
+    Reader r(inner);
+    explain_request(r, start, out);
+  } else if (dir == FrameDirection::response) {
+    out.root.name = "response";
+    if (o.api_key < 0 || o.api_version < 0) {
+      error_node(out.root, inner, start,
+                 "a response header holds only the correlation id: give the api and version");
+      return out;
+    }
+    Reader r(inner);
+    explain_response(r, start, o.api_key, o.api_version, out);
+  }
+  if (end < frame.len)
+    error_node(out.root, Bytes(frame.ptr + end, frame.len - end), end,
+               plural(static_cast<int64_t>(frame.len - end), "byte") + " after the frame");
+  return out;
+}
+
+std::string to_text(const Explanation& e, const TextOptions& options) {
+  std::string out;
+  out += " offset  hex" + std::string(46, ' ') + pad("field", 38) + " " + pad("type", 24) + " value\n";
+  print(e.root, 0, options, out);
+  return out;
+}
+
+std::string to_json(const Explanation& e) {
+  std::string out;
+  json(e.root, out);
+  return out;
+}
+
+}  // namespace kafkawire::protocol

@@ -1,0 +1,227 @@
+// `kafkawire spy` in front of the real broker: kafkawire's Producer and Consumer (and kcat, when installed)
+// bootstrap from the spy, the rewritten Metadata/FindCoordinator answers keep them talking through it, and
+// the spy decodes every frame it forwards.
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <sstream>
+
+#include "../../tools/kafkawire/spy_proxy.hpp"
+#include "helpers.hpp"
+
+namespace asio = boost::asio;
+using namespace kafkawire;
+using namespace std::chrono_literals;
+using kafkawire::testing::create_topic;
+using kafkawire::testing::run_until;
+using kafkawire::testing::unique;
+
+namespace {
+
+struct Spy {
+  // upstream_host: another name for the broker than the one it advertises makes the spy open a listener
+  // of its own for the advertised address.
+  explicit Spy(asio::io_context& io, bool explain = false, std::string upstream_host = "") {
+    cli::SpyOptions o;
+    o.listen_host = "127.0.0.1";
+    o.listen_port = 0;
+    std::tie(o.upstream_host, o.upstream_port) = kafkawire::testing::first_broker();
+    if (!upstream_host.empty()) o.upstream_host = upstream_host;
+    o.explain = explain;
+    o.print = [this](const std::string& line) { lines.push_back(line); };
+    proxy = cli::SpyProxy::create(io.get_executor(), o);
+    REQUIRE_FALSE(proxy->start());
+    address = "127.0.0.1:" + std::to_string(proxy->endpoint().port());
+  }
+  ~Spy() { proxy->stop(); }
+
+  size_t count(const std::string& what) const {
+    return static_cast<size_t>(std::count_if(
+        lines.begin(), lines.end(), [&](const std::string& l) { return l.find(what) != std::string::npos; }));
+  }
+  std::string all() const {
+    std::string s;
+    for (const auto& l : lines) s += l + "\n";
+    return s;
+  }
+
+  std::shared_ptr<cli::SpyProxy> proxy;
+  std::string address;
+  std::vector<std::string> lines;
+};
+
+Config via(const std::string& address,
+           std::initializer_list<std::pair<const std::string, std::string>> extra = {}) {
+  std::map<std::string, std::string> kv{{"bootstrap.servers", address}};
+  for (const auto& [k, v] : extra) kv[k] = v;
+  return Config(kv);
+}
+
+// Runs a shell command on a thread of its own (the io_context must keep serving the spy meanwhile);
+// returns its exit status and output.
+std::future<std::pair<int, std::string>> run_command(std::string command) {
+  return std::async(std::launch::async, [command] {
+    std::string out;
+    FILE* p = popen((command + " 2>&1").c_str(), "r");
+    if (!p) return std::pair<int, std::string>(-1, "popen failed");
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    const int status = pclose(p);
+    return std::pair<int, std::string>(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+  });
+}
+
+void drain(asio::io_context& io) {
+  for (int i = 0; i < 20; ++i) {
+    io.restart();
+    io.run_for(10ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("spy: producer and consumer through the spy, every frame decoded", "[broker][spy]") {
+  asio::io_context io;
+  const std::string topic = unique("kw-spy");
+  const std::string group = unique("kw-spy-group");
+  create_topic(io, topic, 2);  // directly, not through the spy
+  // Bootstrap through "localhost" while the broker advertises 127.0.0.1: the advertised address gets a
+  // listener of its own, and the clients' later connections must go there.
+  Spy spy(io, false, kafkawire::testing::first_broker().first == "127.0.0.1" ? "localhost" : "");
+
+  {
+    Producer producer(io.get_executor(),
+                      via(spy.address, {{"compression.type", "zstd"}, {"linger.ms", "5"}}));
+    std::vector<std::future<std::tuple<std::error_code, RecordMetadata>>> sent;
+    for (int i = 0; i < 40; ++i)
+      sent.push_back(producer.async_send(
+          ProducerRecord{
+              topic, i % 2, "key-" + std::to_string(i), "value-" + std::to_string(i), {}, std::nullopt},
+          asio::use_future));
+    for (auto& f : sent) {
+      auto [ec, md] = run_until(io, f);
+      INFO(producer.error_text());
+      REQUIRE_FALSE(ec);
+    }
+    auto c = producer.async_close(asio::use_future);
+    run_until(io, c);
+  }
+  {
+    Consumer consumer(io.get_executor(), via(spy.address, {{"group.id", group},
+                                                           {"auto.offset.reset", "earliest"},
+                                                           {"enable.auto.commit", "false"}}));
+    consumer.subscribe({topic});
+    size_t received = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (received < 40 && std::chrono::steady_clock::now() < deadline) {
+      auto f = consumer.async_poll(200ms, asio::use_future);
+      auto [ec, records] = run_until(io, f);
+      INFO(consumer.error_text());
+      REQUIRE_FALSE(ec);
+      for (const auto& r : records) {
+        CHECK(r.value()->str() == "value-" + std::string(r.key()->str().substr(4)));
+        ++received;
+      }
+    }
+    REQUIRE(received == 40);
+    auto commit = consumer.async_commit(asio::use_future);
+    REQUIRE_FALSE(run_until(io, commit));
+    auto close = consumer.async_close(asio::use_future);
+    run_until(io, close);
+  }
+  drain(io);
+
+  INFO(spy.all());
+  const cli::SpyStats& s = spy.proxy->stats();
+  CHECK(s.decode_errors == 0);
+  CHECK(s.undecoded == 0);
+  CHECK(s.reencode_diffs == 0);
+  CHECK(s.rewritten >= 2);  // Metadata at least once for each client
+  CHECK(s.requests >= 10);
+  // Metadata rewriting made the clients open connections to the broker's own listener on the spy: more
+  // connections than the two bootstraps, and a listener besides the bootstrap one.
+  CHECK(s.connections > 2);
+  if (kafkawire::testing::first_broker().first == "127.0.0.1") {
+    CHECK(spy.proxy->mappings().size() >= 2);
+    CHECK(spy.count("spy: broker ") >= 1);
+  }
+  // Summary lines of the main APIs, with the records counted.
+  CHECK(spy.count("Metadata v") >= 2);
+  CHECK(spy.count("[rewritten: ") >= 2);
+  CHECK(spy.count("Produce v") >= 1);
+  CHECK(spy.count("Fetch v") >= 1);
+  CHECK(spy.count(" records") >= 1);
+  CHECK(spy.count("FindCoordinator v") >= 1);
+  CHECK(spy.count("JoinGroup v") + spy.count("ConsumerGroupHeartbeat v") >= 1);
+  CHECK(spy.count("OffsetCommit v") >= 1);
+  CHECK(spy.count("decode error") == 0);
+}
+
+TEST_CASE("spy: --explain prints the tree of every frame", "[broker][spy]") {
+  asio::io_context io;
+  Spy spy(io, true);
+  net::PoolOptions opts;
+  REQUIRE_FALSE(net::parse_bootstrap(spy.address, opts.bootstrap));
+  auto pool = net::Pool::create(io.get_executor(), opts);
+  auto m = pool->async_refresh_metadata(std::vector<std::string>{}, asio::use_future);
+  REQUIRE_FALSE(run_until(io, m));
+  drain(io);
+  INFO(spy.all());
+  CHECK(spy.proxy->stats().decode_errors == 0);
+  const std::string all = spy.all();
+  CHECK(all.find("ApiVersionsRequest v") != std::string::npos);
+  CHECK(all.find("MetadataResponse v") != std::string::npos);
+  CHECK(all.find("CorrelationId") != std::string::npos);
+  // The tree of a rewritten Metadata response shows the spy's address, not the broker's.
+  CHECK(all.find("\"127.0.0.1\"") != std::string::npos);
+  bool port_rewritten = false;
+  std::istringstream tree(all);
+  for (std::string line; std::getline(tree, line);)
+    if (line.find(" Port ") != std::string::npos &&
+        line.ends_with(" " + std::to_string(spy.proxy->endpoint().port())))
+      port_rewritten = true;
+  CHECK(port_rewritten);
+}
+
+TEST_CASE("spy: kcat -L and kcat -C through the spy", "[broker][spy]") {
+  if (std::system("command -v kcat >/dev/null 2>&1") != 0) {
+    WARN("kcat is not installed: skipped (apt-get install kcat)");
+    return;
+  }
+  asio::io_context io;
+  const std::string topic = unique("kw-spy-kcat");
+  create_topic(io, topic, 1);
+  kafkawire::testing::produce(io, topic, 1, 25);
+  Spy spy(io);
+
+  auto list = run_command("timeout 60 kcat -b " + spy.address + " -L -t " + topic);
+  auto [lrc, lout] = run_until(io, list, 70000ms);
+  INFO(lout);
+  CHECK(lrc == 0);
+  CHECK(lout.find("topic \"" + topic + "\"") != std::string::npos);
+  // kcat prints the brokers as the spy advertised them.
+  CHECK(lout.find("127.0.0.1:" + std::to_string(spy.proxy->endpoint().port())) != std::string::npos);
+
+  auto consume = run_command("timeout 60 kcat -b " + spy.address + " -C -t " + topic +
+                             " -o beginning -e -q -f '%k=%s\\n'");
+  auto [crc, cout] = run_until(io, consume, 70000ms);
+  INFO(cout);
+  CHECK(crc == 0);
+  std::istringstream in(cout);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line))
+    if (line.rfind("key-", 0) == 0) ++n;
+  CHECK(n == 25);
+  drain(io);
+
+  INFO(spy.all());
+  const cli::SpyStats& s = spy.proxy->stats();
+  CHECK(s.decode_errors == 0);
+  CHECK(s.rewritten >= 1);
+  CHECK(spy.count("Fetch v") >= 1);
+  if (s.undecoded) WARN(s.undecoded << " frames of APIs kafkawire does not speak were forwarded undecoded");
+}

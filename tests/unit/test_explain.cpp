@@ -1,0 +1,479 @@
+// The explainer: every golden body explained with every byte in exactly one leaf, the values it prints,
+// truncations and trailing bytes as error nodes, compressed record batches down to their records, frames.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "kafkawire/protocol/apis.hpp"
+#include "kafkawire/protocol/explain.hpp"
+#include "kafkawire/protocol/record_batch.hpp"
+#include "support/hex.hpp"
+
+using namespace kafkawire::protocol;
+using kafkawire::testing::from_hex;
+
+namespace {
+
+const std::map<std::string, std::vector<uint8_t>>& golden() {
+  static const auto table = [] {
+    std::map<std::string, std::vector<uint8_t>> t;
+    std::ifstream in(KAFKAWIRE_GOLDEN_DIR "/messages.txt");
+    std::string name, hex;
+    int version;
+    while (in >> name >> version >> hex) t[name + " " + std::to_string(version)] = from_hex(hex);
+    return t;
+  }();
+  return table;
+}
+
+// The leaves of space `block` (0: the input), in tree order.
+void leaves(const ExplainNode& n, uint32_t block, std::vector<const ExplainNode*>& out) {
+  if (n.leaf()) {
+    if (n.block == block) out.push_back(&n);
+    return;
+  }
+  for (const auto& c : n.children) leaves(c, block, out);
+}
+
+// Every byte of [0, size) in exactly one leaf, leaves in increasing order, raw views matching offsets.
+void check_tiling(const Explanation& e, const uint8_t* base, size_t size, uint32_t block = 0) {
+  std::vector<const ExplainNode*> ls;
+  leaves(e.root, block, ls);
+  size_t at = 0;
+  for (const ExplainNode* l : ls) {
+    INFO("leaf " << l->name << " (" << l->type << ") at " << l->offset << " length " << l->length);
+    REQUIRE(l->offset == at);
+    REQUIRE(l->raw.len == l->length);
+    if (l->length) REQUIRE(l->raw.ptr == base + l->offset);
+    at += l->length;
+  }
+  REQUIRE(at == size);
+}
+
+// A node by a path of names: "Responses/[0]/Partitions/[0]/Records".
+const ExplainNode* find(const ExplainNode& n, std::string_view path) {
+  const ExplainNode* cur = &n;
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    const std::string_view part = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    const ExplainNode* next = nullptr;
+    for (const auto& c : cur->children)
+      if (c.name == part) {
+        next = &c;
+        break;
+      }
+    if (!next) return nullptr;
+    cur = next;
+  }
+  return cur;
+}
+
+std::string value_at(const Explanation& e, std::string_view path) {
+  const ExplainNode* n = find(e.root, path);
+  return n ? n->value : "<no " + std::string(path) + ">";
+}
+
+template <class M>
+void check_golden() {
+  for (int16_t v = M::min_version; v <= M::max_version; ++v) {
+    const std::string id = std::string(M::name) + " " + std::to_string(v);
+    INFO(id);
+    auto it = golden().find(id);
+    REQUIRE(it != golden().end());
+    const std::vector<uint8_t>& bytes = it->second;
+    M decoded;
+    const Explanation e = explain_message<M>(Bytes(bytes), v, &decoded);
+    INFO(to_text(e));
+    CHECK(e.errors().empty());
+    check_tiling(e, bytes.data(), bytes.size());
+    // It decodes what the Decoder decodes: the same visit(), the same values.
+    M expected;
+    REQUIRE_FALSE(decode(Bytes(bytes), expected, v));
+    CHECK(decoded == expected);
+    // By name as well.
+    CHECK(explain_body(M::name, v, Bytes(bytes)).errors().empty());
+
+    // Every proper prefix is an error node at some offset, never a crash, never a clean tree.
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      const Explanation t = explain_message<M>(Bytes(bytes.data(), n), v);
+      const auto errors = t.errors();
+      if (errors.empty()) FAIL("prefix of " << n << " bytes explained without an error");
+      CHECK(errors.front()->offset <= n);
+    }
+    // A byte too many is an error node covering it.
+    std::vector<uint8_t> longer = bytes;
+    longer.push_back(0x42);
+    const Explanation t = explain_message<M>(Bytes(longer), v);
+    REQUIRE(t.errors().size() == 1);
+    CHECK(t.errors()[0]->offset == bytes.size());
+    CHECK(t.errors()[0]->length == 1);
+  }
+}
+
+std::vector<uint8_t> batch(Compression c, int64_t base_offset, int count, bool with_headers = false) {
+  BatchOptions o;
+  o.base_offset = base_offset;
+  o.compression = c;
+  RecordBatchBuilder b(o);
+  for (int i = 0; i < count; ++i) {
+    const std::string k = "key-" + std::to_string(i), v = "value-" + std::to_string(i);
+    std::vector<Header> hs;
+    if (with_headers) hs = {{"trace", Bytes(std::string_view("abc"))}, {"nothing", std::nullopt}};
+    b.add(1700000000000 + i, Bytes(std::string_view(k)), Bytes(std::string_view(v)), hs);
+  }
+  return b.build();
+}
+
+// A FetchResponse v12 body whose one partition holds `records`.
+std::vector<uint8_t> fetch_response(const std::vector<uint8_t>& records) {
+  FetchResponse r;
+  r.responses.emplace_back();
+  r.responses[0].topic = "orders";
+  r.responses[0].partitions.emplace_back();
+  r.responses[0].partitions[0].high_watermark = 100;
+  r.responses[0].partitions[0].records.bytes = Bytes(records);
+  std::error_code ec;
+  auto body = encode(r, 12, &ec);
+  REQUIRE_FALSE(ec);
+  return body;
+}
+
+}  // namespace
+
+TEST_CASE("explain: every golden body, every version, every byte in one leaf", "[explain]") {
+  for_each_message([](auto type) { check_golden<typename decltype(type)::type>(); });
+}
+
+TEST_CASE("explain: values and wire types of known fields", "[explain]") {
+  SECTION("FetchResponse v12") {
+    const auto& bytes = golden().at("FetchResponse 12");
+    const Explanation e = explain_message<FetchResponse>(Bytes(bytes), 12);
+    CHECK(e.root.type == "FetchResponse v12");
+    CHECK(value_at(e, "ThrottleTimeMs") == "100006");  // 0x000186a6
+    CHECK(find(e.root, "ThrottleTimeMs")->type == "int32");
+    CHECK(find(e.root, "ThrottleTimeMs")->offset == 0);
+    CHECK(find(e.root, "ErrorCode")->offset == 4);
+    CHECK(find(e.root, "Responses")->type == "compact array[2]");
+    CHECK(find(e.root, "Responses/length")->type == "uvarint length");
+    CHECK(value_at(e, "Responses/length") == "3 (2 elements)");
+    CHECK(value_at(e, "Responses/[0]/Topic") == "\"Topic-4\"");
+    CHECK(find(e.root, "Responses/[0]/Topic")->type == "compact_string");
+    const ExplainNode* records = find(e.root, "Responses/[0]/Partitions/[0]/Records");
+    REQUIRE(records);
+    CHECK(records->type == "compact records");
+  }
+  SECTION("ApiVersionsResponse v0: error codes and api keys are named") {
+    const Explanation e =
+        explain_message<ApiVersionsResponse>(Bytes(golden().at("ApiVersionsResponse 0")), 0);
+    CHECK(value_at(e, "ErrorCode") == "33 (UNSUPPORTED_SASL_MECHANISM)");
+    CHECK(find(e.root, "ApiKeys")->type == "array[2]");
+    CHECK(find(e.root, "ApiKeys/length")->type == "int32 length");
+  }
+  SECTION("RequestHeader v2: classic nullable client id, tagged fields") {
+    const Explanation e = explain_message<RequestHeader>(Bytes(golden().at("RequestHeader 2")), 2);
+    CHECK(find(e.root, "ClientId")->type == "nullable_string");
+    CHECK(value_at(e, "ClientId") == "\"ClientId-4\"");
+    CHECK(find(e.root, "_tagged_fields")->type == "tagged fields (0)");
+  }
+  SECTION("a known tagged field and an unknown one") {
+    FetchRequest req;
+    req.cluster_id = "cluster-x";
+    req.topics.push_back({"t", {}, {{0, -1, 5, -1, -1, 1024, {}, std::numeric_limits<int64_t>::max()}}});
+    auto body = encode(req, 12);
+    // Add an unknown tag 7 (size 2) to the top-level section: the last bytes are count 1, tag 0, size, value.
+    const Explanation known = explain_message<FetchRequest>(Bytes(body), 12);
+    REQUIRE(known.errors().empty());
+    const ExplainNode* tags = find(known.root, "_tagged_fields");
+    REQUIRE(tags);
+    CHECK(tags->type == "tagged fields (1)");
+    const ExplainNode* cluster = find(*tags, "ClusterId");
+    REQUIRE(cluster);
+    CHECK(cluster->type == "tagged field 0 (size 10)");
+    CHECK(value_at(known, "_tagged_fields/ClusterId/value") == "\"cluster-x\"");
+
+    const size_t section = tags->offset;
+    std::vector<uint8_t> more(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(section));
+    more.push_back(2);  // two fields
+    more.insert(more.end(), body.begin() + static_cast<std::ptrdiff_t>(section) + 1, body.end());
+    more.insert(more.end(), {7, 2, 0xab, 0xcd});
+    const Explanation e = explain_message<FetchRequest>(Bytes(more), 12);
+    INFO(to_text(e));
+    REQUIRE(e.errors().empty());
+    check_tiling(e, more.data(), more.size());
+    const ExplainNode* unknown = find(e.root, "_tagged_fields/(unknown)");
+    REQUIRE(unknown);
+    CHECK(unknown->type == "unknown tag 7 (size 2)");
+    CHECK(value_at(e, "_tagged_fields/(unknown)/bytes") == "0xabcd (2 bytes)");
+  }
+}
+
+TEST_CASE("explain: record batches, plain and compressed, down to each record", "[explain]") {
+  std::vector<Compression> codecs{Compression::none, Compression::zstd};
+  if (compression_available(Compression::gzip)) codecs.push_back(Compression::gzip);
+  for (Compression c : codecs) {
+    SECTION(std::string(compression_name(c))) {
+      std::vector<uint8_t> records = batch(c, 40, 3, true);
+      const size_t first = records.size();
+      const auto second = batch(c, 43, 2);
+      records.insert(records.end(), second.begin(), second.end());
+      records.insert(records.end(), {0, 0, 0, 0, 0, 0, 0, 45, 0, 0, 1});  // a batch cut by the size limit
+      const auto body = fetch_response(records);
+      const Explanation e = explain_message<FetchResponse>(Bytes(body), 12);
+      INFO(to_text(e));
+      REQUIRE(e.errors().empty());
+      check_tiling(e, body.data(), body.size());
+
+      const ExplainNode* rs = find(e.root, "Responses/[0]/Partitions/[0]/Records");
+      REQUIRE(rs);
+      CHECK(rs->value == "2 batches, 5 records");
+      const ExplainNode* b0 = find(*rs, "batch [0]");
+      REQUIRE(b0);
+      CHECK(b0->length == first);
+      CHECK(value_at(e, "Responses/[0]/Partitions/[0]/Records/batch [0]/baseOffset") == "40");
+      CHECK(find(*b0, "crc")->value.find("(matches)") != std::string::npos);
+      CHECK(find(*b0, "attributes")->value.find(std::string(compression_name(c))) != std::string::npos);
+      CHECK(find(*b0, "magic")->offset == find(*b0, "baseOffset")->offset + 16);
+      CHECK(find(*rs, "incomplete batch")->type == "truncated batch");
+
+      const ExplainNode* recs = find(*b0, c == Compression::none ? "records" : "decompressed records");
+      REQUIRE(recs);
+      if (c != Compression::none) {
+        CHECK(find(*b0, "compressed records")->type == std::string(compression_name(c)) + " block");
+        CHECK(recs->block == 1);
+        CHECK(recs->offset == 0);
+        REQUIRE(e.blocks.size() == 2);
+        check_tiling(e, e.blocks[0]->data(), e.blocks[0]->size(), 1);
+        check_tiling(e, e.blocks[1]->data(), e.blocks[1]->size(), 2);
+      }
+      REQUIRE(recs->children.size() == 3);
+      const ExplainNode& r1 = recs->children[1];
+      CHECK(r1.name == "record [1]");
+      CHECK(find(r1, "offsetDelta")->value == "1 (offset 41)");
+      CHECK(find(r1, "timestampDelta")->value == "1 (timestamp 1700000000001 (2023-11-14T22:13:20.001Z))");
+      CHECK(find(r1, "keyLength")->value == "5");
+      CHECK(find(r1, "key")->value == "\"key-1\"");
+      CHECK(find(r1, "value")->value == "\"value-1\"");
+      CHECK(find(r1, "headersCount")->value == "2");
+      CHECK(find(r1, "header [0]")->value == "\"trace\" = \"abc\"");
+      CHECK(find(r1, "header [1]/headerValueLength")->value == "-1 (null)");
+      CHECK(r1.value == "offset 41, key \"key-1\", value \"value-1\", 2 headers");
+
+      // The text form names the space of decompressed offsets and elides long values.
+      const std::string text = to_text(e);
+      CHECK(text.find("record [2]") != std::string::npos);
+      if (c != Compression::none) CHECK(text.find("~0") != std::string::npos);
+      CHECK(to_json(e).find("\"name\":\"record [0]\"") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("explain: Kafka's own gzip and zstd batches", "[explain]") {
+  std::ifstream in(KAFKAWIRE_GOLDEN_DIR "/record_batches.txt");
+  std::string line;
+  int seen = 0;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string kind, name, hex;
+    ls >> kind >> name >> hex;
+    if (kind != "batch") continue;
+    const bool gzip = name.find("gzip") != std::string::npos, zstd = name.find("zstd") != std::string::npos;
+    if (!zstd && !(gzip && compression_available(Compression::gzip))) continue;
+    INFO(name);
+    const auto bytes = from_hex(hex);
+    BatchHeader h;
+    REQUIRE_FALSE(decode_batch_header(Bytes(bytes), h));
+    const auto body = fetch_response(bytes);
+    const Explanation e = explain_message<FetchResponse>(Bytes(body), 12);
+    INFO(to_text(e));
+    REQUIRE(e.errors().empty());
+    check_tiling(e, body.data(), body.size());
+    const ExplainNode* d =
+        find(e.root, "Responses/[0]/Partitions/[0]/Records/batch [0]/decompressed records");
+    REQUIRE(d);
+    CHECK(d->children.size() == static_cast<size_t>(h.records_count));
+    check_tiling(e, e.blocks[0]->data(), e.blocks[0]->size(), 1);
+    ++seen;
+  }
+  CHECK(seen >= 1);
+}
+
+TEST_CASE("explain: bad record batches are error nodes", "[explain]") {
+  auto records = batch(Compression::none, 0, 2);
+  SECTION("a CRC that does not match") {
+    records[records.size() - 2] ^= 1;  // "value-1" becomes "value-0"
+    const auto body = fetch_response(records);
+    const Explanation e = explain_message<FetchResponse>(Bytes(body), 12);
+    REQUIRE(e.errors().size() == 1);
+    CHECK(e.errors()[0]->name == "crc");
+    CHECK(e.errors()[0]->value.find("MISMATCH") != std::string::npos);
+    check_tiling(e, body.data(), body.size());
+  }
+  SECTION("a record longer than its batch") {
+    records[61] = 0x7e;  // the first record's length varint: 63
+    const auto body = fetch_response(records);
+    const Explanation e = explain_message<FetchResponse>(Bytes(body), 12);
+    CHECK_FALSE(e.errors().empty());
+  }
+  SECTION("a corrupt compressed block") {
+    auto z = batch(Compression::zstd, 0, 3);
+    for (size_t i = kBatchHeaderSize; i < z.size(); ++i) z[i] = 0x55;
+    const auto body = fetch_response(z);
+    const Explanation e = explain_message<FetchResponse>(Bytes(body), 12);
+    REQUIRE_FALSE(e.errors().empty());
+    check_tiling(e, body.data(), body.size());
+  }
+}
+
+TEST_CASE("explain: frames", "[explain]") {
+  // A FetchRequest v12 frame: size, header v2, body.
+  FetchRequest req;
+  req.max_wait_ms = 500;
+  req.topics.push_back(
+      {"orders", {}, {{0, -1, 7, -1, -1, 1 << 20, {}, std::numeric_limits<int64_t>::max()}}});
+  Writer w;
+  w.i32(0);
+  encode(w, RequestHeader{1, 12, 77, std::string("cli")}, 2);
+  encode(w, req, 12);
+  w.patch_i32(0, static_cast<int32_t>(w.size() - 4));
+  const std::vector<uint8_t> frame = w.buffer();
+
+  SECTION("a request, found by its header") {
+    CHECK(looks_like_request(Bytes(frame.data() + 4, frame.size() - 4)));
+    const Explanation e = explain_frame(Bytes(frame));
+    INFO(to_text(e));
+    REQUIRE(e.errors().empty());
+    check_tiling(e, frame.data(), frame.size());
+    CHECK(e.root.name == "request");
+    CHECK(e.root.type == "FetchRequest v12 frame");
+    CHECK(value_at(e, "Size") == std::to_string(frame.size() - 4) + " (bytes after this field)");
+    CHECK(value_at(e, "Header/RequestApiKey") == "1 (Fetch)");
+    CHECK(value_at(e, "Header/CorrelationId") == "77");
+    CHECK(find(e.root, "Header")->type == "RequestHeader v2");
+    CHECK(value_at(e, "FetchRequest/MaxWaitMs") == "500");
+    CHECK(find(e.root, "FetchRequest/MaxWaitMs")->offset ==
+          4 + 14 + 4);  // size, header v2 with "cli", ReplicaId
+  }
+  SECTION("without the size") {
+    const Bytes bare(frame.data() + 4, frame.size() - 4);
+    const Explanation e = explain_frame(bare, FrameOptions::request(false));
+    REQUIRE(e.errors().empty());
+    check_tiling(e, bare.ptr, bare.len);
+  }
+  SECTION("trailing bytes and truncation") {
+    std::vector<uint8_t> longer = frame;
+    longer.insert(longer.end(), {1, 2, 3});
+    const Explanation t = explain_frame(Bytes(longer));
+    REQUIRE(t.errors().size() == 1);
+    CHECK(t.errors()[0]->offset == frame.size());
+    CHECK(t.errors()[0]->value == "3 bytes after the frame");
+    for (size_t n = 0; n < frame.size(); ++n) {
+      const Explanation c = explain_frame(Bytes(frame.data(), n), FrameOptions::request());
+      if (c.errors().empty()) FAIL("a frame cut at " << n << " explained without an error");
+    }
+  }
+  SECTION("a response needs its api and version") {
+    MetadataResponse m;
+    m.brokers.push_back({1, "broker-1", 9092, std::nullopt});
+    Writer rw;
+    rw.i32(0);
+    encode(rw, ResponseHeader{77}, 1);
+    encode(rw, m, 12);
+    rw.patch_i32(0, static_cast<int32_t>(rw.size() - 4));
+    const auto& f = rw.buffer();
+    FrameOptions o;  // auto: not a request, so the response of the api given
+    o.api_key = 3;
+    o.api_version = 12;
+    const Explanation e = explain_frame(Bytes(f), o);
+    INFO(to_text(e));
+    REQUIRE(e.errors().empty());
+    check_tiling(e, f.data(), f.size());
+    CHECK(e.root.name == "response");
+    CHECK(value_at(e, "MetadataResponse/Brokers/[0]/Host") == "\"broker-1\"");
+    CHECK(value_at(e, "Header/CorrelationId") == "77");
+    CHECK_FALSE(explain_frame(Bytes(f)).errors().empty());  // no api given: not explainable
+  }
+  SECTION("ApiVersions: the broker's v0 answer to a version it does not serve") {
+    ApiVersionsResponse a;
+    a.error_code = 35;
+    a.api_keys.push_back({18, 0, 4});
+    Writer rw;
+    rw.i32(0);
+    encode(rw, ResponseHeader{1}, 0);
+    encode(rw, a, 0);
+    rw.patch_i32(0, static_cast<int32_t>(rw.size() - 4));
+    const Explanation e = explain_frame(Bytes(rw.buffer()), FrameOptions::response(18, 4));
+    INFO(to_text(e));
+    CHECK(e.errors().empty());
+    CHECK(value_at(e, "ApiVersionsResponse/ErrorCode") == "35 (UNSUPPORTED_VERSION)");
+  }
+  SECTION("an API kafkawire does not speak") {
+    std::vector<uint8_t> f = frame;
+    f[4] = 0;
+    f[5] = 60;  // DescribeCluster
+    const Explanation e = explain_frame(Bytes(f), FrameOptions::request());
+    CHECK(e.errors().empty());
+    check_tiling(e, f.data(), f.size());
+    CHECK(find(e.root, "Body")->type == "undecoded body");
+  }
+}
+
+TEST_CASE("explain: long values are elided in the text form", "[explain]") {
+  const std::string big(100, 'x');
+  std::vector<uint8_t> records = [&] {
+    RecordBatchBuilder b{BatchOptions{}};
+    b.add(0, std::nullopt, Bytes(std::string_view(big)));
+    return b.build();
+  }();
+  const auto body = fetch_response(records);
+  const std::string text = to_text(explain_message<FetchResponse>(Bytes(body), 12));
+  INFO(text);
+  CHECK(text.find("... (100 bytes)") != std::string::npos);
+  CHECK(text.find("-1 (null)") != std::string::npos);
+}
+
+TEST_CASE("explain: mutated golden bodies and frames never crash and still tile", "[explain]") {
+  std::mt19937 rng(20240611);
+  for_each_message([&](auto type) {
+    using M = typename decltype(type)::type;
+    for (int16_t v = M::min_version; v <= M::max_version; ++v) {
+      const auto& bytes = golden().at(std::string(M::name) + " " + std::to_string(v));
+      if (bytes.empty()) continue;
+      INFO(M::name << " v" << v);
+      for (int round = 0; round < 100; ++round) {
+        std::vector<uint8_t> m = bytes;
+        const int flips = 1 + static_cast<int>(rng() % 3);
+        for (int i = 0; i < flips; ++i) m[rng() % m.size()] = static_cast<uint8_t>(rng());
+        const Explanation e = explain_message<M>(Bytes(m), v);
+        check_tiling(e, m.data(), m.size());
+        // The same bytes as a frame, both ways.
+        std::vector<uint8_t> frame{0, 0, 0, 0};
+        frame.insert(frame.end(), m.begin(), m.end());
+        frame[3] = static_cast<uint8_t>(m.size() & 0xff);
+        frame[2] = static_cast<uint8_t>(m.size() >> 8);
+        check_tiling(explain_frame(Bytes(frame), FrameOptions::request()), frame.data(), frame.size());
+        check_tiling(explain_frame(Bytes(frame), FrameOptions::response(M::api_key < 0 ? 3 : M::api_key, v)),
+                     frame.data(), frame.size());
+      }
+    }
+  });
+  // Record batches, plain and compressed: the records' own varints and lengths.
+  for (Compression c : {Compression::none, Compression::zstd}) {
+    std::vector<uint8_t> records = batch(c, 7, 4, true);
+    const auto more = batch(c, 11, 3);
+    records.insert(records.end(), more.begin(), more.end());
+    const auto body = fetch_response(records);
+    for (int round = 0; round < 2000; ++round) {
+      std::vector<uint8_t> m = body;
+      const int flips = 1 + static_cast<int>(rng() % 3);
+      for (int i = 0; i < flips; ++i) m[rng() % m.size()] = static_cast<uint8_t>(rng());
+      const Explanation e = explain_message<FetchResponse>(Bytes(m), 12);
+      check_tiling(e, m.data(), m.size());
+      for (size_t b = 0; b < e.blocks.size(); ++b)
+        check_tiling(e, e.blocks[b]->data(), e.blocks[b]->size(), static_cast<uint32_t>(b + 1));
+    }
+  }
+}

@@ -1,0 +1,437 @@
+// `kafkawire explain`: the annotated tree of a request or response's bytes (protocol/explain.hpp).
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "kafkawire/protocol/apis.hpp"
+#include "kafkawire/protocol/explain.hpp"
+
+namespace kafkawire::cli {
+
+namespace proto = kafkawire::protocol;
+
+namespace {
+
+constexpr const char* kUsage = R"USAGE(usage: kafkawire explain [options] < hex
+       kafkawire explain --file frame.bin [options]
+
+Prints what every byte of a Kafka request or response means: offset, hex, field, wire type, value.
+
+Input (hex on stdin by default):
+  plain hex           whitespace, commas and 0x prefixes are ignored
+  dumps               xxd, od -Ax -tx1 (-v), hexdump -C, tshark -x: the offsets at the start of each
+                      line are checked and dropped, the ASCII column is ignored; with several tshark
+                      sections (Frame, Reassembled TCP) the last one is used
+  --file F            read raw bytes from F
+  --file F --hex      read hex text or a dump from F
+  --skip N            drop the first N bytes (e.g. Ethernet/IP/TCP headers of a packet dump); a dump of
+                      an Ethernet + IPv4/IPv6 + TCP packet is recognised and its headers skipped anyway
+
+What the bytes are (default: a whole frame with its 4-byte size; request or response found from the
+header: a known api key with a version kafkawire speaks is a request):
+  --request           the bytes are a request
+  --response          the bytes are a response: give --api and --version (a response header holds only
+                      the correlation id)
+  --api NAME|KEY      Fetch, FetchResponse, 1, ...
+  --version N         the API version of the request the response answers
+  --no-size           the bytes have no 4-byte size prefix
+  --body-only         a bare body, no size and no header (like tests/golden/messages.txt); needs
+                      --message NAME (FetchResponse, RequestHeader, ...) or --api with --request/--response,
+                      and --version
+  --message NAME      the message of a --body-only body
+
+Output:
+  --json              the tree as JSON
+  --max-hex N         bytes of hex shown per field before "... (N bytes)" (default 32)
+
+Exit status: 0 when every byte was explained, 1 when the tree has error nodes (truncation, trailing
+bytes, CRC mismatch, ...), 2 on bad usage or unreadable input.
+)USAGE";
+
+int usage_error(const std::string& what) {
+  std::cerr << "kafkawire explain: " << what << "\n(see kafkawire explain --help)\n";
+  return 2;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool all_hex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return hex_digit(c) >= 0; });
+}
+
+// A token of a line with the column it starts at and the spaces before it.
+struct Token {
+  std::string text;
+  size_t column = 0;
+  size_t gap = 0;
+};
+
+std::vector<Token> tokens(const std::string& line) {
+  std::vector<Token> out;
+  size_t i = 0, gap = 0;
+  while (i < line.size()) {
+    if (std::isspace(static_cast<unsigned char>(line[i]))) {
+      ++gap;
+      ++i;
+      continue;
+    }
+    Token t;
+    t.column = i;
+    t.gap = gap;
+    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) t.text += line[i++];
+    out.push_back(std::move(t));
+    gap = 0;
+  }
+  return out;
+}
+
+// The offset at the start of a dump line ("0010", "000000", "00000010:"), if it is one.
+std::optional<size_t> line_offset(const std::vector<Token>& ts) {
+  if (ts.empty()) return std::nullopt;
+  std::string t = ts[0].text;
+  if (!t.empty() && t.back() == ':') t.pop_back();
+  if (t.size() < 4 || t.size() > 8 || !all_hex(t)) return std::nullopt;
+  return std::stoul(t, nullptr, 16);
+}
+
+void append_hex_token(const std::string& t, std::vector<uint8_t>& out) {
+  for (size_t i = 0; i + 1 < t.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(hex_digit(t[i]) << 4 | hex_digit(t[i + 1])));
+}
+
+// One section of dump lines: each line's offset and its tokens after the offset.
+struct DumpLine {
+  size_t offset;
+  std::vector<Token> rest;
+};
+
+// Bytes of a dump section. The offsets say how many bytes each line holds (the next line's offset minus
+// this one's); the last line's bytes are the tokens at the columns where bytes sit on a full line, so the
+// ASCII column is never taken for hex.
+std::optional<std::vector<uint8_t>> parse_dump(const std::vector<DumpLine>& lines, std::string& error) {
+  std::vector<uint8_t> out;
+  std::vector<size_t> columns;  // of the byte tokens of the first full line
+  for (size_t li = 0; li < lines.size(); ++li) {
+    const DumpLine& l = lines[li];
+    if (l.offset != out.size()) {
+      error = "dump line at offset " + std::to_string(l.offset) + " follows " + std::to_string(out.size()) +
+              " bytes";
+      return std::nullopt;
+    }
+    const bool last = li + 1 == lines.size();
+    const size_t want = last ? std::string::npos : lines[li + 1].offset - l.offset;
+    size_t got = 0;
+    std::vector<size_t> cols;
+    for (size_t ti = 0; ti < l.rest.size() && got < want; ++ti) {
+      const Token& t = l.rest[ti];
+      if (!all_hex(t.text) || t.text.size() % 2) break;
+      if (last) {
+        if (!columns.empty()) {
+          if (ti >= columns.size() || columns[ti] != t.column) break;
+        } else if ((ti > 0 && t.gap > 2) || got + t.text.size() / 2 > 16) {
+          break;  // no full line to compare with: the ASCII column is further away or past 16 bytes
+        }
+      }
+      if (!last && got + t.text.size() / 2 > want) break;
+      append_hex_token(t.text, out);
+      got += t.text.size() / 2;
+      cols.push_back(t.column);
+    }
+    if (!last && got != want) {
+      error = "dump line at offset " + std::to_string(l.offset) + " holds " + std::to_string(got) +
+              " bytes, not " + std::to_string(want);
+      return std::nullopt;
+    }
+    if (columns.empty() && !last) columns = cols;
+  }
+  return out;
+}
+
+// Hex text or a dump to bytes.
+std::optional<std::vector<uint8_t>> parse_hex_text(const std::string& text, std::string& error) {
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+  }
+  // A dump: lines that start with an offset, the first 0, each next one at the bytes so far. Sections are
+  // separated by lines without an offset (tshark's "Reassembled TCP (N bytes):").
+  std::vector<std::vector<DumpLine>> sections(1);
+  bool dump = true;
+  bool colon = false;
+  size_t dump_lines = 0;
+  for (const std::string& line : lines) {
+    auto ts = tokens(line);
+    if (ts.empty()) continue;
+    if (ts[0].text == "*") {
+      error = "the dump squeezed repeated lines ('*'): make it with od -v or hexdump -v";
+      return std::nullopt;
+    }
+    auto off = line_offset(ts);
+    if (!off) {
+      if (!sections.back().empty()) sections.emplace_back();
+      continue;
+    }
+    if (ts[0].text.back() == ':') colon = true;
+    if (*off == 0 && !sections.back().empty()) sections.emplace_back();  // the next packet
+    if (sections.back().empty() && *off != 0) {
+      dump = false;
+      break;
+    }
+    sections.back().push_back({*off, std::vector<Token>(ts.begin() + 1, ts.end())});
+    ++dump_lines;
+  }
+  if (sections.back().empty() && sections.size() > 1) sections.pop_back();
+  // One line of plain hex can start with "0000": a dump needs a colon, two lines, or offset + two spaces.
+  if (dump && dump_lines == 1 && !colon) {
+    const auto& l = sections.back()[0];
+    dump = !l.rest.empty() && l.rest[0].gap >= 2;
+  }
+  std::string dump_error;
+  if (dump && dump_lines > 0) {
+    if (auto bytes = parse_dump(sections.back(), dump_error)) return bytes;
+    if (colon) {
+      error = dump_error;
+      return std::nullopt;
+    }
+  }
+  // Plain hex.
+  std::vector<uint8_t> out;
+  std::string digits;
+  std::string cleaned = text;
+  std::replace(cleaned.begin(), cleaned.end(), ',', ' ');
+  std::istringstream in(cleaned);
+  std::string tok;
+  while (in >> tok) {
+    if (tok.size() >= 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X')) tok = tok.substr(2);
+    for (char c : tok) {
+      if (hex_digit(c) < 0) {
+        error = dump_error.empty() ? std::string("not a hex digit: '") + c + "'" : dump_error;
+        return std::nullopt;
+      }
+      digits += c;
+    }
+  }
+  if (digits.size() % 2) {
+    error = "an odd number of hex digits (" + std::to_string(digits.size()) + ")";
+    return std::nullopt;
+  }
+  append_hex_token(digits, out);
+  return out;
+}
+
+// Where the TCP payload starts in an Ethernet + IPv4/IPv6 + TCP packet; 0 when it is not one.
+size_t packet_payload(const std::vector<uint8_t>& b) {
+  if (b.size() < 14 + 20 + 20) return 0;
+  const uint16_t ethertype = static_cast<uint16_t>(b[12] << 8 | b[13]);
+  size_t tcp = 0;
+  if (ethertype == 0x0800 && (b[14] >> 4) == 4) {
+    if (b[14 + 9] != 6) return 0;  // not TCP
+    tcp = 14 + static_cast<size_t>(b[14] & 0x0f) * 4;
+  } else if (ethertype == 0x86dd && (b[14] >> 4) == 6) {
+    if (b[14 + 6] != 6) return 0;
+    tcp = 14 + 40;
+  } else {
+    return 0;
+  }
+  if (tcp + 20 > b.size()) return 0;
+  const size_t payload = tcp + static_cast<size_t>(b[tcp + 12] >> 4) * 4;
+  return payload <= b.size() ? payload : 0;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "Fetch", "FetchRequest", "fetchresponse", "1" -> 1; -1 when unknown.
+int16_t parse_api(const std::string& s) {
+  if (!s.empty() &&
+      std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    return static_cast<int16_t>(std::stoi(s));
+  std::string want = lower(s);
+  for (const char* suffix : {"request", "response"})
+    if (want.size() > std::strlen(suffix) && want.ends_with(suffix))
+      want.resize(want.size() - std::strlen(suffix));
+  int16_t key = -1;
+  proto::for_each_api([&](auto api) {
+    if (lower(std::string(proto::api_name(decltype(api)::key))) == want) key = decltype(api)::key;
+  });
+  return key;
+}
+
+}  // namespace
+
+int run_explain(int argc, char** argv) {
+  std::optional<std::string> file;
+  bool file_hex = false, json = false, body_only = false;
+  bool request = false, response = false, no_size = false;
+  std::string api, message;
+  std::optional<int> version;
+  size_t skip = 0, max_hex = 32;
+  std::vector<std::string> inline_hex;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* what) -> std::optional<std::string> {
+      if (i + 1 >= argc) return std::nullopt;
+      (void)what;
+      return std::string(argv[++i]);
+    };
+    auto number = [&](const std::string& s, long long lo, long long hi) -> std::optional<long long> {
+      try {
+        size_t used = 0;
+        const long long v = std::stoll(s, &used, 0);
+        if (used != s.size() || v < lo || v > hi) return std::nullopt;
+        return v;
+      } catch (...) {
+        return std::nullopt;
+      }
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--file") {
+      if (!(file = value("file"))) return usage_error("--file needs a path");
+    } else if (a == "--hex") {
+      file_hex = true;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--request") {
+      request = true;
+    } else if (a == "--response") {
+      response = true;
+    } else if (a == "--no-size") {
+      no_size = true;
+    } else if (a == "--body-only") {
+      body_only = true;
+    } else if (a == "--api") {
+      auto v = value("api");
+      if (!v) return usage_error("--api needs a name or key");
+      api = *v;
+    } else if (a == "--message") {
+      auto v = value("message");
+      if (!v) return usage_error("--message needs a name");
+      message = *v;
+    } else if (a == "--version") {
+      auto v = value("version");
+      auto n = v ? number(*v, 0, 32767) : std::nullopt;
+      if (!n) return usage_error("--version needs a number 0-32767");
+      version = static_cast<int>(*n);
+    } else if (a == "--skip") {
+      auto v = value("skip");
+      auto n = v ? number(*v, 0, 1LL << 40) : std::nullopt;
+      if (!n) return usage_error("--skip needs a byte count");
+      skip = static_cast<size_t>(*n);
+    } else if (a == "--max-hex") {
+      auto v = value("max-hex");
+      auto n = v ? number(*v, 0, 1LL << 30) : std::nullopt;
+      if (!n) return usage_error("--max-hex needs a byte count");
+      max_hex = static_cast<size_t>(*n);
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("unknown option " + a);
+    } else {
+      inline_hex.push_back(a);  // hex given on the command line
+    }
+  }
+  if (request && response) return usage_error("--request and --response exclude each other");
+  if (file_hex && !file) return usage_error("--hex goes with --file");
+  int16_t api_key = -1;
+  if (!api.empty() && (api_key = parse_api(api)) < 0) return usage_error("unknown api " + api);
+  if (response && (api_key < 0 || !version)) return usage_error("--response needs --api and --version");
+
+  // The bytes.
+  std::vector<uint8_t> bytes;
+  std::string error;
+  bool from_text = true;
+  std::string text;
+  if (file) {
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) {
+      std::cerr << "kafkawire explain: cannot read " << *file << "\n";
+      return 2;
+    }
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    from_text = file_hex;
+    if (!from_text) bytes.assign(text.begin(), text.end());
+  } else if (!inline_hex.empty()) {
+    for (const auto& h : inline_hex) text += h + " ";
+  } else {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  if (from_text) {
+    auto parsed = parse_hex_text(text, error);
+    if (!parsed) {
+      std::cerr << "kafkawire explain: " << error << "\n";
+      return 2;
+    }
+    bytes = std::move(*parsed);
+  }
+  if (skip > bytes.size())
+    return usage_error("--skip " + std::to_string(skip) + " is past the " + std::to_string(bytes.size()) +
+                       " bytes");
+  if (skip == 0 && !body_only) {
+    // A captured packet: skip to the TCP payload unless the bytes already look like a Kafka frame.
+    const bool frame_size_matches =
+        bytes.size() >= 4 && (uint32_t{bytes[0]} << 24 | uint32_t{bytes[1]} << 16 | uint32_t{bytes[2]} << 8 |
+                              bytes[3]) == bytes.size() - 4;
+    if (!frame_size_matches && !no_size) {
+      if (const size_t payload = packet_payload(bytes)) {
+        std::cerr << "kafkawire explain: skipping " << payload
+                  << " bytes of Ethernet/IP/TCP headers (use --skip to say otherwise)\n";
+        skip = payload;
+      }
+    }
+  }
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(skip));
+  if (bytes.empty() && !body_only) {
+    std::cerr << "kafkawire explain: no bytes given\n";
+    return 2;
+  }
+
+  proto::Explanation e;
+  const proto::Bytes view(bytes);
+  if (body_only) {
+    if (message.empty()) {
+      if (api_key < 0 || (!request && !response))
+        return usage_error("--body-only needs --message NAME, or --api with --request or --response");
+      message = std::string(proto::api_name(api_key)) + (response ? "Response" : "Request");
+    }
+    if (!version) return usage_error("--body-only needs --version");
+    e = proto::explain_body(message, static_cast<int16_t>(*version), view);
+  } else {
+    proto::FrameOptions o;
+    o.size_prefix = !no_size;
+    o.direction = request    ? proto::FrameDirection::request
+                  : response ? proto::FrameDirection::response
+                             : proto::FrameDirection::auto_detect;
+    o.api_key = api_key;
+    o.api_version = static_cast<int16_t>(version.value_or(-1));
+    e = proto::explain_frame(view, o);
+  }
+  if (json) {
+    std::cout << proto::to_json(e) << "\n";
+  } else {
+    std::cout << proto::to_text(e, {.max_hex = max_hex});
+    const auto errors = e.errors();
+    if (!errors.empty())
+      std::cout << errors.size() << (errors.size() == 1 ? " error" : " errors") << ", the first at offset "
+                << errors.front()->offset << ": " << errors.front()->value << "\n";
+  }
+  return e.ok() ? 0 : 1;
+}
+
+}  // namespace kafkawire::cli

@@ -1,0 +1,792 @@
+// `kafkawire groups`: list, describe (committed offsets, log-end offsets, lag, members and their
+// assignments), reset-offsets and delete-offsets. The output follows kafka-consumer-groups.sh, the tool
+// Kafka users know; the requests are ListGroups, DescribeGroups, OffsetFetch, ListOffsets, OffsetCommit
+// and OffsetDelete, sent with kafkawire's Pool and Consumer.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <set>
+
+#include "commands.hpp"
+#include "kafkawire/consumer/consumer.hpp"
+#include "kafkawire/protocol/consumer_protocol.hpp"
+#include "kafkawire/protocol/describe_groups.hpp"
+#include "kafkawire/protocol/list_groups.hpp"
+#include "kafkawire/protocol/offset_delete.hpp"
+#include "kafkawire/protocol/offset_fetch.hpp"
+#include "util.hpp"
+
+namespace kafkawire::cli {
+namespace {
+
+namespace proto = kafkawire::protocol;
+using namespace std::chrono_literals;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view kCommand = "groups";
+
+void print_help(std::FILE* out) {
+  std::fputs(
+      R"(Usage: kafkawire groups <command> [options]
+
+Commands:
+  list                         the groups of the cluster (--state: with their state and protocol type)
+  describe <group>...          state, protocol, members with their assignments, and per partition the
+                               committed offset, the log-end offset and the lag (as kafka-consumer-groups.sh)
+  reset-offsets <group> --topic <t[:p,p...]>... | --all-topics
+                               --to-earliest | --to-latest | --to-offset <n> | --shift-by <n> |
+                               --to-datetime <YYYY-MM-DDTHH:mm:SS[.sss][Z|+hh:mm]> (no zone: local time)
+                               [--dry-run | --execute]
+                               prints the plan (partition, current, new); changes the offsets only with
+                               --execute, and only while the group has no active members (as Kafka).
+                               --to-offset and --shift-by are kept within [earliest, latest].
+  delete-offsets <group> --topic <t[:p,p...]>...
+                               removes the group's committed offsets of those partitions (OffsetDelete)
+
+Options:
+  -b <brokers>                 bootstrap.servers (default: $KAFKAWIRE_BOOTSTRAP)
+  -X <key=value>               a configuration key;  -F <file>: key=value lines
+  -m <seconds>                 how long to keep trying to reach the cluster at start (default 5)
+  -J, --json                   JSON output (list, describe, reset-offsets)
+  -h, --help                   this text
+
+Exit status: 0 ok, 1 failure (the broker's error is printed), 2 bad usage.
+)",
+      out);
+}
+
+enum class Target { none, earliest, latest, offset, shift, datetime };
+
+struct GroupsOptions {
+  std::string command;
+  std::vector<std::string> groups;
+  ConfigInput config;
+  std::chrono::milliseconds metadata_timeout{5000};
+  bool json = false;
+  bool state = false;
+  std::map<std::string, std::set<int32_t>> topics;  // empty set: every partition
+  bool all_topics = false;
+  Target target = Target::none;
+  int64_t target_value = 0;
+  bool execute = false;
+  bool dry_run = false;
+};
+
+int parse_args(int argc, char** argv, GroupsOptions& o) {
+  if (argc < 2)
+    return usage_error(kCommand, "give a command: list, describe, reset-offsets or delete-offsets");
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  std::string problem;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    auto value = [&](std::string_view& out) {
+      if (i + 1 >= args.size()) {
+        problem = std::string(a) + " needs a value";
+        return false;
+      }
+      out = args[++i];
+      return true;
+    };
+    std::string_view v;
+    auto set_target = [&](Target t) {
+      if (o.target != Target::none) {
+        problem = "give one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime";
+        return false;
+      }
+      o.target = t;
+      return true;
+    };
+    if (a == "-h" || a == "--help") {
+      print_help(stdout);
+      return kExitOk;
+    } else if (a == "-b" || a == "--bootstrap-server") {
+      if (!value(v)) return usage_error(kCommand, problem);
+      o.config.values["bootstrap.servers"] = std::string(v);
+    } else if (a == "-X") {
+      if (!value(v)) return usage_error(kCommand, problem);
+      if (v == "list") {
+        print_config_keys(stdout);
+        return kExitOk;
+      }
+      if (!o.config.add_pair(v, problem)) return usage_error(kCommand, "-X: " + problem);
+    } else if (a == "-F") {
+      if (!value(v)) return usage_error(kCommand, problem);
+      if (!o.config.add_file(std::string(v), problem)) return usage_error(kCommand, "-F: " + problem);
+    } else if (a == "-m") {
+      if (!value(v)) return usage_error(kCommand, problem);
+      auto s = parse_i64(v);
+      if (!s || *s < 0)
+        return usage_error(kCommand, "-m: '" + std::string(v) + "' is not a number of seconds");
+      o.metadata_timeout = std::chrono::seconds(*s);
+    } else if (a == "-J" || a == "--json") {
+      o.json = true;
+    } else if (a == "--state") {
+      o.state = true;
+    } else if (a == "--group" || a == "-g") {
+      if (!value(v)) return usage_error(kCommand, problem);
+      o.groups.emplace_back(v);
+    } else if (a == "--topic" || a == "-t") {
+      if (!value(v)) return usage_error(kCommand, problem);
+      const auto colon = v.find(':');
+      if (colon == 0 || v.empty())
+        return usage_error(kCommand, "--topic: '" + std::string(v) + "' names no topic");
+      auto& parts = o.topics[std::string(v.substr(0, colon))];
+      if (colon != std::string_view::npos) {
+        std::string_view list = v.substr(colon + 1);
+        while (true) {
+          const auto comma = list.find(',');
+          auto p = parse_i32(list.substr(0, comma));
+          if (!p || *p < 0)
+            return usage_error(kCommand,
+                               "--topic: '" + std::string(v) + "' is not topic:partition[,partition...]");
+          parts.insert(*p);
+          if (comma == std::string_view::npos) break;
+          list = list.substr(comma + 1);
+        }
+      }
+    } else if (a == "--all-topics") {
+      o.all_topics = true;
+    } else if (a == "--to-earliest") {
+      if (!set_target(Target::earliest)) return usage_error(kCommand, problem);
+    } else if (a == "--to-latest") {
+      if (!set_target(Target::latest)) return usage_error(kCommand, problem);
+    } else if (a == "--to-offset" || a == "--shift-by") {
+      if (!set_target(a == "--to-offset" ? Target::offset : Target::shift) || !value(v))
+        return usage_error(kCommand, problem);
+      auto n = parse_i64(v);
+      if (!n || (o.target == Target::offset && *n < 0))
+        return usage_error(kCommand, std::string(a) + ": '" + std::string(v) + "' is not " +
+                                         (o.target == Target::offset ? "an offset" : "a whole number"));
+      o.target_value = *n;
+    } else if (a == "--to-datetime") {
+      if (!set_target(Target::datetime) || !value(v)) return usage_error(kCommand, problem);
+      auto ms = parse_datetime(v);
+      if (!ms)
+        return usage_error(
+            kCommand, "--to-datetime: '" + std::string(v) + "' is not YYYY-MM-DDTHH:mm:SS[.sss][Z|+hh:mm]");
+      o.target_value = *ms;
+    } else if (a == "--execute") {
+      o.execute = true;
+    } else if (a == "--dry-run") {
+      o.dry_run = true;
+    } else if (!a.empty() && a.front() == '-') {
+      return usage_error(kCommand, "unknown option " + std::string(a));
+    } else if (o.command.empty()) {
+      o.command = std::string(a);
+    } else {
+      o.groups.emplace_back(a);
+    }
+  }
+  if (o.command != "list" && o.command != "describe" && o.command != "reset-offsets" &&
+      o.command != "delete-offsets")
+    return usage_error(kCommand, o.command.empty()
+                                     ? "give a command: list, describe, reset-offsets or delete-offsets"
+                                     : "unknown command '" + o.command + "'");
+  if (o.command != "list" && o.groups.empty()) return usage_error(kCommand, o.command + " needs a group");
+  if ((o.command == "reset-offsets" || o.command == "delete-offsets") && o.groups.size() != 1)
+    return usage_error(kCommand, o.command + " takes one group");
+  if (o.command == "reset-offsets") {
+    if (o.topics.empty() && !o.all_topics)
+      return usage_error(kCommand, "reset-offsets needs --topic or --all-topics");
+    if (o.target == Target::none)
+      return usage_error(
+          kCommand,
+          "reset-offsets needs one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime");
+    if (o.execute && o.dry_run) return usage_error(kCommand, "give --dry-run or --execute, not both");
+  }
+  if (o.command == "delete-offsets" && o.topics.empty())
+    return usage_error(kCommand, "delete-offsets needs --topic");
+  return -1;
+}
+
+// ------------------------------------------------------------------------------ coordinator requests
+
+template <class Req>
+using ReplyOf = net::Reply<typename Req::response_type>;
+
+// Sends a request to the group's coordinator at the highest version both sides speak (at most `cap`),
+// finding the coordinator again when it moved and waiting out a coordinator that is loading, for up to
+// 30 s. `make` builds the request for the version chosen; `error_of` reads the group-level error.
+template <class Req>
+asio::awaitable<std::tuple<std::error_code, ReplyOf<Req>>> ask_coordinator(
+    net::Pool& pool, std::string group, std::function<Req(int16_t)> make,
+    std::function<int16_t(const ReplyOf<Req>&)> error_of, int16_t cap = Req::max_version) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  auto may_retry = [&] { return std::chrono::steady_clock::now() < deadline; };
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      asio::steady_timer t(pool.get_executor(), 200ms);
+      co_await t.async_wait(use_nothrow);
+    }
+    auto [fec, coordinator] = co_await pool.find_coordinator(group);
+    if (fec) {
+      if ((is_retriable(fec) || fec == client_errc::disconnected) && may_retry()) continue;
+      co_return std::tuple{fec, ReplyOf<Req>{}};
+    }
+    auto [cec, conn] = co_await pool.connection(coordinator.node_id, net::Purpose::group);
+    if (cec) {
+      pool.forget_coordinator(group);
+      if (may_retry()) continue;
+      co_return std::tuple{cec, ReplyOf<Req>{}};
+    }
+    const auto version = conn->negotiated_version(Req::api_key, Req::min_version, cap);
+    if (!version) co_return std::tuple{std::error_code(client_errc::unsupported_version), ReplyOf<Req>{}};
+    const Req req = make(*version);
+    auto [ec, reply] = co_await conn->async_send_at(req, *version, use_nothrow);
+    if (ec) {
+      if ((ec == client_errc::disconnected || ec == client_errc::timeout) && may_retry()) continue;
+      co_return std::tuple{ec, ReplyOf<Req>{}};
+    }
+    const int16_t code = error_of(reply);
+    if (code == 15 || code == 16)
+      pool.forget_coordinator(group);  // COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
+    if ((code == 14 || code == 15 || code == 16) && may_retry())
+      continue;  // 14: COORDINATOR_LOAD_IN_PROGRESS
+    co_return std::tuple{std::error_code{}, std::move(reply)};
+  }
+}
+
+std::string error_words(int16_t code, const std::optional<std::string>& message = std::nullopt) {
+  std::string s = make_kafka_error(code).message();
+  if (message && !message->empty()) s += " (" + *message + ")";
+  return s;
+}
+
+struct GroupInfo {
+  proto::DescribeGroupsResponse::DescribedGroup described;
+  net::BrokerInfo coordinator;
+  // The member owning each assigned partition (from the consumer-protocol assignments).
+  std::map<TopicPartition, size_t> owner;  // index into described.members
+  std::map<std::string, std::vector<proto::ConsumerProtocolAssignment::TopicPartition>>
+      assignment;  // by member
+  bool exists() const { return described.error_code == 0 && described.group_state != "Dead"; }
+  bool active() const {
+    return !described.members.empty() ||
+           (described.group_state != "Empty" && described.group_state != "Dead");
+  }
+};
+
+// DescribeGroups. A group that does not exist comes back with GROUP_ID_NOT_FOUND (v6) or state Dead.
+asio::awaitable<std::tuple<std::error_code, GroupInfo>> describe_group(net::Pool& pool,
+                                                                       const std::string& group) {
+  using Req = proto::DescribeGroupsRequest;
+  GroupInfo info;
+  auto [ec, reply] = co_await ask_coordinator<Req>(
+      pool, group,
+      [&](int16_t) {
+        Req r;
+        r.groups.push_back(group);
+        return r;
+      },
+      [](const ReplyOf<Req>& r) { return r->groups.empty() ? int16_t{0} : r->groups.front().error_code; });
+  if (ec) co_return std::tuple{ec, std::move(info)};
+  if (reply->groups.empty()) co_return std::tuple{std::error_code(client_errc::malformed), std::move(info)};
+  info.described = std::move(reply->groups.front());
+  if (auto [fec, coordinator] = co_await pool.find_coordinator(group); !fec) info.coordinator = coordinator;
+  // Decoded assignments point into the reply's frame: copy them out (strings) while it is alive.
+  for (const auto& m : info.described.members) {
+    if (info.described.protocol_type != "consumer" || m.member_assignment.empty()) continue;
+    proto::ConsumerProtocolAssignment a;
+    if (proto::decode_versioned(m.member_assignment, a)) continue;
+    info.assignment[m.member_id] = a.assigned_partitions;
+  }
+  for (size_t i = 0; i < info.described.members.size(); ++i)
+    for (const auto& tp : info.assignment[info.described.members[i].member_id])
+      for (int32_t p : tp.partitions) info.owner[{tp.topic, p}] = i;
+  // The Bytes views of the members die with the reply; nothing below reads them.
+  for (auto& m : info.described.members) m.member_assignment = m.member_metadata = {};
+  co_return std::tuple{std::error_code{}, std::move(info)};
+}
+
+// The group's committed offsets for every topic (OffsetFetch with null topics). Version capped at 9: v10
+// names topics by id only.
+asio::awaitable<std::tuple<std::error_code, std::map<TopicPartition, int64_t>>> committed_offsets(
+    net::Pool& pool, const std::string& group, std::string& problem) {
+  using Req = proto::OffsetFetchRequest;
+  std::map<TopicPartition, int64_t> out;
+  auto [ec, reply] = co_await ask_coordinator<Req>(
+      pool, group,
+      [&](int16_t version) {
+        Req r;
+        if (version >= 8) {
+          Req::OffsetFetchRequestGroup g;
+          g.group_id = group;
+          g.topics.reset();
+          r.groups.push_back(std::move(g));
+        } else {
+          r.group_id = group;
+          r.topics.reset();
+        }
+        return r;
+      },
+      [](const ReplyOf<Req>& r) {
+        if (r.version >= 8) return r->groups.empty() ? int16_t{0} : r->groups.front().error_code;
+        return r->error_code;
+      },
+      9);
+  if (ec) {
+    problem = "OffsetFetch: " + ec.message();
+    co_return std::tuple{ec, out};
+  }
+  int16_t error = 0;
+  auto take = [&](const std::string& topic, int32_t partition, int64_t offset, int16_t code) {
+    if (code && !error) error = code;
+    if (!code && offset >= 0) out[{topic, partition}] = offset;
+  };
+  if (reply.version >= 8) {
+    for (const auto& g : reply->groups) {
+      if (g.error_code && !error) error = g.error_code;
+      for (const auto& t : g.topics)
+        for (const auto& p : t.partitions) take(t.name, p.partition_index, p.committed_offset, p.error_code);
+    }
+  } else {
+    error = reply->error_code;
+    for (const auto& t : reply->topics)
+      for (const auto& p : t.partitions) take(t.name, p.partition_index, p.committed_offset, p.error_code);
+  }
+  if (error) {
+    problem = "committed offsets of group " + group + ": " + error_words(error);
+    co_return std::tuple{make_kafka_error(error), out};
+  }
+  co_return std::tuple{std::error_code{}, out};
+}
+
+// Earliest (-2) or latest (-1) offsets of the partitions of topics that exist; those of missing topics
+// are left out.
+asio::awaitable<std::map<TopicPartition, int64_t>> log_offsets(Consumer& c,
+                                                               const std::set<TopicPartition>& tps,
+                                                               int64_t which, std::string& problem) {
+  std::vector<TopicPartition> known;
+  for (const auto& tp : tps) {
+    const auto* t = c.pool().metadata().topic(tp.topic);
+    if (t && t->error_code == 0 && tp.partition < static_cast<int32_t>(t->partitions.size()))
+      known.push_back(tp);
+  }
+  if (known.empty()) co_return std::map<TopicPartition, int64_t>{};
+  auto [ec, offsets] = co_await c.async_list_offsets(known, which, use_nothrow);
+  if (ec) problem = "ListOffsets: " + (c.error_text().empty() ? ec.message() : c.error_text());
+  co_return offsets;
+}
+
+std::optional<Config> groups_config(const GroupsOptions& o, const std::string& group) {
+  ConfigInput in = o.config;
+  if (!group.empty()) in.values["group.id"] = group;
+  in.values["enable.auto.commit"] = "false";
+  return make_config(std::move(in));
+}
+
+std::string or_dash(std::optional<int64_t> v) { return v ? std::to_string(*v) : "-"; }
+std::string json_num(std::optional<int64_t> v) { return v ? std::to_string(*v) : "null"; }
+
+// ------------------------------------------------------------------------------------------- list
+
+asio::awaitable<int> list_groups(const GroupsOptions& o, Config config) {
+  auto ex = co_await asio::this_coro::executor;
+  Consumer c(ex, config);
+  auto& pool = c.pool();
+  if (co_await bounded_metadata(pool, config, std::vector<std::string>{}, o.metadata_timeout))
+    co_return kExitFailure;
+  std::map<std::string, proto::ListGroupsResponse::ListedGroup> groups;
+  int rc = kExitOk;
+  std::vector<int32_t> brokers;
+  for (const auto& [id, b] : pool.metadata().brokers()) brokers.push_back(id);
+  for (int32_t id : brokers) {
+    auto [ec, reply] = co_await pool.send(id, net::Purpose::general, proto::ListGroupsRequest{});
+    if (ec || reply->error_code) {
+      rc = failure("ListGroups from broker " + std::to_string(id) + ": " +
+                   (ec ? ec.message() : error_words(reply->error_code)));
+      continue;
+    }
+    for (auto& g : reply->groups) groups[g.group_id] = g;
+  }
+  std::string out;
+  if (o.json) {
+    out += "[";
+    for (const auto& [name, g] : groups) {
+      out += out.size() > 1 ? "," : "";
+      out += "{\"group\":" + json_string(name) + ",\"state\":" + json_string(g.group_state) +
+             ",\"protocol_type\":" + json_string(g.protocol_type) + ",\"type\":" + json_string(g.group_type) +
+             "}";
+    }
+    out += "]\n";
+    std::fputs(out.c_str(), stdout);
+  } else if (o.state) {
+    Table t;
+    t.add({"GROUP", "STATE", "PROTOCOL-TYPE", "TYPE"});
+    for (const auto& [name, g] : groups)
+      t.add({name, g.group_state.empty() ? "-" : g.group_state,
+             g.protocol_type.empty() ? "-" : g.protocol_type, g.group_type.empty() ? "-" : g.group_type});
+    t.print(stdout);
+  } else {
+    for (const auto& [name, g] : groups) std::printf("%s\n", name.c_str());
+  }
+  co_return rc;
+}
+
+// --------------------------------------------------------------------------------------- describe
+
+std::string assignment_text(const std::vector<proto::ConsumerProtocolAssignment::TopicPartition>& a) {
+  std::string s;
+  for (const auto& tp : a) {
+    s += (s.empty() ? "" : " ") + tp.topic + "(";
+    for (size_t i = 0; i < tp.partitions.size(); ++i) s += (i ? "," : "") + std::to_string(tp.partitions[i]);
+    s += ")";
+  }
+  return s.empty() ? "-" : s;
+}
+
+asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std::string& group,
+                                  std::string& out) {
+  auto& pool = c.pool();
+  auto [ec, info] = co_await describe_group(pool, group);
+  if (ec) co_return failure("describe group " + group + ": " + ec.message());
+  if (info.described.error_code == 69 ||
+      (info.described.error_code == 0 && info.described.group_state == "Dead"))
+    co_return failure(
+        "group " + group + " does not exist" +
+        (info.described.error_message ? " (" + *info.described.error_message + ")" : std::string()));
+  if (info.described.error_code)
+    co_return failure("describe group " + group + ": " +
+                      error_words(info.described.error_code, info.described.error_message));
+  std::string problem;
+  auto [oec, committed] = co_await committed_offsets(pool, group, problem);
+  if (oec) co_return failure(problem);
+
+  // Every partition the group has an offset for or a member owns.
+  std::set<TopicPartition> tps;
+  for (const auto& [tp, off] : committed) tps.insert(tp);
+  for (const auto& [tp, m] : info.owner) tps.insert(tp);
+  std::set<std::string> topic_names;
+  for (const auto& tp : tps) topic_names.insert(tp.topic);
+  if (!topic_names.empty()) {
+    auto [mec, none] =
+        co_await pool.refresh_metadata(std::vector<std::string>(topic_names.begin(), topic_names.end()));
+    if (mec) co_return failure("metadata: " + mec.message());
+  }
+  auto end = co_await log_offsets(c, tps, -1, problem);
+  if (!problem.empty()) co_return failure(problem);
+
+  const auto& d = info.described;
+  const std::string coordinator = info.coordinator.node_id >= 0
+                                      ? std::to_string(info.coordinator.node_id) + " (" +
+                                            info.coordinator.host + ":" +
+                                            std::to_string(info.coordinator.port) + ")"
+                                      : "-";
+  auto opt = [](const std::map<TopicPartition, int64_t>& m,
+                const TopicPartition& k) -> std::optional<int64_t> {
+    auto it = m.find(k);
+    return it == m.end() ? std::nullopt : std::optional<int64_t>(it->second);
+  };
+  if (o.json) {
+    out += "{\"group\":" + json_string(group) + ",\"state\":" + json_string(d.group_state) +
+           ",\"protocol_type\":" + json_string(d.protocol_type) +
+           ",\"protocol\":" + json_string(d.protocol_data) +
+           ",\"coordinator\":" + std::to_string(info.coordinator.node_id) + ",\"members\":[";
+    bool first = true;
+    for (const auto& m : d.members) {
+      out += first ? "" : ",";
+      first = false;
+      out += "{\"member_id\":" + json_string(m.member_id) + ",\"group_instance_id\":" +
+             (m.group_instance_id ? json_string(*m.group_instance_id) : std::string("null")) +
+             ",\"client_id\":" + json_string(m.client_id) + ",\"host\":" + json_string(m.client_host) +
+             ",\"assignment\":[";
+      bool tfirst = true;
+      for (const auto& tp : info.assignment[m.member_id]) {
+        out += tfirst ? "" : ",";
+        tfirst = false;
+        out += "{\"topic\":" + json_string(tp.topic) + ",\"partitions\":[";
+        for (size_t i = 0; i < tp.partitions.size(); ++i)
+          out += (i ? "," : "") + std::to_string(tp.partitions[i]);
+        out += "]}";
+      }
+      out += "]}";
+    }
+    out += "],\"offsets\":[";
+    first = true;
+    for (const auto& tp : tps) {
+      const auto cur = opt(committed, tp);
+      const auto leo = opt(end, tp);
+      const std::optional<int64_t> lag =
+          cur && leo ? std::optional<int64_t>(std::max<int64_t>(0, *leo - *cur)) : std::nullopt;
+      auto owner = info.owner.find(tp);
+      out += first ? "" : ",";
+      first = false;
+      out += "{\"topic\":" + json_string(tp.topic) + ",\"partition\":" + std::to_string(tp.partition) +
+             ",\"current_offset\":" + json_num(cur) + ",\"log_end_offset\":" + json_num(leo) +
+             ",\"lag\":" + json_num(lag) + ",\"member_id\":" +
+             (owner != info.owner.end() ? json_string(d.members[owner->second].member_id)
+                                        : std::string("null")) +
+             "}";
+    }
+    out += "]}\n";
+    co_return kExitOk;
+  }
+
+  out += "Group " + group + ": state " + d.group_state + ", protocol type " +
+         (d.protocol_type.empty() ? "-" : d.protocol_type) + ", protocol " +
+         (d.protocol_data.empty() ? "-" : d.protocol_data) + ", coordinator " + coordinator + "\n\n";
+  if (d.members.empty()) {
+    out += "No active members.\n\n";
+  } else {
+    Table t;
+    t.add({"MEMBER-ID", "GROUP-INSTANCE-ID", "CLIENT-ID", "HOST", "ASSIGNMENT"});
+    for (const auto& m : d.members)
+      t.add({m.member_id, m.group_instance_id.value_or("-"), m.client_id, m.client_host,
+             assignment_text(info.assignment[m.member_id])});
+    out += t.str() + "\n";
+  }
+  if (tps.empty()) {
+    out += "No committed offsets.\n";
+    co_return kExitOk;
+  }
+  Table t;
+  t.add({"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST",
+         "CLIENT-ID"});
+  for (const auto& tp : tps) {
+    const auto cur = opt(committed, tp);
+    const auto leo = opt(end, tp);
+    const std::optional<int64_t> lag =
+        cur && leo ? std::optional<int64_t>(std::max<int64_t>(0, *leo - *cur)) : std::nullopt;
+    auto owner = info.owner.find(tp);
+    const bool owned = owner != info.owner.end();
+    const auto* m = owned ? &d.members[owner->second] : nullptr;
+    t.add({group, tp.topic, std::to_string(tp.partition), or_dash(cur), or_dash(leo), or_dash(lag),
+           m ? m->member_id : "-", m ? m->client_host : "-", m ? m->client_id : "-"});
+  }
+  out += t.str();
+  co_return kExitOk;
+}
+
+asio::awaitable<int> describe_groups(const GroupsOptions& o, Config config) {
+  auto ex = co_await asio::this_coro::executor;
+  Consumer c(ex, config);
+  if (co_await bounded_metadata(c.pool(), config, std::vector<std::string>{}, o.metadata_timeout))
+    co_return kExitFailure;
+  int rc = kExitOk;
+  for (size_t i = 0; i < o.groups.size(); ++i) {
+    std::string out;
+    if (int r = co_await describe_one(o, c, o.groups[i], out); r != kExitOk) rc = r;
+    if (i + 1 < o.groups.size() && !o.json && !out.empty()) out += "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  co_return rc;
+}
+
+// ----------------------------------------------------------------------------------- reset-offsets
+
+// The partitions named by --topic (all of a topic's when none are listed), checked against the metadata.
+bool named_partitions(net::Pool& pool, const std::map<std::string, std::set<int32_t>>& topics,
+                      std::set<TopicPartition>& out) {
+  for (const auto& [topic, parts] : topics) {
+    const auto* info = pool.metadata().topic(topic);
+    if (!info || info->error_code == 3 || info->error_code == 100) {
+      failure("topic " + topic + ": no such topic in the cluster");
+      return false;
+    }
+    if (info->error_code) {
+      failure("topic " + topic + ": " + error_words(info->error_code));
+      return false;
+    }
+    const auto n = static_cast<int32_t>(info->partitions.size());
+    if (parts.empty())
+      for (int32_t p = 0; p < n; ++p) out.insert({topic, p});
+    for (int32_t p : parts) {
+      if (p >= n) {
+        failure("topic " + topic + " has " + std::to_string(n) + " partition(s): no partition " +
+                std::to_string(p));
+        return false;
+      }
+      out.insert({topic, p});
+    }
+  }
+  return true;
+}
+
+std::vector<std::string> topic_list(const std::map<std::string, std::set<int32_t>>& topics) {
+  std::vector<std::string> v;
+  for (const auto& [t, p] : topics) v.push_back(t);
+  return v;
+}
+
+asio::awaitable<int> reset_offsets(const GroupsOptions& o, Config config) {
+  auto ex = co_await asio::this_coro::executor;
+  const std::string& group = o.groups.front();
+  Consumer c(ex, config);
+  auto& pool = c.pool();
+  std::string problem;
+  if (co_await bounded_metadata(pool, config, topic_list(o.topics), o.metadata_timeout))
+    co_return kExitFailure;
+  auto [cec, committed] = co_await committed_offsets(pool, group, problem);
+  if (cec) co_return failure(problem);
+  auto topics = o.topics;
+  if (o.all_topics) {
+    for (const auto& [tp, off] : committed) topics[tp.topic];
+    if (topics.empty()) co_return failure("group " + group + " has no committed offsets: give --topic");
+    if (auto [mec, none] = co_await pool.refresh_metadata(topic_list(topics)); mec)
+      co_return failure("metadata: " + mec.message());
+  }
+  std::set<TopicPartition> tps;
+  if (!named_partitions(pool, topics, tps)) co_return kExitFailure;
+
+  auto earliest = co_await log_offsets(c, tps, -2, problem);
+  if (!problem.empty()) co_return failure(problem);
+  auto latest = co_await log_offsets(c, tps, -1, problem);
+  if (!problem.empty()) co_return failure(problem);
+  std::map<TopicPartition, int64_t> by_time;
+  if (o.target == Target::datetime) {
+    std::map<TopicPartition, int64_t> want;
+    for (const auto& tp : tps) want[tp] = o.target_value;
+    auto [tec, found] = co_await c.async_offsets_for_times(want, use_nothrow);
+    if (tec) co_return failure("offsets for " + std::to_string(o.target_value) + ": " + c.error_text());
+    for (const auto& [tp, f] : found)
+      if (f) by_time[tp] = f->offset;
+  }
+
+  // The plan.
+  std::map<TopicPartition, int64_t> plan;
+  for (const auto& tp : tps) {
+    const int64_t lo = earliest[tp], hi = latest[tp];
+    auto clamp = [&](int64_t v) { return std::min(std::max(v, lo), hi); };
+    auto cur = committed.find(tp);
+    switch (o.target) {
+      case Target::earliest:
+        plan[tp] = lo;
+        break;
+      case Target::latest:
+        plan[tp] = hi;
+        break;
+      case Target::offset:
+        plan[tp] = clamp(o.target_value);
+        break;
+      case Target::datetime:
+        plan[tp] = by_time.count(tp) ? by_time[tp] : hi;
+        break;
+      case Target::shift:
+        if (cur == committed.end())
+          co_return failure("cannot shift the offset of " + to_string(tp) + ": group " + group +
+                            " has no committed offset there");
+        plan[tp] = clamp(cur->second + o.target_value);
+        break;
+      case Target::none:
+        break;
+    }
+  }
+  std::string out;
+  if (o.json) {
+    out += "[";
+    for (const auto& [tp, off] : plan) {
+      auto cur = committed.find(tp);
+      out += out.size() > 1 ? "," : "";
+      out += "{\"group\":" + json_string(group) + ",\"topic\":" + json_string(tp.topic) +
+             ",\"partition\":" + std::to_string(tp.partition) + ",\"current_offset\":" +
+             (cur == committed.end() ? std::string("null") : std::to_string(cur->second)) +
+             ",\"new_offset\":" + std::to_string(off) + "}";
+    }
+    out += "]\n";
+  } else {
+    Table t;
+    t.add({"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "NEW-OFFSET"});
+    for (const auto& [tp, off] : plan) {
+      auto cur = committed.find(tp);
+      t.add({group, tp.topic, std::to_string(tp.partition),
+             cur == committed.end() ? "-" : std::to_string(cur->second), std::to_string(off)});
+    }
+    out = t.str();
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  if (!o.execute) {
+    std::fprintf(stderr, "%% Dry run: nothing changed. Add --execute to reset these offsets.\n");
+    co_return kExitOk;
+  }
+
+  // Kafka resets only the offsets of an inactive group: a member would go on from its own position
+  // and overwrite them. Ask first for a clear message; the broker refuses anyway if one joins meanwhile.
+  auto [dec, info] = co_await describe_group(pool, group);
+  if (dec) co_return failure("describe group " + group + ": " + dec.message());
+  if (info.described.error_code == 0 && info.active())
+    co_return failure("group " + group + " has " + std::to_string(info.described.members.size()) +
+                      " active member(s) (state " + info.described.group_state +
+                      "): offsets can only be reset while the group is inactive; stop its consumers first");
+  c.assign(std::vector<TopicPartition>(tps.begin(), tps.end()));
+  auto [commit_ec] = co_await c.async_commit(plan, use_nothrow);
+  if (commit_ec) {
+    std::string why = c.error_text().empty() ? commit_ec.message() : c.error_text();
+    if (&commit_ec.category() == &kafka_category()) {
+      const auto action = net::error_action(static_cast<int16_t>(commit_ec.value()));
+      if (action == net::ErrorAction::rejoin)
+        why += " (the broker refuses because the group has active members; stop its consumers first)";
+    }
+    co_return failure("reset-offsets of group " + group + " refused by the broker: " + why);
+  }
+  std::fprintf(stderr, "%% Reset %zu partition(s) of group %s.\n", plan.size(), group.c_str());
+  co_return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------- delete-offsets
+
+asio::awaitable<int> delete_offsets(const GroupsOptions& o, Config config) {
+  auto ex = co_await asio::this_coro::executor;
+  const std::string& group = o.groups.front();
+  Consumer c(ex, config);
+  auto& pool = c.pool();
+  if (co_await bounded_metadata(pool, config, topic_list(o.topics), o.metadata_timeout))
+    co_return kExitFailure;
+  std::set<TopicPartition> tps;
+  if (!named_partitions(pool, o.topics, tps)) co_return kExitFailure;
+  using Req = proto::OffsetDeleteRequest;
+  auto [ec, reply] = co_await ask_coordinator<Req>(
+      pool, group,
+      [&](int16_t) {
+        Req r;
+        r.group_id = group;
+        for (const auto& tp : tps) {
+          if (r.topics.empty() || r.topics.back().name != tp.topic) {
+            r.topics.emplace_back();
+            r.topics.back().name = tp.topic;
+          }
+          r.topics.back().partitions.push_back({tp.partition});
+        }
+        return r;
+      },
+      [](const ReplyOf<Req>& r) { return r->error_code; });
+  if (ec) co_return failure("OffsetDelete for group " + group + ": " + ec.message());
+  if (reply->error_code) {
+    std::string why = error_words(reply->error_code);
+    if (reply->error_code == 69) why = "group " + group + " does not exist (" + why + ")";
+    co_return failure("delete-offsets of group " + group + ": " + why);
+  }
+  int rc = kExitOk;
+  Table t;
+  t.add({"TOPIC", "PARTITION", "STATUS"});
+  for (const auto& topic : reply->topics)
+    for (const auto& p : topic.partitions) {
+      std::string status = "Successful";
+      if (p.error_code) {
+        status = error_words(p.error_code);
+        if (p.error_code == 86) status += " (the group still consumes this topic)";
+        rc = kExitFailure;
+      }
+      t.add({topic.name, std::to_string(p.partition_index), status});
+    }
+  t.print(stdout);
+  co_return rc;
+}
+
+}  // namespace
+
+int run_groups(int argc, char** argv) {
+  GroupsOptions o;
+  if (int rc = parse_args(argc, argv, o); rc >= 0) return rc;
+  auto config = groups_config(o, o.command == "reset-offsets" ? o.groups.front() : std::string());
+  if (!config) return kExitUsage;
+  asio::io_context io;
+  if (o.command == "list") return run_main(io, list_groups(o, *config));
+  if (o.command == "describe") return run_main(io, describe_groups(o, *config));
+  if (o.command == "reset-offsets") return run_main(io, reset_offsets(o, *config));
+  return run_main(io, delete_offsets(o, *config));
+}
+
+}  // namespace kafkawire::cli

@@ -1,0 +1,47 @@
+// The `kafkawire` command line. `kafkawire explain|spy|groups ...` runs that command, with argv starting
+// at the command's name (argv[0] == "groups"); anything else is kcat's flags (kcat.cpp), argv as given.
+#include <cstdio>
+#include <string_view>
+
+#include "commands.hpp"
+#include "util.hpp"
+
+namespace {
+
+void print_help() {
+  std::fputs(
+      R"(kafkawire: a command line for Apache Kafka, on the kafkawire C++ client.
+
+  kafkawire -C|-P|-L|-Q|-G ...   consume, produce, metadata, offsets for times, group consume (kcat's flags)
+  kafkawire groups ...           list, describe (with lag), reset-offsets, delete-offsets
+  kafkawire explain ...          an annotated tree of a request's or response's bytes
+  kafkawire spy ...              a decoding proxy in front of a broker
+  kafkawire --help-config        every configuration key (-X key=value), its default and meaning
+
+Each command has --help. The kcat flags:
+
+)",
+      stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace kafkawire::cli;
+  const std::string_view first = argc > 1 ? argv[1] : "";
+  if (first == "explain") return run_explain(argc - 1, argv + 1);
+  if (first == "spy") return run_spy(argc - 1, argv + 1);
+  if (first == "groups") return run_groups(argc - 1, argv + 1);
+  if (first == "--help-config") {
+    print_config_keys(stdout);
+    return kExitOk;
+  }
+  if (argc == 1 || (argc == 2 && (first == "--help" || first == "-h"))) {
+    print_help();
+    char name[] = "kafkawire", help[] = "--help";
+    char* args[] = {name, help, nullptr};
+    run_kcat(2, args);
+    return argc == 1 ? kExitUsage : kExitOk;
+  }
+  return run_kcat(argc, argv);
+}

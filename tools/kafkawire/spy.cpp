@@ -1,0 +1,135 @@
+// `kafkawire spy`: a decoding proxy in front of a broker (the proxy itself is spy_proxy.hpp).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include "commands.hpp"
+#include "kafkawire/protocol/apis.hpp"
+#include "spy_proxy.hpp"
+
+namespace kafkawire::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    R"USAGE(usage: kafkawire spy --upstream HOST:PORT [--listen HOST:PORT] [options]
+
+A proxy between Kafka clients and a broker that prints what goes through it. Point the clients'
+bootstrap.servers at the --listen address.
+
+  --listen HOST:PORT    where clients connect (default 127.0.0.1:19092)
+  --upstream HOST:PORT  the bootstrap broker (default 127.0.0.1:9092)
+  --advertise HOST      the host put into rewritten broker addresses (default: the --listen host;
+                        127.0.0.1 when that is 0.0.0.0 or ::)
+  --explain             also print the annotated tree of every request and response
+  --api LIST            print only these APIs: names or keys, comma separated (Fetch,JoinGroup,3)
+  --max-frame BYTES     frames larger than this are streamed through without decoding (default 64 MiB)
+
+Every frame is forwarded unchanged, except in responses that name brokers: in Metadata,
+FindCoordinator and the NodeEndpoints of Fetch and Produce every advertised broker address is replaced by
+one of the spy's (each broker gets a listener of its own on the --listen host, on a port the kernel picks;
+the --upstream broker maps to --listen), so the clients keep talking through the spy; and ApiVersions
+responses cap Metadata and FindCoordinator at the versions kafkawire decodes. A frame that does not
+decode is forwarded unchanged and reported as a decode error.
+
+One line per request/response pair:
+  #3 Fetch v17 corr=12 -> 1532 B, fetching 3 partitions, 2 topics, 3 partitions, 1 batch 10 records, 14 ms
+(#3 is the client connection). Ctrl-C or SIGTERM stops it.
+)USAGE";
+
+int usage_error(const std::string& what) {
+  std::cerr << "kafkawire spy: " << what << "\n(see kafkawire spy --help)\n";
+  return 2;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+int16_t parse_api(std::string s) {
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() <= 5)
+    return static_cast<int16_t>(std::stoi(s));
+  s = lower(s);
+  int16_t key = -1;
+  protocol::for_each_api([&](auto api) {
+    if (lower(std::string(protocol::api_name(decltype(api)::key))) == s) key = decltype(api)::key;
+  });
+  return key;
+}
+
+}  // namespace
+
+int run_spy(int argc, char** argv) {
+  SpyOptions o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--listen" || a == "--upstream") {
+      if (!has_value) return usage_error(a + " needs HOST:PORT");
+      std::string host;
+      uint16_t port = 0;
+      if (!parse_host_port(argv[++i], host, port)) return usage_error(a + ": not HOST:PORT: " + argv[i]);
+      (a == "--listen" ? o.listen_host : o.upstream_host) = host;
+      (a == "--listen" ? o.listen_port : o.upstream_port) = port;
+    } else if (a == "--advertise") {
+      if (!has_value) return usage_error("--advertise needs a host");
+      o.advertise_host = argv[++i];
+    } else if (a == "--explain") {
+      o.explain = true;
+    } else if (a == "--api") {
+      if (!has_value) return usage_error("--api needs a list");
+      std::string list = argv[++i];
+      size_t start = 0;
+      while (start <= list.size()) {
+        const size_t comma = std::min(list.find(',', start), list.size());
+        const std::string name = list.substr(start, comma - start);
+        if (!name.empty()) {
+          const int16_t key = parse_api(name);
+          if (key < 0) return usage_error("unknown api " + name);
+          o.apis.push_back(key);
+        }
+        start = comma + 1;
+      }
+    } else if (a == "--max-frame") {
+      if (!has_value) return usage_error("--max-frame needs a byte count");
+      try {
+        o.max_frame = static_cast<size_t>(std::stoull(argv[++i]));
+      } catch (...) {
+        return usage_error("--max-frame needs a byte count");
+      }
+    } else {
+      return usage_error("unknown option " + a);
+    }
+  }
+
+  boost::asio::io_context io(1);
+  auto proxy = SpyProxy::create(io.get_executor(), o);
+  if (auto ec = proxy->start()) {
+    std::cerr << "kafkawire spy: cannot listen on " << o.listen_host << ":" << o.listen_port << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    std::cerr << "kafkawire spy: stopping\n";
+    proxy->stop();
+  });
+  const auto ep = proxy->endpoint();
+  std::cerr << "kafkawire spy: listening on " << ep.address().to_string() << ":" << ep.port() << ", upstream "
+            << o.upstream_host << ":" << o.upstream_port << "\n";
+  io.run();  // returns when stop() has closed every listener and connection
+  const SpyStats& s = proxy->stats();
+  std::cerr << "kafkawire spy: " << s.connections << " connections, " << s.requests << " requests, "
+            << s.responses << " responses, " << s.rewritten << " rewritten, " << s.decode_errors
+            << " decode errors, " << s.undecoded << " not decoded\n";
+  return 0;
+}
+
+}  // namespace kafkawire::cli

@@ -1,0 +1,414 @@
+// Helpers shared by the `kafkawire` commands; explain.cpp and spy.cpp may use them too (see util.hpp).
+#include "util.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+
+#include "kafkawire/protocol/error.hpp"
+
+namespace kafkawire::cli {
+
+int usage_error(std::string_view command, const std::string& what) {
+  std::fprintf(stderr, "kafkawire: %s\n(run `kafkawire%s%s --help` for the options)\n", what.c_str(),
+               command.empty() ? "" : " ", std::string(command).c_str());
+  return kExitUsage;
+}
+
+int failure(const std::string& what) {
+  std::fprintf(stderr, "kafkawire: %s\n", what.c_str());
+  return kExitFailure;
+}
+
+// ------------------------------------------------------------------------------------ configuration
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool ConfigInput::add_pair(std::string_view pair, std::string& problem) {
+  const auto eq = pair.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    problem = "'" + std::string(pair) + "' is not key=value";
+    return false;
+  }
+  values[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+  return true;
+}
+
+bool ConfigInput::add_file(const std::string& path, std::string& problem) {
+  std::ifstream in(path);
+  if (!in) {
+    problem = path + ": cannot open";
+    return false;
+  }
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    const std::string_view t = trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    if (!add_pair(t, problem)) {
+      problem = path + ":" + std::to_string(n) + ": " + problem;
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<Config> make_config(ConfigInput input) {
+  if (!input.has("bootstrap.servers")) {
+    const char* env = std::getenv("KAFKAWIRE_BOOTSTRAP");
+    if (env && *env) input.values["bootstrap.servers"] = env;
+  }
+  if (!input.has("bootstrap.servers")) {
+    std::fprintf(stderr, "kafkawire: no brokers: give -b host:port (or set KAFKAWIRE_BOOTSTRAP)\n");
+    return std::nullopt;
+  }
+  Config config;
+  std::string problem;
+  if (Config::parse(input.values, config, problem)) {
+    std::fprintf(stderr, "kafkawire: %s\n", problem.c_str());
+    return std::nullopt;
+  }
+  std::vector<std::pair<std::string, uint16_t>> servers;
+  if (net::parse_bootstrap(config.bootstrap_servers, servers, &problem)) {
+    std::fprintf(stderr, "kafkawire: %s\n", problem.c_str());
+    return std::nullopt;
+  }
+  return config;
+}
+
+void print_config_keys(std::FILE* out) {
+  size_t width = 0;
+  for (const auto& k : config_keys()) width = std::max(width, k.name.size());
+  for (const auto& k : config_keys()) {
+    std::fprintf(out, "%-*s  %s", static_cast<int>(width), std::string(k.name).c_str(),
+                 std::string(k.meaning).c_str());
+    if (!k.default_value.empty()) std::fprintf(out, " (default %s)", std::string(k.default_value).c_str());
+    std::fprintf(out, "\n");
+  }
+}
+
+// ---------------------------------------------------------------------------------------- running
+
+int run_main(asio::io_context& io, asio::awaitable<int> op) {
+  int rc = kExitFailure;
+  asio::co_spawn(io, std::move(op), [&](std::exception_ptr e, int r) {
+    rc = r;
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const ConfigError& x) {
+        std::fprintf(stderr, "kafkawire: %s\n", x.what());
+        rc = kExitUsage;
+      } catch (const std::exception& x) {
+        std::fprintf(stderr, "kafkawire: %s\n", x.what());
+        rc = kExitFailure;
+      }
+    }
+    io.stop();
+  });
+  io.run();
+  return rc;
+}
+
+asio::awaitable<std::error_code> bounded_metadata(net::Pool& pool, const Config& config,
+                                                  std::optional<std::vector<std::string>> topics,
+                                                  std::chrono::milliseconds bound, bool allow_auto_create) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  std::error_code ec;
+  for (;;) {
+    auto [e, none] = co_await pool.refresh_metadata(topics, allow_auto_create);
+    ec = e;
+    if (!ec) co_return ec;
+    // A broker-side error is an answer: no point asking again. Not reaching anyone may be a broker
+    // that is still starting: ask again until the bound.
+    if (&ec.category() == &kafka_category()) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    asio::steady_timer t(pool.get_executor(), std::min<std::chrono::steady_clock::duration>(
+                                                  std::chrono::milliseconds(250), deadline - now));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  std::fprintf(stderr, "kafkawire: no answer to Metadata from bootstrap.servers=%s: %s\n",
+               config.bootstrap_servers.c_str(), ec.message().c_str());
+  co_return ec;
+}
+
+// ---------------------------------------------------------------------------------------- parsing
+
+std::string kafka_error_name(int16_t code) {
+  const auto* e = find_kafka_error(code);
+  return e ? std::string(e->name) : "error " + std::to_string(code);
+}
+
+std::optional<int64_t> parse_i64(std::string_view s) {
+  int64_t v = 0;
+  const char* begin = s.data();
+  if (!s.empty() && s.front() == '+') ++begin;
+  auto [p, ec] = std::from_chars(begin, s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<int32_t> parse_i32(std::string_view s) {
+  auto v = parse_i64(s);
+  if (!v || *v < INT32_MIN || *v > INT32_MAX) return std::nullopt;
+  return static_cast<int32_t>(*v);
+}
+
+std::optional<int64_t> parse_datetime(std::string_view s) {
+  if (auto ms = parse_i64(s)) return ms;
+  auto digits = [&](size_t pos, size_t n) -> std::optional<int> {
+    if (pos + n > s.size()) return std::nullopt;
+    int v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  // YYYY-MM-DDTHH:MM:SS
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
+      s[16] != ':')
+    return std::nullopt;
+  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2), hour = digits(11, 2),
+       minute = digits(14, 2), second = digits(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+  if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60)
+    return std::nullopt;
+  size_t pos = 19;
+  int64_t millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n < 3) millis = millis * 10 + (s[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0) return std::nullopt;
+    for (int i = n; i < 3; ++i) millis *= 10;
+  }
+  std::tm tm{};
+  tm.tm_year = *year - 1900;
+  tm.tm_mon = *month - 1;
+  tm.tm_mday = *day;
+  tm.tm_hour = *hour;
+  tm.tm_min = *minute;
+  tm.tm_sec = *second;
+  int64_t seconds = 0;
+  if (pos == s.size()) {
+    tm.tm_isdst = -1;
+    seconds = static_cast<int64_t>(std::mktime(&tm));
+  } else if (s.substr(pos) == "Z") {
+    seconds = static_cast<int64_t>(timegm(&tm));
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    const int sign = s[pos] == '+' ? 1 : -1;
+    auto zh = digits(pos + 1, 2);
+    size_t mpos = pos + 3;
+    if (mpos < s.size() && s[mpos] == ':') ++mpos;
+    auto zm = digits(mpos, 2);
+    if (!zh || !zm || mpos + 2 != s.size()) return std::nullopt;
+    seconds = static_cast<int64_t>(timegm(&tm)) - sign * (*zh * 3600 + *zm * 60);
+  } else {
+    return std::nullopt;
+  }
+  return seconds * 1000 + millis;
+}
+
+std::string unescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out += s[i];
+      continue;
+    }
+    const char c = s[++i];
+    switch (c) {
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case 'x': {
+        auto hex = [](char h) -> int {
+          if (h >= '0' && h <= '9') return h - '0';
+          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+          return -1;
+        };
+        if (i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+          out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+          i += 2;
+        } else {
+          out += "\\x";
+        }
+        break;
+      }
+      default:
+        out += '\\';
+        out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i], or 0.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  size_t n = 0;
+  uint32_t cp = 0;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3f);
+  }
+  // Overlong forms, surrogates and code points past U+10FFFF are not valid UTF-8.
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (const size_t n = utf8_sequence(s, i)) {
+      out.append(s.substr(i, n));
+      i += n - 1;
+    } else {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    }
+  }
+  out += '"';
+}
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ output
+
+std::string Table::str() const {
+  std::vector<size_t> width;
+  for (const auto& row : rows_)
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  std::string out;
+  for (const auto& row : rows_) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) out.append(width[i] - row[i].size() + 2, ' ');
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+void Table::print(std::FILE* out) const {
+  const std::string s = str();
+  std::fwrite(s.data(), 1, s.size(), out);
+}
+
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+
+Progress::Progress(bool enabled) : active_(enabled && stderr_is_terminal()) {}
+
+void Progress::update(const std::string& text) {
+  if (!active_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (drawn_ && now - last_ < std::chrono::milliseconds(250)) return;
+  last_ = now;
+  std::fprintf(stderr, "\r\033[K%s", text.c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void Progress::done() {
+  if (!drawn_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  drawn_ = false;
+}
+
+}  // namespace kafkawire::cli
