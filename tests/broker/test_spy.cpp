@@ -6,10 +6,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <sstream>
 
 #include "../../tools/kafkawire/spy_proxy.hpp"
 #include "helpers.hpp"
+#include "kafkawire/protocol/apis.hpp"
+#include "kafkawire/protocol/explain.hpp"
 
 namespace asio = boost::asio;
 using namespace kafkawire;
@@ -23,13 +26,15 @@ namespace {
 struct Spy {
   // upstream_host: another name for the broker than the one it advertises makes the spy open a listener
   // of its own for the advertised address.
-  explicit Spy(asio::io_context& io, bool explain = false, std::string upstream_host = "") {
+  explicit Spy(asio::io_context& io, bool explain = false, std::string upstream_host = "",
+               std::ostream* dump = nullptr) {
     cli::SpyOptions o;
     o.listen_host = "127.0.0.1";
     o.listen_port = 0;
     std::tie(o.upstream_host, o.upstream_port) = kafkawire::testing::first_broker();
     if (!upstream_host.empty()) o.upstream_host = upstream_host;
     o.explain = explain;
+    o.dump = dump;
     o.print = [this](const std::string& line) { lines.push_back(line); };
     proxy = cli::SpyProxy::create(io.get_executor(), o);
     REQUIRE_FALSE(proxy->start());
@@ -184,6 +189,96 @@ TEST_CASE("spy: --explain prints the tree of every frame", "[broker][spy]") {
         line.ends_with(" " + std::to_string(spy.proxy->endpoint().port())))
       port_rewritten = true;
   CHECK(port_rewritten);
+}
+
+TEST_CASE("spy: --dump writes every frame as it came, and explain reads each one", "[broker][spy]") {
+  asio::io_context io;
+  const std::string topic = unique("kw-spy-dump");
+  create_topic(io, topic, 1);
+  std::ostringstream dump;
+  Spy spy(io, false, "", &dump);
+  {
+    Producer producer(io.get_executor(), via(spy.address));
+    auto f = producer.async_send(ProducerRecord{topic, 0, "k", "v", {}, std::nullopt}, asio::use_future);
+    auto [ec, md] = run_until(io, f);
+    INFO(producer.error_text());
+    REQUIRE_FALSE(ec);
+    auto c = producer.async_close(asio::use_future);
+    run_until(io, c);
+  }
+  drain(io);
+  INFO(spy.all());
+  INFO(dump.str());
+
+  struct Frame {
+    std::string direction;
+    int16_t key = -1, version = -1;
+    int32_t corr = 0;
+    std::vector<uint8_t> bytes;
+  };
+  std::map<std::pair<uint64_t, int32_t>, Frame> requests, responses;
+  std::istringstream in(dump.str());
+  size_t lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++lines;
+    INFO(line.substr(0, 120));
+    REQUIRE_FALSE(line.starts_with("#"));  // comments are only for frames over --max-frame
+    std::istringstream l(line);
+    uint64_t conn = 0;
+    Frame f;
+    std::string hex;
+    REQUIRE(l >> conn >> f.direction >> f.key >> f.version >> f.corr >> hex);
+    REQUIRE(hex.size() % 2 == 0);
+    for (size_t i = 0; i < hex.size(); i += 2)
+      f.bytes.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    // The whole frame, its size included; the columns say what its header says.
+    REQUIRE(f.bytes.size() >= 8);
+    const auto be32 = [&](size_t at) {
+      return static_cast<int32_t>(uint32_t{f.bytes[at]} << 24 | uint32_t{f.bytes[at + 1]} << 16 |
+                                  uint32_t{f.bytes[at + 2]} << 8 | f.bytes[at + 3]);
+    };
+    CHECK(static_cast<size_t>(be32(0)) == f.bytes.size() - 4);
+    if (f.direction == "request") {
+      CHECK(static_cast<int16_t>(f.bytes[4] << 8 | f.bytes[5]) == f.key);
+      CHECK(static_cast<int16_t>(f.bytes[6] << 8 | f.bytes[7]) == f.version);
+      CHECK(be32(8) == f.corr);
+      const auto e = protocol::explain_frame(protocol::Bytes(f.bytes), protocol::FrameOptions::request());
+      CHECK(e.errors().empty());
+      requests[{conn, f.corr}] = std::move(f);
+    } else {
+      REQUIRE(f.direction == "response");
+      CHECK(be32(4) == f.corr);
+      const auto e = protocol::explain_frame(protocol::Bytes(f.bytes),
+                                             protocol::FrameOptions::response(f.key, f.version));
+      CHECK(e.errors().empty());
+      responses[{conn, f.corr}] = std::move(f);
+    }
+  }
+  CHECK(lines == spy.proxy->stats().requests + spy.proxy->stats().responses);
+  // Every response is the answer to a request of the same connection, with that request's api and version.
+  CHECK(responses.size() == requests.size());
+  for (const auto& [id, r] : responses) {
+    REQUIRE(requests.count(id));
+    CHECK(requests[id].key == r.key);
+    CHECK(requests[id].version == r.version);
+  }
+  // Responses are dumped as the broker sent them: the Metadata answer names the broker's own port, while the
+  // client got the spy's (the spy said it rewrote it).
+  CHECK(spy.count("[rewritten: ") >= 1);
+  const std::string broker_port = std::to_string(kafkawire::testing::first_broker().second);
+  bool broker_address_seen = false;
+  for (const auto& [id, r] : responses) {
+    if (r.key != protocol::MetadataResponse::api_key) continue;
+    const std::string tree = protocol::to_text(protocol::explain_frame(
+        protocol::Bytes(r.bytes), protocol::FrameOptions::response(r.key, r.version)));
+    std::istringstream t(tree);
+    for (std::string line; std::getline(t, line);)
+      if (line.find(" Port ") != std::string::npos && line.ends_with(" " + broker_port))
+        broker_address_seen = true;
+  }
+  CHECK(broker_address_seen);
+  CHECK(cli::dump_line(3, false, 1, 17, 9, std::vector<uint8_t>{0, 0, 0, 4, 0, 0, 0, 9}.data(), 8) ==
+        "3 response 1 17 9 0000000400000009");
 }
 
 TEST_CASE("spy: kcat -L and kcat -C through the spy", "[broker][spy]") {

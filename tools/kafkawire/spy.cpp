@@ -1,7 +1,10 @@
 // `kafkawire spy`: a decoding proxy in front of a broker (the proxy itself is spy_proxy.hpp).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -26,6 +29,12 @@ bootstrap.servers at the --listen address.
   --explain             also print the annotated tree of every request and response
   --api LIST            print only these APIs: names or keys, comma separated (Fetch,JoinGroup,3)
   --max-frame BYTES     frames larger than this are streamed through without decoding (default 64 MiB)
+  --dump FILE           also write every frame to FILE, one line each: connection, request|response,
+                        api key, api version, correlation id, then the whole frame in hex (size
+                        included). Requests as the client sent them, responses as the broker sent them
+                        (before any rewriting). A response carries its request's api key and version, so
+                        `kafkawire explain --response --api KEY --version V` can read it. Lines starting
+                        with # are comments. `-` writes to stdout instead of the summary lines.
 
 Every frame is forwarded unchanged, except in responses that name brokers: in Metadata,
 FindCoordinator and the NodeEndpoints of Fetch and Produce every advertised broker address is replaced by
@@ -64,6 +73,7 @@ int16_t parse_api(std::string s) {
 
 int run_spy(int argc, char** argv) {
   SpyOptions o;
+  std::string dump_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -96,6 +106,10 @@ int run_spy(int argc, char** argv) {
         }
         start = comma + 1;
       }
+    } else if (a == "--dump") {
+      if (!has_value) return usage_error("--dump needs a file (- for stdout)");
+      dump_path = argv[++i];
+      if (dump_path.empty()) return usage_error("--dump needs a file (- for stdout)");
     } else if (a == "--max-frame") {
       if (!has_value) return usage_error("--max-frame needs a byte count");
       try {
@@ -107,6 +121,21 @@ int run_spy(int argc, char** argv) {
       return usage_error("unknown option " + a);
     }
   }
+
+  std::ofstream dump_file;
+  if (dump_path == "-") {
+    o.dump = &std::cout;
+    o.print = [](const std::string& line) { std::cerr << line << (line.ends_with('\n') ? "" : "\n"); };
+  } else if (!dump_path.empty()) {
+    dump_file.open(dump_path, std::ios::out | std::ios::trunc);
+    if (!dump_file) {
+      std::cerr << "kafkawire spy: cannot write --dump file " << dump_path << ": " << std::strerror(errno)
+                << "\n";
+      return 1;
+    }
+    o.dump = &dump_file;
+  }
+  if (o.dump) *o.dump << kDumpHeader << '\n' << std::flush;
 
   boost::asio::io_context io(1);
   auto proxy = SpyProxy::create(io.get_executor(), o);

@@ -280,6 +280,20 @@ std::string first_error(const proto::Explanation& e) {
 
 }  // namespace
 
+std::string dump_line(uint64_t connection, bool request, int16_t api_key, int16_t api_version,
+                      int32_t correlation_id, const uint8_t* frame, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s = std::to_string(connection) + (request ? " request " : " response ") +
+                  std::to_string(api_key) + " " + std::to_string(api_version) + " " +
+                  std::to_string(correlation_id) + " ";
+  s.reserve(s.size() + 2 * size);
+  for (size_t i = 0; i < size; ++i) {
+    s += kDigits[frame[i] >> 4];
+    s += kDigits[frame[i] & 0x0f];
+  }
+  return s;
+}
+
 bool parse_host_port(const std::string& s, std::string& host, uint16_t& port) {
   std::string p;
   if (!s.empty() && s[0] == '[') {
@@ -495,6 +509,18 @@ class SpyProxy::Session : public std::enable_shared_from_this<Session> {
     return (name.empty() ? "api " + std::to_string(key) : std::string(name)) + " v" + std::to_string(version);
   }
 
+  void dump(bool request, int16_t key, int16_t version, int32_t corr, const std::vector<uint8_t>& frame) {
+    if (std::ostream* out = proxy_->options_.dump)
+      *out << dump_line(id_, request, key, version, corr, frame.data(), frame.size()) << '\n' << std::flush;
+  }
+  // Frames over --max-frame are streamed, never held: the dump says so instead of their bytes.
+  void dump_skipped(bool request, int16_t key, int16_t version, int32_t corr, size_t size) {
+    if (std::ostream* out = proxy_->options_.dump)
+      *out << "# " << id_ << (request ? " request " : " response ") << key << " " << version << " " << corr
+           << ": " << size << " B over --max-frame, not dumped\n"
+           << std::flush;
+  }
+
   void decode_error(const std::string& what) {
     ++proxy_->stats_.decode_errors;
     proxy_->print(tag() + " decode error: " + what + "; forwarded unchanged");
@@ -507,6 +533,7 @@ class SpyProxy::Session : public std::enable_shared_from_this<Session> {
     Pending p{static_cast<int16_t>(be16(head)), static_cast<int16_t>(be16(head + 2)), size + 4,
               "not decoded (over --max-frame)", std::chrono::steady_clock::now()};
     const int32_t corr = static_cast<int32_t>(be32(head + 4));
+    dump_skipped(true, p.key, p.version, corr, size + 4);
     proxy_->print(tag() + " " + api_text(p.key, p.version) + " corr=" + std::to_string(corr) +
                   " request of " + std::to_string(size + 4) +
                   " B over --max-frame: streamed without decoding");
@@ -524,6 +551,8 @@ class SpyProxy::Session : public std::enable_shared_from_this<Session> {
     const bool names_brokers =
         it != pending_.end() && (it->second.key == proto::MetadataResponse::api_key ||
                                  it->second.key == proto::FindCoordinatorResponse::api_key);
+    dump_skipped(false, it == pending_.end() ? -1 : it->second.key,
+                 it == pending_.end() ? -1 : it->second.version, corr, size + 4);
     if (it != pending_.end()) pending_.erase(it);
     proxy_->print(tag() + " " + what + " corr=" + std::to_string(corr) + " -> " + std::to_string(size + 4) +
                   " B over --max-frame: streamed without decoding" +
@@ -543,6 +572,7 @@ class SpyProxy::Session : public std::enable_shared_from_this<Session> {
     p.request_bytes = frame.size();
     p.sent = std::chrono::steady_clock::now();
     const int32_t corr = static_cast<int32_t>(be32(after.ptr + 4));
+    dump(true, p.key, p.version, corr, frame);
     bool expect_response = true;
     bool decoded = false;
     const bool known = with_known_version<true>(p.key, p.version, [&](auto type) {
@@ -632,11 +662,13 @@ class SpyProxy::Session : public std::enable_shared_from_this<Session> {
     const int32_t corr = static_cast<int32_t>(be32(frame.data() + 4));
     auto it = pending_.find(corr);
     if (it == pending_.end()) {
+      dump(false, -1, -1, corr, frame);
       decode_error("a response with correlation id " + std::to_string(corr) + ", which no request had");
       return;
     }
     const Pending p = std::move(it->second);
     pending_.erase(it);
+    dump(false, p.key, p.version, corr, frame);  // before any rewriting: the broker's own bytes
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - p.sent)
             .count();

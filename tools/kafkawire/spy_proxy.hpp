@@ -31,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -49,7 +50,19 @@ struct SpyOptions {
   size_t max_frame = 64 << 20;  // larger frames are streamed through without decoding
   // Where the lines go (one call per line or tree, no trailing newline); default: stdout.
   std::function<void(const std::string&)> print;
+  // When set, every frame is also written here as one line of text (see dump_line below), flushed at once:
+  // requests as the client sent them, responses as the broker sent them (before any address rewriting).
+  std::ostream* dump = nullptr;
 };
+
+// The first line `kafkawire spy --dump` writes: what the columns of the frame lines mean.
+inline constexpr const char* kDumpHeader =
+    "# kafkawire spy frames: connection direction api_key api_version correlation_id hex (the frame with its "
+    "4-byte size)";
+// One dumped frame: "3 request 1 17 12 0000002c0001..." or "3 response 1 17 12 ...". A response's api key
+// and version are those of the request it answers (-1 -1 when no request had its correlation id).
+std::string dump_line(uint64_t connection, bool request, int16_t api_key, int16_t api_version,
+                      int32_t correlation_id, const uint8_t* frame, size_t size);
 
 struct SpyStats {
   uint64_t connections = 0;
