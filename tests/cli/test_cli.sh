@@ -341,5 +341,12 @@ for help in "--help" "groups --help"; do
 done
 expect_contains "--help lists every command" "kafkawire spy" "$("$KW" --help)"
 
+# spy --dump: a file it cannot write is an error naming it, before anything listens.
+timeout 10 "$KW" spy --listen 127.0.0.1:0 --upstream 127.0.0.1:1 --dump "$WORK/no-such-dir/frames" >"$WORK/out" 2>&1
+expect_rc "spy --dump into a missing directory" 1 $?
+expect_contains "spy --dump names the file" "cannot write --dump file $WORK/no-such-dir/frames" "$(cat "$WORK/out")"
+timeout 10 "$KW" spy --dump >"$WORK/out" 2>&1
+expect_rc "spy --dump without a file" 2 $?
+
 echo "$checks checks, $failures failed"
 [ $failures -eq 0 ]
