@@ -10,6 +10,7 @@
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/explain.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
+#include "support/golden.hpp"
 #include "support/hex.hpp"
 
 using namespace kafkawire::protocol;
@@ -17,17 +18,8 @@ using kafkawire::testing::from_hex;
 
 namespace {
 
-const std::map<std::string, std::vector<uint8_t>>& golden() {
-  static const auto table = [] {
-    std::map<std::string, std::vector<uint8_t>> t;
-    std::ifstream in(KAFKAWIRE_GOLDEN_DIR "/messages.txt");
-    std::string name, hex;
-    int version;
-    while (in >> name >> version >> hex) t[name + " " + std::to_string(version)] = from_hex(hex);
-    return t;
-  }();
-  return table;
-}
+// "<name> <version>" -> bytes, from tests/golden/messages.txt.
+const std::map<std::string, std::vector<uint8_t>>& golden() { return kafkawire::testing::golden_messages(); }
 
 // The leaves of space `block` (0: the input), in tree order.
 void leaves(const ExplainNode& n, uint32_t block, std::vector<const ExplainNode*>& out) {

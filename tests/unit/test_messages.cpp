@@ -7,26 +7,17 @@
 
 #include "kafkawire/protocol/apis.hpp"
 #include "support/filler.hpp"
+#include "support/golden.hpp"
 #include "support/hex.hpp"
 
 using namespace kafkawire::protocol;
-using kafkawire::testing::Filler;
 using kafkawire::client_errc;
+using kafkawire::testing::Filler;
 
 namespace {
 
 // "<name> <version>" -> bytes, from tests/golden/messages.txt.
-const std::map<std::string, std::vector<uint8_t>>& golden() {
-  static const auto table = [] {
-    std::map<std::string, std::vector<uint8_t>> t;
-    std::ifstream in(KAFKAWIRE_GOLDEN_DIR "/messages.txt");
-    std::string name, hex;
-    int version;
-    while (in >> name >> version >> hex) t[name + " " + std::to_string(version)] = kafkawire::testing::from_hex(hex);
-    return t;
-  }();
-  return table;
-}
+const std::map<std::string, std::vector<uint8_t>>& golden() { return kafkawire::testing::golden_messages(); }
 
 template <class M>
 void check_message() {

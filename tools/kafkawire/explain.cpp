@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "capture.hpp"
 #include "commands.hpp"
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/explain.hpp"
@@ -27,11 +28,15 @@ Prints what every byte of a Kafka request or response means: offset, hex, field,
 
 Input (hex on stdin by default):
   plain hex           whitespace, commas and 0x prefixes are ignored
-  dumps               xxd, od -Ax -tx1 (-v), hexdump -C, tshark -x: the offsets at the start of each
+  dumps               xxd, od -Ax -tx1 (-v), hexdump -C, tshark -x, tcpdump -xx/-X: the offsets at the start of each
                       line are checked and dropped, the ASCII column is ignored; with several tshark
                       sections (Frame, Reassembled TCP) the last one is used
   --file F            read raw bytes from F
   --file F --hex      read hex text or a dump from F
+  --file F.pcap       a capture file (pcap from tcpdump -w, pcapng from tshark/Wireshark; also on stdin):
+                      every TCP connection in it is reassembled and cut into frames, each response is
+                      decoded with the API and version of the request with its correlation id; --api
+                      keeps only that API's frames
   --skip N            drop the first N bytes (e.g. Ethernet/IP/TCP headers of a packet dump); a dump of
                       an Ethernet + IPv4/IPv6 + TCP packet is recognised and its headers skipped anyway
 
@@ -98,11 +103,16 @@ std::vector<Token> tokens(const std::string& line) {
   return out;
 }
 
-// The offset at the start of a dump line ("0010", "000000", "00000010:"), if it is one.
+// The offset at the start of a dump line ("0010", "000000", "00000010:", "0x0010:"), if it is one.
 std::optional<size_t> line_offset(const std::vector<Token>& ts) {
   if (ts.empty()) return std::nullopt;
   std::string t = ts[0].text;
-  if (!t.empty() && t.back() == ':') t.pop_back();
+  const bool colon = !t.empty() && t.back() == ':';
+  if (colon) t.pop_back();
+  if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {  // tcpdump -xx / -X: "0x0010:"
+    if (!colon) return std::nullopt;
+    t = t.substr(2);
+  }
   if (t.size() < 4 || t.size() > 8 || !all_hex(t)) return std::nullopt;
   return std::stoul(t, nullptr, 16);
 }
@@ -234,20 +244,20 @@ std::optional<std::vector<uint8_t>> parse_hex_text(const std::string& text, std:
   return out;
 }
 
-// Where the TCP payload starts in an Ethernet + IPv4/IPv6 + TCP packet; 0 when it is not one.
+// Where the TCP payload starts in an Ethernet + IPv4/IPv6 + TCP packet, or an IP + TCP one (tcpdump -X
+// leaves the link layer out); 0 when it is neither.
 size_t packet_payload(const std::vector<uint8_t>& b) {
-  if (b.size() < 14 + 20 + 20) return 0;
-  const uint16_t ethertype = static_cast<uint16_t>(b[12] << 8 | b[13]);
-  size_t tcp = 0;
-  if (ethertype == 0x0800 && (b[14] >> 4) == 4) {
-    if (b[14 + 9] != 6) return 0;  // not TCP
-    tcp = 14 + static_cast<size_t>(b[14] & 0x0f) * 4;
-  } else if (ethertype == 0x86dd && (b[14] >> 4) == 6) {
-    if (b[14 + 6] != 6) return 0;
-    tcp = 14 + 40;
-  } else {
+  auto ip_tcp = [&](size_t ip) -> size_t {  // where TCP starts, 0 when it is not IP + TCP
+    if (b.size() < ip + 20) return 0;
+    if ((b[ip] >> 4) == 4 && b[ip + 9] == 6) return ip + static_cast<size_t>(b[ip] & 0x0f) * 4;
+    if ((b[ip] >> 4) == 6 && b.size() >= ip + 40 && b[ip + 6] == 6) return ip + 40;
     return 0;
-  }
+  };
+  size_t tcp = 0;
+  const uint16_t ethertype = b.size() >= 14 ? static_cast<uint16_t>(b[12] << 8 | b[13]) : 0;
+  if (ethertype == 0x0800 || ethertype == 0x86dd) tcp = ip_tcp(14);
+  if (tcp == 0) tcp = ip_tcp(0);
+  if (tcp == 0) return 0;
   if (tcp + 20 > b.size()) return 0;
   const size_t payload = tcp + static_cast<size_t>(b[tcp + 12] >> 4) * 4;
   return payload <= b.size() ? payload : 0;
@@ -272,6 +282,60 @@ int16_t parse_api(const std::string& s) {
     if (lower(std::string(proto::api_name(decltype(api)::key))) == want) key = decltype(api)::key;
   });
   return key;
+}
+
+// Every frame of a pcap/pcapng capture, paired and explained.
+int explain_capture(std::string_view data, int16_t only_api, bool json, size_t max_hex) {
+  std::string error;
+  auto capture = read_capture(data, error);
+  if (!capture) {
+    std::cerr << "kafkawire explain: " << error << "\n";
+    return 2;
+  }
+  for (const auto& w : capture->warnings) std::cerr << "kafkawire explain: " << w << "\n";
+  bool ok = capture->warnings.empty();
+  size_t shown = 0, number = 0;
+  for (const CapturedFrame& f : capture->frames) {
+    ++number;
+    if (only_api >= 0 && f.api_key != only_api) continue;
+    ++shown;
+    std::string what = f.request ? "request" : "response";
+    if (f.api_key >= 0)
+      what += " " + std::string(proto::api_name(f.api_key)) + " v" + std::to_string(f.api_version) +
+              " corr=" + std::to_string(f.correlation_id);
+    const proto::Bytes view(f.bytes);
+    std::optional<proto::Explanation> e;
+    if (f.request)
+      e = proto::explain_frame(view, proto::FrameOptions::request());
+    else if (f.api_key >= 0)
+      e = proto::explain_frame(view, proto::FrameOptions::response(f.api_key, f.api_version));
+    if (e && !e->ok()) ok = false;
+    if (!e) ok = false;
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.6f", f.seconds);
+    if (json) {
+      std::cout << "{\"frame\":" << number << ",\"seconds\":" << seconds << ",\"from\":\"" << f.from
+                << "\",\"to\":\"" << f.to << "\",\"direction\":\"" << (f.request ? "request" : "response")
+                << "\",\"api_key\":" << f.api_key << ",\"api_version\":" << f.api_version
+                << ",\"correlation_id\":" << f.correlation_id
+                << ",\"tree\":" << (e ? proto::to_json(*e) : std::string("null")) << "}\n";
+      continue;
+    }
+    std::cout << "frame " << number << "  " << seconds << " s  " << f.from << " -> " << f.to << "  " << what
+              << "  (" << f.bytes.size() << " bytes)\n";
+    if (!e) {
+      std::cout << "  its request is not in the capture: explain it with --response --api A --version V\n\n";
+      continue;
+    }
+    std::cout << proto::to_text(*e, {.max_hex = max_hex});
+    const auto errors = e->errors();
+    if (!errors.empty())
+      std::cout << errors.size() << (errors.size() == 1 ? " error" : " errors") << ", the first at offset "
+                << errors.front()->offset << ": " << errors.front()->value << "\n";
+    std::cout << "\n";
+  }
+  if (!json) std::cout << shown << " of " << capture->frames.size() << " frames shown\n";
+  return ok ? 0 : 1;
 }
 
 }  // namespace
@@ -372,6 +436,12 @@ int run_explain(int argc, char** argv) {
   } else {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
+  if (is_capture_file(text) && !file_hex) {
+    if (request || response || body_only || no_size || skip || version || !message.empty())
+      return usage_error(
+          "a capture file is cut into frames on its own: only --api, --json and --max-hex apply");
+    return explain_capture(text, api_key, json, max_hex);
+  }
   if (from_text) {
     auto parsed = parse_hex_text(text, error);
     if (!parsed) {
@@ -391,7 +461,7 @@ int run_explain(int argc, char** argv) {
     if (!frame_size_matches && !no_size) {
       if (const size_t payload = packet_payload(bytes)) {
         std::cerr << "kafkawire explain: skipping " << payload
-                  << " bytes of Ethernet/IP/TCP headers (use --skip to say otherwise)\n";
+                  << " bytes of packet headers (use --skip to say otherwise)\n";
         skip = payload;
       }
     }
