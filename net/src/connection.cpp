@@ -110,7 +110,9 @@ asio::awaitable<std::error_code> Connection::negotiate() {
   // UNSUPPORTED_VERSION and its own range for key 18; then ask again at the highest we share.
   int16_t version = proto::ApiVersionsRequest::max_version;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    proto::ApiVersionsRequest req{options_.software_name, options_.software_version};
+    proto::ApiVersionsRequest req;
+    req.client_software_name = options_.software_name;
+    req.client_software_version = options_.software_version;
     std::vector<uint8_t> body = proto::encode(req, version);
     auto [ec, frame] = co_await async_send_raw(proto::kApiVersionsKey, version, std::move(body), true, use_nothrow);
     if (ec) co_return ec;

@@ -499,7 +499,7 @@ class Suite {
   void api_versions() {
     for (int16_t v : versions<proto::ApiVersionsRequest>()) {
       Check c = check<proto::ApiVersionsRequest>(v);
-      auto r = call(c, proto::ApiVersionsRequest{"kafkawire", "0.1.0"});
+      auto r = call(c, kafkawire::testing::api_versions_request());
       if (!r) continue;
       c.code(r->error_code, NONE, "ErrorCode");
       bool same = r->api_keys.size() == broker_.size();

@@ -37,7 +37,7 @@ TEST_CASE("a hundred pipelined requests come back in order", "[broker][net]") {
   auto c = connect(io);
   std::vector<std::future<std::tuple<std::error_code, net::Reply<protocol::ApiVersionsResponse>>>> futures;
   for (int i = 0; i < 100; ++i)
-    futures.push_back(c->async_send(protocol::ApiVersionsRequest{"kafkawire", "0.1.0"}, asio::use_future));
+    futures.push_back(c->async_send(kafkawire::testing::api_versions_request(), asio::use_future));
   for (auto& f : futures) {
     auto [ec, reply] = run_until(io, f);
     REQUIRE_FALSE(ec);
@@ -51,7 +51,7 @@ TEST_CASE("every ApiVersions version the broker serves, including the v0 fallbac
   auto c = connect(io);
   for (int16_t v = 0; v <= protocol::ApiVersionsRequest::max_version; ++v) {
     INFO("ApiVersions v" << v);
-    auto f = c->async_send_at(protocol::ApiVersionsRequest{"kafkawire", "0.1.0"}, v, asio::use_future);
+    auto f = c->async_send_at(kafkawire::testing::api_versions_request(), v, asio::use_future);
     auto [ec, reply] = run_until(io, f);
     REQUIRE_FALSE(ec);
     CHECK(reply->error_code == 0);

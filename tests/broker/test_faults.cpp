@@ -39,7 +39,7 @@ TEST_CASE("broker stopped with requests in flight: each fails clearly; restarted
   REQUIRE_FALSE(e);
   constexpr int kRequests = 200;
   for (int i = 0; i < kRequests; ++i)
-    conn->async_send(protocol::ApiVersionsRequest{"kafkawire", "0.1.0"},
+    conn->async_send(kafkawire::testing::api_versions_request(),
                      [&](std::error_code ec, net::Reply<protocol::ApiVersionsResponse>) { results.push_back(ec); });
   std::thread stopper([&] { REQUIRE(std::system((script + " stop >/dev/null 2>&1").c_str()) == 0); });
   const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -62,7 +62,7 @@ TEST_CASE("broker stopped with requests in flight: each fails clearly; restarted
   REQUIRE(std::system((script + " start >/dev/null").c_str()) == 0);
   std::error_code last;
   for (int attempt = 0; attempt < 20; ++attempt) {
-    auto again = pool->async_send(-1, net::Purpose::general, protocol::ApiVersionsRequest{"kafkawire", "0.1.0"},
+    auto again = pool->async_send(-1, net::Purpose::general, kafkawire::testing::api_versions_request(),
                                   asio::use_future);
     auto [ec, reply] = run_until(io, again, 30s);
     last = ec;

@@ -6,16 +6,20 @@
 //                [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])? or the broker answers INVALID_REQUEST);
 //                flexible.
 //          v4:   same as v3 (a v4 response may carry error 35 with the versions the broker serves).
+//          v5:   ClusterId (nullable), NodeId: the cluster and node the client means to reach, both or
+//                neither (kafka-clients 4.4; null / -1 when unknown, which is what kafkawire sends).
 // Response v0:   ErrorCode, ApiKeys[ApiKey, MinVersion, MaxVersion]
 //          v1+:  ThrottleTimeMs
 //          v3+:  flexible; tagged 0 SupportedFeatures, 1 FinalizedFeaturesEpoch, 2 FinalizedFeatures,
 //                3 ZkMigrationReady
+//          v5:   same as v4
 // The response header is always v0, even for flexible versions (KIP-511).
 // When the broker does not serve the requested version it answers with error UNSUPPORTED_VERSION (35)
 // in the v0 format and lists its own ApiVersions range in ApiKeys.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,11 +32,13 @@ struct ApiVersionsResponse;
 struct ApiVersionsRequest {
   static constexpr std::string_view name = "ApiVersionsRequest";
   static constexpr int16_t api_key = 18;
-  static constexpr int16_t min_version = 0, max_version = 4, first_flexible = 3;
+  static constexpr int16_t min_version = 0, max_version = 5, first_flexible = 3;
   using response_type = ApiVersionsResponse;
 
-  std::string client_software_name;     // v3+
-  std::string client_software_version;  // v3+
+  std::string client_software_name;       // v3+
+  std::string client_software_version;    // v3+
+  std::optional<std::string> cluster_id;  // v5+
+  int32_t node_id = -1;                   // v5+
 
   friend bool operator==(const ApiVersionsRequest&, const ApiVersionsRequest&) = default;
 };
@@ -43,13 +49,17 @@ void visit(V& v, ApiVersionsRequest& m) {
     v.field("ClientSoftwareName", m.client_software_name);
     v.field("ClientSoftwareVersion", m.client_software_version);
   }
+  if (v.version() >= 5) {
+    v.field("ClusterId", m.cluster_id);
+    v.field("NodeId", m.node_id);
+  }
   v.tags();
 }
 
 struct ApiVersionsResponse {
   static constexpr std::string_view name = "ApiVersionsResponse";
   static constexpr int16_t api_key = 18;
-  static constexpr int16_t min_version = 0, max_version = 4, first_flexible = 3;
+  static constexpr int16_t min_version = 0, max_version = 5, first_flexible = 3;
 
   struct ApiVersion {
     int16_t api_key = 0;
