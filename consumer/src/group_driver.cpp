@@ -80,6 +80,35 @@ void Consumer::refresh_pattern_subscription() {
   pattern_ = std::move(pattern);
 }
 
+// Every metadata.max.age.ms, the leader of a stable group looks at the partition counts of the group's
+// topics again (an unasked MetadataUpdated): a topic that grew (CreatePartitions) makes it rebalance, so
+// the new partitions get an owner. In the background, so the poll that triggers it does not wait.
+void Consumer::maybe_refresh_group_metadata() {
+  if (!group_ || group_metadata_in_flight_ || group_->state() != group::State::stable || !group_->is_leader())
+    return;
+  const auto now = clock::now();
+  if (now - group_metadata_refreshed_ < config_.metadata_max_age) return;
+  group_metadata_refreshed_ = now;
+  group_metadata_in_flight_ = true;
+  asio::co_spawn(
+      executor_,
+      [this, alive = alive_, topics = group_->metadata_topics()]() mutable -> asio::awaitable<void> {
+        auto [ec, none] = co_await pool_->refresh_metadata(topics);
+        if (!*alive) co_return;
+        group_metadata_in_flight_ = false;
+        // Only while stable: in `assigning` the machine waits for the answer to its own RequestMetadata,
+        // and would take this one for it.
+        if (ec || !group_ || group_->state() != group::State::stable) co_return;
+        ev::MetadataUpdated m;
+        for (const auto& t : topics)
+          if (const auto* info = pool_->metadata().topic(t); info && info->error_code == 0)
+            m.partition_counts[t] = static_cast<int32_t>(info->partitions.size());
+        dispatch(std::move(m));
+        wake();
+      },
+      asio::detached);
+}
+
 void Consumer::unsubscribe() {
   pattern_.reset();
   subscription_.clear();

@@ -93,11 +93,10 @@ struct PartitionState {
   std::shared_ptr<const std::vector<uint8_t>> frame;
   protocol::RecordBatchReader reader;
   bool buffered = false;
-  bool in_batch = false;                // the reader stands inside a batch (its next record is in that batch)
-  int64_t buffered_from = -1;           // the position when the data was fetched; stale data is dropped
-  int64_t pending_reset = 0;            // seek_to_beginning (-2) / seek_to_end (-1) waiting for ListOffsets
-  bool awaiting_group_offsets = false;  // assigned by the group; its committed offset is on the way  // the
-                                        // position when the data was fetched; stale data is dropped
+  bool in_batch = false;       // the reader stands inside a batch (its next record is in that batch)
+  int64_t buffered_from = -1;  // the position when the data was fetched; stale data is dropped
+  int64_t pending_reset = 0;   // seek_to_beginning (-2) / seek_to_end (-1) waiting for ListOffsets
+  bool awaiting_group_offsets = false;  // assigned by the group; its committed offset is on the way  // the position when the data was fetched; stale data is dropped
   // Decompressed batches delivered in the current poll, one buffer each (reused across polls).
   std::vector<std::unique_ptr<std::vector<uint8_t>>> scratch;
   size_t scratch_used = 0;
@@ -173,8 +172,8 @@ class Consumer {
   // The committed offsets of the group (nullopt where none).
   template <class Token>
   auto async_committed(std::vector<TopicPartition> partitions, Token&& token) {
-    return net::async_run<std::map<TopicPartition, std::optional<int64_t>>>(
-        executor_, committed(std::move(partitions)), std::forward<Token>(token));
+    return net::async_run<std::map<TopicPartition, std::optional<int64_t>>>(executor_, committed(std::move(partitions)),
+                                                                           std::forward<Token>(token));
   }
   // For each partition, the first offset whose timestamp is >= the given one (nullopt: none that late).
   template <class Token>
@@ -185,8 +184,8 @@ class Consumer {
   // Earliest (-2) or latest (-1) offsets.
   template <class Token>
   auto async_list_offsets(std::vector<TopicPartition> partitions, int64_t which, Token&& token) {
-    return net::async_run<std::map<TopicPartition, int64_t>>(
-        executor_, list_offsets(std::move(partitions), which), std::forward<Token>(token));
+    return net::async_run<std::map<TopicPartition, int64_t>>(executor_, list_offsets(std::move(partitions), which),
+                                                            std::forward<Token>(token));
   }
   // Commits (with enable.auto.commit) and closes, within default.api.timeout.ms.
   template <class Token>
@@ -200,12 +199,10 @@ class Consumer {
   // The coroutines behind the async_ functions, for callers already in an asio::awaitable.
   net::Pool::Result<std::span<const Record>> poll(std::chrono::milliseconds timeout);
   net::Pool::Result<std::monostate> commit(std::map<TopicPartition, int64_t> offsets);
-  net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> committed(
-      std::vector<TopicPartition> partitions);
+  net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> committed(std::vector<TopicPartition> partitions);
   net::Pool::Result<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>> offsets_for_times(
       std::map<TopicPartition, int64_t> timestamps);
-  net::Pool::Result<std::map<TopicPartition, int64_t>> list_offsets(std::vector<TopicPartition> partitions,
-                                                                    int64_t which);
+  net::Pool::Result<std::map<TopicPartition, int64_t>> list_offsets(std::vector<TopicPartition> partitions, int64_t which);
   net::Pool::Result<std::monostate> close();
 
   std::map<TopicPartition, int64_t> current_positions() const;
@@ -238,10 +235,10 @@ class Consumer {
   template <class Req, class Done>
   void send_group_request(int32_t node, Req request, std::shared_ptr<const void> keep_alive,
                           std::chrono::milliseconds extra_wait, Done done);
-  void apply_assignment_change(const std::vector<TopicPartition>& add,
-                               const std::vector<TopicPartition>& remove);
+  void apply_assignment_change(const std::vector<TopicPartition>& add, const std::vector<TopicPartition>& remove);
   net::Pool::Result<std::monostate> commit_through_group(std::map<TopicPartition, int64_t> offsets);
   void refresh_pattern_subscription();
+  void maybe_refresh_group_metadata();
   asio::awaitable<void> revoke_then_done(std::vector<TopicPartition> partitions);
 
   std::unique_ptr<group::GroupMember> group_;
@@ -258,6 +255,9 @@ class Consumer {
   RebalanceListener listener_;
   std::optional<std::regex> pattern_;
   std::chrono::steady_clock::time_point pattern_refreshed_{};
+  // The group leader's periodic look at its topics' partition counts (metadata.max.age.ms).
+  std::chrono::steady_clock::time_point group_metadata_refreshed_{};
+  bool group_metadata_in_flight_ = false;
   std::vector<std::string> subscription_;
 
   executor_type executor_;
@@ -270,7 +270,7 @@ class Consumer {
   std::vector<Record> batch_;  // the last poll's records; reused so polls do not allocate per record
   // Frames whose partitions moved on while the last poll's records may still point into them.
   std::vector<std::shared_ptr<const std::vector<uint8_t>>> retired_frames_;
-  size_t round_robin_ = 0;  // which partition drain starts with, so none starves
+  size_t round_robin_ = 0;     // which partition drain starts with, so none starves
   std::string error_text_;
   std::error_code fetch_error_;  // an error from the fetch path, reported by the next poll
   std::chrono::steady_clock::time_point last_auto_commit_;
