@@ -113,7 +113,7 @@ TEST_CASE("the leader notices a topic grew (CreatePartitions) and rebalances", "
                kafkawire::testing::bootstrap() + " " + topic + " 6");
     deadline = std::chrono::steady_clock::now() + 90s;
     while (!grow.done() && std::chrono::steady_clock::now() < deadline) poll_both();
-    INFO(grow.output());
+    INFO("AddPartitions.java (needs a JDK: the java source launcher compiles it) said:\n" << grow.output());
     REQUIRE(grow.done());
     REQUIRE(grow.ok());
   }
