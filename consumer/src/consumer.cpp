@@ -595,6 +595,7 @@ net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseco
     if (!mec) refresh_pattern_subscription();
   }
   dispatch(group::event::PollCalled{});  // the group's max.poll.interval.ms clock
+  maybe_refresh_group_metadata();  // the leader watches for partition-count changes
 
   std::error_code last;
   for (;;) {

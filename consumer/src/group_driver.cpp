@@ -2,11 +2,11 @@
 // pool's group connection to the coordinator, arms the timers, and moves partitions in and out of the
 // consumer's assignment. The machine never sees a socket; this file never decides anything.
 #include <boost/asio/as_tuple.hpp>
-#include <cstdio>
-#include <cstdlib>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
+#include <cstdlib>
 
 #include "kafkawire/consumer/consumer.hpp"
 
@@ -46,11 +46,14 @@ void Consumer::subscribe(std::vector<std::string> topics) {
     mc.retry_backoff = config_.retry_backoff;
     mc.retry_backoff_max = std::max(config_.retry_backoff, config_.reconnect_backoff_max);
     if (const char* env = std::getenv("KAFKAWIRE_GROUP_LOG"); env && *env)
-      mc.log = [](std::string_view line) { std::fprintf(stderr, "kafkawire group: %.*s\n", static_cast<int>(line.size()), line.data()); };
+      mc.log = [](std::string_view line) {
+        std::fprintf(stderr, "kafkawire group: %.*s\n", static_cast<int>(line.size()), line.data());
+      };
     group_ = std::make_unique<group::GroupMember>(std::move(mc));
     group_timers_.clear();
     group_timer_seq_.assign(group::kTimerKinds, 0);
-    for (size_t i = 0; i < group::kTimerKinds; ++i) group_timers_.push_back(std::make_unique<asio::steady_timer>(executor_));
+    for (size_t i = 0; i < group::kTimerKinds; ++i)
+      group_timers_.push_back(std::make_unique<asio::steady_timer>(executor_));
     assign({});
     dispatch(ev::Start{std::move(topics)});
   } else {
@@ -75,6 +78,35 @@ void Consumer::refresh_pattern_subscription() {
   auto pattern = std::move(pattern_);
   subscribe(std::move(matching));
   pattern_ = std::move(pattern);
+}
+
+// Every metadata.max.age.ms, the leader of a stable group looks at the partition counts of the group's
+// topics again (an unasked MetadataUpdated): a topic that grew (CreatePartitions) makes it rebalance, so
+// the new partitions get an owner. In the background, so the poll that triggers it does not wait.
+void Consumer::maybe_refresh_group_metadata() {
+  if (!group_ || group_metadata_in_flight_ || group_->state() != group::State::stable || !group_->is_leader())
+    return;
+  const auto now = clock::now();
+  if (now - group_metadata_refreshed_ < config_.metadata_max_age) return;
+  group_metadata_refreshed_ = now;
+  group_metadata_in_flight_ = true;
+  asio::co_spawn(
+      executor_,
+      [this, alive = alive_, topics = group_->metadata_topics()]() mutable -> asio::awaitable<void> {
+        auto [ec, none] = co_await pool_->refresh_metadata(topics);
+        if (!*alive) co_return;
+        group_metadata_in_flight_ = false;
+        // Only while stable: in `assigning` the machine waits for the answer to its own RequestMetadata,
+        // and would take this one for it.
+        if (ec || !group_ || group_->state() != group::State::stable) co_return;
+        ev::MetadataUpdated m;
+        for (const auto& t : topics)
+          if (const auto* info = pool_->metadata().topic(t); info && info->error_code == 0)
+            m.partition_counts[t] = static_cast<int32_t>(info->partitions.size());
+        dispatch(std::move(m));
+        wake();
+      },
+      asio::detached);
 }
 
 void Consumer::unsubscribe() {
@@ -178,7 +210,8 @@ void Consumer::execute(group::Action& action) {
           },
           [&](act::SendSyncGroup& a) {
             const group::Tag tag = a.tag;
-            send_group_request(a.node, std::move(a.request), std::move(a.keep_alive), config_.max_poll_interval,
+            send_group_request(a.node, std::move(a.request), std::move(a.keep_alive),
+                               config_.max_poll_interval,
                                [this, tag](std::error_code ec, net::Reply<proto::SyncGroupResponse> r) {
                                  if (ec) {
                                    dispatch(ev::RequestFailed{group::Api::sync_group, tag, 0, ec});
@@ -215,14 +248,15 @@ void Consumer::execute(group::Action& action) {
           [&](act::SendOffsetCommit& a) {
             const group::Tag tag = a.tag;
             const uint64_t id = a.id;
-            send_group_request(a.node, std::move(a.request), nullptr, {},
-                               [this, tag, id](std::error_code ec, net::Reply<proto::OffsetCommitResponse> r) {
-                                 if (ec)
-                                   dispatch(ev::RequestFailed{group::Api::offset_commit, tag, id, ec});
-                                 else
-                                   dispatch(ev::OffsetCommitResult{tag, id, std::move(r.message)});
-                                 wake();
-                               });
+            send_group_request(
+                a.node, std::move(a.request), nullptr, {},
+                [this, tag, id](std::error_code ec, net::Reply<proto::OffsetCommitResponse> r) {
+                  if (ec)
+                    dispatch(ev::RequestFailed{group::Api::offset_commit, tag, id, ec});
+                  else
+                    dispatch(ev::OffsetCommitResult{tag, id, std::move(r.message)});
+                  wake();
+                });
           },
           [&](act::SendOffsetFetch& a) {
             const group::Tag tag = a.tag;
@@ -284,6 +318,7 @@ void Consumer::execute(group::Action& action) {
             }
             if (first) set_error(text);
             it->second.result = first;
+            it->second.results = a.results;
             it->second.finished = true;
             it->second.done->cancel();
           },
@@ -316,7 +351,8 @@ asio::awaitable<void> Consumer::revoke_then_done(std::vector<TopicPartition> par
   wake();
 }
 
-void Consumer::apply_assignment_change(const std::vector<TopicPartition>& add, const std::vector<TopicPartition>& remove) {
+void Consumer::apply_assignment_change(const std::vector<TopicPartition>& add,
+                                       const std::vector<TopicPartition>& remove) {
   std::vector<TopicPartition> next;
   for (const auto& [tp, p] : parts_)
     if (std::find(remove.begin(), remove.end(), tp) == remove.end()) next.push_back(tp);
@@ -331,30 +367,73 @@ void Consumer::apply_assignment_change(const std::vector<TopicPartition>& add, c
     }
 }
 
+namespace {
+
+// A commit that may succeed if sent again, once the group has (re)found its coordinator: the coordinator
+// moved, is loading, or could not be reached. Not: a partition no longer owned, a generation that is gone
+// (the rebalance decides), a fenced instance.
+bool commit_retriable(std::error_code ec) {
+  if (ec == client_errc::disconnected || ec == client_errc::timeout) return true;
+  // Refused, reset, unreachable (from the OS, by way of std or Boost: compared by name).
+  const std::string_view category = ec.category().name();
+  if (category == "system" || category == "generic") return true;
+  return ec == make_kafka_error(14) ||  // COORDINATOR_LOAD_IN_PROGRESS
+         ec == make_kafka_error(15) ||  // COORDINATOR_NOT_AVAILABLE
+         ec == make_kafka_error(16) ||  // NOT_COORDINATOR
+         ec == make_kafka_error(7);     // REQUEST_TIMED_OUT
+}
+
+}  // namespace
+
+// Like Java's commitSync: what fails because the coordinator moved or is loading is sent again (after
+// retry.backoff.ms, through whatever coordinator the group finds) until default.api.timeout.ms passes.
 net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicPartition, int64_t> offsets) {
   auto alive = alive_;
-  const uint64_t id = next_commit_id_++;
-  ev::CommitRequested req;
-  req.id = id;
-  for (const auto& [tp, off] : offsets) {
-    group::OffsetToCommit o;
-    o.tp = tp;
-    o.offset = off;
-    if (auto* p = state(tp)) o.leader_epoch = p->position_epoch;
-    o.metadata = "";
-    req.offsets.push_back(std::move(o));
+  const auto deadline = clock::now() + config_.default_api_timeout;
+  std::error_code first_error;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      asio::steady_timer t(executor_, std::min<clock::duration>(config_.retry_backoff * std::min(attempt, 10),
+                                                                std::chrono::seconds(1)));
+      co_await t.async_wait(use_nothrow);
+      if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
+    }
+    const uint64_t id = next_commit_id_++;
+    ev::CommitRequested req;
+    req.id = id;
+    for (const auto& [tp, off] : offsets) {
+      group::OffsetToCommit o;
+      o.tp = tp;
+      o.offset = off;
+      if (auto* p = state(tp)) o.leader_epoch = p->position_epoch;
+      o.metadata = "";
+      req.offsets.push_back(std::move(o));
+    }
+    auto& waiter = commit_waiters_[id];
+    waiter.done = std::make_shared<asio::steady_timer>(executor_, deadline);
+    auto done = waiter.done;
+    dispatch(std::move(req));
+    if (!commit_waiters_[id].finished) co_await done->async_wait(use_nothrow);
+    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
+    auto it = commit_waiters_.find(id);
+    if (!it->second.finished) {
+      commit_waiters_.erase(it);
+      set_error("commit: no answer within default.api.timeout.ms");
+      co_return std::tuple{std::error_code(client_errc::timeout), std::monostate{}};
+    }
+    std::map<TopicPartition, int64_t> again;
+    for (const auto& r : it->second.results) {
+      if (!r.ec) continue;
+      if (commit_retriable(r.ec) && clock::now() < deadline)
+        again[r.tp] = r.offset;
+      else if (!first_error)
+        first_error = r.ec;
+    }
+    commit_waiters_.erase(it);
+    if (again.empty() || group_->state() == group::State::fatal) break;
+    offsets = std::move(again);
   }
-  auto& waiter = commit_waiters_[id];
-  waiter.done = std::make_shared<asio::steady_timer>(executor_, clock::now() + config_.default_api_timeout);
-  auto done = waiter.done;
-  dispatch(std::move(req));
-  if (!commit_waiters_[id].finished) co_await done->async_wait(use_nothrow);
-  if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
-  auto it = commit_waiters_.find(id);
-  std::error_code ec = it->second.finished ? it->second.result : std::error_code(client_errc::timeout);
-  if (!it->second.finished) set_error("commit: no answer within default.api.timeout.ms");
-  commit_waiters_.erase(it);
-  co_return std::tuple{ec, std::monostate{}};
+  co_return std::tuple{first_error, std::monostate{}};
 }
 
 }  // namespace kafkawire

@@ -256,10 +256,28 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<std::pa
       co_await t.async_wait(use_nothrow);
       if (!*alive) co_return;
       // (No braced list inside the co_await: GCC 12 miscompiles initializer_list in coroutine frames.)
-      std::vector<std::string> topics(1, batches.front().first.topic);
+      std::vector<std::string> topics;
+      for (const auto& b : batches)
+        if (std::find(topics.begin(), topics.end(), b.first.topic) == topics.end()) topics.push_back(b.first.topic);
       if (auto [ec, none] = co_await pool_->refresh_metadata(std::move(topics)); !ec) {
+        // A leader that went away leaves its partitions to several others: this coroutine keeps those of
+        // the first partition's new leader and hands the rest to one coroutine per leader.
         if (auto l = pool_->metadata().leader(batches.front().first.topic, batches.front().first.partition)) leader = *l;
+        std::map<int32_t, std::vector<std::pair<TopicPartition, std::vector<Pending>>>> elsewhere;
+        std::vector<std::pair<TopicPartition, std::vector<Pending>>> mine;
+        for (auto& b : batches) {
+          const auto l = pool_->metadata().leader(b.first.topic, b.first.partition);
+          if (l && *l != leader)
+            elsewhere[*l].push_back(std::move(b));
+          else
+            mine.push_back(std::move(b));
+        }
+        batches = std::move(mine);
+        for (auto& [node, moved] : elsewhere)
+          asio::co_spawn(executor_, send_batches(node, std::move(moved), deadline), asio::detached);
       }
+      if (!*alive) co_return;
+      if (batches.empty()) break;
     }
     // One batch per partition, built fresh each attempt (a retry may go to a new leader).
     proto::ProduceRequest req;
@@ -276,6 +294,7 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<std::pa
     auto [cec, conn] = co_await pool_->connection(leader, net::Purpose::general);
     if (!*alive) co_return;
     std::error_code ec = cec;
+    const bool unreachable = static_cast<bool>(cec);  // refused, reset, timed out: the leader may have moved
     net::Reply<proto::ProduceResponse> reply;
     if (!ec) {
       // Topic ids (v13) only when the metadata has one for every topic in the request.
@@ -313,11 +332,11 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<std::pa
         }
         if (!found) code = -1;
       }
-      const bool transient = ec ? (ec == client_errc::disconnected || ec == client_errc::timeout)
+      const bool transient = ec ? (unreachable || ec == client_errc::disconnected || ec == client_errc::timeout)
                                 : (code != 0 && (net::error_action(code) == net::ErrorAction::refresh_metadata ||
                                                  net::error_action(code) == net::ErrorAction::retry));
       if (transient && clock::now() < deadline && attempt < config_.retries) {
-        if (code) pool_->metadata().mark_stale(tp.topic);
+        if (code || unreachable) pool_->metadata().mark_stale(tp.topic);
         retry.emplace_back(tp, std::move(records));
         continue;
       }

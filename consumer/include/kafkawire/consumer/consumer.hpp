@@ -238,6 +238,7 @@ class Consumer {
   void apply_assignment_change(const std::vector<TopicPartition>& add, const std::vector<TopicPartition>& remove);
   net::Pool::Result<std::monostate> commit_through_group(std::map<TopicPartition, int64_t> offsets);
   void refresh_pattern_subscription();
+  void maybe_refresh_group_metadata();
   asio::awaitable<void> revoke_then_done(std::vector<TopicPartition> partitions);
 
   std::unique_ptr<group::GroupMember> group_;
@@ -246,6 +247,7 @@ class Consumer {
   struct CommitWaiter {
     std::shared_ptr<asio::steady_timer> done;
     std::error_code result;
+    std::vector<group::CommitOutcome> results;
     bool finished = false;
   };
   std::map<uint64_t, CommitWaiter> commit_waiters_;
@@ -253,6 +255,9 @@ class Consumer {
   RebalanceListener listener_;
   std::optional<std::regex> pattern_;
   std::chrono::steady_clock::time_point pattern_refreshed_{};
+  // The group leader's periodic look at its topics' partition counts (metadata.max.age.ms).
+  std::chrono::steady_clock::time_point group_metadata_refreshed_{};
+  bool group_metadata_in_flight_ = false;
   std::vector<std::string> subscription_;
 
   executor_type executor_;
