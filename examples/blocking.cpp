@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     for (const auto& [tp, offset] : consumer.committed(parts))
       std::printf("committed %s@%lld\n", to_string(tp).c_str(), static_cast<long long>(offset.value_or(-1)));
     consumer.close();  // leaves the group, so the next member gets the partitions at once
+    std::printf("rebalance timeline:\n%s", consumer.rebalance_timeline().c_str());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "example-blocking: %s\n", e.what());
