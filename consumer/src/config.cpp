@@ -8,40 +8,123 @@
 namespace kafkawire {
 
 const std::vector<ConfigKey>& config_keys() {
+  // Sections: docs/configuration.md groups the keys by them, in this order.
+  constexpr std::string_view conn = "connection", cons = "consumer", grp = "group", prod = "producer";
   static const std::vector<ConfigKey> keys = {
-      {"bootstrap.servers", "", "host:port[,host:port...] of brokers to learn the cluster from (required)"},
-      {"client.id", "kafkawire", "sent in every request header; shows in broker logs and quotas"},
-      {"group.id", "", "consumer group to join with subscribe() and to commit offsets for"},
-      {"group.instance.id", "", "static membership (KIP-345): a restart within session.timeout.ms keeps the assignment"},
-      {"enable.auto.commit", "true", "commit the positions of the last poll every auto.commit.interval.ms and on close"},
-      {"auto.commit.interval.ms", "5000", "how often auto-commit commits"},
-      {"auto.offset.reset", "latest", "where to start without a committed offset: earliest, latest or none (an error)"},
-      {"isolation.level", "read_uncommitted", "read_committed skips aborted transactions and stops at the last stable offset"},
-      {"fetch.min.bytes", "1", "the broker waits for this much data (up to fetch.max.wait.ms) before answering a Fetch"},
-      {"fetch.max.bytes", "52428800", "the most data one Fetch response may carry"},
-      {"max.partition.fetch.bytes", "1048576", "the most data one Fetch returns for one partition"},
-      {"fetch.max.wait.ms", "500", "how long the broker may hold a Fetch waiting for fetch.min.bytes"},
-      {"max.poll.records", "500", "the most records one poll returns"},
-      {"check.crcs", "true", "verify the CRC-32C of every record batch"},
-      {"session.timeout.ms", "45000", "the group coordinator drops a member it has not heard from for this long"},
-      {"heartbeat.interval.ms", "3000", "how often a group member heartbeats"},
-      {"max.poll.interval.ms", "300000", "a member that does not poll for this long leaves the group"},
-      {"partition.assignment.strategy", "range,cooperative-sticky", "assignors in order of preference: range, roundrobin, cooperative-sticky"},
-      {"receive.message.max.bytes", "104857600", "a response frame larger than this closes the connection"},
-      {"request.timeout.ms", "30000", "how long to wait for a response before the request fails and the connection closes"},
-      {"socket.connection.setup.timeout.ms", "10000", "how long a TCP connect may take"},
-      {"reconnect.backoff.ms", "50", "first delay before reconnecting to a broker; doubles per failure"},
-      {"reconnect.backoff.max.ms", "1000", "the longest delay between reconnect attempts"},
-      {"metadata.max.age.ms", "300000", "metadata older than this is refreshed"},
-      {"retry.backoff.ms", "100", "delay before retrying a failed request"},
-      {"default.api.timeout.ms", "60000", "bound on blocking calls like commit, committed, offsets_for_times, close"},
-      {"allow.auto.create.topics", "false", "let Metadata requests create missing topics (if the broker allows it)"},
-      {"acks", "all", "producer: 0 (no response), 1 (leader) or all (every in-sync replica)"},
-      {"linger.ms", "5", "producer: how long to wait for more records before sending a batch"},
-      {"batch.size", "16384", "producer: the most bytes of records in one batch"},
-      {"compression.type", "none", "producer: none, gzip, snappy, lz4 or zstd"},
-      {"retries", "2147483647", "producer: how many times to retry a failed Produce"},
-      {"delivery.timeout.ms", "120000", "producer: bound on the time a record may wait for its delivery result"},
+      {"bootstrap.servers", "",
+       "host:port[,host:port...]: brokers to ask for the cluster's metadata first; after that the client "
+       "talks to the brokers the metadata names. Required.",
+       conn},
+      {"client.id", "kafkawire",
+       "sent in every request header; brokers show it in their logs, metrics and quotas", conn},
+      {"request.timeout.ms", "30000",
+       "how long to wait for a response; then the request fails with client_errc::timeout and the connection "
+       "closes (every request in flight on it fails too). A Fetch may take fetch.max.wait.ms longer, a "
+       "JoinGroup max.poll.interval.ms longer.",
+       conn},
+      {"socket.connection.setup.timeout.ms", "10000",
+       "how long resolving and connecting to a broker (TCP) may take", conn},
+      {"reconnect.backoff.ms", "50",
+       "delay before reconnecting to a broker after a failure; doubles per consecutive failure, with jitter",
+       conn},
+      {"reconnect.backoff.max.ms", "1000", "the longest delay between reconnect attempts to one broker",
+       conn},
+      {"retry.backoff.ms", "100",
+       "delay before retrying a failed request (a leader moved, a coordinator changed, a timeout)", conn},
+      {"metadata.max.age.ms", "300000",
+       "metadata older than this is fetched again even without an error; also how often a regex "
+       "subscription looks for new matching topics",
+       conn},
+      {"receive.message.max.bytes", "104857600",
+       "a response frame larger than this closes the connection (protects against a corrupt size prefix); "
+       "keep it above fetch.max.bytes",
+       conn},
+      {"allow.auto.create.topics", "false",
+       "let Metadata requests create missing topics, when the broker allows it (auto.create.topics.enable); "
+       "the producer then waits for the new topic up to delivery.timeout.ms",
+       conn},
+      {"default.api.timeout.ms", "60000",
+       "bound on the calls that wait for the cluster: commit, committed, offsets_for_times, list_offsets, "
+       "close",
+       conn},
+      {"group.id", "",
+       "the consumer group: needed by subscribe() (group membership) and to commit or read committed offsets",
+       cons},
+      {"auto.offset.reset", "latest",
+       "where to start reading a partition that has no committed offset (or whose offset is out of range): "
+       "earliest, latest, or none (poll fails with client_errc::no_offset naming the partition)",
+       cons},
+      {"enable.auto.commit", "true",
+       "commit the positions of what earlier polls returned, at the start of a poll once "
+       "auto.commit.interval.ms has passed, and in close(); false: call commit yourself after processing",
+       cons},
+      {"auto.commit.interval.ms", "5000", "the least time between two automatic commits", cons},
+      {"isolation.level", "read_uncommitted",
+       "read_committed: skip the records of aborted transactions and the transaction markers, and read no "
+       "further than the last stable offset; read_uncommitted: every record up to the high watermark",
+       cons},
+      {"max.poll.records", "500", "the most records one poll returns; the rest stay buffered for the next",
+       cons},
+      {"fetch.min.bytes", "1",
+       "the broker holds a Fetch until it has this many bytes for the request (or fetch.max.wait.ms passed)",
+       cons},
+      {"fetch.max.wait.ms", "500",
+       "the longest time the broker holds a Fetch waiting for fetch.min.bytes; also how long a poll may wait "
+       "for data that is not there",
+       cons},
+      {"fetch.max.bytes", "52428800",
+       "the most data one Fetch response may carry, over all its partitions (the first batch is returned "
+       "even when larger)",
+       cons},
+      {"max.partition.fetch.bytes", "1048576",
+       "the most data one Fetch returns for one partition (the first batch is returned even when larger)",
+       cons},
+      {"check.crcs", "true",
+       "verify the CRC-32C of every record batch fetched; a mismatch fails the poll naming topic, partition "
+       "and offset",
+       cons},
+      {"group.instance.id", "",
+       "static membership (KIP-345): a member that restarts with the same id within session.timeout.ms "
+       "gets its partitions back without a rebalance",
+       grp},
+      {"session.timeout.ms", "45000",
+       "the coordinator removes a member it has not heard a heartbeat from for this long, and gives its "
+       "partitions to the others",
+       grp},
+      {"heartbeat.interval.ms", "3000",
+       "how often a member heartbeats (it learns of rebalances from the answers); must be lower than "
+       "session.timeout.ms",
+       grp},
+      {"max.poll.interval.ms", "300000",
+       "a member that does not call poll for this long leaves the group (its processing is stuck); also "
+       "the rebalance timeout sent in JoinGroup",
+       grp},
+      {"partition.assignment.strategy", "range,cooperative-sticky",
+       "assignors this member supports, in order of preference: range, roundrobin, cooperative-sticky "
+       "(same results as Java's); the coordinator picks one that every member supports",
+       grp},
+      {"acks", "all",
+       "how many replicas must have a record before the broker answers: 0 (no answer: the offset is "
+       "unknown, -1), 1 (the leader) or all (every in-sync replica; also -1)",
+       prod},
+      {"linger.ms", "5",
+       "how long a partition's batch may wait for more records before it is sent (unless batch.size is "
+       "reached first or flush is called)",
+       prod},
+      {"batch.size", "16384",
+       "a partition's batch is sent once its records take this many bytes; one batch per partition per "
+       "request",
+       prod},
+      {"compression.type", "none",
+       "codec of produced batches: none, gzip, snappy, lz4 or zstd (a codec this build lacks fails with "
+       "client_errc::unsupported_compression)",
+       prod},
+      {"retries", "2147483647",
+       "how many times a Produce that failed with a retriable error (leader moved, timeout, disconnect) is "
+       "sent again, within delivery.timeout.ms",
+       prod},
+      {"delivery.timeout.ms", "120000",
+       "bound on the time from async_send to the record's delivery result, retries included", prod},
   };
   return keys;
 }

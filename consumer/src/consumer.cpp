@@ -822,6 +822,12 @@ net::Pool::Result<std::monostate> Consumer::close() {
     if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
   }
   closed_ = true;
+  // Nothing may stay armed once closed: a callback-style caller's io_context.run() returns when the
+  // work is done only if the member's timers (poll interval, session) are gone too.
+  for (size_t k = 0; k < group_timers_.size(); ++k) {
+    ++group_timer_seq_[k];  // the cancelled wait is not a firing
+    group_timers_[k]->cancel();
+  }
   for (auto& [tp, p] : parts_) drop_buffer(*p);
   pool_->close();
   wake();

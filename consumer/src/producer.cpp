@@ -107,7 +107,8 @@ void Producer::enqueue(ProducerRecord record, Handler handler) {
   const int64_t ts = record.timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::system_clock::now().time_since_epoch())
                                                    .count());
-  unrouted_.push_back(Pending{std::move(record), ts, std::move(handler)});
+  unrouted_.push_back(
+      Pending{std::move(record), ts, std::move(handler), clock::now() + config_.delivery_timeout});
   ++queued_;
   if (!sender_running_) {
     sender_running_ = true;
@@ -146,7 +147,11 @@ asio::awaitable<void> Producer::sender() {
         const net::TopicInfo* t = pool_->metadata().topic(p.record.topic);
         const auto part = choose_partition(p.record);
         if (!part || (t && (*part < 0 || *part >= static_cast<int32_t>(t->partitions.size())))) {
-          if (t && t->error_code == 3) {
+          // With allow.auto.create.topics the broker answers UNKNOWN_TOPIC_OR_PARTITION (or
+          // LEADER_NOT_AVAILABLE) while it creates the topic: ask again after retry.backoff.ms, until the
+          // record's delivery.timeout.ms. Without it, an unknown topic fails at once.
+          const bool creating = config_.allow_auto_create_topics && clock::now() < p.deadline;
+          if (t && t->error_code == 3 && !creating) {
             error_text_ = p.record.topic + ": the cluster has no such topic";
             --queued_;
             complete(p, client_errc::unknown_topic, {});
@@ -158,6 +163,13 @@ asio::awaitable<void> Producer::sender() {
             complete(p, client_errc::invalid_argument, {});
             continue;
           }
+          if (clock::now() >= p.deadline) {
+            error_text_ = p.record.topic + ": no metadata for it within delivery.timeout.ms";
+            --queued_;
+            complete(p, client_errc::timeout, {});
+            continue;
+          }
+          if (t) pool_->metadata().mark_stale(p.record.topic);  // refreshed on the next round
           still.push_back(std::move(p));
           continue;
         }

@@ -52,6 +52,13 @@ class BlockingConsumer {
   Consumer& async() { return consumer_; }
   void assign(const std::vector<TopicPartition>& tps) { consumer_.assign(tps); }
   void subscribe(std::vector<std::string> topics) { consumer_.subscribe(std::move(topics)); }
+  void subscribe(const std::regex& pattern) { consumer_.subscribe(pattern); }
+  void unsubscribe() { consumer_.unsubscribe(); }
+  // Called from inside poll() and close(), on this thread.
+  void set_rebalance_listener(RebalanceListener listener) {
+    consumer_.set_rebalance_listener(std::move(listener));
+  }
+  std::string rebalance_timeline() const { return consumer_.rebalance_timeline(); }
   std::vector<TopicPartition> assignment() const { return consumer_.assignment(); }
   void seek(const TopicPartition& tp, int64_t offset) { consumer_.seek(tp, offset); }
   void seek_to_beginning(const std::vector<TopicPartition>& tps) { consumer_.seek_to_beginning(tps); }
@@ -102,7 +109,16 @@ class BlockingConsumer {
 class BlockingProducer {
  public:
   explicit BlockingProducer(Config config) : producer_(io_.get_executor(), std::move(config)) {}
-  BlockingProducer(std::initializer_list<std::pair<const std::string, std::string>> kv) : BlockingProducer(Config(kv)) {}
+  BlockingProducer(std::initializer_list<std::pair<const std::string, std::string>> kv)
+      : BlockingProducer(Config(kv)) {}
+  // Delivers what is still queued (close()), so records sent with async().async_send are not dropped.
+  ~BlockingProducer() {
+    try {
+      close();
+    } catch (...) {
+      // Best effort in a destructor; call close() to see its errors.
+    }
+  }
 
   Producer& async() { return producer_; }
   // Waits for the delivery result of one record. For throughput, queue many with async().async_send and
@@ -113,14 +129,24 @@ class BlockingProducer {
     detail::check(ec, producer_.error_text());
     return md;
   }
+  // Waits until every record sent so far has its delivery result (delivery errors go to each record's
+  // handler, or are thrown by send()).
   void flush() {
     auto f = producer_.async_flush(asio::use_future);
+    detail::check(detail::wait(io_, f), producer_.error_text());
+  }
+  // Flushes, then closes the connections. Called by the destructor.
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    auto f = producer_.async_close(asio::use_future);
     detail::check(detail::wait(io_, f), producer_.error_text());
   }
 
  private:
   asio::io_context io_;
   Producer producer_;
+  bool closed_ = false;
 };
 
 }  // namespace kafkawire

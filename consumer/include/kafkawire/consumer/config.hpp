@@ -22,12 +22,13 @@ namespace kafkawire {
 enum class OffsetReset { earliest, latest, none };
 enum class IsolationLevel : int8_t { read_uncommitted = 0, read_committed = 1 };
 
-// The documentation of one key: its default and what it means (printed by `kafkawire --help-config`
-// and docs/configuration.md).
+// The documentation of one key: its default and what it means (printed by `kafkawire --help-config`;
+// docs/configuration.md is generated from it, and a unit test fails when they differ).
 struct ConfigKey {
   std::string_view name;
   std::string_view default_value;  // empty: no default (required or optional)
   std::string_view meaning;
+  std::string_view section{};  // connection, consumer, group, producer
 };
 const std::vector<ConfigKey>& config_keys();
 
@@ -93,6 +94,9 @@ struct Config {
 
   // Sets one key (validated); the error message is in `problem`.
   std::error_code set(const std::string& key, const std::string& value, std::string& problem);
+
+  // Equal when every setting is (the raw `values` included).
+  friend bool operator==(const Config&, const Config&) = default;
 
   int16_t acks_value() const { return acks == "all" ? int16_t{-1} : static_cast<int16_t>(std::stoi(acks)); }
 };

@@ -108,10 +108,11 @@ struct PartitionState {
 // runs before partitions are taken away: the default (no listener) commits their processed positions
 // there, so the next owner starts where this one stopped. on_lost: the partitions already belong to
 // someone else (the member was fenced or timed out); nothing may be committed for them.
+// Set only the callbacks you need: RebalanceListener{.on_assigned = ...}.
 struct RebalanceListener {
-  std::function<void(const std::vector<TopicPartition>&)> on_assigned;
-  std::function<void(const std::vector<TopicPartition>&)> on_revoked;
-  std::function<void(const std::vector<TopicPartition>&)> on_lost;
+  std::function<void(const std::vector<TopicPartition>&)> on_assigned{};
+  std::function<void(const std::vector<TopicPartition>&)> on_revoked{};
+  std::function<void(const std::vector<TopicPartition>&)> on_lost{};
 };
 
 class Consumer {

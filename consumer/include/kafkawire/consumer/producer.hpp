@@ -34,13 +34,15 @@ namespace kafkawire {
 namespace asio = boost::asio;
 using protocol::Bytes;
 
+// Every member has a default, so designated initializers may name only what they set (and -Wextra
+// stays quiet): ProducerRecord{.topic = "orders", .key = "k", .value = "v"}.
 struct ProducerRecord {
-  std::string topic;
-  std::optional<int32_t> partition;  // chosen by the partitioner when empty
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
-  std::optional<int64_t> timestamp;  // now when empty
+  std::string topic{};
+  std::optional<int32_t> partition{};  // chosen by the partitioner when empty
+  std::optional<std::string> key{};
+  std::optional<std::string> value{};
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers{};
+  std::optional<int64_t> timestamp{};  // now when empty
 };
 
 struct RecordMetadata {
@@ -93,6 +95,8 @@ class Producer {
     ProducerRecord record;
     int64_t timestamp;
     Handler handler;
+    // When the record gives up waiting for its topic to appear (auto-created topics): delivery.timeout.ms.
+    std::chrono::steady_clock::time_point deadline{};
   };
   struct PartitionQueue {
     std::deque<Pending> records;

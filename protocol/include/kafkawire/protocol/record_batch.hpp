@@ -443,10 +443,11 @@ class RecordBatchReader {
 
 // ---- building -----------------------------------------------------------------------------------------
 
+// Every member has a default: designated initializers may name only what they set (quiet under -Wextra).
 struct BatchOptions {
   int64_t base_offset = 0;
   // Kafka's builder takes the first record's timestamp; set this to write another.
-  std::optional<int64_t> base_timestamp;
+  std::optional<int64_t> base_timestamp{};
   int32_t partition_leader_epoch = -1;
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
@@ -454,11 +455,11 @@ struct BatchOptions {
   bool transactional = false;
   bool control = false;
   Compression compression = Compression::none;
-  std::optional<int> compression_level;
+  std::optional<int> compression_level{};
   TimestampType timestamp_type = TimestampType::create_time;
   int64_t log_append_time = -1;  // written as maxTimestamp when timestamp_type is log_append_time
   // lastOffsetDelta when it is not that of the last record (a batch emptied by compaction).
-  std::optional<int32_t> last_offset_delta;
+  std::optional<int32_t> last_offset_delta{};
 };
 
 // Builds one batch:
