@@ -361,6 +361,21 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
     finish();
     co_return;
   }
+  // The assignment may have changed while the connection was set up (a rebalance revoked partitions,
+  // assign() replaced them, seek_to_* cleared a position): fetch only what is still ours at a known
+  // position. Found by bench_group: a revocation during the connect dereferenced a removed partition.
+  partitions.erase(std::remove_if(partitions.begin(), partitions.end(),
+                                  [&](const TopicPartition& tp) {
+                                    PartitionState* p = state(tp);
+                                    if (p && p->position) return false;
+                                    if (p) p->fetch_in_flight = false;
+                                    return true;
+                                  }),
+                   partitions.end());
+  if (partitions.empty()) {
+    finish();
+    co_return;
+  }
   auto version = conn->negotiated_version<proto::FetchRequest>();
   if (!version) {
     fetch_error_ = client_errc::unsupported_version;

@@ -94,3 +94,17 @@ TEST_CASE("an unreachable bootstrap fails within a bound with a clear error", "[
   CHECK(b4.count() >= 320);
   CHECK(b20.count() <= 1200);
 }
+
+TEST_CASE("a pool dropped without close() leaves no work behind", "[broker][net]") {
+  asio::io_context io;
+  {
+    auto pool = make_pool(io);
+    auto f = pool->async_refresh_metadata(std::nullopt, asio::use_future);
+    REQUIRE_FALSE(run_until(io, f));
+  }
+  // With the connection's read loop still waiting on an open socket, run() would not return until the
+  // broker dropped the idle connection (connections.max.idle.ms, 10 minutes by default).
+  io.restart();
+  io.run_for(std::chrono::seconds(10));
+  CHECK(io.stopped());
+}

@@ -50,14 +50,18 @@ std::error_code parse_bootstrap(std::string_view servers, std::vector<std::pair<
 // Runs a coroutine that returns std::tuple<std::error_code, Ts...> as an Asio operation completing with
 // void(std::error_code, Ts...), for any completion token.
 template <class... Ts, class Token>
-auto async_run(asio::any_io_executor ex, asio::awaitable<std::tuple<std::error_code, Ts...>> op, Token&& token) {
+auto async_run(asio::any_io_executor ex, asio::awaitable<std::tuple<std::error_code, Ts...>> op,
+               Token&& token) {
   return asio::async_initiate<Token, void(std::error_code, Ts...)>(
       [ex](auto handler, auto op) mutable {
         auto hex = asio::get_associated_executor(handler, ex);
         asio::co_spawn(ex, std::move(op),
-                       [h = std::move(handler), hex](std::exception_ptr e, std::tuple<std::error_code, Ts...> r) mutable {
+                       [h = std::move(handler), hex](std::exception_ptr e,
+                                                     std::tuple<std::error_code, Ts...> r) mutable {
                          if (e) std::get<0>(r) = client_errc::operation_aborted;
-                         asio::dispatch(hex, [h = std::move(h), r = std::move(r)]() mutable { std::apply(std::move(h), std::move(r)); });
+                         asio::dispatch(hex, [h = std::move(h), r = std::move(r)]() mutable {
+                           std::apply(std::move(h), std::move(r));
+                         });
                        });
       },
       token, std::move(op));
@@ -65,13 +69,16 @@ auto async_run(asio::any_io_executor ex, asio::awaitable<std::tuple<std::error_c
 
 // The same for an operation with no result: completes with void(std::error_code).
 template <class Token>
-auto async_run(asio::any_io_executor ex, asio::awaitable<std::tuple<std::error_code, std::monostate>> op, Token&& token) {
+auto async_run(asio::any_io_executor ex, asio::awaitable<std::tuple<std::error_code, std::monostate>> op,
+               Token&& token) {
   return asio::async_initiate<Token, void(std::error_code)>(
       [ex](auto handler, auto op) mutable {
         auto hex = asio::get_associated_executor(handler, ex);
         asio::co_spawn(ex, std::move(op),
-                       [h = std::move(handler), hex](std::exception_ptr e, std::tuple<std::error_code, std::monostate> r) mutable {
-                         std::error_code ec = e ? std::error_code(client_errc::operation_aborted) : std::get<0>(r);
+                       [h = std::move(handler), hex](std::exception_ptr e,
+                                                     std::tuple<std::error_code, std::monostate> r) mutable {
+                         std::error_code ec =
+                             e ? std::error_code(client_errc::operation_aborted) : std::get<0>(r);
                          asio::dispatch(hex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
                        });
       },
@@ -125,7 +132,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // The same operations for any completion token.
   template <class Token>
   auto async_connection(int32_t node_id, Purpose purpose, Token&& token) {
-    return async_run<std::shared_ptr<Connection>>(executor_, connection(node_id, purpose), std::forward<Token>(token));
+    return async_run<std::shared_ptr<Connection>>(executor_, connection(node_id, purpose),
+                                                  std::forward<Token>(token));
   }
   template <class Req, class Token>
   auto async_send(int32_t node_id, Purpose purpose, Req req, Token&& token) {
@@ -143,6 +151,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   // Closes every connection; outstanding requests fail with operation_aborted.
   void close();
+  // A pool dropped without close() closes its connections too: otherwise their read loops keep the
+  // sockets (and the io_context's run()) alive until the broker closes idle connections (10 min).
+  ~Pool() { close(); }
   // The delay before the n-th consecutive reconnect attempt (n >= 1), with jitter.
   std::chrono::milliseconds backoff(int failures);
 
