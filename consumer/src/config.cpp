@@ -22,6 +22,9 @@ const std::vector<ConfigKey>& config_keys() {
       {"max.partition.fetch.bytes", "1048576", "the most data one Fetch returns for one partition"},
       {"fetch.max.wait.ms", "500", "how long the broker may hold a Fetch waiting for fetch.min.bytes"},
       {"max.poll.records", "500", "the most records one poll returns"},
+      {"queued.max.messages.kbytes", "65536",
+       "prefetch bound (KiB, librdkafka's name): a partition's next Fetch goes out while its data is still "
+       "being polled only while the consumer buffers less than this"},
       {"check.crcs", "true", "verify the CRC-32C of every record batch"},
       {"session.timeout.ms", "45000", "the group coordinator drops a member it has not heard from for this long"},
       {"heartbeat.interval.ms", "3000", "how often a group member heartbeats"},
@@ -169,6 +172,8 @@ std::error_code Config::set(const std::string& key, const std::string& v, std::s
     ec = set_int(key, v, 1, INT32_MAX, max_partition_fetch_bytes, problem);
   } else if (key == "fetch.max.wait.ms") {
     ec = set_ms(key, v, 0, fetch_max_wait, problem);
+  } else if (key == "queued.max.messages.kbytes") {
+    ec = set_int(key, v, 1, INT32_MAX / 1024, queued_max_kbytes, problem);
   } else if (key == "max.poll.records") {
     ec = set_int(key, v, 1, INT32_MAX, max_poll_records, problem);
   } else if (key == "check.crcs") {
