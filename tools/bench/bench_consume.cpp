@@ -35,6 +35,20 @@ namespace {
   std::exit(2);
 }
 
+// Reads every byte: sums them 8 at a time (the same function as rdkafka_consume's, so the checksums of
+// both programs agree and the reading costs both the same).
+inline uint64_t touch(const uint8_t* p, size_t n) {
+  uint64_t s = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    s += w;
+  }
+  for (; i < n; ++i) s += p[i];
+  return s;
+}
+
 template <class T>
 T wait(asio::io_context& io, std::future<T>& f) {
   while (f.wait_for(0s) != std::future_status::ready) {
@@ -117,14 +131,13 @@ int main(int argc, char** argv) {
       }
       idle_since = std::chrono::steady_clock::now();
       for (const kafkawire::Record& r : batch) {
-        // Touch every byte: a cheap checksum the compiler cannot drop.
         uint64_t h = 0;
         if (const auto& k = r.key()) {
-          for (size_t i = 0; i < k->len; ++i) h = h * 31 + k->ptr[i];
+          h += touch(k->ptr, k->len);
           bytes += k->len;
         }
         if (const auto& v = r.value()) {
-          for (size_t i = 0; i < v->len; ++i) h = h * 31 + v->ptr[i];
+          h += touch(v->ptr, v->len);
           bytes += v->len;
         }
         checksum += h ^ static_cast<uint64_t>(r.offset());
