@@ -79,6 +79,10 @@ const std::vector<ConfigKey>& config_keys() {
       {"max.partition.fetch.bytes", "1048576",
        "the most data one Fetch returns for one partition (the first batch is returned even when larger)",
        cons},
+      {"queued.max.messages.kbytes", "65536",
+       "prefetch bound in KiB (librdkafka's name): a partition's next Fetch goes out while its earlier data "
+       "is still being polled, as long as the consumer buffers less than this over all partitions",
+       cons},
       {"check.crcs", "true",
        "verify the CRC-32C of every record batch fetched; a mismatch fails the poll naming topic, partition "
        "and offset",
@@ -252,6 +256,8 @@ std::error_code Config::set(const std::string& key, const std::string& v, std::s
     ec = set_int(key, v, 1, INT32_MAX, max_partition_fetch_bytes, problem);
   } else if (key == "fetch.max.wait.ms") {
     ec = set_ms(key, v, 0, fetch_max_wait, problem);
+  } else if (key == "queued.max.messages.kbytes") {
+    ec = set_int(key, v, 1, INT32_MAX / 1024, queued_max_kbytes, problem);
   } else if (key == "max.poll.records") {
     ec = set_int(key, v, 1, INT32_MAX, max_poll_records, problem);
   } else if (key == "check.crcs") {

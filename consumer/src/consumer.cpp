@@ -41,6 +41,28 @@ std::string kafka_error_name(int16_t code) {
 // Partition errors after which the leader must be looked up again; the position is kept.
 bool leader_moved(int16_t code) { return net::error_action(code) == net::ErrorAction::refresh_metadata; }
 
+// One past the last complete v2 batch of a Fetch's records (what the reader's next_offset() will be once
+// it has read them all), from the batch headers alone; -1 when there is no complete v2 batch.
+int64_t end_offset_of(proto::Bytes records) {
+  constexpr size_t kLastOffsetDeltaOffset = 23;
+  int64_t end = -1;
+  size_t pos = 0;
+  while (records.len - pos >= kLastOffsetDeltaOffset + 4) {
+    const uint8_t* b = records.ptr + pos;
+    auto be32 = [](const uint8_t* q) {
+      return uint32_t{q[0]} << 24 | uint32_t{q[1]} << 16 | uint32_t{q[2]} << 8 | uint32_t{q[3]};
+    };
+    const int64_t base = static_cast<int64_t>(uint64_t{be32(b)} << 32 | be32(b + 4));
+    const int32_t length = static_cast<int32_t>(be32(b + 8));
+    if (b[proto::kBatchMagicOffset] != 2 || length < 0) return -1;
+    const size_t whole = proto::kBatchLogOverhead + static_cast<size_t>(length);
+    if (whole > records.len - pos) break;  // the broker's cut at max bytes
+    end = base + static_cast<int32_t>(be32(b + kLastOffsetDeltaOffset)) + 1;
+    pos += whole;
+  }
+  return end;
+}
+
 }  // namespace
 
 std::string_view Record::topic() const { return part_->tp.topic; }
@@ -72,10 +94,13 @@ void Consumer::assign(const std::vector<TopicPartition>& partitions) {
     } else {
       auto p = std::make_unique<PartitionState>();
       p->tp = tp;
+      p->generation = ++generations_;
       next[tp] = std::move(p);
       metadata_stale_ = true;
     }
   }
+  for (auto& [tp, p] : parts_)
+    if (p) discard(*p);  // partitions let go of: their buffered bytes no longer count
   parts_ = std::move(next);
 }
 
@@ -90,14 +115,71 @@ std::vector<TopicPartition> Consumer::assignment() const {
 void Consumer::drop_buffer(PartitionState& p) {
   p.buffered = false;
   p.in_batch = false;
+  p.buffered_end = -1;
+  buffered_bytes_ -= p.buffered_bytes;
+  p.buffered_bytes = 0;
   if (p.frame) retired_frames_.push_back(std::move(p.frame));
+}
+
+// The position moved elsewhere (seek, reset, an error, the partition let go of): nothing fetched or being
+// fetched for the old position may be delivered.
+void Consumer::discard(PartitionState& p) {
+  drop_buffer(p);
+  if (p.next.valid) {
+    buffered_bytes_ -= p.next.records.len;
+    p.next.valid = false;
+    p.next.frame.reset();  // never read from: no record of the last poll points into it
+  }
+  p.generation = ++generations_;
+}
+
+// The buffered data is read to the end and the position stands where the prefetched data starts: that
+// data becomes the buffered data. False (and the prefetched data dropped) otherwise.
+bool Consumer::promote_prefetched(PartitionState& p) {
+  if (!p.next.valid) return false;
+  PartitionState::Prefetched& n = p.next;
+  n.valid = false;
+  const size_t bytes = n.records.len;
+  if (!p.position || n.from != *p.position) {
+    buffered_bytes_ -= bytes;
+    n.frame.reset();
+    return false;
+  }
+  drop_buffer(p);
+  proto::ReadOptions opts;
+  opts.check_crcs = config_.check_crcs;
+  opts.start_offset = *p.position;
+  opts.read_committed = config_.isolation_level == IsolationLevel::read_committed;
+  p.frame = std::move(n.frame);
+  p.reader.reset(n.records, opts);
+  if (opts.read_committed && n.has_aborted) p.reader.set_aborted_transactions(n.aborted);
+  p.buffered = true;
+  p.in_batch = false;
+  p.buffered_end = n.end;
+  p.buffered_bytes = bytes;  // still counted in buffered_bytes_
+  return true;
+}
+
+std::optional<int64_t> Consumer::next_fetch_offset(const PartitionState& p) const {
+  if (!p.position) return std::nullopt;
+  if (p.next.valid) return p.next.end < 0 ? std::nullopt : std::optional<int64_t>(p.next.end);
+  if (p.buffered) return p.buffered_end < 0 ? std::nullopt : std::optional<int64_t>(p.buffered_end);
+  return p.position;
+}
+
+// Fetch a partition with nothing buffered; prefetch one with buffered data (one answer ahead) while the
+// consumer's buffered bytes stay under queued.max.messages.kbytes.
+bool Consumer::wants_fetch(const PartitionState& p) const {
+  if (!p.position || p.paused || p.fetch_in_flight || p.next.valid) return false;
+  if (!p.buffered) return true;
+  return p.buffered_end >= 0 && buffered_bytes_ < static_cast<size_t>(config_.queued_max_kbytes) * 1024;
 }
 
 void Consumer::seek(const TopicPartition& tp, int64_t offset) {
   if (auto* p = state(tp)) {
     p->position = offset;
     p->pending_reset = 0;
-    drop_buffer(*p);
+    discard(*p);
   }
 }
 
@@ -106,7 +188,7 @@ void Consumer::seek_to_beginning(const std::vector<TopicPartition>& partitions) 
     if (auto* p = state(tp)) {
       p->position.reset();
       p->pending_reset = proto::ListOffsetsRequest::kEarliestTimestamp;
-      drop_buffer(*p);
+      discard(*p);
     }
 }
 
@@ -115,7 +197,7 @@ void Consumer::seek_to_end(const std::vector<TopicPartition>& partitions) {
     if (auto* p = state(tp)) {
       p->position.reset();
       p->pending_reset = proto::ListOffsetsRequest::kLatestTimestamp;
-      drop_buffer(*p);
+      discard(*p);
     }
 }
 
@@ -319,9 +401,10 @@ net::Pool::Result<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>> C
 // ------------------------------------------------------------------------------------------- fetching
 
 void Consumer::start_fetches() {
+  if (closed_) return;
   std::map<int32_t, std::vector<TopicPartition>> by_leader;
   for (auto& [tp, p] : parts_) {
-    if (!p->position || p->paused || p->buffered || p->fetch_in_flight) continue;
+    if (!wants_fetch(*p)) continue;
     const auto leader = pool_->metadata().leader(tp.topic, tp.partition);
     if (!leader) {
       metadata_stale_ = true;
@@ -345,11 +428,14 @@ std::string Consumer::topic_name(const proto::FetchResponse::FetchableTopicRespo
 
 asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartition> partitions) {
   auto alive = alive_;
-  auto finish = [&] {
+  // refetch: after an answer, the next Fetch goes out at once, while the application may still be
+  // processing its batch (after an error, the next poll decides).
+  auto finish = [&](bool refetch = false) {
     if (!*alive) return;
     fetching_nodes_.erase(node);
     for (const auto& tp : partitions)
       if (auto* p = state(tp)) p->fetch_in_flight = false;
+    if (refetch) start_fetches();
     wake();
   };
   auto [cec, conn] = co_await pool_->connection(node, net::Purpose::fetch);
@@ -391,8 +477,21 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
   }
 
   FetchSession& session = sessions_[node];
+  // Where each partition's fetch starts: its position, or after its buffered data (prefetch). The
+  // generation tells the answer apart from data made stale by a seek meanwhile.
+  std::map<TopicPartition, Asked> asked;
   std::map<TopicPartition, int64_t> desired;
-  for (const auto& tp : partitions) desired[tp] = *state(tp)->position;
+  for (const auto& tp : partitions) {
+    const PartitionState* p = state(tp);
+    const auto off = p ? next_fetch_offset(*p) : std::nullopt;
+    if (!off) continue;
+    asked[tp] = Asked{*off, p->generation};
+    desired[tp] = *off;
+  }
+  if (desired.empty()) {
+    finish();
+    co_return;
+  }
 
   proto::FetchRequest req;
   req.replica_id = -1;
@@ -480,15 +579,12 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
         it = desired.count(it->first) ? std::next(it) : session.sent.erase(it);
     }
   }
-  handle_fetch_response(node, reply, partitions);
-  // Keep the asked offsets: data for a partition whose position moved meanwhile (a seek) is stale.
-  for (const auto& [tp, off] : desired)
-    if (auto* p = state(tp); p && p->buffered && p->buffered_from != off) drop_buffer(*p);
-  finish();
+  handle_fetch_response(node, reply, asked);
+  finish(true);
 }
 
 void Consumer::handle_fetch_response(int32_t node, const net::Reply<proto::FetchResponse>& reply,
-                                     const std::vector<TopicPartition>& asked) {
+                                     const std::map<TopicPartition, Asked>& asked) {
   (void)node;
   for (const auto& t : reply->responses) {
     const std::string topic = topic_name(t, reply.version);
@@ -499,35 +595,61 @@ void Consumer::handle_fetch_response(int32_t node, const net::Reply<proto::Fetch
     for (const auto& pd : t.partitions) {
       TopicPartition tp{topic, pd.partition_index};
       PartitionState* p = state(tp);
-      if (!p || !p->position || std::find(asked.begin(), asked.end(), tp) == asked.end()) continue;
+      const auto a = asked.find(tp);
+      if (!p || !p->position || a == asked.end()) continue;
+      // Data for a position left meanwhile (seek, reset, the partition let go of and taken back) is stale.
+      if (p->generation != a->second.generation || next_fetch_offset(*p) != a->second.offset) continue;
+      const bool prefetch = p->buffered;  // asked from after the data still being polled
       if (pd.error_code == 0) {
         p->high_watermark = pd.high_watermark;
         p->last_stable_offset = pd.last_stable_offset;
         p->log_start_offset = pd.log_start_offset;
         if (!pd.records.bytes || pd.records.bytes->empty()) continue;
+        const proto::Bytes records = *pd.records.bytes;
+        const bool read_committed = config_.isolation_level == IsolationLevel::read_committed;
+        buffered_bytes_ += records.len;
+        if (prefetch) {
+          PartitionState::Prefetched& n = p->next;
+          n.valid = true;
+          n.frame = reply.frame;
+          n.records = records;
+          n.from = a->second.offset;
+          n.end = end_offset_of(records);
+          n.has_aborted = read_committed && pd.aborted_transactions;
+          n.aborted.clear();
+          if (n.has_aborted)
+            n.aborted.assign(pd.aborted_transactions->begin(), pd.aborted_transactions->end());
+          continue;
+        }
         proto::ReadOptions opts;
         opts.check_crcs = config_.check_crcs;
         opts.start_offset = *p->position;
-        opts.read_committed = config_.isolation_level == IsolationLevel::read_committed;
+        opts.read_committed = read_committed;
         if (p->frame) retired_frames_.push_back(std::move(p->frame));
         p->frame = reply.frame;
-        p->reader.reset(*pd.records.bytes, opts);
-        if (opts.read_committed && pd.aborted_transactions) p->reader.set_aborted_transactions(*pd.aborted_transactions);
+        p->reader.reset(records, opts);
+        if (opts.read_committed && pd.aborted_transactions)
+          p->reader.set_aborted_transactions(*pd.aborted_transactions);
         p->buffered = true;
         p->in_batch = false;
-        p->buffered_from = *p->position;
+        p->buffered_end = end_offset_of(records);
+        p->buffered_bytes = records.len;
         continue;
       }
       if (pd.current_leader.leader_id >= 0)
         pool_->metadata().apply_leader_hint(topic, pd.partition_index, pd.current_leader.leader_id,
                                             pd.current_leader.leader_epoch);
       if (pd.error_code == 1) {  // OFFSET_OUT_OF_RANGE
+        // For a prefetch, the records still buffered come first; the Fetch from the position after them
+        // meets this error again and handles it.
+        if (prefetch) continue;
         if (config_.auto_offset_reset == OffsetReset::none) {
           fetch_error_ = client_errc::no_offset;
           set_error(to_string(tp) + ": offset " + std::to_string(*p->position) +
                     " is out of range and auto.offset.reset=none");
         } else {
           p->position.reset();
+          discard(*p);
           p->pending_reset = config_.auto_offset_reset == OffsetReset::earliest
                                  ? proto::ListOffsetsRequest::kEarliestTimestamp
                                  : proto::ListOffsetsRequest::kLatestTimestamp;
@@ -563,10 +685,11 @@ bool Consumer::drain(std::vector<Record>& out, size_t max, std::error_code& ec) 
             ec = rec_ec;
             set_error(to_string(p.tp) + " at offset " + std::to_string(p.reader.error_offset()) + ": " +
                       rec_ec.message());
-            drop_buffer(p);
+            discard(p);
             return true;
           }
           if (p.reader.next_offset() > *p.position) p.position = p.reader.next_offset();
+          if (promote_prefetched(p)) continue;  // the prefetched data follows on
           drop_buffer(p);
           break;
         }
@@ -627,8 +750,10 @@ net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseco
     if (!ec) {
       start_fetches();
       std::error_code read_error;
-      if (drain(batch_, static_cast<size_t>(config_.max_poll_records), read_error) || read_error)
+      if (drain(batch_, static_cast<size_t>(config_.max_poll_records), read_error) || read_error) {
+        start_fetches();  // partitions drained (or below the prefetch bound) by this poll fetch meanwhile
         co_return std::tuple{read_error, std::span<const Record>(batch_)};
+      }
     }
     if (clock::now() >= deadline) break;
     // Wait for a fetch to land (wake() cancels the timer), a retry backoff, or the deadline.
@@ -843,7 +968,7 @@ net::Pool::Result<std::monostate> Consumer::close() {
     ++group_timer_seq_[k];  // the cancelled wait is not a firing
     group_timers_[k]->cancel();
   }
-  for (auto& [tp, p] : parts_) drop_buffer(*p);
+  for (auto& [tp, p] : parts_) discard(*p);
   pool_->close();
   wake();
   co_return std::tuple{ec, std::monostate{}};

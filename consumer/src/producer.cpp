@@ -1,5 +1,6 @@
 #include "kafkawire/consumer/producer.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -134,9 +135,12 @@ asio::awaitable<void> Producer::sender() {
   while (*alive && (queued_ > 0 || sending_ > 0)) {
     // Route records to partitions (metadata first for topics we have not seen).
     if (!unrouted_.empty()) {
+      // Each topic once per Metadata request, however many of its records wait.
       std::vector<std::string> unknown;
       for (const auto& p : unrouted_)
-        if (pool_->metadata().needs_refresh(p.record.topic, config_.metadata_max_age)) unknown.push_back(p.record.topic);
+        if (std::find(unknown.begin(), unknown.end(), p.record.topic) == unknown.end() &&
+            pool_->metadata().needs_refresh(p.record.topic, config_.metadata_max_age))
+          unknown.push_back(p.record.topic);
       if (!unknown.empty()) {
         auto [ec, none] = co_await pool_->refresh_metadata(unknown, config_.allow_auto_create_topics);
         if (!*alive) co_return;

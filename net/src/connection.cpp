@@ -198,6 +198,29 @@ void Connection::write_next() {
                     });
 }
 
+// Large frames (Fetch answers) are read into recycled buffers: a buffer no one else holds any more is
+// reused, so a busy consumer does not zero and page-fault a fresh megabyte buffer for every Fetch. At most
+// kSpareFrames buffers of up to kMaxSpareBytes each stay allocated per connection.
+std::shared_ptr<std::vector<uint8_t>> Connection::frame_buffer(size_t size) {
+  constexpr size_t kMinSpareBytes = 64 * 1024, kMaxSpareBytes = 16 * 1024 * 1024, kSpareFrames = 4;
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kRecycle = false;  // a fresh buffer per frame, so ASan sees a view kept past its frame
+#else
+  constexpr bool kRecycle = true;
+#endif
+  if (!kRecycle || size < kMinSpareBytes || size > kMaxSpareBytes)
+    return std::make_shared<std::vector<uint8_t>>(size);
+  std::shared_ptr<std::vector<uint8_t>> buffer;
+  for (auto& spare : spare_frames_)
+    if (spare.use_count() == 1 && (!buffer || spare->capacity() > buffer->capacity())) buffer = spare;
+  if (!buffer) {
+    buffer = std::make_shared<std::vector<uint8_t>>();
+    if (spare_frames_.size() < kSpareFrames) spare_frames_.push_back(buffer);
+  }
+  buffer->resize(size);  // zeroes only what grows past the buffer's last size
+  return buffer;
+}
+
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   const std::string where = host_ + ":" + std::to_string(port_);
@@ -220,7 +243,7 @@ asio::awaitable<void> Connection::read_loop() {
                                 std::to_string(options_.receive_message_max_bytes) + ")"));
       co_return;
     }
-    auto buffer = std::make_shared<std::vector<uint8_t>>(size);
+    auto buffer = frame_buffer(size);
     auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(*buffer), use_nothrow);
     if (state_ == State::closed) co_return;
     if (ec2) {

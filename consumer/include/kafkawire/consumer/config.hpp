@@ -61,6 +61,8 @@ struct Config {
   int32_t max_partition_fetch_bytes = 1048576;
   std::chrono::milliseconds fetch_max_wait{500};
   int32_t max_poll_records = 500;
+  // Prefetch bound: fetched record bytes not yet polled, over all partitions, in KiB.
+  int32_t queued_max_kbytes = 65536;
   bool check_crcs = true;
   std::chrono::milliseconds session_timeout{45000};
   std::chrono::milliseconds heartbeat_interval{3000};

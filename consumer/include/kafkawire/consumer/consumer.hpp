@@ -17,8 +17,12 @@
 //
 // Records are views into the fetched buffers, valid until the next poll (or close); copy what you keep.
 //
-// Fetching: one Fetch in flight per leader broker, for all of its assigned partitions that have no
-// buffered records, on a connection of its own (never behind group traffic). Fetch sessions (KIP-227):
+// Fetching: one Fetch in flight per leader broker, on a connection of its own (never behind group
+// traffic), for all of its assigned partitions. Prefetch: a partition whose buffered records are still
+// being polled is fetched again from the offset after them (one answer ahead per partition), as long as
+// the consumer buffers less than queued.max.messages.kbytes (64 MiB by default); the next Fetch goes out
+// as soon as the previous answer lands, while the application processes its batch. seek, a reset and
+// losing a partition drop its buffered, prefetched and in-flight data. Fetch sessions (KIP-227):
 // after the first full fetch only changed partitions are sent; FETCH_SESSION_ID_NOT_FOUND or
 // INVALID_FETCH_SESSION_EPOCH fall back to a full fetch. Leader changes go through the metadata cache
 // (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, KIP-951 CurrentLeader hints) without losing a position.
@@ -93,10 +97,25 @@ struct PartitionState {
   std::shared_ptr<const std::vector<uint8_t>> frame;
   protocol::RecordBatchReader reader;
   bool buffered = false;
-  bool in_batch = false;       // the reader stands inside a batch (its next record is in that batch)
-  int64_t buffered_from = -1;  // the position when the data was fetched; stale data is dropped
-  int64_t pending_reset = 0;   // seek_to_beginning (-2) / seek_to_end (-1) waiting for ListOffsets
-  bool awaiting_group_offsets = false;  // assigned by the group; its committed offset is on the way  // the position when the data was fetched; stale data is dropped
+  bool in_batch = false;      // the reader stands inside a batch (its next record is in that batch)
+  int64_t buffered_end = -1;  // one past the buffered data's last complete batch (-1: unknown)
+  size_t buffered_bytes = 0;  // size of the buffered records
+  // Prefetched: the answer to the Fetch sent from buffered_end while the buffered data was being polled.
+  // It becomes the buffered data once that is drained (and is dropped if the position went elsewhere).
+  struct Prefetched {
+    bool valid = false;
+    std::shared_ptr<const std::vector<uint8_t>> frame;
+    Bytes records;
+    int64_t from = -1;  // its fetch offset
+    int64_t end = -1;   // one past its last complete batch (-1: unknown)
+    std::vector<protocol::FetchResponse::AbortedTransaction> aborted;
+    bool has_aborted = false;
+  } next;
+  // Changes whenever buffered and in-flight data become stale (seek, reset, error): a Fetch answer for
+  // an older generation is dropped.
+  uint64_t generation = 0;
+  int64_t pending_reset = 0;            // seek_to_beginning (-2) / seek_to_end (-1) waiting for ListOffsets
+  bool awaiting_group_offsets = false;  // assigned by the group; its committed offset is on the way
   // Decompressed batches delivered in the current poll, one buffer each (reused across polls).
   std::vector<std::unique_ptr<std::vector<uint8_t>>> scratch;
   size_t scratch_used = 0;
@@ -219,12 +238,23 @@ class Consumer {
   asio::awaitable<std::error_code> ensure_metadata();
   asio::awaitable<std::error_code> resolve_positions();
   void start_fetches();
+  // What one Fetch asked for a partition: the offset and the partition's generation at that time.
+  struct Asked {
+    int64_t offset = 0;
+    uint64_t generation = 0;
+  };
   asio::awaitable<void> fetch_from(int32_t node, std::vector<TopicPartition> partitions);
   void handle_fetch_response(int32_t node, const net::Reply<protocol::FetchResponse>& reply,
-                             const std::vector<TopicPartition>& asked);
+                             const std::map<TopicPartition, Asked>& asked);
   bool drain(std::vector<Record>& out, size_t max, std::error_code& ec);
   PartitionState* state(const TopicPartition& tp);
-  void drop_buffer(PartitionState& p);
+  // The offset the next Fetch of this partition starts at (after buffered and prefetched data); nullopt
+  // when not known or nothing more may be fetched for it now.
+  std::optional<int64_t> next_fetch_offset(const PartitionState& p) const;
+  bool wants_fetch(const PartitionState& p) const;
+  void drop_buffer(PartitionState& p);  // the buffered data is done with (read to the end)
+  void discard(PartitionState& p);      // buffered, prefetched and in-flight data are stale
+  bool promote_prefetched(PartitionState& p);
   std::string topic_name(const protocol::FetchResponse::FetchableTopicResponse& t, int16_t version) const;
   void set_error(std::string text) { error_text_ = std::move(text); }
   void wake() { data_ready_.cancel(); }
@@ -272,6 +302,8 @@ class Consumer {
   // Frames whose partitions moved on while the last poll's records may still point into them.
   std::vector<std::shared_ptr<const std::vector<uint8_t>>> retired_frames_;
   size_t round_robin_ = 0;     // which partition drain starts with, so none starves
+  size_t buffered_bytes_ = 0;  // buffered + prefetched record bytes over all partitions
+  uint64_t generations_ = 0;   // source of PartitionState::generation
   std::string error_text_;
   std::error_code fetch_error_;  // an error from the fetch path, reported by the next poll
   std::chrono::steady_clock::time_point last_auto_commit_;

@@ -169,6 +169,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   Connection(executor_type ex, ConnectionOptions options);
+  std::shared_ptr<std::vector<uint8_t>> frame_buffer(size_t size);
 
   void start_connect(std::string host, uint16_t port, asio::any_completion_handler<void(std::error_code)> handler);
   asio::awaitable<std::error_code> connect_and_negotiate(std::string host, uint16_t port);
@@ -261,6 +262,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int32_t next_correlation_id_ = 1;
   std::deque<Pending> in_flight_;  // sent (or queued), oldest first: responses come back in this order
   std::deque<std::vector<uint8_t>> outbox_;
+  std::vector<std::shared_ptr<std::vector<uint8_t>>> spare_frames_;  // see frame_buffer()
   bool writing_ = false;
   std::map<int16_t, VersionRange> broker_versions_;
   std::string close_reason_;

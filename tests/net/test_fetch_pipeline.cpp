@@ -1,0 +1,397 @@
+// The Consumer's fetch pipeline and the Producer's metadata requests against a scripted broker on loopback:
+// it records every request, so the tests can see what the client asks and when (a real broker cannot
+// show which Fetch was in flight while records were still buffered).
+//
+// The fake broker serves one topic "t" whose partitions each hold a log of batches of 10 records; a
+// Fetch is answered with the one batch holding the fetch offset (like a broker cut at max bytes), or,
+// at the log end, with nothing after fetch.max.wait.ms. It keeps a KIP-227 fetch session, so what it
+// records is the offset each partition is effectively fetched from.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+
+#include "kafkawire/consumer/consumer.hpp"
+#include "kafkawire/consumer/producer.hpp"
+#include "kafkawire/protocol/api_versions.hpp"
+#include "kafkawire/protocol/fetch.hpp"
+#include "kafkawire/protocol/header.hpp"
+#include "kafkawire/protocol/metadata.hpp"
+#include "kafkawire/protocol/produce.hpp"
+#include "kafkawire/protocol/record_batch.hpp"
+#include "support/run.hpp"
+
+namespace asio = boost::asio;
+using namespace kafkawire;
+using namespace std::chrono_literals;
+using asio::ip::tcp;
+using kafkawire::testing::run_until;
+namespace proto = kafkawire::protocol;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+struct FakeKafka {
+  FakeKafka(asio::io_context& io, int32_t partitions, int64_t records_per_partition, size_t value_size = 20)
+      : io(io), partitions(partitions) {
+    for (int32_t p = 0; p < partitions; ++p) {
+      auto& log = logs.emplace_back();
+      for (int64_t base = 0; base < records_per_partition; base += 10) {
+        proto::BatchOptions o;
+        o.base_offset = base;
+        proto::RecordBatchBuilder b(o);
+        for (int64_t off = base; off < std::min(base + 10, records_per_partition); ++off) {
+          std::string v = "p" + std::to_string(p) + "-" + std::to_string(off);
+          v.resize(std::max(v.size(), value_size), '.');
+          b.add(1700000000000 + off, std::nullopt,
+                proto::Bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size()));
+        }
+        log.push_back({base, std::min(base + 10, records_per_partition), b.build()});
+      }
+    }
+    log_end = records_per_partition;
+  }
+
+  struct Batch {
+    int64_t base, end;
+    std::vector<uint8_t> bytes;
+  };
+  struct FetchSeen {
+    std::map<int32_t, int64_t> offsets;  // partition -> offset it is fetched from (session applied)
+  };
+
+  asio::io_context& io;
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  int32_t partitions;
+  int64_t log_end = 0;
+  std::vector<std::vector<Batch>> logs;
+  std::vector<FetchSeen> fetches;                         // every Fetch, in arrival order
+  std::vector<std::vector<std::string>> metadata_topics;  // every Metadata request's topic list
+  int produce_requests = 0;
+  std::map<int32_t, int64_t> session;  // the fetch session (id 7): partition -> fetch offset
+  std::vector<std::shared_ptr<tcp::socket>> sockets;
+
+  uint16_t port() const { return acceptor.local_endpoint().port(); }
+  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port()); }
+  void start() { asio::co_spawn(io, accept(), asio::detached); }
+  void stop() {
+    acceptor.close();
+    for (auto& s : sockets) s->close();
+  }
+  bool fetched_from(int32_t partition, int64_t offset) const {
+    for (const auto& f : fetches)
+      if (auto it = f.offsets.find(partition); it != f.offsets.end() && it->second == offset) return true;
+    return false;
+  }
+
+  asio::awaitable<void> accept() {
+    for (;;) {
+      auto [ec, sock] = co_await acceptor.async_accept(nothrow);
+      if (ec) co_return;
+      auto s = std::make_shared<tcp::socket>(std::move(sock));
+      sockets.push_back(s);
+      asio::co_spawn(io, serve(s), asio::detached);
+    }
+  }
+
+  static bool flexible(int16_t key, int16_t version) {
+    switch (key) {
+      case proto::FetchRequest::api_key:
+        return version >= proto::FetchRequest::first_flexible;
+      case proto::MetadataRequest::api_key:
+        return version >= proto::MetadataRequest::first_flexible;
+      case proto::ProduceRequest::api_key:
+        return version >= proto::ProduceRequest::first_flexible;
+      default:
+        return version >= 3;  // ApiVersions
+    }
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<tcp::socket> sock) {
+    for (;;) {
+      uint8_t size_bytes[4];
+      auto [e1, r1] = co_await asio::async_read(*sock, asio::buffer(size_bytes), nothrow);
+      if (e1) co_return;
+      const uint32_t size = uint32_t{size_bytes[0]} << 24 | uint32_t{size_bytes[1]} << 16 |
+                            uint32_t{size_bytes[2]} << 8 | size_bytes[3];
+      std::vector<uint8_t> req(size);
+      auto [e2, r2] = co_await asio::async_read(*sock, asio::buffer(req), nothrow);
+      if (e2) co_return;
+      proto::Reader r{proto::Bytes(req)};
+      proto::RequestHeader h;
+      const int16_t key = static_cast<int16_t>(req[0] << 8 | req[1]);
+      const int16_t version = static_cast<int16_t>(req[2] << 8 | req[3]);
+      REQUIRE_FALSE(proto::decode(r, h, flexible(key, version) ? 2 : 1));
+      proto::Writer w;
+      w.i32(0);
+      w.i32(h.correlation_id);
+      if (key != proto::kApiVersionsKey && flexible(key, version)) w.uvarlong(0);  // response header tags
+      if (key == proto::kApiVersionsKey) {
+        proto::ApiVersionsResponse resp;
+        resp.api_keys = {{0, 3, 9}, {1, 4, 12}, {3, 1, 12}, {18, 0, 3}};
+        proto::encode(w, resp, std::min<int16_t>(version, 3));
+      } else if (key == proto::MetadataRequest::api_key) {
+        proto::MetadataRequest m;
+        REQUIRE_FALSE(proto::decode(r, m, version));
+        proto::MetadataResponse resp;
+        resp.brokers.push_back({0, "127.0.0.1", port(), std::nullopt});
+        resp.cluster_id = "fake";
+        resp.controller_id = 0;
+        auto& names = metadata_topics.emplace_back();
+        for (const auto& t : *m.topics) {
+          names.push_back(t.name.value_or(""));
+          auto& rt = resp.topics.emplace_back();
+          rt.name = t.name;
+          if (t.name != "t") {
+            rt.error_code = 3;
+            continue;
+          }
+          for (int32_t p = 0; p < partitions; ++p) {
+            proto::MetadataResponse::MetadataResponsePartition mp;
+            mp.partition_index = p;
+            mp.leader_id = 0;
+            mp.leader_epoch = 0;
+            mp.replica_nodes = {0};
+            mp.isr_nodes = {0};
+            rt.partitions.push_back(mp);
+          }
+        }
+        proto::encode(w, resp, version);
+      } else if (key == proto::ProduceRequest::api_key) {
+        proto::ProduceRequest p;
+        REQUIRE_FALSE(proto::decode(r, p, version));
+        ++produce_requests;
+        REQUIRE(p.acks == 0);  // the tests produce with acks=0: no answer
+        continue;
+      } else if (key == proto::FetchRequest::api_key) {
+        proto::FetchRequest f;
+        REQUIRE_FALSE(proto::decode(r, f, version));
+        // KIP-227 on the broker's side: a full fetch (epoch 0) replaces the session, an incremental one
+        // updates the listed partitions and drops the forgotten ones.
+        if (f.session_epoch <= 0) session.clear();
+        for (const auto& t : f.forgotten_topics_data)
+          for (int32_t p : t.partitions) session.erase(p);
+        for (const auto& t : f.topics)
+          for (const auto& p : t.partitions) session[p.partition] = p.fetch_offset;
+        fetches.push_back({session});
+        proto::FetchResponse resp;
+        resp.session_id = 7;
+        auto answer = [&] {
+          resp.responses.clear();
+          for (const auto& [p, off] : session) {
+            const Batch* found = nullptr;
+            for (const auto& b : logs[static_cast<size_t>(p)])
+              if (off >= b.base && off < b.end) found = &b;
+            if (!found && f.session_epoch > 0) continue;  // incremental: only partitions with news
+            if (resp.responses.empty()) resp.responses.emplace_back().topic = "t";
+            proto::FetchResponse::PartitionData pd;
+            pd.partition_index = p;
+            pd.high_watermark = pd.last_stable_offset = log_end;
+            pd.log_start_offset = 0;
+            if (found) pd.records.bytes = proto::Bytes(found->bytes.data(), found->bytes.size());
+            resp.responses.front().partitions.push_back(pd);
+          }
+        };
+        answer();
+        if (resp.responses.empty()) {  // nothing new: the broker holds the Fetch for max_wait_ms
+          asio::steady_timer t(io, std::chrono::milliseconds(f.max_wait_ms));
+          co_await t.async_wait(nothrow);
+          answer();
+        }
+        proto::encode(w, resp, version);
+      } else {
+        FAIL("unexpected API key " << key);
+      }
+      w.patch_i32(0, static_cast<int32_t>(w.size() - 4));
+      auto [e3, n3] = co_await asio::async_write(*sock, asio::buffer(w.buffer()), nothrow);
+      if (e3) co_return;
+    }
+  }
+};
+
+Config consumer_config(const FakeKafka& k, std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> kv{{"bootstrap.servers", k.bootstrap()},
+                                        {"enable.auto.commit", "false"},
+                                        {"fetch.max.wait.ms", "100"},
+                                        {"max.poll.records", "3"}};
+  for (auto& [key, v] : extra) kv[key] = v;
+  return Config(kv);
+}
+
+// Polls once; the delivered (partition, offset) pairs.
+std::vector<std::pair<int32_t, int64_t>> poll_once(asio::io_context& io, Consumer& c) {
+  auto f = c.async_poll(2000ms, asio::use_future);
+  std::vector<std::pair<int32_t, int64_t>> out;
+  auto [ec, records] = run_until(io, f);
+  REQUIRE_FALSE(ec);
+  for (const Record& r : records) out.emplace_back(r.partition(), r.offset());
+  return out;
+}
+
+// Runs the io_context (no poll) until `done` or a bound passes.
+template <class F>
+bool run_while_not(asio::io_context& io, F done, std::chrono::milliseconds bound = 3000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(5ms);
+  }
+  return done();
+}
+
+}  // namespace
+
+TEST_CASE("prefetch: the next Fetch of a partition goes out while its records are still being polled",
+          "[fetch][prefetch]") {
+  asio::io_context io;
+  FakeKafka k(io, 1, 30);
+  k.start();
+  Consumer c(io.get_executor(), consumer_config(k));
+  const TopicPartition tp{"t", 0};
+  c.assign({tp});
+  c.seek(tp, 0);
+
+  auto first = poll_once(io, c);
+  REQUIRE(first == std::vector<std::pair<int32_t, int64_t>>{{0, 0}, {0, 1}, {0, 2}});
+  REQUIRE(c.position(tp) == 3);
+  // Seven records of the first batch are still buffered, and the Fetch from offset 10 is out anyway.
+  CHECK(run_while_not(io, [&] { return k.fetched_from(0, 10); }));
+  CHECK(c.position(tp) == 3);
+  // One answer ahead only: nothing from offset 20 while the first batch is not drained.
+  run_while_not(
+      io, [] { return false; }, 300ms);
+  CHECK_FALSE(k.fetched_from(0, 20));
+
+  // Everything, in order, once.
+  std::vector<int64_t> offsets{0, 1, 2};
+  while (offsets.size() < 30) {
+    auto got = poll_once(io, c);
+    REQUIRE_FALSE(got.empty());
+    for (auto& [p, off] : got) offsets.push_back(off);
+  }
+  std::vector<int64_t> want(30);
+  for (int64_t i = 0; i < 30; ++i) want[static_cast<size_t>(i)] = i;
+  CHECK(offsets == want);
+  CHECK(k.fetched_from(0, 20));
+  k.stop();
+}
+
+TEST_CASE("prefetch: seek drops buffered and prefetched records", "[fetch][prefetch]") {
+  for (const int64_t target : {int64_t{5}, int64_t{15}, int64_t{25}, int64_t{1}}) {
+    DYNAMIC_SECTION("seek to " << target) {
+      asio::io_context io;
+      FakeKafka k(io, 1, 30);
+      k.start();
+      Consumer c(io.get_executor(), consumer_config(k));
+      const TopicPartition tp{"t", 0};
+      c.assign({tp});
+      c.seek(tp, 0);
+      REQUIRE(poll_once(io, c).size() == 3);
+      REQUIRE(run_while_not(io, [&] { return k.fetched_from(0, 10); }));
+      run_while_not(
+          io, [] { return false; }, 200ms);  // let the prefetched answer land
+      c.seek(tp, target);
+      std::vector<int64_t> offsets;
+      while (offsets.empty() || offsets.back() < 29) {
+        auto got = poll_once(io, c);
+        REQUIRE_FALSE(got.empty());
+        for (auto& [p, off] : got) offsets.push_back(off);
+      }
+      std::vector<int64_t> want;
+      for (int64_t i = target; i < 30; ++i) want.push_back(i);
+      CHECK(offsets == want);
+      k.stop();
+    }
+  }
+}
+
+TEST_CASE("prefetch: pause and resume with prefetched data neither skip nor repeat", "[fetch][prefetch]") {
+  asio::io_context io;
+  FakeKafka k(io, 2, 30);
+  k.start();
+  Consumer c(io.get_executor(), consumer_config(k));
+  const TopicPartition p0{"t", 0}, p1{"t", 1};
+  c.assign({p0, p1});
+  c.seek(p0, 0);
+  c.seek(p1, 0);
+  std::map<int32_t, std::vector<int64_t>> seen;
+  for (auto& [p, off] : poll_once(io, c)) seen[p].push_back(off);
+  REQUIRE(run_while_not(io, [&] { return k.fetched_from(0, 10) && k.fetched_from(1, 10); }));
+  c.pause({p0});
+  // While p0 is paused only p1 is delivered.
+  while (seen[1].size() < 30) {
+    for (auto& [p, off] : poll_once(io, c)) {
+      REQUIRE(p == 1);
+      seen[p].push_back(off);
+    }
+  }
+  c.resume({p0});
+  while (seen[0].size() < 30) {
+    auto got = poll_once(io, c);
+    REQUIRE_FALSE(got.empty());
+    for (auto& [p, off] : got) seen[p].push_back(off);
+  }
+  std::vector<int64_t> want(30);
+  for (int64_t i = 0; i < 30; ++i) want[static_cast<size_t>(i)] = i;
+  CHECK(seen[0] == want);
+  CHECK(seen[1] == want);
+  k.stop();
+}
+
+TEST_CASE("prefetch: queued.max.messages.kbytes bounds what is fetched ahead", "[fetch][prefetch]") {
+  asio::io_context io;
+  FakeKafka k(io, 1, 30, 200);  // batches of about 2 KiB
+  k.start();
+  Consumer c(io.get_executor(), consumer_config(k, {{"queued.max.messages.kbytes", "1"}}));
+  const TopicPartition tp{"t", 0};
+  c.assign({tp});
+  c.seek(tp, 0);
+  REQUIRE(poll_once(io, c).size() == 3);
+  // The buffered batch alone is over the bound: no Fetch from 10 until it is drained.
+  run_while_not(
+      io, [] { return false; }, 300ms);
+  CHECK_FALSE(k.fetched_from(0, 10));
+  std::vector<int64_t> offsets;
+  while (offsets.size() < 27) {
+    auto got = poll_once(io, c);
+    REQUIRE_FALSE(got.empty());
+    for (auto& [p, off] : got) offsets.push_back(off);
+  }
+  CHECK(offsets.front() == 3);
+  CHECK(offsets.back() == 29);
+  CHECK(k.fetched_from(0, 10));
+  k.stop();
+}
+
+TEST_CASE("producer: one Metadata request names each topic once, however many records wait", "[producer]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.start();
+  Producer prod(io.get_executor(), Config({{"bootstrap.servers", k.bootstrap()}, {"acks", "0"}}));
+  std::vector<std::future<std::tuple<std::error_code, RecordMetadata>>> results;
+  for (int i = 0; i < 50; ++i) {
+    ProducerRecord r;
+    r.topic = "t";
+    r.value = "v" + std::to_string(i);
+    results.push_back(prod.async_send(std::move(r), asio::use_future));
+  }
+  for (auto& f : results) {
+    auto [ec, md] = run_until(io, f);
+    REQUIRE_FALSE(ec);
+  }
+  REQUIRE_FALSE(k.metadata_topics.empty());
+  bool asked_for_t = false;
+  for (const auto& topics : k.metadata_topics) {
+    CHECK(std::count(topics.begin(), topics.end(), "t") <= 1);
+    asked_for_t = asked_for_t || std::count(topics.begin(), topics.end(), "t") == 1;
+  }
+  CHECK(asked_for_t);
+  CHECK(k.produce_requests >= 1);
+  k.stop();
+}

@@ -1,0 +1,186 @@
+// bench_produce: writes the data sets of the consume benchmark (tools/bench/consume-bench) with the
+// kafkawire Producer.
+//
+// Creates the topic (--partitions, fails if it exists unless --exists-ok), then produces --count records
+// round-robin over the partitions: key "key-<n>", a value of --size bytes of JSON-like text that zstd
+// compresses about 4x (like bench_decode's). Waits for every delivery result; any failure is an error.
+//
+//   bench_produce --bootstrap host:port --topic T --count N --size BYTES [--partitions P]
+//                 [--compression none|zstd|...] [-X key=value ...]
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include "kafkawire/consumer/producer.hpp"
+#include "kafkawire/protocol/create_topics.hpp"
+
+namespace asio = boost::asio;
+using namespace kafkawire;
+using namespace std::chrono_literals;
+
+namespace {
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(
+      stderr,
+      "bench_produce: %s\nusage: bench_produce --bootstrap host:port --topic T --count N --size BYTES "
+      "[--partitions P] [--compression CODEC] [-X key=value ...]\n",
+      problem.c_str());
+  std::exit(2);
+}
+
+int64_t number(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  const long long x = std::strtoll(v.c_str(), &end, 10);
+  if (*end || x < 0) usage(flag + ": not a non-negative number: " + v);
+  return x;
+}
+
+asio::awaitable<int> create_topic(std::shared_ptr<net::Pool> pool, std::string name, int32_t partitions) {
+  protocol::CreateTopicsRequest req;
+  protocol::CreateTopicsRequest::CreatableTopic t;
+  t.name = name;
+  t.num_partitions = partitions;
+  t.replication_factor = -1;
+  req.topics.push_back(t);
+  req.timeout_ms = 30000;
+  auto [ec, reply] = co_await pool->send_any(req);
+  if (ec) {
+    std::fprintf(stderr, "bench_produce: CreateTopics %s: %s\n", name.c_str(), ec.message().c_str());
+    co_return 1;
+  }
+  if (reply->topics.size() != 1 || reply->topics[0].error_code != 0) {
+    std::fprintf(stderr, "bench_produce: CreateTopics %s: error %d\n", name.c_str(),
+                 reply->topics.empty() ? -1 : reply->topics[0].error_code);
+    co_return 1;
+  }
+  for (int attempt = 0; attempt < 300; ++attempt) {
+    std::vector<std::string> topics(1, name);
+    auto [mec, none] = co_await pool->refresh_metadata(std::move(topics));
+    const net::TopicInfo* info = pool->metadata().topic(name);
+    bool ready =
+        !mec && info && info->error_code == 0 && info->partitions.size() == static_cast<size_t>(partitions);
+    if (ready)
+      for (const auto& p : info->partitions) ready = ready && p.leader >= 0;
+    if (ready) co_return 0;
+    asio::steady_timer timer(pool->get_executor(), 100ms);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  std::fprintf(stderr, "bench_produce: topic %s has no leaders\n", name.c_str());
+  co_return 1;
+}
+
+// A JSON-like value of `size` bytes, different per record, about 4x compressible by zstd.
+void make_value(std::string& out, size_t size, int64_t n, std::mt19937_64& rng) {
+  static const char* const words[] = {"alpha", "bravo",    "charlie", "delta",  "echo", "foxtrot",
+                                      "golf",  "hotel",    "india",   "juliet", "kilo", "lima",
+                                      "mike",  "november", "oscar",   "papa"};
+  out.clear();
+  out += "{\"id\":" + std::to_string(n) + ",\"ts\":" + std::to_string(1700000000000 + n) + ",\"tags\":[";
+  while (out.size() < size) {
+    const uint64_t r = rng();
+    out += '"';
+    out += words[r % 16];
+    out += std::to_string((r >> 8) % 1000);
+    out += "\",";
+  }
+  out.resize(size);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string bootstrap, topic, compression = "none";
+  int64_t count = -1, size = -1, partitions = 1;
+  std::map<std::string, std::string> kv{{"acks", "1"}, {"linger.ms", "20"}, {"batch.size", "1048576"}};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) usage("missing value after " + a);
+    const std::string v = argv[++i];
+    if (a == "--bootstrap")
+      bootstrap = v;
+    else if (a == "--topic")
+      topic = v;
+    else if (a == "--count")
+      count = number(a, v);
+    else if (a == "--size")
+      size = number(a, v);
+    else if (a == "--partitions")
+      partitions = number(a, v);
+    else if (a == "--compression")
+      compression = v;
+    else if (a == "-X") {
+      const auto eq = v.find('=');
+      if (eq == std::string::npos) usage("-X wants key=value, got " + v);
+      kv[v.substr(0, eq)] = v.substr(eq + 1);
+    } else
+      usage("unknown argument " + a);
+  }
+  if (bootstrap.empty() || topic.empty() || count < 0 || size < 0)
+    usage("--bootstrap, --topic, --count and --size are required");
+  if (partitions < 1 || partitions > 10000) usage("--partitions: 1..10000");
+  kv["bootstrap.servers"] = bootstrap;
+  kv["compression.type"] = compression;
+
+  try {
+    asio::io_context io;
+    Producer producer(io.get_executor(), Config(kv));
+    {
+      net::PoolOptions opts;
+      std::string problem;
+      if (net::parse_bootstrap(bootstrap, opts.bootstrap, &problem)) usage("--bootstrap: " + problem);
+      auto pool = net::Pool::create(io.get_executor(), opts);
+      auto f =
+          asio::co_spawn(io, create_topic(pool, topic, static_cast<int32_t>(partitions)), asio::use_future);
+      while (f.wait_for(0s) != std::future_status::ready) io.run_one_for(100ms);
+      if (f.get() != 0) return 1;
+      pool->close();
+    }
+
+    const auto t0 = std::chrono::steady_clock::now();
+    std::mt19937_64 rng(42);
+    int64_t sent = 0, done = 0, failed = 0;
+    std::string first_error;
+    std::string value;
+    constexpr int64_t kWindow = 200000;  // records awaiting a delivery result
+    while (done < count) {
+      while (sent < count && sent - done < kWindow) {
+        ProducerRecord r;
+        r.topic = topic;
+        r.partition = static_cast<int32_t>(sent % partitions);
+        r.key = "key-" + std::to_string(sent);
+        make_value(value, static_cast<size_t>(size), sent, rng);
+        r.value = value;
+        producer.async_send(std::move(r), [&](std::error_code ec, RecordMetadata) {
+          ++done;
+          if (ec && failed++ == 0) first_error = ec.message() + " (" + producer.error_text() + ")";
+        });
+        ++sent;
+      }
+      io.run_one_for(100ms);
+    }
+    auto ff = producer.async_flush(asio::use_future);
+    while (ff.wait_for(0s) != std::future_status::ready) io.run_one_for(100ms);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (failed) {
+      std::fprintf(stderr, "bench_produce: %" PRId64 " of %" PRId64 " records failed: %s\n", failed, count,
+                   first_error.c_str());
+      return 1;
+    }
+    std::printf("produced=%" PRId64 " topic=%s size=%" PRId64 " compression=%s wall_s=%.1f\n", count,
+                topic.c_str(), size, compression.c_str(), wall);
+    return 0;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "bench_produce: %s\n", e.what());
+    return 2;
+  }
+}
