@@ -174,8 +174,12 @@ TEST_CASE("kafka error codes have names, messages and retriability", "[wire][err
 }
 
 TEST_CASE("JSON uses Kafka's converter conventions", "[wire][json]") {
-  ApiVersionsRequest m{"kafkawire", "0.1"};
+  ApiVersionsRequest m;
+  m.client_software_name = "kafkawire";
+  m.client_software_version = "0.1";
   CHECK(to_json(m, 3) == R"({"clientSoftwareName":"kafkawire","clientSoftwareVersion":"0.1"})");
+  CHECK(to_json(m, 5) ==
+        R"({"clientSoftwareName":"kafkawire","clientSoftwareVersion":"0.1","clusterId":null,"nodeId":-1})");
   CHECK(base64(Bytes(std::string_view("any carnal pleas"))) == "YW55IGNhcm5hbCBwbGVhcw==");
   CHECK(base64(Bytes(std::string_view("\xfb\xff")), true) == "-_8");
   std::string s;
