@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
     if (!only.empty() && std::find(only.begin(), only.end(), M::name) == only.end()) return;
     for (int16_t v = M::min_version; v <= M::max_version; ++v) {
       M m = kafkawire::testing::Filler::make<M>(v, is_flexible<M>(v));
-      std::cout << "{\"name\":\"" << M::name << "\",\"version\":" << v << ",\"data\":" << to_json(m, v) << "}\n";
+      std::cout << "{\"name\":\"" << M::name << "\",\"version\":" << v << ",\"data\":" << to_json(m, v)
+                << "}\n";
     }
   });
 }

@@ -162,7 +162,8 @@ std::error_code parse_int(const std::string& key, const std::string& v, int64_t 
   if (ec != std::errc() || p != v.data() + v.size())
     return bad(problem, key, "'" + v + "' is not a whole number");
   if (x < lo || x > hi)
-    return bad(problem, key, "'" + v + "' is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return bad(problem, key,
+               "'" + v + "' is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   out = x;
   return {};
 }
@@ -176,8 +177,8 @@ std::error_code set_int(const std::string& key, const std::string& v, int64_t lo
   return {};
 }
 
-std::error_code set_ms(const std::string& key, const std::string& v, int64_t lo, std::chrono::milliseconds& out,
-                       std::string& problem) {
+std::error_code set_ms(const std::string& key, const std::string& v, int64_t lo,
+                       std::chrono::milliseconds& out, std::string& problem) {
   int64_t x = 0;
   if (auto ec = parse_int(key, v, lo, INT32_MAX, x, problem)) return ec;
   out = std::chrono::milliseconds(x);
@@ -195,8 +196,9 @@ std::error_code set_bool(const std::string& key, const std::string& v, bool& out
   return {};
 }
 
-std::error_code set_choice(const std::string& key, const std::string& v, std::initializer_list<std::string_view> choices,
-                           size_t& out, std::string& problem) {
+std::error_code set_choice(const std::string& key, const std::string& v,
+                           std::initializer_list<std::string_view> choices, size_t& out,
+                           std::string& problem) {
   size_t i = 0;
   for (auto c : choices) {
     if (v == c) {
@@ -313,7 +315,8 @@ std::error_code Config::set(const std::string& key, const std::string& v, std::s
   } else if (key == "batch.size") {
     ec = set_int(key, v, 1, INT32_MAX, batch_size, problem);
   } else if (key == "compression.type") {
-    if (!(ec = set_choice(key, v, {"none", "gzip", "snappy", "lz4", "zstd"}, choice, problem))) compression_type = v;
+    if (!(ec = set_choice(key, v, {"none", "gzip", "snappy", "lz4", "zstd"}, choice, problem)))
+      compression_type = v;
   } else if (key == "retries") {
     ec = set_int(key, v, 0, INT32_MAX, retries, problem);
   } else if (key == "delivery.timeout.ms") {

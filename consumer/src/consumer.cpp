@@ -22,7 +22,8 @@ namespace {
 net::PoolOptions pool_options(const Config& c) {
   net::PoolOptions o;
   std::string problem;
-  if (net::parse_bootstrap(c.bootstrap_servers, o.bootstrap, &problem)) throw ConfigError("bootstrap.servers", problem);
+  if (net::parse_bootstrap(c.bootstrap_servers, o.bootstrap, &problem))
+    throw ConfigError("bootstrap.servers", problem);
   o.connection.client_id = c.client_id;
   o.connection.receive_message_max_bytes = static_cast<size_t>(c.receive_message_max_bytes);
   o.connection.request_timeout = c.request_timeout;
@@ -289,11 +290,15 @@ asio::awaitable<std::error_code> Consumer::resolve_positions() {
   std::vector<TopicPartition> earliest, latest, none;
   for (const auto& [tp, p] : parts_) {
     if (p->position || p->awaiting_group_offsets) continue;
-    const int64_t which = p->pending_reset != 0 ? p->pending_reset
-                          : config_.auto_offset_reset == OffsetReset::earliest ? proto::ListOffsetsRequest::kEarliestTimestamp
-                          : config_.auto_offset_reset == OffsetReset::latest   ? proto::ListOffsetsRequest::kLatestTimestamp
-                                                                               : 0;
-    (which == proto::ListOffsetsRequest::kEarliestTimestamp ? earliest : which == 0 ? none : latest).push_back(tp);
+    const int64_t which =
+        p->pending_reset != 0                                ? p->pending_reset
+        : config_.auto_offset_reset == OffsetReset::earliest ? proto::ListOffsetsRequest::kEarliestTimestamp
+        : config_.auto_offset_reset == OffsetReset::latest   ? proto::ListOffsetsRequest::kLatestTimestamp
+                                                             : 0;
+    (which == proto::ListOffsetsRequest::kEarliestTimestamp ? earliest
+     : which == 0                                           ? none
+                                                            : latest)
+        .push_back(tp);
   }
   if (!none.empty()) {
     std::string names;
@@ -303,8 +308,8 @@ asio::awaitable<std::error_code> Consumer::resolve_positions() {
   }
   for (auto* list : {&earliest, &latest}) {
     if (list->empty()) continue;
-    const int64_t which =
-        list == &earliest ? proto::ListOffsetsRequest::kEarliestTimestamp : proto::ListOffsetsRequest::kLatestTimestamp;
+    const int64_t which = list == &earliest ? proto::ListOffsetsRequest::kEarliestTimestamp
+                                            : proto::ListOffsetsRequest::kLatestTimestamp;
     auto [ec, offsets] = co_await list_offsets(*list, which);
     if (ec) co_return ec;
     for (const auto& [tp, off] : offsets)
@@ -316,8 +321,8 @@ asio::awaitable<std::error_code> Consumer::resolve_positions() {
   co_return std::error_code{};
 }
 
-net::Pool::Result<std::map<TopicPartition, int64_t>> Consumer::list_offsets(std::vector<TopicPartition> partitions,
-                                                                             int64_t which) {
+net::Pool::Result<std::map<TopicPartition, int64_t>> Consumer::list_offsets(
+    std::vector<TopicPartition> partitions, int64_t which) {
   std::map<TopicPartition, int64_t> in;
   for (const auto& tp : partitions) in[tp] = which;
   auto [ec, found] = co_await offsets_for_times(std::move(in));
@@ -362,7 +367,8 @@ net::Pool::Result<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>> C
       req.replica_id = -1;
       req.isolation_level = static_cast<int8_t>(config_.isolation_level);
       req.timeout_ms = static_cast<int32_t>(config_.request_timeout.count());
-      auto t = std::find_if(req.topics.begin(), req.topics.end(), [&](const auto& x) { return x.name == tp.topic; });
+      auto t = std::find_if(req.topics.begin(), req.topics.end(),
+                            [&](const auto& x) { return x.name == tp.topic; });
       if (t == req.topics.end()) t = req.topics.insert(req.topics.end(), {tp.topic, {}});
       t->partitions.push_back({tp.partition, -1, ts});
     }
@@ -377,8 +383,9 @@ net::Pool::Result<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>> C
         for (const auto& p : t.partitions) {
           TopicPartition tp{t.name, p.partition_index};
           if (p.error_code == 0) {
-            out[tp] = p.offset < 0 ? std::nullopt
-                                   : std::optional<OffsetAndTimestamp>({p.offset, p.timestamp, p.leader_epoch});
+            out[tp] = p.offset < 0
+                          ? std::nullopt
+                          : std::optional<OffsetAndTimestamp>({p.offset, p.timestamp, p.leader_epoch});
           } else if (net::error_action(p.error_code) == net::ErrorAction::refresh_metadata ||
                      net::error_action(p.error_code) == net::ErrorAction::retry) {
             pool_->metadata().mark_stale(t.name);
@@ -420,7 +427,8 @@ void Consumer::start_fetches() {
   }
 }
 
-std::string Consumer::topic_name(const proto::FetchResponse::FetchableTopicResponse& t, int16_t version) const {
+std::string Consumer::topic_name(const proto::FetchResponse::FetchableTopicResponse& t,
+                                 int16_t version) const {
   if (version < 13) return t.topic;
   const net::TopicInfo* info = pool_->metadata().topic_by_id(t.topic_id);
   return info ? info->name : std::string();
@@ -504,7 +512,8 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
   req.session_epoch = *version >= 7 ? (incremental ? session.epoch : 0) : -1;
   auto add = [&](const TopicPartition& tp, int64_t offset) {
     const net::TopicInfo* info = pool_->metadata().topic(tp.topic);
-    auto t = std::find_if(req.topics.begin(), req.topics.end(), [&](const auto& x) { return x.topic == tp.topic; });
+    auto t = std::find_if(req.topics.begin(), req.topics.end(),
+                          [&](const auto& x) { return x.topic == tp.topic; });
     if (t == req.topics.end()) {
       t = req.topics.insert(req.topics.end(), proto::FetchRequest::FetchTopic{});
       t->topic = tp.topic;
@@ -545,7 +554,8 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
   if (ec) {
     session = FetchSession{};  // a new connection means a new session
     metadata_stale_ = true;
-    if (ec != client_errc::disconnected && ec != client_errc::timeout && ec != client_errc::operation_aborted) {
+    if (ec != client_errc::disconnected && ec != client_errc::timeout &&
+        ec != client_errc::operation_aborted) {
       fetch_error_ = ec;
       set_error("Fetch from broker " + std::to_string(node) + ": " + ec.message());
     }
@@ -709,7 +719,8 @@ bool Consumer::drain(std::vector<Record>& out, size_t max, std::error_code& ec) 
 
 net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseconds timeout) {
   auto alive = alive_;
-  if (closed_) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+  if (closed_)
+    co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
   const auto deadline = clock::now() + timeout;
   // The previous poll's records are no longer referenced: their buffers can be reused, except the one
   // holding a batch still being read.
@@ -723,21 +734,26 @@ net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseco
       p->scratch_used = 0;
     }
   }
-  if (auto ec = co_await maybe_auto_commit(); ec && !*alive) co_return std::tuple{ec, std::span<const Record>()};
-  if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
-  if (pattern_ && clock::now() - pattern_refreshed_ >= (group_ ? config_.metadata_max_age : std::chrono::milliseconds(0))) {
+  if (auto ec = co_await maybe_auto_commit(); ec && !*alive)
+    co_return std::tuple{ec, std::span<const Record>()};
+  if (!*alive)
+    co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+  if (pattern_ && clock::now() - pattern_refreshed_ >=
+                      (group_ ? config_.metadata_max_age : std::chrono::milliseconds(0))) {
     // A pattern subscription looks at every topic of the cluster.
     pattern_refreshed_ = clock::now();
     auto [mec, none] = co_await pool_->refresh_metadata(std::nullopt);
-    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+    if (!*alive)
+      co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
     if (!mec) refresh_pattern_subscription();
   }
   dispatch(group::event::PollCalled{});  // the group's max.poll.interval.ms clock
-  maybe_refresh_group_metadata();  // the leader watches for partition-count changes
+  maybe_refresh_group_metadata();        // the leader watches for partition-count changes
 
   std::error_code last;
   for (;;) {
-    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+    if (!*alive)
+      co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
     if (fetch_error_) {
       auto ec = std::exchange(fetch_error_, {});
       co_return std::tuple{ec, std::span<const Record>()};
@@ -787,7 +803,8 @@ net::Pool::Result<std::monostate> Consumer::commit(std::map<TopicPartition, int6
     co_return std::tuple{std::error_code(client_errc::invalid_config), std::monostate{}};
   }
   // Never commit for a partition this consumer no longer has.
-  for (auto it = offsets.begin(); it != offsets.end();) it = state(it->first) ? std::next(it) : offsets.erase(it);
+  for (auto it = offsets.begin(); it != offsets.end();)
+    it = state(it->first) ? std::next(it) : offsets.erase(it);
   if (offsets.empty()) co_return std::tuple{std::error_code{}, std::monostate{}};
 
   const auto deadline = clock::now() + config_.default_api_timeout;
@@ -812,7 +829,8 @@ net::Pool::Result<std::monostate> Consumer::commit(std::map<TopicPartition, int6
     req.member_id = member_id_;
     req.group_instance_id = config_.group_instance_id;
     for (const auto& [tp, off] : offsets) {
-      auto t = std::find_if(req.topics.begin(), req.topics.end(), [&](const auto& x) { return x.name == tp.topic; });
+      auto t = std::find_if(req.topics.begin(), req.topics.end(),
+                            [&](const auto& x) { return x.name == tp.topic; });
       if (t == req.topics.end()) {
         t = req.topics.emplace(req.topics.end());
         t->name = tp.topic;
@@ -846,7 +864,8 @@ net::Pool::Result<std::monostate> Consumer::commit(std::map<TopicPartition, int6
     }
     const auto action = net::error_action(error);
     if (action == net::ErrorAction::find_coordinator) pool_->forget_coordinator(config_.group_id);
-    if ((action == net::ErrorAction::find_coordinator || action == net::ErrorAction::retry) && clock::now() < deadline)
+    if ((action == net::ErrorAction::find_coordinator || action == net::ErrorAction::retry) &&
+        clock::now() < deadline)
       continue;
     set_error("commit " + to_string(failed) + ": " + kafka_error_name(error));
     co_return std::tuple{make_kafka_error(error), std::monostate{}};
@@ -879,7 +898,8 @@ net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> Consumer::co
       if (clock::now() < deadline) continue;
       co_return std::tuple{cec, Out{}};
     }
-    const auto version = conn->negotiated_version<proto::OffsetFetchRequest>().value_or(proto::OffsetFetchRequest::max_version);
+    const auto version = conn->negotiated_version<proto::OffsetFetchRequest>().value_or(
+        proto::OffsetFetchRequest::max_version);
     proto::OffsetFetchRequest req;
     req.require_stable = true;
     std::map<std::string, std::vector<int32_t>> by_topic;
@@ -903,7 +923,8 @@ net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> Consumer::co
     }
     auto [ec, reply] = co_await conn->async_send_at(req, version, use_nothrow);
     if (ec) {
-      if (clock::now() < deadline && (ec == client_errc::disconnected || ec == client_errc::timeout)) continue;
+      if (clock::now() < deadline && (ec == client_errc::disconnected || ec == client_errc::timeout))
+        continue;
       co_return std::tuple{ec, Out{}};
     }
     Out out;

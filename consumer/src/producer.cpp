@@ -32,8 +32,12 @@ int32_t murmur2(const void* data, size_t size) {
   }
   const uint8_t* tail = p + blocks * 4;
   switch (size % 4) {
-    case 3: h ^= uint32_t{tail[2]} << 16; [[fallthrough]];
-    case 2: h ^= uint32_t{tail[1]} << 8; [[fallthrough]];
+    case 3:
+      h ^= uint32_t{tail[2]} << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= uint32_t{tail[1]} << 8;
+      [[fallthrough]];
     case 1:
       h ^= tail[0];
       h *= m;
@@ -63,7 +67,8 @@ proto::Compression compression_of(const std::string& name) {
 net::PoolOptions producer_pool_options(const Config& c) {
   net::PoolOptions o;
   std::string problem;
-  if (net::parse_bootstrap(c.bootstrap_servers, o.bootstrap, &problem)) throw ConfigError("bootstrap.servers", problem);
+  if (net::parse_bootstrap(c.bootstrap_servers, o.bootstrap, &problem))
+    throw ConfigError("bootstrap.servers", problem);
   o.connection.client_id = c.client_id;
   o.connection.request_timeout = c.request_timeout;
   o.connection.connect_timeout = c.socket_connection_setup_timeout;
@@ -95,7 +100,8 @@ Producer::~Producer() {
 void Producer::complete(Pending& p, std::error_code ec, RecordMetadata md) {
   auto h = std::move(p.handler);
   auto ex = asio::get_associated_executor(h, executor_);
-  asio::post(executor_, [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
+  asio::post(executor_,
+             [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
   (void)ex;
 }
 
@@ -126,7 +132,8 @@ std::optional<int32_t> Producer::choose_partition(const ProducerRecord& r) {
   if (r.partition) return *r.partition;
   if (r.key) return partition_for_key(*r.key, n);
   auto it = sticky_.find(r.topic);
-  if (it == sticky_.end()) it = sticky_.emplace(r.topic, static_cast<int32_t>(rng_() % static_cast<uint32_t>(n))).first;
+  if (it == sticky_.end())
+    it = sticky_.emplace(r.topic, static_cast<int32_t>(rng_() % static_cast<uint32_t>(n))).first;
   return it->second;
 }
 
@@ -218,7 +225,8 @@ asio::awaitable<void> Producer::sender() {
       by_leader[*leader].emplace_back(tp, std::move(batch));
     }
     for (auto& [leader, batches] : by_leader)
-      asio::co_spawn(executor_, send_batches(leader, std::move(batches), now + config_.delivery_timeout), asio::detached);
+      asio::co_spawn(executor_, send_batches(leader, std::move(batches), now + config_.delivery_timeout),
+                     asio::detached);
     if (!unrouted_.empty()) next_due = std::min(next_due, now + config_.retry_backoff);
     if (queued_ == 0 && sending_ == 0) break;
     wakeup_.expires_at(next_due == clock::time_point::max() ? now + std::chrono::seconds(1) : next_due);
@@ -230,8 +238,9 @@ asio::awaitable<void> Producer::sender() {
   idle_.cancel();
 }
 
-std::error_code Producer::build_request(const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches,
-                                        proto::ProduceRequest& req, std::vector<std::vector<uint8_t>>& buffers) {
+std::error_code Producer::build_request(
+    const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches, proto::ProduceRequest& req,
+    std::vector<std::vector<uint8_t>>& buffers) {
   req.acks = config_.acks_value();
   req.timeout_ms = static_cast<int32_t>(config_.request_timeout.count());
   buffers.clear();
@@ -243,13 +252,15 @@ std::error_code Producer::build_request(const std::vector<std::pair<TopicPartiti
     proto::RecordBatchBuilder builder(options);
     for (const auto& p : records) {
       headers.clear();
-      for (const auto& [k, v] : p.record.headers) headers.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
+      for (const auto& [k, v] : p.record.headers)
+        headers.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
       builder.add(p.timestamp, p.record.key ? std::optional<Bytes>(Bytes(*p.record.key)) : std::nullopt,
                   p.record.value ? std::optional<Bytes>(Bytes(*p.record.value)) : std::nullopt, headers);
     }
     buffers.emplace_back();
     if (auto ec = builder.build_into(buffers.back())) return ec;
-    auto t = std::find_if(req.topic_data.begin(), req.topic_data.end(), [&](const auto& x) { return x.name == tp.topic; });
+    auto t = std::find_if(req.topic_data.begin(), req.topic_data.end(),
+                          [&](const auto& x) { return x.name == tp.topic; });
     if (t == req.topic_data.end()) {
       t = req.topic_data.emplace(req.topic_data.end());
       t->name = tp.topic;
@@ -263,8 +274,9 @@ std::error_code Producer::build_request(const std::vector<std::pair<TopicPartiti
   return {};
 }
 
-asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
-                                             clock::time_point deadline) {
+asio::awaitable<void> Producer::send_batches(
+    int32_t leader, std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
+    clock::time_point deadline) {
   auto alive = alive_;
   for (int attempt = 0; *alive && !batches.empty(); ++attempt) {
     if (attempt > 0) {
@@ -274,11 +286,13 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<std::pa
       // (No braced list inside the co_await: GCC 12 miscompiles initializer_list in coroutine frames.)
       std::vector<std::string> topics;
       for (const auto& b : batches)
-        if (std::find(topics.begin(), topics.end(), b.first.topic) == topics.end()) topics.push_back(b.first.topic);
+        if (std::find(topics.begin(), topics.end(), b.first.topic) == topics.end())
+          topics.push_back(b.first.topic);
       if (auto [ec, none] = co_await pool_->refresh_metadata(std::move(topics)); !ec) {
         // A leader that went away leaves its partitions to several others: this coroutine keeps those of
         // the first partition's new leader and hands the rest to one coroutine per leader.
-        if (auto l = pool_->metadata().leader(batches.front().first.topic, batches.front().first.partition)) leader = *l;
+        if (auto l = pool_->metadata().leader(batches.front().first.topic, batches.front().first.partition))
+          leader = *l;
         std::map<int32_t, std::vector<std::pair<TopicPartition, std::vector<Pending>>>> elsewhere;
         std::vector<std::pair<TopicPartition, std::vector<Pending>>> mine;
         for (auto& b : batches) {
@@ -348,9 +362,10 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<std::pa
         }
         if (!found) code = -1;
       }
-      const bool transient = ec ? (unreachable || ec == client_errc::disconnected || ec == client_errc::timeout)
-                                : (code != 0 && (net::error_action(code) == net::ErrorAction::refresh_metadata ||
-                                                 net::error_action(code) == net::ErrorAction::retry));
+      const bool transient =
+          ec ? (unreachable || ec == client_errc::disconnected || ec == client_errc::timeout)
+             : (code != 0 && (net::error_action(code) == net::ErrorAction::refresh_metadata ||
+                              net::error_action(code) == net::ErrorAction::retry));
       if (transient && clock::now() < deadline && attempt < config_.retries) {
         if (code || unreachable) pool_->metadata().mark_stale(tp.topic);
         retry.emplace_back(tp, std::move(records));

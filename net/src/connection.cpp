@@ -17,11 +17,16 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 std::string_view to_string(Connection::State s) {
   switch (s) {
-    case Connection::State::idle: return "idle";
-    case Connection::State::connecting: return "connecting";
-    case Connection::State::negotiating: return "negotiating";
-    case Connection::State::ready: return "ready";
-    case Connection::State::closed: return "closed";
+    case Connection::State::idle:
+      return "idle";
+    case Connection::State::connecting:
+      return "connecting";
+    case Connection::State::negotiating:
+      return "negotiating";
+    case Connection::State::ready:
+      return "ready";
+    case Connection::State::closed:
+      return "closed";
   }
   return "?";
 }
@@ -34,7 +39,8 @@ Connection::~Connection() {
   socket_.close(ignored);
 }
 
-std::optional<int16_t> Connection::negotiated_version(int16_t api_key, int16_t our_min, int16_t our_max) const {
+std::optional<int16_t> Connection::negotiated_version(int16_t api_key, int16_t our_min,
+                                                      int16_t our_max) const {
   auto it = broker_versions_.find(api_key);
   if (it == broker_versions_.end()) return std::nullopt;
   const int16_t hi = std::min(our_max, it->second.max);
@@ -49,8 +55,8 @@ std::string Connection::unsupported_text(int16_t api_key, int16_t our_min, int16
   const std::string ours = std::to_string(our_min) + "-" + std::to_string(our_max);
   auto it = broker_versions_.find(api_key);
   if (it == broker_versions_.end())
-    return api + ": the broker at " + host_ + ":" + std::to_string(port_) + " does not serve it (kafkawire speaks " +
-           ours + ")";
+    return api + ": the broker at " + host_ + ":" + std::to_string(port_) +
+           " does not serve it (kafkawire speaks " + ours + ")";
   if (negotiated_version(api_key, our_min, our_max)) return {};
   return api + ": the broker at " + host_ + ":" + std::to_string(port_) + " serves versions " +
          std::to_string(it->second.min) + "-" + std::to_string(it->second.max) + ", kafkawire speaks " + ours;
@@ -60,7 +66,8 @@ void Connection::start_connect(std::string host, uint16_t port,
                                asio::any_completion_handler<void(std::error_code)> handler) {
   auto ex = asio::get_associated_executor(handler, executor_);
   asio::co_spawn(executor_, connect_and_negotiate(std::move(host), port),
-                 [self = shared_from_this(), ex, h = std::move(handler)](std::exception_ptr e, std::error_code ec) mutable {
+                 [self = shared_from_this(), ex, h = std::move(handler)](std::exception_ptr e,
+                                                                         std::error_code ec) mutable {
                    if (e) ec = client_errc::disconnected;
                    asio::dispatch(ex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
                  });
@@ -82,10 +89,11 @@ asio::awaitable<std::error_code> Connection::connect_and_negotiate(std::string h
     co_return close_error_;
   }
   asio::steady_timer timer(executor_, options_.connect_timeout);
-  auto result = co_await (asio::async_connect(socket_, endpoints, use_nothrow) || timer.async_wait(use_nothrow));
+  auto result =
+      co_await (asio::async_connect(socket_, endpoints, use_nothrow) || timer.async_wait(use_nothrow));
   if (result.index() == 1) {
-    close(client_errc::timeout,
-          "connect to " + where + ": no answer within " + std::to_string(options_.connect_timeout.count()) + " ms");
+    close(client_errc::timeout, "connect to " + where + ": no answer within " +
+                                    std::to_string(options_.connect_timeout.count()) + " ms");
     co_return close_error_;
   }
   if (auto [ec, ep] = std::get<0>(result); ec) {
@@ -114,7 +122,8 @@ asio::awaitable<std::error_code> Connection::negotiate() {
     req.client_software_name = options_.software_name;
     req.client_software_version = options_.software_version;
     std::vector<uint8_t> body = proto::encode(req, version);
-    auto [ec, frame] = co_await async_send_raw(proto::kApiVersionsKey, version, std::move(body), true, use_nothrow);
+    auto [ec, frame] =
+        co_await async_send_raw(proto::kApiVersionsKey, version, std::move(body), true, use_nothrow);
     if (ec) co_return ec;
     proto::Reader peek(frame.body());
     const int16_t error_code = peek.i16();
@@ -130,7 +139,8 @@ asio::awaitable<std::error_code> Connection::negotiate() {
     }
     if (error_code != 0) co_return make_kafka_error(error_code);
     broker_versions_.clear();
-    for (const auto& k : resp.api_keys) broker_versions_[k.api_key] = VersionRange{k.min_version, k.max_version};
+    for (const auto& k : resp.api_keys)
+      broker_versions_[k.api_key] = VersionRange{k.min_version, k.max_version};
     co_return std::error_code{};
   }
   co_return make_kafka_error(35);
@@ -153,8 +163,10 @@ void Connection::start_raw(int16_t api_key, int16_t version, std::vector<uint8_t
   std::error_code ec;
   auto frame = make_frame(
       api_key, version, flexible_request ? 2 : 1, id, [&](proto::Writer& w) { w.raw(Bytes(body)); }, ec);
-  submit(std::move(frame), Pending{id, api_key, version, static_cast<int16_t>(flexible_response ? 1 : 0), {}, std::move(handler)},
-         expect_response, {});
+  submit(
+      std::move(frame),
+      Pending{id, api_key, version, static_cast<int16_t>(flexible_response ? 1 : 0), {}, std::move(handler)},
+      expect_response, {});
 }
 
 void Connection::submit(std::vector<uint8_t> frame, Pending pending, bool expect_response,
@@ -229,14 +241,15 @@ asio::awaitable<void> Connection::read_loop() {
     auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(size_bytes), use_nothrow);
     if (state_ == State::closed) co_return;
     if (ec) {
-      close(client_errc::disconnected,
-            "connection to " + where + " lost: " + (ec == asio::error::eof ? "closed by the broker" : ec.message()));
+      close(client_errc::disconnected, "connection to " + where + " lost: " +
+                                           (ec == asio::error::eof ? "closed by the broker" : ec.message()));
       co_return;
     }
     const uint32_t size = (uint32_t{size_bytes[0]} << 24) | (uint32_t{size_bytes[1]} << 16) |
                           (uint32_t{size_bytes[2]} << 8) | size_bytes[3];
     if (size > options_.receive_message_max_bytes || size < 4) {
-      close(size < 4 ? std::error_code(client_errc::malformed) : std::error_code(client_errc::message_too_large),
+      close(size < 4 ? std::error_code(client_errc::malformed)
+                     : std::error_code(client_errc::message_too_large),
             "response frame of " + std::to_string(size) + " bytes from " + where +
                 (size < 4 ? " is too short for a header"
                           : " is larger than receive.message.max.bytes (" +
@@ -253,9 +266,11 @@ asio::awaitable<void> Connection::read_loop() {
     proto::Reader r{Bytes(*buffer)};
     const int32_t correlation_id = r.i32();
     if (in_flight_.empty() || in_flight_.front().correlation_id != correlation_id) {
-      close(client_errc::unknown_correlation_id,
-            "response from " + where + " with correlation id " + std::to_string(correlation_id) + ", expected " +
-                (in_flight_.empty() ? std::string("none") : std::to_string(in_flight_.front().correlation_id)));
+      close(
+          client_errc::unknown_correlation_id,
+          "response from " + where + " with correlation id " + std::to_string(correlation_id) +
+              ", expected " +
+              (in_flight_.empty() ? std::string("none") : std::to_string(in_flight_.front().correlation_id)));
       co_return;
     }
     Pending p = std::move(in_flight_.front());
@@ -282,11 +297,13 @@ asio::awaitable<void> Connection::watchdog() {
     auto earliest = std::chrono::steady_clock::time_point::max();
     for (const auto& p : in_flight_) earliest = std::min(earliest, p.deadline);
     if (earliest <= std::chrono::steady_clock::now()) {
-      const auto& late = *std::min_element(in_flight_.begin(), in_flight_.end(),
-                                           [](const Pending& a, const Pending& b) { return a.deadline < b.deadline; });
+      const auto& late =
+          *std::min_element(in_flight_.begin(), in_flight_.end(),
+                            [](const Pending& a, const Pending& b) { return a.deadline < b.deadline; });
       std::string api(proto::api_name(late.api_key));
       close(client_errc::timeout, api + " v" + std::to_string(late.version) + " to " + host_ + ":" +
-                                      std::to_string(port_) + ": no response within its deadline (request.timeout.ms " +
+                                      std::to_string(port_) +
+                                      ": no response within its deadline (request.timeout.ms " +
                                       std::to_string(options_.request_timeout.count()) + ")");
       co_return;
     }

@@ -6,7 +6,8 @@ namespace kafkawire::net {
 
 ErrorAction error_action(int16_t code) {
   switch (code) {
-    case 0: return ErrorAction::none;
+    case 0:
+      return ErrorAction::none;
     case 3:    // UNKNOWN_TOPIC_OR_PARTITION
     case 5:    // LEADER_NOT_AVAILABLE
     case 6:    // NOT_LEADER_OR_FOLLOWER
@@ -27,10 +28,10 @@ ErrorAction error_action(int16_t code) {
     case 15:  // COORDINATOR_NOT_AVAILABLE
     case 16:  // NOT_COORDINATOR
       return ErrorAction::find_coordinator;
-    case 22:  // ILLEGAL_GENERATION
-    case 25:  // UNKNOWN_MEMBER_ID
-    case 27:  // REBALANCE_IN_PROGRESS
-    case 79:  // MEMBER_ID_REQUIRED
+    case 22:   // ILLEGAL_GENERATION
+    case 25:   // UNKNOWN_MEMBER_ID
+    case 27:   // REBALANCE_IN_PROGRESS
+    case 79:   // MEMBER_ID_REQUIRED
     case 110:  // FENCED_MEMBER_EPOCH
     case 113:  // STALE_MEMBER_EPOCH
       return ErrorAction::rejoin;
@@ -61,15 +62,18 @@ void MetadataCache::update(const protocol::MetadataResponse& m, clock::time_poin
     for (const auto& p : t.partitions) {
       if (p.partition_index < 0) continue;
       auto& pi = info.partitions[static_cast<size_t>(p.partition_index)];
-      pi = PartitionInfo{p.partition_index, p.leader_id, p.leader_epoch, p.error_code, p.replica_nodes, p.isr_nodes};
+      pi = PartitionInfo{p.partition_index, p.leader_id,     p.leader_epoch,
+                         p.error_code,      p.replica_nodes, p.isr_nodes};
     }
     topics_[info.name] = std::move(info);
   }
 }
 
-void MetadataCache::apply_leader_hint(std::string_view topic, int32_t partition, int32_t leader, int32_t leader_epoch) {
+void MetadataCache::apply_leader_hint(std::string_view topic, int32_t partition, int32_t leader,
+                                      int32_t leader_epoch) {
   auto it = topics_.find(topic);
-  if (it == topics_.end() || partition < 0 || static_cast<size_t>(partition) >= it->second.partitions.size()) return;
+  if (it == topics_.end() || partition < 0 || static_cast<size_t>(partition) >= it->second.partitions.size())
+    return;
   auto& p = it->second.partitions[static_cast<size_t>(partition)];
   if (leader >= 0 && leader_epoch > p.leader_epoch) {
     p.leader = leader;
@@ -106,7 +110,8 @@ void MetadataCache::mark_stale(std::string_view topic) {
   if (it != topics_.end()) it->second.stale = true;
 }
 
-bool MetadataCache::needs_refresh(std::string_view topic, std::chrono::milliseconds max_age, clock::time_point now) const {
+bool MetadataCache::needs_refresh(std::string_view topic, std::chrono::milliseconds max_age,
+                                  clock::time_point now) const {
   const TopicInfo* t = this->topic(topic);
   return !t || t->stale || now - t->updated >= max_age;
 }

@@ -44,7 +44,8 @@ Pool::Pool(executor_type ex, PoolOptions options)
 std::chrono::milliseconds Pool::backoff(int failures) {
   using namespace std::chrono;
   const double base = static_cast<double>(options_.reconnect_backoff.count());
-  const double cap = static_cast<double>(std::max(options_.reconnect_backoff_max, options_.reconnect_backoff).count());
+  const double cap =
+      static_cast<double>(std::max(options_.reconnect_backoff_max, options_.reconnect_backoff).count());
   const double exp = std::min(cap, base * std::pow(2.0, std::max(0, failures - 1)));
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
   return milliseconds(static_cast<int64_t>(exp * jitter(jitter_)));
@@ -74,13 +75,15 @@ Pool::Result<std::shared_ptr<Connection>> Pool::connection(int32_t node_id, Purp
       co_await done->async_wait(use_nothrow);
       Slot& after = slots_[{node_id, purpose}];
       if (after.conn && after.conn->is_ready()) co_return std::tuple{std::error_code{}, after.conn};
-      co_return std::tuple{after.last_error ? after.last_error : std::error_code(client_errc::disconnected), nullptr};
+      co_return std::tuple{after.last_error ? after.last_error : std::error_code(client_errc::disconnected),
+                           nullptr};
     }
     const auto addr = address(node_id);
     if (!addr) co_return std::tuple{std::error_code(client_errc::invalid_argument), nullptr};
 
     slot.connecting = true;
-    slot.attempt_done = std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
+    slot.attempt_done =
+        std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
     if (const auto now = std::chrono::steady_clock::now(); now < slot.next_attempt) {
       asio::steady_timer wait(executor_, slot.next_attempt);
       co_await wait.async_wait(use_nothrow);
@@ -140,7 +143,8 @@ Pool::Result<std::monostate> Pool::refresh_metadata(std::optional<std::vector<st
 
 Pool::Result<BrokerInfo> Pool::find_coordinator(std::string group) {
   auto self = shared_from_this();
-  if (auto it = coordinators_.find(group); it != coordinators_.end()) co_return std::tuple{std::error_code{}, it->second};
+  if (auto it = coordinators_.find(group); it != coordinators_.end())
+    co_return std::tuple{std::error_code{}, it->second};
   auto [ec, conn] = co_await any_connection();
   if (ec) co_return std::tuple{ec, BrokerInfo{}};
   const auto version = conn->negotiated_version<proto::FindCoordinatorRequest>();
@@ -155,7 +159,8 @@ Pool::Result<BrokerInfo> Pool::find_coordinator(std::string group) {
   int16_t error = reply->error_code;
   BrokerInfo b{reply->node_id, reply->host, static_cast<uint16_t>(reply->port), std::nullopt};
   if (reply.version >= 4) {
-    if (reply->coordinators.empty()) co_return std::tuple{std::error_code(client_errc::malformed), BrokerInfo{}};
+    if (reply->coordinators.empty())
+      co_return std::tuple{std::error_code(client_errc::malformed), BrokerInfo{}};
     const auto& c = reply->coordinators.front();
     error = c.error_code;
     b = BrokerInfo{c.node_id, c.host, static_cast<uint16_t>(c.port), std::nullopt};

@@ -28,28 +28,50 @@ class ClientCategory final : public std::error_category {
   const char* name() const noexcept override { return "kafkawire"; }
   std::string message(int code) const override {
     switch (static_cast<client_errc>(code)) {
-      case client_errc::ok: return "no error";
-      case client_errc::truncated: return "truncated: the bytes ended before the structure did";
-      case client_errc::malformed: return "malformed: a length, count or value that cannot be right";
-      case client_errc::trailing_bytes: return "trailing bytes after a complete message";
-      case client_errc::tag_order: return "tagged fields out of order";
-      case client_errc::not_nullable: return "null value for a field that is not nullable at this version";
-      case client_errc::unsupported_version: return "unsupported version";
-      case client_errc::unsupported_magic: return "record batch magic is not 2 (only RecordBatch v2 is supported)";
-      case client_errc::crc_mismatch: return "record batch CRC-32C mismatch";
-      case client_errc::unsupported_compression: return "compression codec not built into this kafkawire";
-      case client_errc::compression_error: return "compressed data could not be decompressed";
-      case client_errc::disconnected: return "disconnected";
-      case client_errc::timeout: return "timed out";
-      case client_errc::message_too_large: return "message larger than receive.message.max.bytes";
-      case client_errc::unknown_correlation_id: return "response with an unknown correlation id";
-      case client_errc::invalid_config: return "invalid configuration";
-      case client_errc::unknown_topic: return "unknown topic";
-      case client_errc::no_offset: return "no committed offset and auto.offset.reset=none";
-      case client_errc::operation_aborted: return "operation aborted";
-      case client_errc::fenced_instance: return "fenced: another member uses this group.instance.id";
-      case client_errc::poll_interval_exceeded: return "max.poll.interval.ms exceeded between polls";
-      case client_errc::invalid_argument: return "invalid argument";
+      case client_errc::ok:
+        return "no error";
+      case client_errc::truncated:
+        return "truncated: the bytes ended before the structure did";
+      case client_errc::malformed:
+        return "malformed: a length, count or value that cannot be right";
+      case client_errc::trailing_bytes:
+        return "trailing bytes after a complete message";
+      case client_errc::tag_order:
+        return "tagged fields out of order";
+      case client_errc::not_nullable:
+        return "null value for a field that is not nullable at this version";
+      case client_errc::unsupported_version:
+        return "unsupported version";
+      case client_errc::unsupported_magic:
+        return "record batch magic is not 2 (only RecordBatch v2 is supported)";
+      case client_errc::crc_mismatch:
+        return "record batch CRC-32C mismatch";
+      case client_errc::unsupported_compression:
+        return "compression codec not built into this kafkawire";
+      case client_errc::compression_error:
+        return "compressed data could not be decompressed";
+      case client_errc::disconnected:
+        return "disconnected";
+      case client_errc::timeout:
+        return "timed out";
+      case client_errc::message_too_large:
+        return "message larger than receive.message.max.bytes";
+      case client_errc::unknown_correlation_id:
+        return "response with an unknown correlation id";
+      case client_errc::invalid_config:
+        return "invalid configuration";
+      case client_errc::unknown_topic:
+        return "unknown topic";
+      case client_errc::no_offset:
+        return "no committed offset and auto.offset.reset=none";
+      case client_errc::operation_aborted:
+        return "operation aborted";
+      case client_errc::fenced_instance:
+        return "fenced: another member uses this group.instance.id";
+      case client_errc::poll_interval_exceeded:
+        return "max.poll.interval.ms exceeded between polls";
+      case client_errc::invalid_argument:
+        return "invalid argument";
     }
     return "kafkawire error " + std::to_string(code);
   }

@@ -2,9 +2,10 @@
 //   consume_commit <bootstrap> <topic> <partitions> <group> manual|auto <idle-exit-ms>
 // Prints "R <partition> <offset>" for every record it processes, and, in manual mode, "C <partition>
 // <offset>" for every offset the broker acknowledged as committed (the next record to read). Commits
-// after every poll ("Q" and a wait for stdin between processing and committing), then prints "P" and waits for a line on stdin before polling again: the test holds it
-// there, so when it sends SIGKILL it knows exactly what was processed and committed. Exits when nothing
-// arrived for <idle-exit-ms>, or when stdin closes.
+// after every poll ("Q" and a wait for stdin between processing and committing), then prints "P" and waits
+// for a line on stdin before polling again: the test holds it there, so when it sends SIGKILL it knows
+// exactly what was processed and committed. Exits when nothing arrived for <idle-exit-ms>, or when stdin
+// closes.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -20,7 +21,8 @@ using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
   if (argc != 7) {
-    std::cerr << "usage: consume_commit <bootstrap> <topic> <partitions> <group> manual|auto <idle-exit-ms>\n";
+    std::cerr
+        << "usage: consume_commit <bootstrap> <topic> <partitions> <group> manual|auto <idle-exit-ms>\n";
     return 2;
   }
   const std::string topic = argv[2];
@@ -50,7 +52,8 @@ int main(int argc, char** argv) {
             rc = 1;
             co_return;
           }
-          for (const auto& r : records) std::printf("R %d %lld\n", r.partition(), static_cast<long long>(r.offset()));
+          for (const auto& r : records)
+            std::printf("R %d %lld\n", r.partition(), static_cast<long long>(r.offset()));
           std::fflush(stdout);
           if (records.empty()) {
             if (std::chrono::steady_clock::now() - idle_since > idle_exit) break;
@@ -70,7 +73,8 @@ int main(int argc, char** argv) {
               rc = 1;
               co_return;
             }
-            for (const auto& [tp, off] : positions) std::printf("C %d %lld\n", tp.partition, static_cast<long long>(off));
+            for (const auto& [tp, off] : positions)
+              std::printf("C %d %lld\n", tp.partition, static_cast<long long>(off));
           }
           std::printf("P\n");
           std::fflush(stdout);

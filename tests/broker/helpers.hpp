@@ -44,7 +44,8 @@ inline void create_topic(boost::asio::io_context& io, const std::string& name, i
     auto m = pool->async_refresh_metadata(std::vector<std::string>{name}, boost::asio::use_future);
     auto mec = run_until(io, m);
     const net::TopicInfo* info = pool->metadata().topic(name);
-    bool ready = !mec && info && info->error_code == 0 && info->partitions.size() == static_cast<size_t>(partitions);
+    bool ready =
+        !mec && info && info->error_code == 0 && info->partitions.size() == static_cast<size_t>(partitions);
     if (ready)
       for (const auto& p : info->partitions) ready = ready && p.leader >= 0;
     if (ready) return;

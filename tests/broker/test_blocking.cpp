@@ -20,7 +20,9 @@ TEST_CASE("blocking producer and consumer: send, poll, commit, committed", "[bro
     CHECK(md.offset == i);
   }
   const std::string group = unique("kw-blocking-group");
-  BlockingConsumer consumer{{"bootstrap.servers", bootstrap()}, {"group.id", group}, {"auto.offset.reset", "earliest"},
+  BlockingConsumer consumer{{"bootstrap.servers", bootstrap()},
+                            {"group.id", group},
+                            {"auto.offset.reset", "earliest"},
                             {"enable.auto.commit", "false"}};
   consumer.assign({{topic, 0}});
   std::vector<std::string> values;

@@ -23,7 +23,8 @@ struct Seen {
 };
 
 // Polls until `count` records arrived or the bound passed; copies them (views die with the next poll).
-std::vector<Seen> consume(asio::io_context& io, Consumer& c, size_t count, std::chrono::milliseconds bound = 30000ms) {
+std::vector<Seen> consume(asio::io_context& io, Consumer& c, size_t count,
+                          std::chrono::milliseconds bound = 30000ms) {
   std::vector<Seen> out;
   const auto deadline = std::chrono::steady_clock::now() + bound;
   while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
@@ -35,7 +36,9 @@ std::vector<Seen> consume(asio::io_context& io, Consumer& c, size_t count, std::
       Seen s{r.partition(), r.offset(), {}, {}, {}};
       if (r.key()) s.key = std::string(r.key()->str());
       if (r.value()) s.value = std::string(r.value()->str());
-      for (auto [k, v] : r.headers()) s.headers.emplace_back(std::string(k), v ? std::optional<std::string>(std::string(v->str())) : std::nullopt);
+      for (auto [k, v] : r.headers())
+        s.headers.emplace_back(std::string(k),
+                               v ? std::optional<std::string>(std::string(v->str())) : std::nullopt);
       out.push_back(std::move(s));
     }
   }
@@ -55,14 +58,16 @@ TEST_CASE("murmur2 partitions keys exactly like the Java client", "[producer]") 
   CHECK(partition_for_key("foobar", 12) == ((-790332482 & 0x7fffffff) % 12));
 }
 
-TEST_CASE("every codec: produced records come back complete and in order per partition", "[broker][consumer]") {
+TEST_CASE("every codec: produced records come back complete and in order per partition",
+          "[broker][consumer]") {
   for (std::string codec : {"none", "gzip", "snappy", "lz4", "zstd"}) {
     SECTION(codec) {
       asio::io_context io;
       const std::string topic = unique("kw-codec-" + codec);
       create_topic(io, topic, 3);
       produce(io, topic, 3, 600, codec);
-      Consumer c(io.get_executor(), base_config({{"auto.offset.reset", "earliest"}, {"max.poll.records", "97"}}));
+      Consumer c(io.get_executor(),
+                 base_config({{"auto.offset.reset", "earliest"}, {"max.poll.records", "97"}}));
       c.assign({{topic, 0}, {topic, 1}, {topic, 2}});
       auto seen = consume(io, c, 600);
       REQUIRE(seen.size() == 600);
@@ -85,7 +90,8 @@ TEST_CASE("headers, null keys and null values survive the round trip", "[broker]
   const std::string topic = unique("kw-nulls");
   create_topic(io, topic, 1);
   Producer p(io.get_executor(), base_config());
-  ProducerRecord a{topic, 0, std::nullopt, std::string("v"), {{"h1", std::string("x")}, {"h2", std::nullopt}}, 1234};
+  ProducerRecord a{topic, 0, std::nullopt, std::string("v"), {{"h1", std::string("x")}, {"h2", std::nullopt}},
+                   1234};
   ProducerRecord b{topic, 0, std::string("k"), std::nullopt, {}, std::nullopt};
   ProducerRecord e{topic, 0, std::string(""), std::string(""), {}, std::nullopt};
   auto fa = p.async_send(a, asio::use_future);
@@ -119,12 +125,15 @@ TEST_CASE("commit, then a new consumer of the group resumes at the committed off
   create_topic(io, topic, 2);
   produce(io, topic, 2, 100);
   {
-    Consumer c(io.get_executor(), base_config({{"group.id", group}, {"enable.auto.commit", "false"},
-                                               {"auto.offset.reset", "earliest"}, {"max.poll.records", "10"}}));
+    Consumer c(io.get_executor(), base_config({{"group.id", group},
+                                               {"enable.auto.commit", "false"},
+                                               {"auto.offset.reset", "earliest"},
+                                               {"max.poll.records", "10"}}));
     c.assign({{topic, 0}, {topic, 1}});
     auto seen = consume(io, c, 30);
     REQUIRE(seen.size() >= 30);
-    auto f = c.async_commit(std::map<TopicPartition, int64_t>{{{topic, 0}, 17}, {{topic, 1}, 9}}, asio::use_future);
+    auto f = c.async_commit(std::map<TopicPartition, int64_t>{{{topic, 0}, 17}, {{topic, 1}, 9}},
+                            asio::use_future);
     REQUIRE_FALSE(run_until(io, f));
     auto g = c.async_committed({{topic, 0}, {topic, 1}}, asio::use_future);
     auto [ec, committed] = run_until(io, g);
@@ -132,8 +141,9 @@ TEST_CASE("commit, then a new consumer of the group resumes at the committed off
     CHECK(committed[{topic, 0}] == 17);
     CHECK(committed[{topic, 1}] == 9);
   }
-  Consumer c(io.get_executor(), base_config({{"group.id", group}, {"enable.auto.commit", "false"},
-                                             {"auto.offset.reset", "latest"}}));
+  Consumer c(
+      io.get_executor(),
+      base_config({{"group.id", group}, {"enable.auto.commit", "false"}, {"auto.offset.reset", "latest"}}));
   c.assign({{topic, 0}, {topic, 1}});
   auto seen = consume(io, c, (50 - 17) + (50 - 9));
   REQUIRE(seen.size() == (50 - 17) + (50 - 9));
@@ -152,7 +162,8 @@ TEST_CASE("seek, seek_to_end, offsets_for_times, pause and resume", "[broker][co
   Producer p(io.get_executor(), base_config());
   std::vector<std::future<std::tuple<std::error_code, RecordMetadata>>> fs;
   for (int i = 0; i < 40; ++i)
-    fs.push_back(p.async_send({topic, i % 2, std::nullopt, std::to_string(i), {}, 1000 + i / 2}, asio::use_future));
+    fs.push_back(
+        p.async_send({topic, i % 2, std::nullopt, std::to_string(i), {}, 1000 + i / 2}, asio::use_future));
   for (auto& f : fs) REQUIRE_FALSE(std::get<0>(run_until(io, f)));
 
   Consumer c(io.get_executor(), base_config({{"auto.offset.reset", "earliest"}}));
@@ -185,7 +196,8 @@ TEST_CASE("seek, seek_to_end, offsets_for_times, pause and resume", "[broker][co
   CHECK(seen.front().offset == 0);
 }
 
-TEST_CASE("bad input: unknown key, unknown topic, unreachable brokers, auto.offset.reset=none", "[broker][consumer]") {
+TEST_CASE("bad input: unknown key, unknown topic, unreachable brokers, auto.offset.reset=none",
+          "[broker][consumer]") {
   asio::io_context io;
   CHECK_THROWS_AS(base_config({{"fetch.max.wait", "10"}}), ConfigError);
 
@@ -196,7 +208,8 @@ TEST_CASE("bad input: unknown key, unknown topic, unreachable brokers, auto.offs
   CHECK(ec == client_errc::unknown_topic);
   CHECK(c.error_text().find("no such topic") != std::string::npos);
 
-  Consumer dead(io.get_executor(), Config{{"bootstrap.servers", "127.0.0.1:1"}, {"socket.connection.setup.timeout.ms", "1000"}});
+  Consumer dead(io.get_executor(),
+                Config{{"bootstrap.servers", "127.0.0.1:1"}, {"socket.connection.setup.timeout.ms", "1000"}});
   dead.assign({{"t", 0}});
   const auto start = std::chrono::steady_clock::now();
   auto g = dead.async_poll(3000ms, asio::use_future);

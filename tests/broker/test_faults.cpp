@@ -39,8 +39,9 @@ TEST_CASE("broker stopped with requests in flight: each fails clearly; restarted
   REQUIRE_FALSE(e);
   constexpr int kRequests = 200;
   for (int i = 0; i < kRequests; ++i)
-    conn->async_send(kafkawire::testing::api_versions_request(),
-                     [&](std::error_code ec, net::Reply<protocol::ApiVersionsResponse>) { results.push_back(ec); });
+    conn->async_send(
+        kafkawire::testing::api_versions_request(),
+        [&](std::error_code ec, net::Reply<protocol::ApiVersionsResponse>) { results.push_back(ec); });
   std::thread stopper([&] { REQUIRE(std::system((script + " stop >/dev/null 2>&1").c_str()) == 0); });
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (results.size() < kRequests && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);

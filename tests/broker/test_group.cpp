@@ -57,7 +57,9 @@ TEST_CASE("two members split a topic, one leaves, the other takes over from the 
         for (auto& rec : poll_once(io, *a)) ++seen[rec];
       REQUIRE(a->assignment().size() == kPartitions);
       WARN(strategy << ": first assignment after "
-                    << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+                    << std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count()
                     << " ms");
 
       // B joins; both keep polling until the partitions are split with no overlap.
@@ -72,7 +74,8 @@ TEST_CASE("two members split a topic, one leaves, the other takes over from the 
         std::set_intersection(sa.begin(), sa.end(), sb.begin(), sb.end(), std::back_inserter(both));
         CHECK(both.empty());  // never two owners at once
         if (sa.size() + sb.size() == kPartitions && !sa.empty() && !sb.empty() &&
-            a->membership()->state() == group::State::stable && b.membership()->state() == group::State::stable) {
+            a->membership()->state() == group::State::stable &&
+            b.membership()->state() == group::State::stable) {
           split = true;
           break;
         }

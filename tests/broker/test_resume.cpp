@@ -64,7 +64,8 @@ std::vector<Event> run_consumer(const std::string& topic, int partitions, const 
         killed = true;
         continue;
       }
-      if (mode == "auto") std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let auto-commits happen
+      if (mode == "auto")
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let auto-commits happen
       std::fputs("go\n", out);
       std::fflush(out);
       continue;
@@ -87,7 +88,8 @@ std::vector<Event> run_consumer(const std::string& topic, int partitions, const 
 
 }  // namespace
 
-TEST_CASE("manual commits: killed mid-stream, the next process resumes exactly at the last commit", "[broker][resume]") {
+TEST_CASE("manual commits: killed mid-stream, the next process resumes exactly at the last commit",
+          "[broker][resume]") {
   asio::io_context io;
   const std::string topic = unique("kw-resume");
   const std::string group = unique("kw-resume-group");
@@ -98,7 +100,7 @@ TEST_CASE("manual commits: killed mid-stream, the next process resumes exactly a
   auto first = run_consumer(topic, kPartitions, group, "manual", 6);
   auto second = run_consumer(topic, kPartitions, group, "manual", 0);
 
-  std::map<int, int64_t> last_commit;       // partition -> committed offset (next to read), first run
+  std::map<int, int64_t> last_commit;  // partition -> committed offset (next to read), first run
   std::map<int, std::vector<int64_t>> seen1, seen2;
   for (const auto& e : first) {
     if (e.kind == 'C') last_commit[e.partition] = e.offset;

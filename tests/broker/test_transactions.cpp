@@ -31,11 +31,13 @@ TEST_CASE("read_committed skips the Java producer's aborted transaction; read_un
   asio::io_context io;
   const std::string topic = unique("kw-txn");
   create_topic(io, topic, 1);
-  auto [status, out] = kafkawire::testing::run_java_peer("TxnProducer", kafkawire::testing::bootstrap() + " " + topic);
+  auto [status, out] =
+      kafkawire::testing::run_java_peer("TxnProducer", kafkawire::testing::bootstrap() + " " + topic);
   INFO(out);
   REQUIRE(status == 0);
 
-  Consumer committed(io.get_executor(), base_config({{"auto.offset.reset", "earliest"}, {"isolation.level", "read_committed"}}));
+  Consumer committed(io.get_executor(),
+                     base_config({{"auto.offset.reset", "earliest"}, {"isolation.level", "read_committed"}}));
   committed.assign({{topic, 0}});
   auto values = read_all(io, committed, 10);
   std::vector<std::string> expected;
@@ -49,5 +51,6 @@ TEST_CASE("read_committed skips the Java producer's aborted transaction; read_un
   all.assign({{topic, 0}});
   auto everything = read_all(io, all, 15);
   CHECK(everything.size() == 15);
-  CHECK(std::count_if(everything.begin(), everything.end(), [](const std::string& v) { return v[0] == 'a'; }) == 5);
+  CHECK(std::count_if(everything.begin(), everything.end(),
+                      [](const std::string& v) { return v[0] == 'a'; }) == 5);
 }

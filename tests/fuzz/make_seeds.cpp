@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(dir);
     std::ofstream out(dir / ("v" + std::to_string(version)), std::ios::binary);
     out.put(static_cast<char>(version - min_version));
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) out.put(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    for (size_t i = 0; i + 1 < hex.size(); i += 2)
+      out.put(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
     ++count;
   }
   std::cout << count << " seeds\n";

@@ -37,9 +37,11 @@ struct FakeBroker {
     if (ec) co_return;
     for (int n = 0;; ++n) {
       uint8_t size_bytes[4];
-      auto [e1, r1] = co_await asio::async_read(sock, asio::buffer(size_bytes), asio::as_tuple(asio::use_awaitable));
+      auto [e1, r1] =
+          co_await asio::async_read(sock, asio::buffer(size_bytes), asio::as_tuple(asio::use_awaitable));
       if (e1) co_return;
-      const uint32_t size = uint32_t{size_bytes[0]} << 24 | uint32_t{size_bytes[1]} << 16 | uint32_t{size_bytes[2]} << 8 | size_bytes[3];
+      const uint32_t size = uint32_t{size_bytes[0]} << 24 | uint32_t{size_bytes[1]} << 16 |
+                            uint32_t{size_bytes[2]} << 8 | size_bytes[3];
       std::vector<uint8_t> req(size);
       auto [e2, r2] = co_await asio::async_read(sock, asio::buffer(req), asio::as_tuple(asio::use_awaitable));
       if (e2) co_return;
@@ -73,7 +75,8 @@ struct FakeBroker {
   }
 };
 
-std::shared_ptr<net::Connection> connect(asio::io_context& io, uint16_t port, net::ConnectionOptions opts = {}) {
+std::shared_ptr<net::Connection> connect(asio::io_context& io, uint16_t port,
+                                         net::ConnectionOptions opts = {}) {
   auto c = net::Connection::create(io.get_executor(), opts);
   auto f = c->async_connect("127.0.0.1", port, asio::use_future);
   REQUIRE_FALSE(run_until(io, f));
@@ -111,14 +114,16 @@ TEST_CASE("negotiation picks the highest shared version and refuses the rest loc
   CHECK(c->is_ready());
 }
 
-TEST_CASE("a response with an unknown correlation id closes the connection and fails all in flight", "[net]") {
+TEST_CASE("a response with an unknown correlation id closes the connection and fails all in flight",
+          "[net]") {
   asio::io_context io;
   FakeBroker fake{io, Misbehave::wrong_correlation_id};
   fake.start();
   auto c = connect(io, fake.port());
   std::vector<std::error_code> results;
   for (int i = 0; i < 3; ++i)
-    c->async_send_raw(3, 0, {0, 0, 0, 0}, true, [&](std::error_code ec, net::Frame) { results.push_back(ec); });
+    c->async_send_raw(3, 0, {0, 0, 0, 0}, true,
+                      [&](std::error_code ec, net::Frame) { results.push_back(ec); });
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (results.size() < 3 && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
   REQUIRE(results.size() == 3);
@@ -133,7 +138,8 @@ TEST_CASE("a frame over receive.message.max.bytes closes the connection before i
   auto c = connect(io, fake.port());
   std::error_code result;
   bool done = false;
-  c->async_send_raw(3, 0, {0, 0, 0, 0}, true, [&](std::error_code ec, net::Frame) { result = ec, done = true; });
+  c->async_send_raw(3, 0, {0, 0, 0, 0}, true,
+                    [&](std::error_code ec, net::Frame) { result = ec, done = true; });
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (!done && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
   REQUIRE(done);
@@ -151,7 +157,8 @@ TEST_CASE("a broker that never answers: the request times out, nothing hangs", "
   std::error_code result;
   bool done = false;
   const auto start = std::chrono::steady_clock::now();
-  c->async_send_raw(3, 0, {0, 0, 0, 0}, true, [&](std::error_code ec, net::Frame) { result = ec, done = true; });
+  c->async_send_raw(3, 0, {0, 0, 0, 0}, true,
+                    [&](std::error_code ec, net::Frame) { result = ec, done = true; });
   while (!done && std::chrono::steady_clock::now() < start + 5s) io.run_for(10ms);
   REQUIRE(done);
   CHECK(result == client_errc::timeout);
@@ -166,7 +173,8 @@ TEST_CASE("the broker closing the socket fails every request in flight with disc
   auto c = connect(io, fake.port());
   std::vector<std::error_code> results;
   for (int i = 0; i < 5; ++i)
-    c->async_send_raw(3, 0, {0, 0, 0, 0}, true, [&](std::error_code ec, net::Frame) { results.push_back(ec); });
+    c->async_send_raw(3, 0, {0, 0, 0, 0}, true,
+                      [&](std::error_code ec, net::Frame) { results.push_back(ec); });
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (results.size() < 5 && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
   REQUIRE(results.size() == 5);

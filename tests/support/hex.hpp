@@ -25,7 +25,8 @@ inline std::vector<uint8_t> from_hex(std::string_view s) {
   auto nib = [](char c) -> uint8_t {
     return static_cast<uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
   };
-  for (size_t i = 0; i + 1 < s.size(); i += 2) v.push_back(static_cast<uint8_t>(nib(s[i]) << 4 | nib(s[i + 1])));
+  for (size_t i = 0; i + 1 < s.size(); i += 2)
+    v.push_back(static_cast<uint8_t>(nib(s[i]) << 4 | nib(s[i + 1])));
   return v;
 }
 

@@ -13,7 +13,8 @@ T run_until(boost::asio::io_context& io, std::future<T>& f,
             std::chrono::milliseconds bound = std::chrono::milliseconds(30000)) {
   const auto deadline = std::chrono::steady_clock::now() + bound;
   while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("operation did not complete in time");
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("operation did not complete in time");
     io.restart();
     io.run_for(std::chrono::milliseconds(5));
   }

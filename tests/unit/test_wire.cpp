@@ -92,7 +92,10 @@ TEST_CASE("huge wire lengths fail before anything is allocated", "[wire]") {
   // An array count of 2^31-1 with four bytes behind it: a decoder that reserve()d on the count would
   // ask for gigabytes. This one must refuse at the count.
   ApiVersionsResponse m;
-  const auto bytes = from_hex("0000" "7fffffff" "00010002");
+  const auto bytes = from_hex(
+      "0000"
+      "7fffffff"
+      "00010002");
   CHECK(decode(Bytes(bytes), m, 0) == client_errc::truncated);
   CHECK(m.api_keys.capacity() == 0);
 
@@ -128,28 +131,79 @@ TEST_CASE("tagged fields: written in order when not default, unknown ones skippe
   m.zk_migration_ready = true;     // tag 3
   auto bytes = encode(m, 3);
   // error 0, empty compact array, throttle 0, then 2 tags: (1, size 8, int64 7), (3, size 1, true)
-  CHECK(to_hex(bytes) == "0000" "01" "00000000" "02" "01" "08" "0000000000000007" "03" "01" "01");
+  CHECK(to_hex(bytes) ==
+        "0000"
+        "01"
+        "00000000"
+        "02"
+        "01"
+        "08"
+        "0000000000000007"
+        "03"
+        "01"
+        "01");
 
   // An unknown tag 9 between them is skipped; the known ones still decode.
-  auto with_unknown = from_hex("0000" "01" "00000000" "03" "01" "08" "0000000000000007" "03" "01" "01" "09" "02" "abcd");
+  auto with_unknown = from_hex(
+      "0000"
+      "01"
+      "00000000"
+      "03"
+      "01"
+      "08"
+      "0000000000000007"
+      "03"
+      "01"
+      "01"
+      "09"
+      "02"
+      "abcd");
   ApiVersionsResponse d;
   CHECK_FALSE(decode(Bytes(with_unknown), d, 3));
   CHECK(d.finalized_features_epoch == 7);
   CHECK(d.zk_migration_ready);
 
   // Tags out of order are refused.
-  auto out_of_order = from_hex("0000" "01" "00000000" "02" "03" "01" "01" "01" "08" "0000000000000007");
+  auto out_of_order = from_hex(
+      "0000"
+      "01"
+      "00000000"
+      "02"
+      "03"
+      "01"
+      "01"
+      "01"
+      "08"
+      "0000000000000007");
   CHECK(decode(Bytes(out_of_order), d, 3) == client_errc::tag_order);
 
   // A tag whose size says more than its value takes is malformed.
-  auto oversized = from_hex("0000" "01" "00000000" "01" "03" "02" "0100");
+  auto oversized = from_hex(
+      "0000"
+      "01"
+      "00000000"
+      "01"
+      "03"
+      "02"
+      "0100");
   CHECK(decode(Bytes(oversized), d, 3) == client_errc::malformed);
 }
 
 TEST_CASE("request header v2 keeps ClientId's int16 length", "[wire]") {
   RequestHeader h{18, 3, 7, "kw"};
-  CHECK(to_hex(encode(h, 2)) == "0012" "0003" "00000007" "0002" "6b77" "00");
-  CHECK(to_hex(encode(h, 1)) == "0012" "0003" "00000007" "0002" "6b77");
+  CHECK(to_hex(encode(h, 2)) ==
+        "0012"
+        "0003"
+        "00000007"
+        "0002"
+        "6b77"
+        "00");
+  CHECK(to_hex(encode(h, 1)) ==
+        "0012"
+        "0003"
+        "00000007"
+        "0002"
+        "6b77");
   CHECK(response_header_version<ApiVersionsResponse>(3) == 0);  // KIP-511
   CHECK(request_header_version<ApiVersionsRequest>(3) == 2);
   CHECK(request_header_version<ApiVersionsRequest>(2) == 1);

@@ -17,27 +17,42 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string bootstrap = argv[1];
-  const std::string topic = argc > 2 ? argv[2] : "demo-orders-" + std::to_string(std::random_device{}() % 100000);
+  const std::string topic =
+      argc > 2 ? argv[2] : "demo-orders-" + std::to_string(std::random_device{}() % 100000);
   const std::string group = topic + "-billing";
   constexpr int kRecords = 3000;
   try {
-    std::printf("1. producing %d records to %s (auto-created, keys spread by murmur2 like Java)\n", kRecords, topic.c_str());
+    std::printf("1. producing %d records to %s (auto-created, keys spread by murmur2 like Java)\n", kRecords,
+                topic.c_str());
     {
-      BlockingProducer producer{{"bootstrap.servers", bootstrap}, {"allow.auto.create.topics", "true"},
-                                {"compression.type", "zstd"}, {"linger.ms", "10"}};
+      BlockingProducer producer{{"bootstrap.servers", bootstrap},
+                                {"allow.auto.create.topics", "true"},
+                                {"compression.type", "zstd"},
+                                {"linger.ms", "10"}};
       for (int i = 0; i < kRecords; ++i)
-        producer.async().async_send({topic, std::nullopt, "order-" + std::to_string(i % 97), "amount=" + std::to_string(i), {}, std::nullopt},
+        producer.async().async_send({topic,
+                                     std::nullopt,
+                                     "order-" + std::to_string(i % 97),
+                                     "amount=" + std::to_string(i),
+                                     {},
+                                     std::nullopt},
                                     [](std::error_code ec, RecordMetadata) {
-                                      if (ec) std::fprintf(stderr, "   delivery failed: %s\n", ec.message().c_str());
+                                      if (ec)
+                                        std::fprintf(stderr, "   delivery failed: %s\n",
+                                                     ec.message().c_str());
                                     });
       producer.flush();
     }
-    std::printf("2. member A of group %s consumes with manual commits, and stops after ~half\n", group.c_str());
+    std::printf("2. member A of group %s consumes with manual commits, and stops after ~half\n",
+                group.c_str());
     std::map<int32_t, int64_t> committed;
     int consumed = 0;
     {
-      BlockingConsumer a{{"bootstrap.servers", bootstrap}, {"group.id", group}, {"enable.auto.commit", "false"},
-                         {"auto.offset.reset", "earliest"}, {"max.poll.records", "100"}};
+      BlockingConsumer a{{"bootstrap.servers", bootstrap},
+                         {"group.id", group},
+                         {"enable.auto.commit", "false"},
+                         {"auto.offset.reset", "earliest"},
+                         {"max.poll.records", "100"}};
       a.subscribe({topic});
       while (consumed < kRecords / 2) {
         auto records = a.poll(500ms);
@@ -50,7 +65,9 @@ int main(int argc, char** argv) {
       std::printf("\n   A stops (close leaves the group)\n");
     }
     std::printf("3. member B joins the same group and resumes where A committed\n");
-    BlockingConsumer b{{"bootstrap.servers", bootstrap}, {"group.id", group}, {"enable.auto.commit", "false"},
+    BlockingConsumer b{{"bootstrap.servers", bootstrap},
+                       {"group.id", group},
+                       {"enable.auto.commit", "false"},
                        {"auto.offset.reset", "earliest"}};
     b.subscribe({topic});
     std::map<int32_t, int64_t> first;
@@ -69,8 +86,9 @@ int main(int argc, char** argv) {
       std::printf("p%d=%lld ", p, static_cast<long long>(o));
       exact = exact && committed.count(p) && committed[p] == o;
     }
-    std::printf("\n   B consumed the remaining %d records: %d + %d = %d of %d, %s\n", rest, consumed, rest, consumed + rest,
-                kRecords, exact && consumed + rest == kRecords ? "nothing skipped, nothing twice" : "MISMATCH");
+    std::printf("\n   B consumed the remaining %d records: %d + %d = %d of %d, %s\n", rest, consumed, rest,
+                consumed + rest, kRecords,
+                exact && consumed + rest == kRecords ? "nothing skipped, nothing twice" : "MISMATCH");
     return exact && consumed + rest == kRecords ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "demo failed: %s\n", e.what());

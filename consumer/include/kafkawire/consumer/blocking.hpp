@@ -40,7 +40,8 @@ inline void check(std::error_code ec, const std::string& text) {
 class BlockingConsumer {
  public:
   explicit BlockingConsumer(Config config) : consumer_(io_.get_executor(), std::move(config)) {}
-  BlockingConsumer(std::initializer_list<std::pair<const std::string, std::string>> kv) : BlockingConsumer(Config(kv)) {}
+  BlockingConsumer(std::initializer_list<std::pair<const std::string, std::string>> kv)
+      : BlockingConsumer(Config(kv)) {}
   ~BlockingConsumer() {
     try {
       close();
@@ -87,7 +88,8 @@ class BlockingConsumer {
     detail::check(ec, consumer_.error_text());
     return out;
   }
-  std::map<TopicPartition, std::optional<OffsetAndTimestamp>> offsets_for_times(std::map<TopicPartition, int64_t> ts) {
+  std::map<TopicPartition, std::optional<OffsetAndTimestamp>> offsets_for_times(
+      std::map<TopicPartition, int64_t> ts) {
     auto f = consumer_.async_offsets_for_times(std::move(ts), asio::use_future);
     auto [ec, out] = detail::wait(io_, f);
     detail::check(ec, consumer_.error_text());

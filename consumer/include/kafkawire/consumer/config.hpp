@@ -91,8 +91,8 @@ struct Config {
   explicit Config(const std::map<std::string, std::string>& kv);
 
   // The same, without exceptions: the error names the key and the problem.
-  static std::error_code parse(const std::map<std::string, std::string>& kv, Config& out, std::string& problem,
-                               std::string* failed_key = nullptr);
+  static std::error_code parse(const std::map<std::string, std::string>& kv, Config& out,
+                               std::string& problem, std::string* failed_key = nullptr);
 
   // Sets one key (validated); the error message is in `problem`.
   std::error_code set(const std::string& key, const std::string& value, std::string& problem);

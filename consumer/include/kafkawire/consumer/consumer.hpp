@@ -192,8 +192,8 @@ class Consumer {
   // The committed offsets of the group (nullopt where none).
   template <class Token>
   auto async_committed(std::vector<TopicPartition> partitions, Token&& token) {
-    return net::async_run<std::map<TopicPartition, std::optional<int64_t>>>(executor_, committed(std::move(partitions)),
-                                                                           std::forward<Token>(token));
+    return net::async_run<std::map<TopicPartition, std::optional<int64_t>>>(
+        executor_, committed(std::move(partitions)), std::forward<Token>(token));
   }
   // For each partition, the first offset whose timestamp is >= the given one (nullopt: none that late).
   template <class Token>
@@ -204,8 +204,8 @@ class Consumer {
   // Earliest (-2) or latest (-1) offsets.
   template <class Token>
   auto async_list_offsets(std::vector<TopicPartition> partitions, int64_t which, Token&& token) {
-    return net::async_run<std::map<TopicPartition, int64_t>>(executor_, list_offsets(std::move(partitions), which),
-                                                            std::forward<Token>(token));
+    return net::async_run<std::map<TopicPartition, int64_t>>(
+        executor_, list_offsets(std::move(partitions), which), std::forward<Token>(token));
   }
   // Commits (with enable.auto.commit) and closes, within default.api.timeout.ms.
   template <class Token>
@@ -219,10 +219,12 @@ class Consumer {
   // The coroutines behind the async_ functions, for callers already in an asio::awaitable.
   net::Pool::Result<std::span<const Record>> poll(std::chrono::milliseconds timeout);
   net::Pool::Result<std::monostate> commit(std::map<TopicPartition, int64_t> offsets);
-  net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> committed(std::vector<TopicPartition> partitions);
+  net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> committed(
+      std::vector<TopicPartition> partitions);
   net::Pool::Result<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>> offsets_for_times(
       std::map<TopicPartition, int64_t> timestamps);
-  net::Pool::Result<std::map<TopicPartition, int64_t>> list_offsets(std::vector<TopicPartition> partitions, int64_t which);
+  net::Pool::Result<std::map<TopicPartition, int64_t>> list_offsets(std::vector<TopicPartition> partitions,
+                                                                    int64_t which);
   net::Pool::Result<std::monostate> close();
 
   std::map<TopicPartition, int64_t> current_positions() const;
@@ -266,7 +268,8 @@ class Consumer {
   template <class Req, class Done>
   void send_group_request(int32_t node, Req request, std::shared_ptr<const void> keep_alive,
                           std::chrono::milliseconds extra_wait, Done done);
-  void apply_assignment_change(const std::vector<TopicPartition>& add, const std::vector<TopicPartition>& remove);
+  void apply_assignment_change(const std::vector<TopicPartition>& add,
+                               const std::vector<TopicPartition>& remove);
   net::Pool::Result<std::monostate> commit_through_group(std::map<TopicPartition, int64_t> offsets);
   void refresh_pattern_subscription();
   void maybe_refresh_group_metadata();

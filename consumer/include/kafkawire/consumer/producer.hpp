@@ -69,8 +69,8 @@ class Producer {
   template <class Token>
   auto async_send(ProducerRecord record, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code, RecordMetadata)>(
-        [this](auto handler, ProducerRecord record) { enqueue(std::move(record), std::move(handler)); }, token,
-        std::move(record));
+        [this](auto handler, ProducerRecord record) { enqueue(std::move(record), std::move(handler)); },
+        token, std::move(record));
   }
   // Sends everything queued now and completes when all of it has a delivery result.
   template <class Token>
@@ -106,7 +106,8 @@ class Producer {
 
   void enqueue(ProducerRecord record, Handler handler);
   asio::awaitable<void> sender();
-  asio::awaitable<void> send_batches(int32_t leader, std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
+  asio::awaitable<void> send_batches(int32_t leader,
+                                     std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
                                      std::chrono::steady_clock::time_point deadline);
   void complete(Pending& p, std::error_code ec, RecordMetadata md);
   std::error_code build_request(const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches,

@@ -18,6 +18,8 @@ struct TopicPartition {
   }
 };
 
-inline std::string to_string(const TopicPartition& tp) { return tp.topic + "-" + std::to_string(tp.partition); }
+inline std::string to_string(const TopicPartition& tp) {
+  return tp.topic + "-" + std::to_string(tp.partition);
+}
 
 }  // namespace kafkawire

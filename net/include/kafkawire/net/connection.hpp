@@ -132,7 +132,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Sends req at an explicit version (-1: negotiated). The conformance suite walks every version.
   template <class Req, class Token>
-  auto async_send_at(const Req& req, int16_t version, Token&& token, std::chrono::milliseconds extra_wait = {}) {
+  auto async_send_at(const Req& req, int16_t version, Token&& token,
+                     std::chrono::milliseconds extra_wait = {}) {
     using Resp = typename Req::response_type;
     return asio::async_initiate<Token, void(std::error_code, Reply<Resp>)>(
         [self = shared_from_this(), &req, version, extra_wait](auto handler) {
@@ -147,7 +148,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   auto async_send_raw(int16_t api_key, int16_t version, std::vector<uint8_t> body, bool expect_response,
                       Token&& token) {
     return asio::async_initiate<Token, void(std::error_code, Frame)>(
-        [self = shared_from_this(), api_key, version, body = std::move(body), expect_response](auto handler) mutable {
+        [self = shared_from_this(), api_key, version, body = std::move(body),
+         expect_response](auto handler) mutable {
           self->start_raw(api_key, version, std::move(body), expect_response, std::move(handler));
         },
         token);
@@ -171,7 +173,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(executor_type ex, ConnectionOptions options);
   std::shared_ptr<std::vector<uint8_t>> frame_buffer(size_t size);
 
-  void start_connect(std::string host, uint16_t port, asio::any_completion_handler<void(std::error_code)> handler);
+  void start_connect(std::string host, uint16_t port,
+                     asio::any_completion_handler<void(std::error_code)> handler);
   asio::awaitable<std::error_code> connect_and_negotiate(std::string host, uint16_t port);
   asio::awaitable<std::error_code> negotiate();
   asio::awaitable<void> read_loop();
@@ -179,8 +182,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // The frame of a request: int32 size, header at its version, then whatever body(w) writes.
   template <class Body>
-  std::vector<uint8_t> make_frame(int16_t api_key, int16_t version, int16_t header_version, int32_t correlation_id,
-                                  Body&& body, std::error_code& ec) {
+  std::vector<uint8_t> make_frame(int16_t api_key, int16_t version, int16_t header_version,
+                                  int32_t correlation_id, Body&& body, std::error_code& ec) {
     protocol::Writer w;
     w.i32(0);
     protocol::RequestHeader h{api_key, version, correlation_id, options_.client_id};
@@ -191,7 +194,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return w.release();
   }
   // Queues a framed request; the handler gets the response frame or an error.
-  void submit(std::vector<uint8_t> frame, Pending pending, bool expect_response, std::chrono::milliseconds extra_wait);
+  void submit(std::vector<uint8_t> frame, Pending pending, bool expect_response,
+              std::chrono::milliseconds extra_wait);
   void start_raw(int16_t api_key, int16_t version, std::vector<uint8_t> body, bool expect_response,
                  FrameHandler handler);
   void write_next();
@@ -202,14 +206,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     using Resp = typename Req::response_type;
     auto ex = asio::get_associated_executor(handler, executor_);
     auto deliver = [ex](Handler h, std::error_code ec, Reply<Resp> r) {
-      asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
+      asio::dispatch(ex,
+                     [h = std::move(h), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
     };
     if (version < 0) {
       auto v = negotiated_version<Req>();
       if (!v) {
-        deliver(std::move(handler), state_ == State::ready ? std::error_code(client_errc::unsupported_version)
-                                                          : not_ready_error(),
-                {});
+        deliver(
+            std::move(handler),
+            state_ == State::ready ? std::error_code(client_errc::unsupported_version) : not_ready_error(),
+            {});
         return;
       }
       version = *v;
@@ -237,7 +243,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       deliver(std::move(h), ec, std::move(r));
     };
     submit(std::move(frame),
-           Pending{id, Req::api_key, version, protocol::response_header_version<Resp>(version), {}, std::move(on_frame)},
+           Pending{id,
+                   Req::api_key,
+                   version,
+                   protocol::response_header_version<Resp>(version),
+                   {},
+                   std::move(on_frame)},
            expects_response(req), extra_wait);
   }
 
@@ -249,7 +260,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::error_code not_ready_error() const {
-    return state_ == State::closed && close_error_ ? close_error_ : std::error_code(client_errc::disconnected);
+    return state_ == State::closed && close_error_ ? close_error_
+                                                   : std::error_code(client_errc::disconnected);
   }
 
   executor_type executor_;

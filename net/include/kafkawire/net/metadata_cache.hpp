@@ -74,7 +74,8 @@ class MetadataCache {
 
   void mark_stale(std::string_view topic);
   // True when the topic is unknown, marked stale, or older than max_age.
-  bool needs_refresh(std::string_view topic, std::chrono::milliseconds max_age, clock::time_point now = clock::now()) const;
+  bool needs_refresh(std::string_view topic, std::chrono::milliseconds max_age,
+                     clock::time_point now = clock::now()) const;
 
  private:
   std::map<int32_t, BrokerInfo> brokers_;

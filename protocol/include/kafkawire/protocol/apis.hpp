@@ -41,10 +41,11 @@ struct Api {
 // Ordered by api key.
 using AllApis =
     TypeList<Api<ProduceRequest>, Api<FetchRequest>, Api<ListOffsetsRequest>, Api<MetadataRequest>,
-             Api<OffsetCommitRequest>, Api<OffsetFetchRequest>, Api<FindCoordinatorRequest>, Api<JoinGroupRequest>,
-             Api<HeartbeatRequest>, Api<LeaveGroupRequest>, Api<SyncGroupRequest>, Api<DescribeGroupsRequest>,
-             Api<ListGroupsRequest>, Api<ApiVersionsRequest>, Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>,
-             Api<OffsetDeleteRequest>, Api<ConsumerGroupHeartbeatRequest>>;
+             Api<OffsetCommitRequest>, Api<OffsetFetchRequest>, Api<FindCoordinatorRequest>,
+             Api<JoinGroupRequest>, Api<HeartbeatRequest>, Api<LeaveGroupRequest>, Api<SyncGroupRequest>,
+             Api<DescribeGroupsRequest>, Api<ListGroupsRequest>, Api<ApiVersionsRequest>,
+             Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>, Api<OffsetDeleteRequest>,
+             Api<ConsumerGroupHeartbeatRequest>>;
 
 // Messages that are not requests or responses but have versions of their own.
 using OtherMessages =

@@ -60,7 +60,9 @@ enum class client_errc {
   invalid_argument,         // the caller asked for something that makes no sense (bad partition, ...)
 };
 
-inline std::error_code make_error_code(client_errc e) noexcept { return {static_cast<int>(e), client_category()}; }
+inline std::error_code make_error_code(client_errc e) noexcept {
+  return {static_cast<int>(e), client_category()};
+}
 
 }  // namespace kafkawire
 

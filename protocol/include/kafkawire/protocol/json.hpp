@@ -16,7 +16,8 @@ void append_json_string(std::string& out, std::string_view s);
 
 class JsonWriter {
  public:
-  JsonWriter(std::string& out, int16_t version, bool flexible) : out_(out), version_(version), flexible_(flexible) {}
+  JsonWriter(std::string& out, int16_t version, bool flexible)
+      : out_(out), version_(version), flexible_(flexible) {}
   int16_t version() const { return version_; }
   bool flexible() const { return flexible_; }
 

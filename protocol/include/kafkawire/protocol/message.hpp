@@ -91,7 +91,9 @@ class Encoder {
     }
   }
   // RequestHeader's ClientId keeps its int16 length even in flexible header v2.
-  void classic_nullable_string(std::string_view, std::optional<std::string>& s) { w_.nullable_string(s, false); }
+  void classic_nullable_string(std::string_view, std::optional<std::string>& s) {
+    w_.nullable_string(s, false);
+  }
 
   void tags() {
     if (flexible_) w_.uvarint(0);
@@ -209,7 +211,9 @@ class Decoder {
       get(x.emplace());
     }
   }
-  void classic_nullable_string(std::string_view, std::optional<std::string>& s) { s = r_.nullable_string(false); }
+  void classic_nullable_string(std::string_view, std::optional<std::string>& s) {
+    s = r_.nullable_string(false);
+  }
 
   void tags() {
     tags([](auto&) {});

@@ -92,7 +92,7 @@ class Reader {
   bool boolean() { return fixed<uint8_t>() != 0; }
   uint64_t uvarlong();
   uint32_t uvarint();
-  int32_t varint() { return zigzag32(uvarint()); }   // zigzag, as inside records
+  int32_t varint() { return zigzag32(uvarint()); }    // zigzag, as inside records
   int64_t varlong() { return zigzag64(uvarlong()); }  // zigzag, as inside records
   Uuid uuid();
 
