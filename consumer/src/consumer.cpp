@@ -100,8 +100,13 @@ void Consumer::assign(const std::vector<TopicPartition>& partitions) {
       metadata_stale_ = true;
     }
   }
-  for (auto& [tp, p] : parts_)
-    if (p) discard(*p);  // partitions let go of: their buffered bytes no longer count
+  for (auto& [tp, p] : parts_) {
+    if (!p) continue;
+    discard(*p);  // partitions let go of: their buffered bytes no longer count
+    // The last poll's records point at their partition's state (topic name, decompressed batches) and are
+    // valid until the next poll: the state is kept until then.
+    retired_parts_.push_back(std::move(p));
+  }
   parts_ = std::move(next);
 }
 
@@ -726,6 +731,7 @@ net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseco
   // holding a batch still being read.
   batch_.clear();
   retired_frames_.clear();
+  retired_parts_.clear();
   for (auto& [tp, p] : parts_) {
     if (p->in_batch && p->scratch_used > 0) {
       std::swap(p->scratch[0], p->scratch[p->scratch_used - 1]);

@@ -304,6 +304,8 @@ class Consumer {
   std::vector<Record> batch_;  // the last poll's records; reused so polls do not allocate per record
   // Frames whose partitions moved on while the last poll's records may still point into them.
   std::vector<std::shared_ptr<const std::vector<uint8_t>>> retired_frames_;
+  // Partitions assign() let go of while the last poll's records may still point at their state.
+  std::vector<std::unique_ptr<PartitionState>> retired_parts_;
   size_t round_robin_ = 0;     // which partition drain starts with, so none starves
   size_t buffered_bytes_ = 0;  // buffered + prefetched record bytes over all partitions
   uint64_t generations_ = 0;   // source of PartitionState::generation
