@@ -27,6 +27,17 @@ struct Overloaded : Fs... {
 template <class... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
 
+// What the metadata cache says of the group's topics, as the state machine takes it: partition counts of
+// the topics known without error (a missing topic counts as none).
+ev::MetadataUpdated partition_counts(const net::MetadataCache& metadata,
+                                     const std::vector<std::string>& topics) {
+  ev::MetadataUpdated m;
+  for (const auto& t : topics)
+    if (const auto* info = metadata.topic(t); info && info->error_code == 0)
+      m.partition_counts[t] = static_cast<int32_t>(info->partitions.size());
+  return m;
+}
+
 }  // namespace
 
 void Consumer::subscribe(std::vector<std::string> topics) {
@@ -99,11 +110,7 @@ void Consumer::maybe_refresh_group_metadata() {
         // Only while stable: in `assigning` the machine waits for the answer to its own RequestMetadata,
         // and would take this one for it.
         if (ec || !group_ || group_->state() != group::State::stable) co_return;
-        ev::MetadataUpdated m;
-        for (const auto& t : topics)
-          if (const auto* info = pool_->metadata().topic(t); info && info->error_code == 0)
-            m.partition_counts[t] = static_cast<int32_t>(info->partitions.size());
-        dispatch(std::move(m));
+        dispatch(partition_counts(pool_->metadata(), topics));
         wake();
       },
       asio::detached);
@@ -186,11 +193,7 @@ void Consumer::execute(group::Action& action) {
                     dispatch(ev::RequestFailed{group::Api::metadata, 0, 0, ec});
                     co_return;
                   }
-                  ev::MetadataUpdated m;
-                  for (const auto& t : topics)
-                    if (const auto* info = pool_->metadata().topic(t); info && info->error_code == 0)
-                      m.partition_counts[t] = static_cast<int32_t>(info->partitions.size());
-                  dispatch(std::move(m));
+                  dispatch(partition_counts(pool_->metadata(), topics));
                   wake();
                 },
                 asio::detached);
