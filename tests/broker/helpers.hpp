@@ -20,17 +20,20 @@ inline std::string unique(const std::string& prefix) {
   return prefix + "-" + std::to_string(rng() % 1000000000);
 }
 
-// Creates a topic and waits until every partition has a leader.
+// Creates a topic and waits until every partition has a leader (and, with a replication factor, all its
+// replicas). `where`: the cluster (default: the test broker).
 inline void create_topic(boost::asio::io_context& io, const std::string& name, int32_t partitions,
-                         std::vector<std::pair<std::string, std::string>> configs = {}) {
+                         std::vector<std::pair<std::string, std::string>> configs = {},
+                         const std::string& where = bootstrap(), int16_t replication_factor = -1) {
+  INFO("the cluster at " << where);
   net::PoolOptions opts;
-  REQUIRE_FALSE(net::parse_bootstrap(bootstrap(), opts.bootstrap));
+  REQUIRE_FALSE(net::parse_bootstrap(where, opts.bootstrap));
   auto pool = net::Pool::create(io.get_executor(), opts);
   protocol::CreateTopicsRequest req;
   protocol::CreateTopicsRequest::CreatableTopic t;
   t.name = name;
   t.num_partitions = partitions;
-  t.replication_factor = -1;
+  t.replication_factor = replication_factor;  // -1: the broker's default
   for (auto& [k, v] : configs) t.configs.push_back({k, v});
   req.topics.push_back(t);
   req.timeout_ms = 30000;
@@ -47,7 +50,9 @@ inline void create_topic(boost::asio::io_context& io, const std::string& name, i
     bool ready =
         !mec && info && info->error_code == 0 && info->partitions.size() == static_cast<size_t>(partitions);
     if (ready)
-      for (const auto& p : info->partitions) ready = ready && p.leader >= 0;
+      for (const auto& p : info->partitions)
+        ready = ready && p.leader >= 0 &&
+                (replication_factor < 0 || p.replicas.size() == static_cast<size_t>(replication_factor));
     if (ready) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

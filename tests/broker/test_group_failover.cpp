@@ -7,7 +7,6 @@
 #include <fstream>
 
 #include "helpers.hpp"
-#include "kafkawire/protocol/create_topics.hpp"
 
 namespace asio = boost::asio;
 using namespace kafkawire;
@@ -103,39 +102,6 @@ Config member_settings(const std::string& group) {
                          {"partition.assignment.strategy", "range"}});
 }
 
-void create_replicated_topic(asio::io_context& io, const std::string& name, int32_t partitions) {
-  net::PoolOptions opts;
-  REQUIRE_FALSE(net::parse_bootstrap(cluster_bootstrap(), opts.bootstrap));
-  auto pool = net::Pool::create(io.get_executor(), opts);
-  protocol::CreateTopicsRequest req;
-  protocol::CreateTopicsRequest::CreatableTopic t;
-  t.name = name;
-  t.num_partitions = partitions;
-  t.replication_factor = 3;
-  req.topics.push_back(t);
-  req.timeout_ms = 30000;
-  auto f = asio::co_spawn(io, pool->send_any(req), asio::use_future);
-  auto [ec, reply] = run_until(io, f);
-  INFO("the 3-node cluster at " << cluster_bootstrap()
-                                << " (tests/broker/cluster_fixture.sh start, KAFKAWIRE_CLUSTER_PORT)");
-  REQUIRE_FALSE(ec);
-  REQUIRE(reply->topics.size() == 1);
-  INFO("CreateTopics " << name << ": error " << reply->topics[0].error_code);
-  REQUIRE(reply->topics[0].error_code == 0);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    auto m = pool->async_refresh_metadata(std::vector<std::string>{name}, asio::use_future);
-    auto mec = run_until(io, m);
-    const net::TopicInfo* info = pool->metadata().topic(name);
-    bool ready =
-        !mec && info && info->error_code == 0 && info->partitions.size() == static_cast<size_t>(partitions);
-    if (ready)
-      for (const auto& p : info->partitions) ready = ready && p.leader >= 0 && p.replicas.size() == 3;
-    if (ready) return;
-    std::this_thread::sleep_for(100ms);
-  }
-  FAIL("topic " << name << " has no leaders");
-}
-
 void produce_to(asio::io_context& io, Producer& producer, const std::string& topic, int32_t partitions,
                 int from, int count) {
   std::vector<std::future<std::tuple<std::error_code, RecordMetadata>>> acks;
@@ -222,7 +188,8 @@ TEST_CASE("coordinator failover: the group finds the new coordinator and carries
   const std::string topic = unique("kw-failover");
   const std::string group = unique("kw-failover-group");
   constexpr int kPartitions = 6, kBefore = 3000, kDuring = 1200, kAfter = 1800;
-  create_replicated_topic(io, topic, kPartitions);
+  INFO("tests/broker/cluster_fixture.sh start, KAFKAWIRE_CLUSTER_PORT");
+  kafkawire::testing::create_topic(io, topic, kPartitions, {}, cluster_bootstrap(), 3);
   Producer producer(io.get_executor(), cluster_config({{"linger.ms", "5"}, {"acks", "all"}}));
   produce_to(io, producer, topic, kPartitions, 0, kBefore);
 

@@ -178,7 +178,6 @@ std::optional<Segment> tcp_segment(std::string_view ip, std::vector<std::string>
 // One direction of a TCP connection, put back in sequence order.
 struct Direction {
   std::string from, to;
-  size_t first_packet = 0;
   bool started = false;
   bool syn_without_ack = false;  // it opened the connection: the client
   uint32_t next = 0;             // sequence number of the next byte expected
@@ -411,7 +410,6 @@ std::optional<CaptureResult> read_capture(std::string_view data, std::string& er
     if (fresh) {
       it->second.from = seg->from;
       it->second.to = seg->to;
-      it->second.first_packet = i + 1;
       order.push_back(key);
     }
     it->second.add(*seg, pk.seconds);

@@ -309,8 +309,7 @@ int explain_capture(std::string_view data, int16_t only_api, bool json, size_t m
       e = proto::explain_frame(view, proto::FrameOptions::request());
     else if (f.api_key >= 0)
       e = proto::explain_frame(view, proto::FrameOptions::response(f.api_key, f.api_version));
-    if (e && !e->ok()) ok = false;
-    if (!e) ok = false;
+    if (!e || !e->ok()) ok = false;
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.6f", f.seconds);
     if (json) {
