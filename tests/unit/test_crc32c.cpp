@@ -1,8 +1,10 @@
-// CRC-32C: published vectors, continuation, and the SSE4.2 path against the portable tables on every
-// length and alignment that reaches each of its code paths (single stream, short and long 3-way blocks).
+// CRC-32C: published vectors, continuation, and every implementation this CPU can run (SSE4.2 crc32,
+// AVX-512 folding) against the portable tables on every length and alignment that reaches each of their
+// code paths (single stream, short and long 3-way blocks; 256-, 64- and 16-byte folding steps and tails).
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,13 +43,23 @@ TEST_CASE("crc32c: known vectors", "[crc32c]") {
   CHECK(crc32c(buf.data(), buf.size()) == 0x113FDB5Cu);
 }
 
-TEST_CASE("crc32c: the SSE4.2 is used on a CPU that has it", "[crc32c]") {
+TEST_CASE("crc32c: the fastest implementation the CPU has is used", "[crc32c]") {
+  INFO("chosen: " << to_string(crc32c_implementation()));
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  CHECK(crc32c_hardware() == (__builtin_cpu_supports("sse4.2") != 0));
+  const bool sse42 = __builtin_cpu_supports("sse4.2");
+  const bool avx512 = sse42 && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("vpclmulqdq");
+  CHECK(crc32c_hardware() == sse42);
+  CHECK(crc32c_supported(Crc32cImpl::sse42) == sse42);
+  CHECK(crc32c_supported(Crc32cImpl::avx512) == avx512);
+  CHECK(crc32c_implementation() == (avx512  ? Crc32cImpl::avx512
+                                    : sse42 ? Crc32cImpl::sse42
+                                            : Crc32cImpl::portable));
 #else
-  SUCCEED("not x86-64");
+  CHECK(crc32c_implementation() == Crc32cImpl::portable);
 #endif
+  CHECK(crc32c_supported(Crc32cImpl::portable));
 }
 
 TEST_CASE("crc32c: continuable", "[crc32c]") {
@@ -63,25 +75,36 @@ TEST_CASE("crc32c: continuable", "[crc32c]") {
   }
 }
 
-TEST_CASE("crc32c: fast path equals portable on all lengths and alignments", "[crc32c]") {
+TEST_CASE("crc32c: every implementation equals portable on all lengths and alignments", "[crc32c]") {
   const auto data = random_bytes((1 << 16) + 64, 42);
-  // Every length up to 4 KiB at every alignment 0-15: single stream, short 3-way blocks and their tails.
-  for (size_t align = 0; align < 16; ++align) {
-    for (size_t n = 0; n <= 4096; ++n) {
-      const uint8_t* p = data.data() + align;
-      if (crc32c(p, n) != crc32c_portable(p, n)) {
-        FAIL("mismatch at length " << n << " alignment " << align);
+  for (Crc32cImpl impl : {Crc32cImpl::sse42, Crc32cImpl::avx512}) {
+    if (!crc32c_supported(impl)) {
+      WARN("this CPU cannot run " << to_string(impl) << ": not tested here");
+      continue;
+    }
+    INFO(to_string(impl));
+    // Every length up to 4 KiB at every alignment 0-15: single stream, short 3-way blocks and their
+    // tails; the first folding round, 64- and 16-byte steps, and the crc32 tail after them.
+    for (size_t align = 0; align < 16; ++align) {
+      for (size_t n = 0; n <= 4096; ++n) {
+        const uint8_t* p = data.data() + align;
+        if (crc32c_using(impl, p, n, 0x9E3779B9u) != crc32c_portable(p, n, 0x9E3779B9u)) {
+          FAIL("mismatch at length " << n << " alignment " << align);
+        }
+      }
+    }
+    // Around the long-block boundaries (3 x 4096) and large sizes, with a nonzero starting value.
+    for (size_t n : {12287, 12288, 12289, 12288 + 767, 12288 + 768, 24576, 24577, 36863, 65536}) {
+      for (size_t align : {0, 1, 3, 8, 13}) {
+        INFO("length " << n << " alignment " << align);
+        CHECK(crc32c_using(impl, data.data() + align, n, 0x12345678u) ==
+              crc32c_portable(data.data() + align, n, 0x12345678u));
       }
     }
   }
-  // Around the long-block boundaries (3 x 4096) and large sizes, with a nonzero starting value.
-  for (size_t n : {12287, 12288, 12289, 12288 + 767, 12288 + 768, 24576, 24577, 36863, 65536}) {
-    for (size_t align : {0, 1, 3, 8, 13}) {
-      INFO("length " << n << " alignment " << align);
-      CHECK(crc32c(data.data() + align, n, 0x12345678u) ==
-            crc32c_portable(data.data() + align, n, 0x12345678u));
-    }
-  }
+  // And what crc32c() itself runs.
+  for (size_t n : {0, 1, 255, 256, 1000, 1024, 65536})
+    CHECK(crc32c(data.data() + 5, n, 7) == crc32c_portable(data.data() + 5, n, 7));
 }
 
 TEST_CASE("crc32c: detects every single-bit error in a batch-sized buffer", "[crc32c]") {
@@ -94,4 +117,11 @@ TEST_CASE("crc32c: detects every single-bit error in a batch-sized buffer", "[cr
       data[i] ^= static_cast<uint8_t>(1 << bit);
     }
   }
+}
+
+TEST_CASE("crc32c: an implementation the CPU lacks falls back to the tables", "[crc32c]") {
+  const auto data = random_bytes(3000, 9);
+  for (Crc32cImpl impl : {Crc32cImpl::portable, Crc32cImpl::sse42, Crc32cImpl::avx512})
+    CHECK(crc32c_using(impl, data.data(), data.size()) == crc32c_portable(data.data(), data.size()));
+  CHECK(std::string(to_string(Crc32cImpl::avx512)).find("AVX-512") != std::string::npos);
 }

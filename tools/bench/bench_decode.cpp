@@ -190,44 +190,51 @@ void print_machine() {
   }
   std::ifstream loadavg("/proc/loadavg");
   if (std::getline(loadavg, line)) std::printf("load average: %s\n", line.c_str());
-  std::printf("crc32c: %s; zstd %s\n",
-              crc32c_hardware() ? "SSE4.2 crc32 (3-way interleaved)" : "portable tables",
-              ZSTD_versionString());
+  std::printf("crc32c: %s; zstd %s\n", to_string(crc32c_implementation()), ZSTD_versionString());
 }
 
 void bench_crc(bool quick) {
   std::vector<uint8_t> buf(1 << 20);
   std::mt19937 rng(1);
   for (auto& b : buf) b = static_cast<uint8_t>(rng());
-  std::printf("\n%-34s %10s\n", "crc32c", "GB/s");
-  for (size_t n : {size_t{128}, size_t{1024}, size_t{16384}, size_t{1} << 20}) {
-    uint32_t c = 0;
-    const double t = best_seconds([&] {
-      for (size_t off = 0; off + n <= buf.size(); off += n) c = crc32c(buf.data() + off, n, c);
-    });
-    std::printf("%-34s %10.2f\n", ("crc32c, " + std::to_string(n) + " B buffers").c_str(),
-                static_cast<double>(buf.size() / n * n) / t / 1e9);
-    if (n == 16384 && !quick) {
-      const double tp = best_seconds([&] { c = crc32c_portable(buf.data(), buf.size(), c); });
-      std::printf("%-34s %10.2f\n", "crc32c_portable (slicing-by-8)",
-                  static_cast<double>(buf.size()) / tp / 1e9);
+  const std::vector<size_t> sizes = quick
+                                        ? std::vector<size_t>{128, 1024, 1 << 20}
+                                        : std::vector<size_t>{64, 128, 256, 512, 1024, 4096, 16384, 1 << 20};
+  std::printf("\ncrc32c, GB/s by buffer size (the chosen one: %s)\n%-44s", to_string(crc32c_implementation()),
+              "implementation");
+  for (size_t n : sizes)
+    std::printf(" %8s",
+                n >= 1024 ? (std::to_string(n / 1024) + " KiB").c_str() : (std::to_string(n) + " B").c_str());
+  std::printf("\n");
+  for (Crc32cImpl impl : {Crc32cImpl::portable, Crc32cImpl::sse42, Crc32cImpl::avx512}) {
+    if (!crc32c_supported(impl)) continue;
+    std::printf("%-44s", to_string(impl));
+    for (size_t n : sizes) {
+      uint32_t c = 0;
+      const double t = best_seconds([&] {
+        for (size_t off = 0; off + n <= buf.size(); off += n) c = crc32c_using(impl, buf.data() + off, n, c);
+      });
+      std::printf(" %8.2f", static_cast<double>(buf.size() / n * n) / t / 1e9);
+      if (c == 0x12345678) std::printf(" ");
     }
-    if (c == 0x12345678) std::printf(" ");
+    std::printf("\n");
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, crc_only = false;
   size_t total = 4u << 20;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
+    } else if (std::strcmp(argv[i], "--crc") == 0) {
+      crc_only = true;
     } else if (std::strcmp(argv[i], "--mib") == 0 && i + 1 < argc) {
       total = static_cast<size_t>(std::max(1, std::atoi(argv[++i]))) << 20;
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--mib N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--mib N] [--crc]\n", argv[0]);
       return 2;
     }
   }
@@ -236,6 +243,10 @@ int main(int argc, char** argv) {
     g_runs = 2;
   }
   print_machine();
+  if (crc_only) {
+    bench_crc(quick);
+    return 0;
+  }
   std::printf(
       "each case: %zu MiB of records (uncompressed), decoded whole, CRC check on, best of %d runs\n\n",
       total >> 20, g_runs);
