@@ -1,6 +1,7 @@
 // The Consumer's fetch pipeline and the Producer's metadata requests against a scripted broker on loopback:
 // it records every request, so the tests can see what the client asks and when (a real broker cannot
-// show which Fetch was in flight while records were still buffered).
+// show which Fetch was in flight while records were still buffered), and it can hold Produce responses
+// back until a test releases them (a real broker cannot be made to keep a delivery pending).
 //
 // The fake broker serves one topic "t" whose partitions each hold a log of batches of 10 records; a
 // Fetch is answered with the one batch holding the fetch offset (like a broker cut at max bytes), or,
@@ -15,6 +16,8 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
+#include <deque>
+#include <limits>
 
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
@@ -73,7 +76,11 @@ struct FakeKafka {
   std::vector<std::vector<Batch>> logs;
   std::vector<FetchSeen> fetches;                         // every Fetch, in arrival order
   std::vector<std::vector<std::string>> metadata_topics;  // every Metadata request's topic list
-  int produce_requests = 0;
+  int produce_requests = 0;                               // counted as they arrive, answered or not
+  // Produce requests (acks != 0) after the first `produce_answered` wait for release_produce(); each is
+  // answered with offset 0 for every partition it names.
+  int produce_answered = std::numeric_limits<int>::max();
+  asio::steady_timer produce_gate{io, asio::steady_timer::time_point::max()};
   std::map<int32_t, int64_t> session;  // the fetch session (id 7): partition -> fetch offset
   std::vector<std::shared_ptr<tcp::socket>> sockets;
 
@@ -83,6 +90,12 @@ struct FakeKafka {
   void stop() {
     acceptor.close();
     for (auto& s : sockets) s->close();
+    release_produce();
+  }
+  // Answers the held Produce requests up to the n-th (all of them by default).
+  void release_produce(int n = std::numeric_limits<int>::max()) {
+    produce_answered = n;
+    produce_gate.cancel();
   }
   bool fetched_from(int32_t partition, int64_t offset) const {
     for (const auto& f : fetches)
@@ -113,16 +126,48 @@ struct FakeKafka {
     }
   }
 
-  asio::awaitable<void> serve(std::shared_ptr<tcp::socket> sock) {
+  // The requests of one connection the fake has read and not answered yet. They are read as they arrive,
+  // so a test sees a request the client pipelined behind one the fake holds, and answered in order, one
+  // at a time, as a broker does.
+  struct Inbox {
+    explicit Inbox(asio::io_context& io) : arrived(io, asio::steady_timer::time_point::max()) {}
+    std::deque<std::pair<int, std::vector<uint8_t>>> requests;  // (number of a Produce, else 0; bytes)
+    bool closed = false;
+    asio::steady_timer arrived;  // cancelled when a request arrives or the connection closes
+  };
+
+  asio::awaitable<void> read_requests(std::shared_ptr<tcp::socket> sock, std::shared_ptr<Inbox> in) {
     for (;;) {
       uint8_t size_bytes[4];
       auto [e1, r1] = co_await asio::async_read(*sock, asio::buffer(size_bytes), nothrow);
-      if (e1) co_return;
-      const uint32_t size = uint32_t{size_bytes[0]} << 24 | uint32_t{size_bytes[1]} << 16 |
-                            uint32_t{size_bytes[2]} << 8 | size_bytes[3];
-      std::vector<uint8_t> req(size);
-      auto [e2, r2] = co_await asio::async_read(*sock, asio::buffer(req), nothrow);
-      if (e2) co_return;
+      std::vector<uint8_t> req;
+      if (!e1) {
+        req.resize(uint32_t{size_bytes[0]} << 24 | uint32_t{size_bytes[1]} << 16 |
+                   uint32_t{size_bytes[2]} << 8 | size_bytes[3]);
+        auto [e2, r2] = co_await asio::async_read(*sock, asio::buffer(req), nothrow);
+        e1 = e2;
+      }
+      if (e1 || req.size() < 2) {
+        in->closed = true;
+        in->arrived.cancel();
+        co_return;
+      }
+      const int16_t key = static_cast<int16_t>(req[0] << 8 | req[1]);
+      in->requests.emplace_back(key == proto::ProduceRequest::api_key ? ++produce_requests : 0,
+                                std::move(req));
+      in->arrived.cancel();
+    }
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<tcp::socket> sock) {
+    auto in = std::make_shared<Inbox>(io);
+    asio::co_spawn(io, read_requests(sock, in), asio::detached);
+    for (;;) {
+      while (in->requests.empty() && !in->closed) co_await in->arrived.async_wait(nothrow);
+      if (in->requests.empty()) co_return;
+      const int produce_number = in->requests.front().first;
+      const std::vector<uint8_t> req = std::move(in->requests.front().second);
+      in->requests.pop_front();
       proto::Reader r{proto::Bytes(req)};
       proto::RequestHeader h;
       const int16_t key = static_cast<int16_t>(req[0] << 8 | req[1]);
@@ -166,9 +211,16 @@ struct FakeKafka {
       } else if (key == proto::ProduceRequest::api_key) {
         proto::ProduceRequest p;
         REQUIRE_FALSE(proto::decode(r, p, version));
-        ++produce_requests;
-        REQUIRE(p.acks == 0);  // the tests produce with acks=0: no answer
-        continue;
+        if (p.acks == 0) continue;  // no answer
+        while (produce_number > produce_answered) co_await produce_gate.async_wait(nothrow);
+        proto::ProduceResponse resp;
+        for (const auto& t : p.topic_data) {
+          auto& rt = resp.responses.emplace_back();
+          rt.name = t.name;
+          rt.topic_id = t.topic_id;
+          for (const auto& pd : t.partition_data) rt.partition_responses.emplace_back().index = pd.index;
+        }
+        proto::encode(w, resp, version);
       } else if (key == proto::FetchRequest::api_key) {
         proto::FetchRequest f;
         REQUIRE_FALSE(proto::decode(r, f, version));
