@@ -1,7 +1,7 @@
-// The Consumer's fetch pipeline and the Producer's metadata requests against a scripted broker on loopback:
-// it records every request, so the tests can see what the client asks and when (a real broker cannot
-// show which Fetch was in flight while records were still buffered), and it can hold Produce responses
-// back until a test releases them (a real broker cannot be made to keep a delivery pending).
+// The Consumer's fetch pipeline, and the Producer's metadata requests and flushes, against a scripted broker
+// on loopback: it records every request, so the tests can see what the client asks and when (a real broker
+// cannot show which Fetch was in flight while records were still buffered), and it can hold Produce
+// responses back until a test releases them (a real broker cannot be made to keep a delivery pending).
 //
 // The fake broker serves one topic "t" whose partitions each hold a log of batches of 10 records; a
 // Fetch is answered with the one batch holding the fetch offset (like a broker cut at max bytes), or,
@@ -18,6 +18,8 @@
 #include <catch2/catch.hpp>
 #include <deque>
 #include <limits>
+#include <memory>
+#include <optional>
 
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
@@ -297,6 +299,42 @@ bool run_while_not(asio::io_context& io, F done, std::chrono::milliseconds bound
   return done();
 }
 
+// Runs the io_context one handler at a time until `done` (checked after each), or a bound passes.
+template <class F>
+bool run_one_until(asio::io_context& io, F done, std::chrono::milliseconds bound = 10000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_one_for(5ms);
+  }
+  return done();
+}
+
+// Runs only the handlers that are ready (io.poll() never waits for a timer or the network) until `done`.
+// True when `done` became true without anything else having to happen first.
+template <class F>
+bool ready_now(asio::io_context& io, F done) {
+  for (int i = 0; i < 100 && !done(); ++i) {
+    io.restart();
+    io.poll();
+  }
+  return done();
+}
+
+Config producer_config(const FakeKafka& k) {
+  // linger.ms far away: records leave only when a flush (or close) asks for them.
+  return Config({{"bootstrap.servers", k.bootstrap()}, {"acks", "1"}, {"linger.ms", "600000"}});
+}
+
+// A record of topic "t" whose delivery handler counts into `delivered` (and keeps its error).
+void send_counted(Producer& prod, const std::string& key, int& delivered, std::error_code* result = nullptr) {
+  prod.async_send(ProducerRecord{.topic = "t", .key = key, .value = "v"},
+                  [&delivered, result](std::error_code ec, RecordMetadata) {
+                    ++delivered;
+                    if (result) *result = ec;
+                  });
+}
+
 }  // namespace
 
 TEST_CASE("prefetch: the next Fetch of a partition goes out while its records are still being polled",
@@ -476,5 +514,156 @@ TEST_CASE("records of the last poll stay valid when assign() lets their partitio
     CHECK(v.rfind("p" + std::to_string(r.partition()) + "-" + std::to_string(r.offset()), 0) == 0);
     CHECK(v.size() == 64);
   }
+  k.stop();
+}
+
+TEST_CASE("producer: flush on an idle producer completes at once", "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  std::optional<std::error_code> flushed;
+  prod.async_flush([&](std::error_code ec) { flushed = ec; });
+  REQUIRE(ready_now(io, [&] { return flushed.has_value(); }));
+  CHECK_FALSE(*flushed);
+  CHECK(k.produce_requests == 0);
+  k.stop();
+}
+
+TEST_CASE("producer: concurrent flushes complete with the last delivery, after every delivery handler",
+          "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;  // every Produce waits for release_produce()
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  constexpr int n = 20;
+  int delivered = 0;
+  for (int i = 0; i < n; ++i) send_counted(prod, "k" + std::to_string(i), delivered);
+  // Each flush notes how many delivery handlers had run when it completed.
+  std::optional<std::error_code> flushed[3];
+  int seen[3] = {-1, -1, -1};
+  for (int f = 0; f < 2; ++f)
+    prod.async_flush([&, f](std::error_code ec) {
+      flushed[f] = ec;
+      seen[f] = delivered;
+    });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+  CHECK(delivered == 0);
+  CHECK_FALSE(flushed[0]);
+  CHECK_FALSE(flushed[1]);
+
+  k.release_produce();
+  REQUIRE(run_one_until(io, [&] { return delivered == n; }));
+  // From the last delivery on, the flushes need no timer and no I/O: only handlers already queued.
+  REQUIRE(ready_now(io, [&] { return flushed[0] && flushed[1]; }));
+  CHECK_FALSE(*flushed[0]);
+  CHECK_FALSE(*flushed[1]);
+  CHECK(seen[0] == n);
+  CHECK(seen[1] == n);
+  CHECK(prod.in_flight() == 0);
+
+  // Everything delivered: the next flush has nothing to wait for.
+  prod.async_flush([&](std::error_code ec) { flushed[2] = ec; });
+  REQUIRE(ready_now(io, [&] { return flushed[2].has_value(); }));
+  CHECK_FALSE(*flushed[2]);
+  k.stop();
+}
+
+TEST_CASE("producer: a flush waits only for the records sent before it", "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  int first = 0, second = 0;
+  send_counted(prod, "a", first);
+  std::optional<std::error_code> flushed_first, flushed_both;
+  prod.async_flush([&](std::error_code ec) { flushed_first = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+  // A record sent while that flush waits goes out at once (a flush is under way), in a second request.
+  send_counted(prod, "b", second);
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 2; }, 10000ms));
+  CHECK_FALSE(flushed_first);
+
+  k.release_produce(1);  // the first record's request only
+  REQUIRE(run_one_until(io, [&] { return flushed_first.has_value(); }));
+  CHECK_FALSE(*flushed_first);
+  CHECK(first == 1);
+  CHECK(second == 0);
+
+  prod.async_flush([&](std::error_code ec) { flushed_both = ec; });
+  k.release_produce();
+  REQUIRE(run_one_until(io, [&] { return flushed_both.has_value(); }));
+  CHECK_FALSE(*flushed_both);
+  CHECK(second == 1);
+  k.stop();
+}
+
+TEST_CASE("producer: close() while flushes wait completes every one of them", "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  int first = 0, second = 0;
+  std::error_code second_result;
+  send_counted(prod, "a", first);
+  std::optional<std::error_code> flushed_before, flushed_after, closed;
+  prod.async_flush([&](std::error_code ec) { flushed_before = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+
+  prod.async_close([&](std::error_code ec) { closed = ec; });
+  io.restart();
+  io.poll();  // close() starts: it waits for the first record like the flush before it
+  // Sent while close() flushes: accepted, and a flush waits for it, but close() does not.
+  send_counted(prod, "b", second, &second_result);
+  prod.async_flush([&](std::error_code ec) { flushed_after = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 2; }, 10000ms));
+
+  k.release_produce(1);  // the second record's Produce stays unanswered
+  REQUIRE(run_one_until(io, [&] { return closed && flushed_before && flushed_after; }));
+  CHECK_FALSE(*closed);
+  CHECK_FALSE(*flushed_before);  // its record was delivered
+  CHECK(first == 1);
+  CHECK(*flushed_after == client_errc::operation_aborted);
+
+  // The second record's request was on a connection close() closed: it fails, it is not left hanging.
+  REQUIRE(run_one_until(io, [&] { return second == 1; }));
+  CHECK(second_result);
+  // And a flush after close() has nothing it could wait for.
+  std::optional<std::error_code> flushed_closed;
+  prod.async_flush([&](std::error_code ec) { flushed_closed = ec; });
+  REQUIRE(ready_now(io, [&] { return flushed_closed.has_value(); }));
+  CHECK_FALSE(*flushed_closed);
+  k.stop();
+}
+
+TEST_CASE("producer: destroying the producer while flushes wait aborts them", "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;
+  k.start();
+  auto prod = std::make_unique<Producer>(io.get_executor(), producer_config(k));
+  int delivered = 0;
+  send_counted(*prod, "a", delivered);
+  std::optional<std::error_code> flushed[2];
+  for (auto& f : flushed) prod->async_flush([&f](std::error_code ec) { f = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+
+  prod.reset();
+  REQUIRE(ready_now(io, [&] { return flushed[0] && flushed[1]; }));
+  CHECK(*flushed[0] == client_errc::operation_aborted);
+  CHECK(*flushed[1] == client_errc::operation_aborted);
+  // What the producer left behind winds down without touching it.
+  k.release_produce();
+  run_while_not(
+      io, [] { return false; }, 200ms);
   k.stop();
 }
