@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -89,20 +90,37 @@ Producer::Producer(executor_type ex, Config config)
     : executor_(ex),
       config_(std::move(config)),
       pool_(net::Pool::create(ex, producer_pool_options(config_))),
-      wakeup_(ex),
-      idle_(ex) {}
+      wakeup_(ex) {}
 
 Producer::~Producer() {
   *alive_ = false;
+  for (auto& w : flush_waiters_) finish_flush(w, client_errc::operation_aborted);
   pool_->close();
 }
 
 void Producer::complete(Pending& p, std::error_code ec, RecordMetadata md) {
   auto h = std::move(p.handler);
-  auto ex = asio::get_associated_executor(h, executor_);
   asio::post(executor_,
              [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
-  (void)ex;
+  if (p.seq == 0) return;
+  --undelivered_;
+  // A flush waiting for this record and no other completes now; it is posted after the record's own
+  // handler, so when a flush completes the delivery handlers of its records have run.
+  for (auto it = flush_waiters_.begin(); it != flush_waiters_.end();) {
+    if (p.seq < it->target && --it->remaining == 0) {
+      finish_flush(*it, {});
+      it = flush_waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  p.seq = 0;
+}
+
+void Producer::finish_flush(FlushWaiter& w, std::error_code ec) {
+  auto ex = asio::get_associated_executor(w.handler, executor_);
+  asio::post(executor_,
+             asio::bind_executor(ex, [h = std::move(w.handler), ec]() mutable { std::move(h)(ec); }));
 }
 
 void Producer::enqueue(ProducerRecord record, Handler handler) {
@@ -114,8 +132,9 @@ void Producer::enqueue(ProducerRecord record, Handler handler) {
   const int64_t ts = record.timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::system_clock::now().time_since_epoch())
                                                    .count());
-  unrouted_.push_back(
-      Pending{std::move(record), ts, std::move(handler), clock::now() + config_.delivery_timeout});
+  unrouted_.push_back(Pending{std::move(record), ts, std::move(handler),
+                              clock::now() + config_.delivery_timeout, next_seq_++});
+  ++undelivered_;
   ++queued_;
   if (!sender_running_) {
     sender_running_ = true;
@@ -235,7 +254,6 @@ asio::awaitable<void> Producer::sender() {
   if (!*alive) co_return;
   sender_running_ = false;
   flush_requested_ = false;
-  idle_.cancel();
 }
 
 std::error_code Producer::build_request(
@@ -383,25 +401,34 @@ asio::awaitable<void> Producer::send_batches(
     }
     batches = std::move(retry);
   }
-  if (*alive && sending_ == 0 && queued_ == 0) idle_.cancel();
   wakeup_.cancel();
 }
 
 net::Pool::Result<std::monostate> Producer::flush() {
-  auto alive = alive_;
+  if (undelivered_ == 0) co_return std::tuple{std::error_code{}, std::monostate{}};
+  // After close() the connections are closed: what is still undelivered will not be.
+  if (closed_) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
   flush_requested_ = true;
   wakeup_.cancel();
-  while (*alive && in_flight() > 0) {
-    idle_.expires_after(std::chrono::milliseconds(50));
-    co_await idle_.async_wait(use_nothrow);
-  }
-  co_return std::tuple{std::error_code{}, std::monostate{}};
+  // Woken by complete() when the last record sent before now has its result (no polling), or aborted by
+  // close() or the destructor. Only the result is read after the wait: `this` may be gone by then.
+  auto [ec] = co_await asio::async_initiate<decltype(use_nothrow), void(std::error_code)>(
+      [this](auto handler) {
+        flush_waiters_.push_back({next_seq_, undelivered_, std::move(handler)});
+      },
+      use_nothrow);
+  co_return std::tuple{ec, std::monostate{}};
 }
 
 net::Pool::Result<std::monostate> Producer::close() {
+  auto alive = alive_;
   auto [ec, none] = co_await flush();
+  if (!*alive) co_return std::tuple{ec, std::monostate{}};  // destroyed while flushing
   closed_ = true;
   pool_->close();
+  // Flushes still waiting are for records sent after this close() began; they will not be delivered now.
+  for (auto& w : flush_waiters_) finish_flush(w, client_errc::operation_aborted);
+  flush_waiters_.clear();
   co_return std::tuple{ec, std::monostate{}};
 }
 

@@ -1,6 +1,7 @@
-// The Consumer's fetch pipeline and the Producer's metadata requests against a scripted broker on loopback:
-// it records every request, so the tests can see what the client asks and when (a real broker cannot
-// show which Fetch was in flight while records were still buffered).
+// The Consumer's fetch pipeline, and the Producer's metadata requests and flushes, against a scripted broker
+// on loopback: it records every request, so the tests can see what the client asks and when (a real broker
+// cannot show which Fetch was in flight while records were still buffered), and it can hold Produce
+// responses back until a test releases them (a real broker cannot be made to keep a delivery pending).
 //
 // The fake broker serves one topic "t" whose partitions each hold a log of batches of 10 records; a
 // Fetch is answered with the one batch holding the fetch offset (like a broker cut at max bytes), or,
@@ -15,6 +16,10 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <optional>
 
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
@@ -73,7 +78,11 @@ struct FakeKafka {
   std::vector<std::vector<Batch>> logs;
   std::vector<FetchSeen> fetches;                         // every Fetch, in arrival order
   std::vector<std::vector<std::string>> metadata_topics;  // every Metadata request's topic list
-  int produce_requests = 0;
+  int produce_requests = 0;                               // counted as they arrive, answered or not
+  // Produce requests (acks != 0) after the first `produce_answered` wait for release_produce(); each is
+  // answered with offset 0 for every partition it names.
+  int produce_answered = std::numeric_limits<int>::max();
+  asio::steady_timer produce_gate{io, asio::steady_timer::time_point::max()};
   std::map<int32_t, int64_t> session;  // the fetch session (id 7): partition -> fetch offset
   std::vector<std::shared_ptr<tcp::socket>> sockets;
 
@@ -83,6 +92,12 @@ struct FakeKafka {
   void stop() {
     acceptor.close();
     for (auto& s : sockets) s->close();
+    release_produce();
+  }
+  // Answers the held Produce requests up to the n-th (all of them by default).
+  void release_produce(int n = std::numeric_limits<int>::max()) {
+    produce_answered = n;
+    produce_gate.cancel();
   }
   bool fetched_from(int32_t partition, int64_t offset) const {
     for (const auto& f : fetches)
@@ -113,16 +128,48 @@ struct FakeKafka {
     }
   }
 
-  asio::awaitable<void> serve(std::shared_ptr<tcp::socket> sock) {
+  // The requests of one connection the fake has read and not answered yet. They are read as they arrive,
+  // so a test sees a request the client pipelined behind one the fake holds, and answered in order, one
+  // at a time, as a broker does.
+  struct Inbox {
+    explicit Inbox(asio::io_context& io) : arrived(io, asio::steady_timer::time_point::max()) {}
+    std::deque<std::pair<int, std::vector<uint8_t>>> requests;  // (number of a Produce, else 0; bytes)
+    bool closed = false;
+    asio::steady_timer arrived;  // cancelled when a request arrives or the connection closes
+  };
+
+  asio::awaitable<void> read_requests(std::shared_ptr<tcp::socket> sock, std::shared_ptr<Inbox> in) {
     for (;;) {
       uint8_t size_bytes[4];
       auto [e1, r1] = co_await asio::async_read(*sock, asio::buffer(size_bytes), nothrow);
-      if (e1) co_return;
-      const uint32_t size = uint32_t{size_bytes[0]} << 24 | uint32_t{size_bytes[1]} << 16 |
-                            uint32_t{size_bytes[2]} << 8 | size_bytes[3];
-      std::vector<uint8_t> req(size);
-      auto [e2, r2] = co_await asio::async_read(*sock, asio::buffer(req), nothrow);
-      if (e2) co_return;
+      std::vector<uint8_t> req;
+      if (!e1) {
+        req.resize(uint32_t{size_bytes[0]} << 24 | uint32_t{size_bytes[1]} << 16 |
+                   uint32_t{size_bytes[2]} << 8 | size_bytes[3]);
+        auto [e2, r2] = co_await asio::async_read(*sock, asio::buffer(req), nothrow);
+        e1 = e2;
+      }
+      if (e1 || req.size() < 2) {
+        in->closed = true;
+        in->arrived.cancel();
+        co_return;
+      }
+      const int16_t key = static_cast<int16_t>(req[0] << 8 | req[1]);
+      in->requests.emplace_back(key == proto::ProduceRequest::api_key ? ++produce_requests : 0,
+                                std::move(req));
+      in->arrived.cancel();
+    }
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<tcp::socket> sock) {
+    auto in = std::make_shared<Inbox>(io);
+    asio::co_spawn(io, read_requests(sock, in), asio::detached);
+    for (;;) {
+      while (in->requests.empty() && !in->closed) co_await in->arrived.async_wait(nothrow);
+      if (in->requests.empty()) co_return;
+      const int produce_number = in->requests.front().first;
+      const std::vector<uint8_t> req = std::move(in->requests.front().second);
+      in->requests.pop_front();
       proto::Reader r{proto::Bytes(req)};
       proto::RequestHeader h;
       const int16_t key = static_cast<int16_t>(req[0] << 8 | req[1]);
@@ -166,9 +213,16 @@ struct FakeKafka {
       } else if (key == proto::ProduceRequest::api_key) {
         proto::ProduceRequest p;
         REQUIRE_FALSE(proto::decode(r, p, version));
-        ++produce_requests;
-        REQUIRE(p.acks == 0);  // the tests produce with acks=0: no answer
-        continue;
+        if (p.acks == 0) continue;  // no answer
+        while (produce_number > produce_answered) co_await produce_gate.async_wait(nothrow);
+        proto::ProduceResponse resp;
+        for (const auto& t : p.topic_data) {
+          auto& rt = resp.responses.emplace_back();
+          rt.name = t.name;
+          rt.topic_id = t.topic_id;
+          for (const auto& pd : t.partition_data) rt.partition_responses.emplace_back().index = pd.index;
+        }
+        proto::encode(w, resp, version);
       } else if (key == proto::FetchRequest::api_key) {
         proto::FetchRequest f;
         REQUIRE_FALSE(proto::decode(r, f, version));
@@ -243,6 +297,42 @@ bool run_while_not(asio::io_context& io, F done, std::chrono::milliseconds bound
     io.run_for(5ms);
   }
   return done();
+}
+
+// Runs the io_context one handler at a time until `done` (checked after each), or a bound passes.
+template <class F>
+bool run_one_until(asio::io_context& io, F done, std::chrono::milliseconds bound = 10000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_one_for(5ms);
+  }
+  return done();
+}
+
+// Runs only the handlers that are ready (io.poll() never waits for a timer or the network) until `done`.
+// True when `done` became true without anything else having to happen first.
+template <class F>
+bool ready_now(asio::io_context& io, F done) {
+  for (int i = 0; i < 100 && !done(); ++i) {
+    io.restart();
+    io.poll();
+  }
+  return done();
+}
+
+Config producer_config(const FakeKafka& k) {
+  // linger.ms far away: records leave only when a flush (or close) asks for them.
+  return Config({{"bootstrap.servers", k.bootstrap()}, {"acks", "1"}, {"linger.ms", "600000"}});
+}
+
+// A record of topic "t" whose delivery handler counts into `delivered` (and keeps its error).
+void send_counted(Producer& prod, const std::string& key, int& delivered, std::error_code* result = nullptr) {
+  prod.async_send(ProducerRecord{.topic = "t", .key = key, .value = "v"},
+                  [&delivered, result](std::error_code ec, RecordMetadata) {
+                    ++delivered;
+                    if (result) *result = ec;
+                  });
 }
 
 }  // namespace
@@ -424,5 +514,156 @@ TEST_CASE("records of the last poll stay valid when assign() lets their partitio
     CHECK(v.rfind("p" + std::to_string(r.partition()) + "-" + std::to_string(r.offset()), 0) == 0);
     CHECK(v.size() == 64);
   }
+  k.stop();
+}
+
+TEST_CASE("producer: flush on an idle producer completes at once", "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  std::optional<std::error_code> flushed;
+  prod.async_flush([&](std::error_code ec) { flushed = ec; });
+  REQUIRE(ready_now(io, [&] { return flushed.has_value(); }));
+  CHECK_FALSE(*flushed);
+  CHECK(k.produce_requests == 0);
+  k.stop();
+}
+
+TEST_CASE("producer: concurrent flushes complete with the last delivery, after every delivery handler",
+          "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;  // every Produce waits for release_produce()
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  constexpr int n = 20;
+  int delivered = 0;
+  for (int i = 0; i < n; ++i) send_counted(prod, "k" + std::to_string(i), delivered);
+  // Each flush notes how many delivery handlers had run when it completed.
+  std::optional<std::error_code> flushed[3];
+  int seen[3] = {-1, -1, -1};
+  for (int f = 0; f < 2; ++f)
+    prod.async_flush([&, f](std::error_code ec) {
+      flushed[f] = ec;
+      seen[f] = delivered;
+    });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+  CHECK(delivered == 0);
+  CHECK_FALSE(flushed[0]);
+  CHECK_FALSE(flushed[1]);
+
+  k.release_produce();
+  REQUIRE(run_one_until(io, [&] { return delivered == n; }));
+  // From the last delivery on, the flushes need no timer and no I/O: only handlers already queued.
+  REQUIRE(ready_now(io, [&] { return flushed[0] && flushed[1]; }));
+  CHECK_FALSE(*flushed[0]);
+  CHECK_FALSE(*flushed[1]);
+  CHECK(seen[0] == n);
+  CHECK(seen[1] == n);
+  CHECK(prod.in_flight() == 0);
+
+  // Everything delivered: the next flush has nothing to wait for.
+  prod.async_flush([&](std::error_code ec) { flushed[2] = ec; });
+  REQUIRE(ready_now(io, [&] { return flushed[2].has_value(); }));
+  CHECK_FALSE(*flushed[2]);
+  k.stop();
+}
+
+TEST_CASE("producer: a flush waits only for the records sent before it", "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  int first = 0, second = 0;
+  send_counted(prod, "a", first);
+  std::optional<std::error_code> flushed_first, flushed_both;
+  prod.async_flush([&](std::error_code ec) { flushed_first = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+  // A record sent while that flush waits goes out at once (a flush is under way), in a second request.
+  send_counted(prod, "b", second);
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 2; }, 10000ms));
+  CHECK_FALSE(flushed_first);
+
+  k.release_produce(1);  // the first record's request only
+  REQUIRE(run_one_until(io, [&] { return flushed_first.has_value(); }));
+  CHECK_FALSE(*flushed_first);
+  CHECK(first == 1);
+  CHECK(second == 0);
+
+  prod.async_flush([&](std::error_code ec) { flushed_both = ec; });
+  k.release_produce();
+  REQUIRE(run_one_until(io, [&] { return flushed_both.has_value(); }));
+  CHECK_FALSE(*flushed_both);
+  CHECK(second == 1);
+  k.stop();
+}
+
+TEST_CASE("producer: close() while flushes wait completes every one of them", "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  int first = 0, second = 0;
+  std::error_code second_result;
+  send_counted(prod, "a", first);
+  std::optional<std::error_code> flushed_before, flushed_after, closed;
+  prod.async_flush([&](std::error_code ec) { flushed_before = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+
+  prod.async_close([&](std::error_code ec) { closed = ec; });
+  io.restart();
+  io.poll();  // close() starts: it waits for the first record like the flush before it
+  // Sent while close() flushes: accepted, and a flush waits for it, but close() does not.
+  send_counted(prod, "b", second, &second_result);
+  prod.async_flush([&](std::error_code ec) { flushed_after = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 2; }, 10000ms));
+
+  k.release_produce(1);  // the second record's Produce stays unanswered
+  REQUIRE(run_one_until(io, [&] { return closed && flushed_before && flushed_after; }));
+  CHECK_FALSE(*closed);
+  CHECK_FALSE(*flushed_before);  // its record was delivered
+  CHECK(first == 1);
+  CHECK(*flushed_after == client_errc::operation_aborted);
+
+  // The second record's request was on a connection close() closed: it fails, it is not left hanging.
+  REQUIRE(run_one_until(io, [&] { return second == 1; }));
+  CHECK(second_result);
+  // And a flush after close() has nothing it could wait for.
+  std::optional<std::error_code> flushed_closed;
+  prod.async_flush([&](std::error_code ec) { flushed_closed = ec; });
+  REQUIRE(ready_now(io, [&] { return flushed_closed.has_value(); }));
+  CHECK_FALSE(*flushed_closed);
+  k.stop();
+}
+
+TEST_CASE("producer: destroying the producer while flushes wait aborts them", "[producer][flush]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;
+  k.start();
+  auto prod = std::make_unique<Producer>(io.get_executor(), producer_config(k));
+  int delivered = 0;
+  send_counted(*prod, "a", delivered);
+  std::optional<std::error_code> flushed[2];
+  for (auto& f : flushed) prod->async_flush([&f](std::error_code ec) { f = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+
+  prod.reset();
+  REQUIRE(ready_now(io, [&] { return flushed[0] && flushed[1]; }));
+  CHECK(*flushed[0] == client_errc::operation_aborted);
+  CHECK(*flushed[1] == client_errc::operation_aborted);
+  // What the producer left behind winds down without touching it.
+  k.release_produce();
+  run_while_not(
+      io, [] { return false; }, 200ms);
   k.stop();
 }

@@ -1,6 +1,7 @@
 // Helpers shared by the `kafkawire` commands; explain.cpp and spy.cpp may use them too (see util.hpp).
 #include "util.hpp"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,14 +92,62 @@ std::optional<Config> make_config(ConfigInput input) {
   return config;
 }
 
+namespace {
+
+// The width to wrap text for `out` to: $COLUMNS when set, else the terminal's, else 100.
+size_t output_columns(std::FILE* out) {
+  if (const char* env = std::getenv("COLUMNS"))
+    if (auto n = parse_i64(env); n && *n > 0) return static_cast<size_t>(*n);
+  winsize ws{};
+  if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 100;
+}
+
+// The words of `text` filled greedily into lines of at most `width` characters; a word longer than that
+// gets a line of its own, unbroken.
+std::vector<std::string> wrap_words(std::string_view text, size_t width) {
+  std::vector<std::string> lines;
+  std::string line;
+  while (!text.empty()) {
+    const size_t start = text.find_first_not_of(' ');
+    if (start == std::string_view::npos) break;
+    text.remove_prefix(start);
+    const std::string_view word = text.substr(0, text.find(' '));
+    text.remove_prefix(word.size());
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(std::move(line));
+  return lines;
+}
+
+}  // namespace
+
 void print_config_keys(std::FILE* out) {
-  size_t width = 0;
-  for (const auto& k : config_keys()) width = std::max(width, k.name.size());
+  size_t key_width = 0;
+  for (const auto& k : config_keys()) key_width = std::max(key_width, k.name.size());
+  // The meaning starts in the column after the longest key and wraps back to it. On a terminal too narrow
+  // for that, each key gets a line of its own and its meaning follows, indented under it.
+  const size_t columns = output_columns(out);
+  const bool beside = columns >= key_width + 2 + 40;
+  const size_t indent = beside ? key_width + 2 : 4;
+  const size_t text_width = columns > indent ? columns - indent : 1;
   for (const auto& k : config_keys()) {
-    std::fprintf(out, "%-*s  %s", static_cast<int>(width), std::string(k.name).c_str(),
-                 std::string(k.meaning).c_str());
-    if (!k.default_value.empty()) std::fprintf(out, " (default %s)", std::string(k.default_value).c_str());
-    std::fprintf(out, "\n");
+    std::string text(k.meaning);
+    if (!k.default_value.empty()) text += " (default " + std::string(k.default_value) + ")";
+    const auto lines = wrap_words(text, text_width);
+    if (beside)
+      std::fprintf(out, "%-*s  %s\n", static_cast<int>(key_width), std::string(k.name).c_str(),
+                   lines[0].c_str());
+    else
+      std::fprintf(out, "%s\n%*s%s\n", std::string(k.name).c_str(), static_cast<int>(indent), "",
+                   lines[0].c_str());
+    for (size_t i = 1; i < lines.size(); ++i)
+      std::fprintf(out, "%*s%s\n", static_cast<int>(indent), "", lines[i].c_str());
   }
 }
 

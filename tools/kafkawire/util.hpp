@@ -49,7 +49,8 @@ struct ConfigInput {
 // known key) and returns nullopt: the caller exits with kExitUsage.
 std::optional<Config> make_config(ConfigInput input);
 
-// Prints every configuration key with its default and meaning (-X list, --help-config).
+// Prints every configuration key with its default and meaning (-X list, --help-config), the meanings
+// wrapped at word boundaries to $COLUMNS, else the terminal's width, else 100 columns.
 void print_config_keys(std::FILE* out);
 
 // Runs `op` on `io` to completion and returns its result. The io_context is stopped afterwards, so

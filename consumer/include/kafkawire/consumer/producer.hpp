@@ -17,6 +17,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,13 +73,17 @@ class Producer {
         [this](auto handler, ProducerRecord record) { enqueue(std::move(record), std::move(handler)); },
         token, std::move(record));
   }
-  // Sends everything queued now and completes when all of it has a delivery result.
+  // Sends everything queued now and completes with void(std::error_code) as soon as every record sent
+  // before the call has its delivery result (success or error: those go to each record's handler).
+  // Completes at once when nothing is in flight. Any number of flushes may wait at the same time. A flush
+  // still waiting when close() has closed the connections, or when the Producer is destroyed, completes
+  // with client_errc::operation_aborted.
   template <class Token>
   auto async_flush(Token&& token) {
     return net::async_run(executor_, flush(), std::forward<Token>(token));
   }
   net::Pool::Result<std::monostate> flush();
-  // Flushes, then closes the connections.
+  // Flushes, then closes the connections (and aborts flushes that wait for records sent since).
   template <class Token>
   auto async_close(Token&& token) {
     return net::async_run(executor_, close(), std::forward<Token>(token));
@@ -97,6 +102,13 @@ class Producer {
     Handler handler;
     // When the record gives up waiting for its topic to appear (auto-created topics): delivery.timeout.ms.
     std::chrono::steady_clock::time_point deadline{};
+    uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
+  };
+  // A waiting flush: `remaining` counts its records (seq < target) without a delivery result yet.
+  struct FlushWaiter {
+    uint64_t target;
+    size_t remaining;
+    asio::any_completion_handler<void(std::error_code)> handler;
   };
   struct PartitionQueue {
     std::deque<Pending> records;
@@ -110,6 +122,7 @@ class Producer {
                                      std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
                                      std::chrono::steady_clock::time_point deadline);
   void complete(Pending& p, std::error_code ec, RecordMetadata md);
+  void finish_flush(FlushWaiter& w, std::error_code ec);
   std::error_code build_request(const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches,
                                 protocol::ProduceRequest& req, std::vector<std::vector<uint8_t>>& buffers);
   std::optional<int32_t> choose_partition(const ProducerRecord& r);
@@ -121,7 +134,11 @@ class Producer {
   std::map<std::string, int32_t> sticky_;  // topic -> partition for records without a key
   std::deque<Pending> unrouted_;           // waiting for metadata to pick a partition
   asio::steady_timer wakeup_;
-  asio::steady_timer idle_;  // flush() waits here until in_flight() is 0
+  // Completed from complete() when their last record is. A list: its elements are never moved, and
+  // Boost 1.81's any_completion_handler cannot be move-assigned (that recurses without end).
+  std::list<FlushWaiter> flush_waiters_;
+  uint64_t next_seq_ = 1;
+  size_t undelivered_ = 0;  // records with a seq and no delivery result yet
   size_t queued_ = 0;
   size_t sending_ = 0;
   bool sender_running_ = false;
