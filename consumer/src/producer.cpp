@@ -159,6 +159,7 @@ std::optional<int32_t> Producer::choose_partition(const ProducerRecord& r) {
 asio::awaitable<void> Producer::sender() {
   auto alive = alive_;
   while (*alive && (queued_ > 0 || sending_ > 0)) {
+    if (closed_) abandon_queued();
     // Route records to partitions (metadata first for topics we have not seen).
     if (!unrouted_.empty()) {
       // Each topic once per Metadata request, however many of its records wait.
@@ -254,6 +255,23 @@ asio::awaitable<void> Producer::sender() {
   if (!*alive) co_return;
   sender_running_ = false;
   flush_requested_ = false;
+}
+
+void Producer::abandon_queued() {
+  // close() flushed everything sent before it; records sent while it did are not sent once it is done.
+  auto fail = [this](Pending& p) {
+    --queued_;
+    complete(p, client_errc::operation_aborted, {});
+  };
+  if (!unrouted_.empty() || queued_ > 0)
+    error_text_ = "the producer is closed: records sent during close() are not delivered";
+  for (auto& p : unrouted_) fail(p);
+  unrouted_.clear();
+  for (auto& [tp, q] : queues_) {
+    for (auto& p : q.records) fail(p);
+    q.records.clear();
+    q.bytes = 0;
+  }
 }
 
 std::error_code Producer::build_request(
@@ -384,7 +402,8 @@ asio::awaitable<void> Producer::send_batches(
           ec ? (unreachable || ec == client_errc::disconnected || ec == client_errc::timeout)
              : (code != 0 && (net::error_action(code) == net::ErrorAction::refresh_metadata ||
                               net::error_action(code) == net::ErrorAction::retry));
-      if (transient && clock::now() < deadline && attempt < config_.retries) {
+      // After close() nothing is retried: the connections are gone, and the caller was told it is over.
+      if (transient && !closed_ && clock::now() < deadline && attempt < config_.retries) {
         if (code || unreachable) pool_->metadata().mark_stale(tp.topic);
         retry.emplace_back(tp, std::move(records));
         continue;

@@ -667,3 +667,43 @@ TEST_CASE("producer: destroying the producer while flushes wait aborts them", "[
       io, [] { return false; }, 200ms);
   k.stop();
 }
+
+TEST_CASE("producer: a record still waiting for its topic when close() ends fails then, not at its timeout",
+          "[producer][close]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;
+  k.start();
+  // The fake answers UNKNOWN_TOPIC_OR_PARTITION for "nope"; with auto-creation on, a record for it waits
+  // (and asks again) until delivery.timeout.ms, two minutes by default.
+  Producer prod(io.get_executor(), Config({{"bootstrap.servers", k.bootstrap()},
+                                           {"acks", "1"},
+                                           {"linger.ms", "600000"},
+                                           {"allow.auto.create.topics", "true"}}));
+  int first = 0;
+  send_counted(prod, "a", first);
+  std::optional<std::error_code> closed, waiting;
+  prod.async_close([&](std::error_code ec) { closed = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+  // Sent while close() flushes "a": close() does not wait for it.
+  prod.async_send(ProducerRecord{.topic = "nope", .value = "v"},
+                  [&](std::error_code ec, RecordMetadata) { waiting = ec; });
+  auto asked_for_nope = [&] {
+    for (const auto& topics : k.metadata_topics)
+      if (std::count(topics.begin(), topics.end(), "nope")) return true;
+    return false;
+  };
+  REQUIRE(run_one_until(io, asked_for_nope));
+  CHECK_FALSE(waiting.has_value());
+
+  k.release_produce(1);
+  REQUIRE(run_one_until(io, [&] { return closed.has_value(); }));
+  CHECK_FALSE(*closed);
+  CHECK(first == 1);
+  REQUIRE(run_one_until(
+      io, [&] { return waiting.has_value(); }, 5000ms));
+  CHECK(*waiting == client_errc::operation_aborted);
+  CHECK(prod.error_text().find("close()") != std::string::npos);
+  k.stop();
+}

@@ -83,7 +83,8 @@ class Producer {
     return net::async_run(executor_, flush(), std::forward<Token>(token));
   }
   net::Pool::Result<std::monostate> flush();
-  // Flushes, then closes the connections (and aborts flushes that wait for records sent since).
+  // Flushes, then closes the connections. Records sent since the close began and not yet delivered fail
+  // with client_errc::operation_aborted (they are not retried), and so do flushes waiting for them.
   template <class Token>
   auto async_close(Token&& token) {
     return net::async_run(executor_, close(), std::forward<Token>(token));
@@ -123,6 +124,7 @@ class Producer {
                                      std::chrono::steady_clock::time_point deadline);
   void complete(Pending& p, std::error_code ec, RecordMetadata md);
   void finish_flush(FlushWaiter& w, std::error_code ec);
+  void abandon_queued();
   std::error_code build_request(const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches,
                                 protocol::ProduceRequest& req, std::vector<std::vector<uint8_t>>& buffers);
   std::optional<int32_t> choose_partition(const ProducerRecord& r);
