@@ -14,6 +14,9 @@
 //   E <t> <error name> <text>                           a poll or commit failed (the member carries on)
 //   F <t> <error name> <text>                           a fatal error: the member exits with status 3
 //   X <t> closed                                        SIGTERM: closed cleanly (commit, LeaveGroup)
+//   H <t> holding                                       SIGUSR1: from now on it processes records but
+//                                                       commits nothing (so that a SIGKILL after its next
+//                                                       R line surely leaves an uncommitted tail)
 // The records of a poll are written and flushed before their commit is sent, so a SIGKILL can lose only
 // commits, never a processed record.
 #include <boost/asio/as_tuple.hpp>
@@ -85,10 +88,17 @@ int main(int argc, char** argv) {
     std::cerr << "group_member: " << e.what() << "\n";
     return 2;
   }
-  bool stop = false;
+  bool stop = false, hold = false;
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (!ec) stop = true;
+  });
+  asio::signal_set hold_signal(io, SIGUSR1);
+  hold_signal.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    hold = true;
+    std::fprintf(out, "H %lld holding\n", now_ns());
+    std::fflush(out);
   });
   consumer->subscribe({topic});
   int rc = 0;
@@ -132,7 +142,7 @@ int main(int argc, char** argv) {
           std::fflush(out);  // processed records are on disk before their commit goes out
           // Commit every N-th poll with records, and once nothing new comes in.
           if (!records.empty()) dirty = true;
-          if (!dirty || (!records.empty() && ++polls_with_records % commit_every != 0)) continue;
+          if (hold || !dirty || (!records.empty() && ++polls_with_records % commit_every != 0)) continue;
           dirty = false;
           auto positions = consumer->current_positions();
           auto [cec] = co_await consumer->async_commit(positions, asio::as_tuple(asio::use_awaitable));

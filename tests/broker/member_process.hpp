@@ -66,6 +66,24 @@ class MemberProcess {
   bool started() const { return pid_ > 0; }
   int exit_status() const { return status_; }
 
+  // Makes the member stop committing (SIGUSR1) and waits, up to `bound`, until it has processed a record
+  // since: a SIGKILL then surely leaves records processed and not committed, which its successor must read
+  // again. (Without this a member that had just committed everything it read could die with no such
+  // tail, as happened once the consumer got faster.) False if no record came in time.
+  bool hold_commits_until_record(std::chrono::milliseconds bound = std::chrono::seconds(30)) {
+    if (!running()) return false;
+    ::kill(pid_, SIGUSR1);
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (std::chrono::steady_clock::now() < deadline) {
+      read_new();
+      if (holding_since_ >= 0)
+        for (auto it = events_.rbegin(); it != events_.rend() && it->t > holding_since_; ++it)
+          if (it->kind == 'R') return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
   // SIGKILL: no commit, no LeaveGroup; the group notices after session.timeout.ms.
   void kill_now() {
     if (!running()) return;
@@ -155,6 +173,8 @@ class MemberProcess {
       fatal_ = fatal_ || kind == 'F';
     } else if (kind == 'X') {
       closed_ = true;
+    } else if (kind == 'H') {
+      holding_since_ = t;
     }
   }
 
@@ -169,6 +189,7 @@ class MemberProcess {
   std::vector<MemberView> history_;
   std::vector<std::string> errors_;
   bool fatal_ = false, closed_ = false;
+  long long holding_since_ = -1;  // the H line's time: commits stopped (SIGUSR1)
 };
 
 inline std::string describe(const MemberView& v) {

@@ -235,10 +235,12 @@ void run_scenario(const std::string& strategy) {
     step("member " + std::to_string(n) + " joins");
   }
   // Shrink and churn: a crash, a clean leave, another crash, a newcomer, another clean leave.
+  REQUIRE(g.members[1]->hold_commits_until_record());
   g.members[1]->kill_now();
   step("member 2 killed");
   CHECK(g.members[3]->stop());
   step("member 4 closed");
+  REQUIRE(g.members[0]->hold_commits_until_record());
   g.members[0]->kill_now();
   step("member 1 killed");
   g.start();
