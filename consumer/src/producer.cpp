@@ -103,7 +103,6 @@ void Producer::complete(Pending& p, std::error_code ec, RecordMetadata md) {
   asio::post(executor_,
              [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
   if (p.seq == 0) return;
-  --undelivered_;
   // A flush waiting for this record and no other completes now; it is posted after the record's own
   // handler, so when a flush completes the delivery handlers of its records have run.
   for (auto it = flush_waiters_.begin(); it != flush_waiters_.end();) {
@@ -134,7 +133,6 @@ void Producer::enqueue(ProducerRecord record, Handler handler) {
                                                    .count());
   unrouted_.push_back(Pending{std::move(record), ts, std::move(handler),
                               clock::now() + config_.delivery_timeout, next_seq_++});
-  ++undelivered_;
   ++queued_;
   if (!sender_running_) {
     sender_running_ = true;
@@ -263,8 +261,7 @@ void Producer::abandon_queued() {
     --queued_;
     complete(p, client_errc::operation_aborted, {});
   };
-  if (!unrouted_.empty() || queued_ > 0)
-    error_text_ = "the producer is closed: records sent during close() are not delivered";
+  if (queued_ > 0) error_text_ = "the producer is closed: records sent during close() are not delivered";
   for (auto& p : unrouted_) fail(p);
   unrouted_.clear();
   for (auto& [tp, q] : queues_) {
@@ -424,7 +421,7 @@ asio::awaitable<void> Producer::send_batches(
 }
 
 net::Pool::Result<std::monostate> Producer::flush() {
-  if (undelivered_ == 0) co_return std::tuple{std::error_code{}, std::monostate{}};
+  if (in_flight() == 0) co_return std::tuple{std::error_code{}, std::monostate{}};
   // After close() the connections are closed: what is still undelivered will not be.
   if (closed_) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
   flush_requested_ = true;
@@ -433,7 +430,9 @@ net::Pool::Result<std::monostate> Producer::flush() {
   // close() or the destructor. Only the result is read after the wait: `this` may be gone by then.
   auto [ec] = co_await asio::async_initiate<decltype(use_nothrow), void(std::error_code)>(
       [this](auto handler) {
-        flush_waiters_.push_back({next_seq_, undelivered_, std::move(handler)});
+        // Every record without a result yet was sent before now (queued_ and sending_ are settled
+        // whenever a coroutine can run, so in_flight() counts exactly those).
+        flush_waiters_.push_back({next_seq_, in_flight(), std::move(handler)});
       },
       use_nothrow);
   co_return std::tuple{ec, std::monostate{}};

@@ -295,24 +295,37 @@ __attribute__((target(KAFKAWIRE_AVX512_TARGET))) uint32_t raw_avx512(uint32_t cr
 
 using RawFn = uint32_t (*)(uint32_t, const uint8_t*, size_t);
 
+#if KAFKAWIRE_CRC32C_X86
+struct CpuFeatures {
+  bool sse42 = false, avx512 = false;
+};
+
+CpuFeatures detect() {
+  __builtin_cpu_init();
+  CpuFeatures f;
+  f.sse42 = __builtin_cpu_supports("sse4.2");
+  // libgcc checks that the OS saves the AVX-512 registers too (XCR0), not only the CPUID bits.
+  f.avx512 = f.sse42 && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("vpclmulqdq");
+  return f;
+}
+#endif
+
 bool supported(Crc32cImpl impl) {
+#if KAFKAWIRE_CRC32C_X86
+  static const CpuFeatures cpu = detect();
   switch (impl) {
     case Crc32cImpl::portable:
       return true;
-#if KAFKAWIRE_CRC32C_X86
     case Crc32cImpl::sse42:
-      __builtin_cpu_init();
-      return __builtin_cpu_supports("sse4.2");
+      return cpu.sse42;
     case Crc32cImpl::avx512:
-      // libgcc checks that the OS saves the AVX-512 registers too (XCR0), not only the CPUID bits.
-      return supported(Crc32cImpl::sse42) && __builtin_cpu_supports("pclmul") &&
-             __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq");
-#else
-    default:
-      return false;
-#endif
+      return cpu.avx512;
   }
   return false;
+#else
+  return impl == Crc32cImpl::portable;
+#endif
 }
 
 RawFn function(Crc32cImpl impl) {
@@ -334,22 +347,27 @@ Crc32cImpl choose() {
   return Crc32cImpl::portable;
 }
 
-const Crc32cImpl kChosen = choose();
-const RawFn kChosenFn = function(kChosen);
+// Chosen on first use, not at namespace scope: a static initializer in another translation unit may
+// compute a CRC before this one's globals are set.
+Crc32cImpl chosen() {
+  static const Crc32cImpl impl = choose();
+  return impl;
+}
 
 }  // namespace
 
 uint32_t crc32c(const void* p, size_t n, uint32_t crc) noexcept {
-  return ~kChosenFn(~crc, static_cast<const uint8_t*>(p), n);
+  static const RawFn fn = function(chosen());
+  return ~fn(~crc, static_cast<const uint8_t*>(p), n);
 }
 
 uint32_t crc32c_portable(const void* p, size_t n, uint32_t crc) noexcept {
   return ~raw_portable(~crc, static_cast<const uint8_t*>(p), n);
 }
 
-bool crc32c_hardware() noexcept { return kChosen != Crc32cImpl::portable; }
+bool crc32c_hardware() noexcept { return chosen() != Crc32cImpl::portable; }
 
-Crc32cImpl crc32c_implementation() noexcept { return kChosen; }
+Crc32cImpl crc32c_implementation() noexcept { return chosen(); }
 
 bool crc32c_supported(Crc32cImpl impl) noexcept { return supported(impl); }
 

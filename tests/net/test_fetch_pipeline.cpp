@@ -288,20 +288,10 @@ std::vector<std::pair<int32_t, int64_t>> poll_once(asio::io_context& io, Consume
   return out;
 }
 
-// Runs the io_context (no poll) until `done` or a bound passes.
+// Runs the io_context one handler at a time until `done` (checked after each, so the test sees the state
+// the moment it holds, with nothing run after it), or a bound passes.
 template <class F>
 bool run_while_not(asio::io_context& io, F done, std::chrono::milliseconds bound = 3000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(5ms);
-  }
-  return done();
-}
-
-// Runs the io_context one handler at a time until `done` (checked after each), or a bound passes.
-template <class F>
-bool run_one_until(asio::io_context& io, F done, std::chrono::milliseconds bound = 10000ms) {
   const auto deadline = std::chrono::steady_clock::now() + bound;
   while (!done() && std::chrono::steady_clock::now() < deadline) {
     io.restart();
@@ -555,7 +545,8 @@ TEST_CASE("producer: concurrent flushes complete with the last delivery, after e
   CHECK_FALSE(flushed[1]);
 
   k.release_produce();
-  REQUIRE(run_one_until(io, [&] { return delivered == n; }));
+  REQUIRE(run_while_not(
+      io, [&] { return delivered == n; }, 10000ms));
   // From the last delivery on, the flushes need no timer and no I/O: only handlers already queued.
   REQUIRE(ready_now(io, [&] { return flushed[0] && flushed[1]; }));
   CHECK_FALSE(*flushed[0]);
@@ -590,14 +581,16 @@ TEST_CASE("producer: a flush waits only for the records sent before it", "[produ
   CHECK_FALSE(flushed_first);
 
   k.release_produce(1);  // the first record's request only
-  REQUIRE(run_one_until(io, [&] { return flushed_first.has_value(); }));
+  REQUIRE(run_while_not(
+      io, [&] { return flushed_first.has_value(); }, 10000ms));
   CHECK_FALSE(*flushed_first);
   CHECK(first == 1);
   CHECK(second == 0);
 
   prod.async_flush([&](std::error_code ec) { flushed_both = ec; });
   k.release_produce();
-  REQUIRE(run_one_until(io, [&] { return flushed_both.has_value(); }));
+  REQUIRE(run_while_not(
+      io, [&] { return flushed_both.has_value(); }, 10000ms));
   CHECK_FALSE(*flushed_both);
   CHECK(second == 1);
   k.stop();
@@ -627,14 +620,16 @@ TEST_CASE("producer: close() while flushes wait completes every one of them", "[
       io, [&] { return k.produce_requests >= 2; }, 10000ms));
 
   k.release_produce(1);  // the second record's Produce stays unanswered
-  REQUIRE(run_one_until(io, [&] { return closed && flushed_before && flushed_after; }));
+  REQUIRE(run_while_not(
+      io, [&] { return closed && flushed_before && flushed_after; }, 10000ms));
   CHECK_FALSE(*closed);
   CHECK_FALSE(*flushed_before);  // its record was delivered
   CHECK(first == 1);
   CHECK(*flushed_after == client_errc::operation_aborted);
 
   // The second record's request was on a connection close() closed: it fails, it is not left hanging.
-  REQUIRE(run_one_until(io, [&] { return second == 1; }));
+  REQUIRE(run_while_not(
+      io, [&] { return second == 1; }, 10000ms));
   CHECK(second_result);
   // And a flush after close() has nothing it could wait for.
   std::optional<std::error_code> flushed_closed;
@@ -694,14 +689,15 @@ TEST_CASE("producer: a record still waiting for its topic when close() ends fail
       if (std::count(topics.begin(), topics.end(), "nope")) return true;
     return false;
   };
-  REQUIRE(run_one_until(io, asked_for_nope));
+  REQUIRE(run_while_not(io, asked_for_nope, 10000ms));
   CHECK_FALSE(waiting.has_value());
 
   k.release_produce(1);
-  REQUIRE(run_one_until(io, [&] { return closed.has_value(); }));
+  REQUIRE(run_while_not(
+      io, [&] { return closed.has_value(); }, 10000ms));
   CHECK_FALSE(*closed);
   CHECK(first == 1);
-  REQUIRE(run_one_until(
+  REQUIRE(run_while_not(
       io, [&] { return waiting.has_value(); }, 5000ms));
   CHECK(*waiting == client_errc::operation_aborted);
   CHECK(prod.error_text().find("close()") != std::string::npos);

@@ -140,7 +140,6 @@ class Producer {
   // Boost 1.81's any_completion_handler cannot be move-assigned (that recurses without end).
   std::list<FlushWaiter> flush_waiters_;
   uint64_t next_seq_ = 1;
-  size_t undelivered_ = 0;  // records with a seq and no delivery result yet
   size_t queued_ = 0;
   size_t sending_ = 0;
   bool sender_running_ = false;
