@@ -222,6 +222,15 @@ TEST_CASE("kafka error codes have names, messages and retriability", "[wire][err
   // Codes are strictly increasing in the table, which the lookup relies on.
   auto all = kafkawire::kafka_errors();
   for (size_t i = 1; i < all.size(); ++i) CHECK(all[i - 1].code < all[i].code);
+  // kafka_errc names the same codes as the table (both come from kafka-clients' Errors enum).
+  CHECK(std::error_code(kafkawire::kafka_errc::not_leader_or_follower) == ec);
+  CHECK(kafkawire::find_kafka_error(static_cast<int16_t>(kafkawire::kafka_errc::member_id_required))->name ==
+        "MEMBER_ID_REQUIRED");
+  CHECK(kafkawire::find_kafka_error(static_cast<int16_t>(kafkawire::kafka_errc::unstable_offset_commit))
+            ->name == "UNSTABLE_OFFSET_COMMIT");
+  CHECK(kafkawire::find_kafka_error(static_cast<int16_t>(kafkawire::kafka_errc::controller_id_not_registered))
+            ->name == "CONTROLLER_ID_NOT_REGISTERED");
+  CHECK(kafkawire::as_errc(16) == kafkawire::kafka_errc::not_coordinator);
   std::error_code client = client_errc::crc_mismatch;
   CHECK(client.category().name() == std::string("kafkawire"));
   CHECK(client.message().find("CRC") != std::string::npos);
