@@ -19,21 +19,6 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-net::PoolOptions pool_options(const Config& c) {
-  net::PoolOptions o;
-  std::string problem;
-  if (net::parse_bootstrap(c.bootstrap_servers, o.bootstrap, &problem))
-    throw ConfigError("bootstrap.servers", problem);
-  o.connection.client_id = c.client_id;
-  o.connection.receive_message_max_bytes = static_cast<size_t>(c.receive_message_max_bytes);
-  o.connection.request_timeout = c.request_timeout;
-  o.connection.connect_timeout = c.socket_connection_setup_timeout;
-  o.reconnect_backoff = c.reconnect_backoff;
-  o.reconnect_backoff_max = c.reconnect_backoff_max;
-  o.metadata_max_age = c.metadata_max_age;
-  return o;
-}
-
 std::string kafka_error_name(int16_t code) {
   const auto* e = find_kafka_error(code);
   return e ? std::string(e->name) : "error " + std::to_string(code);

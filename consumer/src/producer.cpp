@@ -65,19 +65,6 @@ proto::Compression compression_of(const std::string& name) {
   return proto::Compression::none;
 }
 
-net::PoolOptions producer_pool_options(const Config& c) {
-  net::PoolOptions o;
-  std::string problem;
-  if (net::parse_bootstrap(c.bootstrap_servers, o.bootstrap, &problem))
-    throw ConfigError("bootstrap.servers", problem);
-  o.connection.client_id = c.client_id;
-  o.connection.request_timeout = c.request_timeout;
-  o.connection.connect_timeout = c.socket_connection_setup_timeout;
-  o.reconnect_backoff = c.reconnect_backoff;
-  o.reconnect_backoff_max = c.reconnect_backoff_max;
-  return o;
-}
-
 size_t record_size(const ProducerRecord& r) {
   size_t n = 16 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
   for (const auto& [k, v] : r.headers) n += 4 + k.size() + (v ? v->size() : 0);
@@ -89,7 +76,7 @@ size_t record_size(const ProducerRecord& r) {
 Producer::Producer(executor_type ex, Config config)
     : executor_(ex),
       config_(std::move(config)),
-      pool_(net::Pool::create(ex, producer_pool_options(config_))),
+      pool_(net::Pool::create(ex, pool_options(config_))),
       wakeup_(ex) {}
 
 Producer::~Producer() {

@@ -48,7 +48,7 @@ inline std::string config_markdown() {
       "closest\n"
       "known one (`fetch.max.wait` -> did you mean `fetch.max.wait.ms`?), and a bad value names the key and "
       "what\n"
-      "it accepts. Durations (`*.ms`) are whole milliseconds.\n"
+      "it accepts (the `accepts` column). Durations (`*.ms`) are whole milliseconds.\n"
       "\n"
       "```cpp\n"
       "kafkawire::Config cfg{{\"bootstrap.servers\", \"127.0.0.1:9092\"}, {\"group.id\", \"billing\"}};  // "
@@ -68,12 +68,12 @@ inline std::string config_markdown() {
       {"producer", "Producer"},
   };
   for (const auto& [id, title] : sections) {
-    md += "\n## " + std::string(title) + "\n\n| key | default | meaning |\n|---|---|---|\n";
+    md += "\n## " + std::string(title) + "\n\n| key | default | accepts | meaning |\n|---|---|---|---|\n";
     for (const auto& k : config_keys())
       if (k.section == id)
         md += "| `" + std::string(k.name) + "` | " +
               (k.default_value.empty() ? std::string("(none)") : "`" + std::string(k.default_value) + "`") +
-              " | " + cell(k.meaning) + " |\n";
+              " | " + cell(config_accepts(k.rule)) + " | " + cell(k.meaning) + " |\n";
   }
   return md;
 }

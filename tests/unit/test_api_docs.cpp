@@ -27,7 +27,15 @@ TEST_CASE("every key is in a section of docs/configuration.md, once", "[docs]") 
     CHECK(at != std::string::npos);
     CHECK(md.find(row, at + 1) == std::string::npos);
     CHECK_FALSE(k.meaning.empty());
+    // The row shows the default and the rule the parser checks, from the same table entry.
+    const std::string shown =
+        row + " " +
+        (k.default_value.empty() ? std::string("(none)") : "`" + std::string(k.default_value) + "`") + " | " +
+        kafkawire::config_accepts(k.rule) + " | ";
+    CHECK(md.find(shown) == at);
   }
+  // A key added to the table shows up in the doc (here: the rule of one key, in words).
+  CHECK(md.find("| `max.poll.records` | `500` | 1 to 2147483647 | ") != std::string::npos);
 }
 
 TEST_CASE("the code in docs/api-guide.md is examples/*.cpp", "[docs]") {

@@ -1,7 +1,12 @@
 // Configuration: known keys, defaults, and errors that name the key and the closest valid choice.
 #include <catch2/catch.hpp>
 
+#include <boost/asio/io_context.hpp>
+
 #include "kafkawire/consumer/config.hpp"
+#include "kafkawire/consumer/consumer.hpp"
+#include "kafkawire/consumer/producer.hpp"
+#include "kafkawire/net/pool.hpp"
 #include "kafkawire/protocol/error.hpp"
 
 using namespace kafkawire;
@@ -88,5 +93,177 @@ TEST_CASE("documented keys without a default are the optional strings and bootst
     if (!k.default_value.empty()) continue;
     INFO(k.name);
     CHECK((k.name == "bootstrap.servers" || k.name == "group.id" || k.name == "group.instance.id"));
+  }
+}
+
+namespace {
+
+// A valid value of `k` other than its default: what a test sets to see the key reach its field.
+std::string other_value(const ConfigKey& k) {
+  switch (k.rule.kind) {
+    case ConfigKind::text:
+      return "something-else";
+    case ConfigKind::whole_number:
+    case ConfigKind::duration_ms:
+      return std::to_string(std::to_string(k.rule.max) == k.default_value ? k.rule.min : k.rule.max);
+    case ConfigKind::flag:
+      return k.default_value == "true" ? "false" : "true";
+    case ConfigKind::one_of:
+    case ConfigKind::list_of: {
+      const std::string_view first = k.rule.choices.substr(0, k.rule.choices.find(','));
+      const std::string_view rest = k.rule.choices.substr(k.rule.choices.find(',') + 1);
+      return std::string(k.default_value == first ? rest.substr(0, rest.find(',')) : first);
+    }
+  }
+  return {};
+}
+
+// "a,b,c" -> "a, b, c"
+std::string spaced(std::string_view choices) {
+  std::string out;
+  for (char ch : choices) out += ch == ',' ? std::string(", ") : std::string(1, ch);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every key has a rule and a field, and its default passes its rule", "[config]") {
+  for (const auto& k : config_keys()) {
+    INFO(k.name);
+    CHECK(k.store != nullptr);
+    CHECK(find_config_key(k.name) == &k);
+    CHECK_FALSE(k.section.empty());
+    if (k.rule.kind == ConfigKind::whole_number || k.rule.kind == ConfigKind::duration_ms) {
+      CHECK(k.rule.min <= k.rule.max);
+    }
+    if (k.rule.kind == ConfigKind::one_of || k.rule.kind == ConfigKind::list_of) {
+      CHECK_FALSE(k.rule.choices.empty());
+    }
+  }
+  CHECK(find_config_key("no.such.key") == nullptr);
+}
+
+TEST_CASE("every key reaches its field: a value other than the default changes the Config", "[config]") {
+  for (const auto& k : config_keys()) {
+    const std::string v = other_value(k);
+    INFO(k.name << " = " << v);
+    Config c;
+    std::string problem;
+    REQUIRE_FALSE(c.set(std::string(k.name), v, problem));
+    CHECK(c.values.at(std::string(k.name)) == v);
+    c.values.clear();
+    CHECK_FALSE(c == Config{});
+    // And back to the default (or, without one, to empty) restores it.
+    if (!k.default_value.empty()) {
+      REQUIRE_FALSE(c.set(std::string(k.name), std::string(k.default_value), problem));
+      c.values.clear();
+      CHECK(c == Config{});
+    }
+  }
+}
+
+TEST_CASE("each key's rule: the range's ends pass, one past them fails naming the key and the range",
+          "[config]") {
+  int ranges = 0, choices = 0;
+  for (const auto& k : config_keys()) {
+    const std::string key(k.name);
+    INFO(key);
+    Config c;
+    std::string problem;
+    switch (k.rule.kind) {
+      case ConfigKind::whole_number:
+      case ConfigKind::duration_ms: {
+        ++ranges;
+        CHECK_FALSE(c.set(key, std::to_string(k.rule.min), problem));
+        CHECK_FALSE(c.set(key, std::to_string(k.rule.max), problem));
+        const std::string range =
+            "out of range [" + std::to_string(k.rule.min) + ", " + std::to_string(k.rule.max) + "]";
+        for (int64_t outside : {k.rule.min - 1, k.rule.max + 1}) {
+          CHECK(c.set(key, std::to_string(outside), problem) == client_errc::invalid_config);
+          CHECK(problem == key + ": '" + std::to_string(outside) + "' is " + range);
+        }
+        CHECK(c.set(key, "12abc", problem) == client_errc::invalid_config);
+        CHECK(problem == key + ": '12abc' is not a whole number");
+        CHECK(c.set(key, "", problem) == client_errc::invalid_config);
+        break;
+      }
+      case ConfigKind::flag:
+        CHECK_FALSE(c.set(key, "true", problem));
+        CHECK_FALSE(c.set(key, "false", problem));
+        CHECK(c.set(key, "TRUE", problem) == client_errc::invalid_config);
+        CHECK(problem == key + ": 'TRUE' is not true or false");
+        break;
+      case ConfigKind::one_of:
+      case ConfigKind::list_of: {
+        ++choices;
+        std::string_view rest = k.rule.choices;
+        while (!rest.empty()) {
+          const std::string choice(rest.substr(0, rest.find(',')));
+          CHECK_FALSE(c.set(key, choice, problem));
+          rest =
+              rest.find(',') == std::string_view::npos ? std::string_view() : rest.substr(rest.find(',') + 1);
+        }
+        CHECK(c.set(key, "nonsense", problem) == client_errc::invalid_config);
+        CHECK(problem == key + ": 'nonsense' is not one of " + spaced(k.rule.choices));
+        break;
+      }
+      case ConfigKind::text:
+        if (k.rule.min > 0) {
+          CHECK(c.set(key, "", problem) == client_errc::invalid_config);
+          CHECK(problem == key + ": must not be empty");
+        } else {
+          CHECK_FALSE(c.set(key, "", problem));
+        }
+        break;
+    }
+  }
+  CHECK(ranges >= 20);
+  CHECK(choices >= 5);
+}
+
+TEST_CASE("what a key accepts, in words", "[config]") {
+  CHECK(config_accepts(find_config_key("max.poll.records")->rule) == "1 to 2147483647");
+  CHECK(config_accepts(find_config_key("fetch.max.wait.ms")->rule) == "0 to 2147483647 ms");
+  CHECK(config_accepts(find_config_key("auto.offset.reset")->rule) == "earliest, latest, none");
+  CHECK(config_accepts(find_config_key("partition.assignment.strategy")->rule) ==
+        "a list of range, roundrobin, cooperative-sticky");
+  CHECK(config_accepts(find_config_key("check.crcs")->rule) == "true, false");
+  CHECK(config_accepts(find_config_key("bootstrap.servers")->rule) == "a non-empty string");
+  CHECK(config_accepts(find_config_key("queued.max.messages.kbytes")->rule) == "1 to 2097151");
+}
+
+TEST_CASE("pool_options: every connection setting of the Config reaches the pool", "[config]") {
+  const Config c{{"bootstrap.servers", "a:1, b:2"},
+                 {"client.id", "me"},
+                 {"receive.message.max.bytes", "2000000"},
+                 {"request.timeout.ms", "1234"},
+                 {"socket.connection.setup.timeout.ms", "567"},
+                 {"reconnect.backoff.ms", "11"},
+                 {"reconnect.backoff.max.ms", "22"},
+                 {"metadata.max.age.ms", "33"}};
+  const net::PoolOptions o = pool_options(c);
+  CHECK(o.bootstrap == std::vector<std::pair<std::string, uint16_t>>{{"a", 1}, {"b", 2}});
+  CHECK(o.connection.client_id == "me");
+  CHECK(o.connection.receive_message_max_bytes == 2000000);
+  CHECK(o.connection.request_timeout == std::chrono::milliseconds(1234));
+  CHECK(o.connection.connect_timeout == std::chrono::milliseconds(567));
+  CHECK(o.reconnect_backoff == std::chrono::milliseconds(11));
+  CHECK(o.reconnect_backoff_max == std::chrono::milliseconds(22));
+  CHECK(o.metadata_max_age == std::chrono::milliseconds(33));
+  CHECK_THROWS_AS(pool_options(Config{{"bootstrap.servers", "nohost"}}), ConfigError);
+}
+
+TEST_CASE("the Consumer and the Producer build their pools from the same pool_options", "[config]") {
+  boost::asio::io_context io;
+  const Config c{{"bootstrap.servers", "127.0.0.1:1"},
+                 {"receive.message.max.bytes", "2000000"},
+                 {"metadata.max.age.ms", "33"},
+                 {"socket.connection.setup.timeout.ms", "567"}};
+  Consumer consumer(io.get_executor(), c);
+  Producer producer(io.get_executor(), c);
+  for (const net::PoolOptions* o : {&consumer.pool().options(), &producer.pool().options()}) {
+    CHECK(o->connection.receive_message_max_bytes == 2000000);  // the Producer used to keep 100 MiB
+    CHECK(o->metadata_max_age == std::chrono::milliseconds(33));
+    CHECK(o->connection.connect_timeout == std::chrono::milliseconds(567));
   }
 }

@@ -138,7 +138,11 @@ void print_config_keys(std::FILE* out) {
   const size_t text_width = columns > indent ? columns - indent : 1;
   for (const auto& k : config_keys()) {
     std::string text(k.meaning);
-    if (!k.default_value.empty()) text += " (default " + std::string(k.default_value) + ")";
+    // What it accepts and its default, from the same table entry as the parser's rule.
+    text += " (";
+    if (k.rule.kind != ConfigKind::text) text += "accepts " + config_accepts(k.rule) + "; ";
+    text += k.default_value.empty() ? std::string("no default") : "default " + std::string(k.default_value);
+    text += ")";
     const auto lines = wrap_words(text, text_width);
     if (beside)
       std::fprintf(out, "%-*s  %s\n", static_cast<int>(key_width), std::string(k.name).c_str(),

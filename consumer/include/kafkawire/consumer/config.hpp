@@ -2,7 +2,8 @@
 //
 // Every key is checked when the Config is built: an unknown key is an error that names the closest known
 // key ("fetch.max.wait" -> did you mean "fetch.max.wait.ms"?), and a bad value names the key and what
-// it accepts ("auto.offset.reset: 'earlest' is not one of earliest, latest, none").
+// it accepts ("auto.offset.reset: 'earlest' is not one of earliest, latest, none"). Each key is one
+// entry of config_keys(): adding a key is a field here and an entry there, nothing else.
 #pragma once
 
 #include <chrono>
@@ -19,18 +20,53 @@
 
 namespace kafkawire {
 
+namespace net {
+struct PoolOptions;
+}
+
 enum class OffsetReset { earliest, latest, none };
 enum class IsolationLevel : int8_t { read_uncommitted = 0, read_committed = 1 };
 
-// The documentation of one key: its default and what it means (printed by `kafkawire --help-config`;
-// docs/configuration.md is generated from it, and a unit test fails when they differ).
+struct Config;
+
+// What a key accepts. The parser checks values against it; the reference doc and `--help-config` print it.
+enum class ConfigKind : uint8_t {
+  text,          // any string of at least `min` characters
+  whole_number,  // a decimal integer in [min, max]
+  duration_ms,   // whole milliseconds in [min, max]
+  flag,          // true or false
+  one_of,        // one of `choices` (comma-separated)
+  list_of,       // a comma-separated list of `choices`, at least one, in order of preference
+};
+struct ConfigRule {
+  ConfigKind kind = ConfigKind::text;
+  int64_t min = 0, max = 0;
+  std::string_view choices{};
+};
+
+// A value that passed its key's rule, on its way into its field of Config.
+struct ConfigValue {
+  std::string_view text;           // as given
+  int64_t number = 0;              // whole_number, duration_ms; flag: 0 or 1; one_of: index in the choices
+  std::vector<std::string> items;  // list_of: the names, trimmed
+};
+
+// One key, written once: its name, default, meaning, rule and the field it sets. Config's defaults, the
+// parser, docs/configuration.md (a unit test fails when it differs) and `kafkawire --help-config` all
+// come from the table of these in consumer/src/config.cpp.
 struct ConfigKey {
   std::string_view name;
   std::string_view default_value;  // empty: no default (required or optional)
   std::string_view meaning;
-  std::string_view section{};  // connection, consumer, group, producer
+  std::string_view section;  // connection, consumer, group, producer
+  ConfigRule rule;
+  void (*store)(Config&, const ConfigValue&) = nullptr;
 };
 const std::vector<ConfigKey>& config_keys();
+const ConfigKey* find_config_key(std::string_view name);
+
+// What a key accepts, in words: "1 to 2147483647 ms", "true, false", "earliest, latest, none".
+std::string config_accepts(const ConfigRule& rule);
 
 // The closest known key to `name` by edit distance, or empty when nothing is close.
 std::string_view closest_config_key(std::string_view name);
@@ -48,44 +84,46 @@ struct Config {
   // The raw key/values, after validation.
   std::map<std::string, std::string> values;
 
+  // One field per key of config_keys(); a default-constructed Config holds the defaults of that table.
   std::string bootstrap_servers;
-  std::string client_id = "kafkawire";
+  std::string client_id;
   std::string group_id;
   std::optional<std::string> group_instance_id;
-  bool enable_auto_commit = true;
-  std::chrono::milliseconds auto_commit_interval{5000};
-  OffsetReset auto_offset_reset = OffsetReset::latest;
-  IsolationLevel isolation_level = IsolationLevel::read_uncommitted;
-  int32_t fetch_min_bytes = 1;
-  int32_t fetch_max_bytes = 52428800;
-  int32_t max_partition_fetch_bytes = 1048576;
-  std::chrono::milliseconds fetch_max_wait{500};
-  int32_t max_poll_records = 500;
+  bool enable_auto_commit{};
+  std::chrono::milliseconds auto_commit_interval{};
+  OffsetReset auto_offset_reset{};
+  IsolationLevel isolation_level{};
+  int32_t fetch_min_bytes{};
+  int32_t fetch_max_bytes{};
+  int32_t max_partition_fetch_bytes{};
+  std::chrono::milliseconds fetch_max_wait{};
+  int32_t max_poll_records{};
   // Prefetch bound: fetched record bytes not yet polled, over all partitions, in KiB.
-  int32_t queued_max_kbytes = 65536;
-  bool check_crcs = true;
-  std::chrono::milliseconds session_timeout{45000};
-  std::chrono::milliseconds heartbeat_interval{3000};
-  std::chrono::milliseconds max_poll_interval{300000};
-  std::vector<std::string> partition_assignment_strategy{"range", "cooperative-sticky"};
-  int64_t receive_message_max_bytes = 100 * 1024 * 1024;
-  std::chrono::milliseconds request_timeout{30000};
-  std::chrono::milliseconds socket_connection_setup_timeout{10000};
-  std::chrono::milliseconds reconnect_backoff{50};
-  std::chrono::milliseconds reconnect_backoff_max{1000};
-  std::chrono::milliseconds metadata_max_age{300000};
-  std::chrono::milliseconds retry_backoff{100};
-  std::chrono::milliseconds default_api_timeout{60000};
-  bool allow_auto_create_topics = false;
+  int32_t queued_max_kbytes{};
+  bool check_crcs{};
+  std::chrono::milliseconds session_timeout{};
+  std::chrono::milliseconds heartbeat_interval{};
+  std::chrono::milliseconds max_poll_interval{};
+  std::vector<std::string> partition_assignment_strategy;
+  int64_t receive_message_max_bytes{};
+  std::chrono::milliseconds request_timeout{};
+  std::chrono::milliseconds socket_connection_setup_timeout{};
+  std::chrono::milliseconds reconnect_backoff{};
+  std::chrono::milliseconds reconnect_backoff_max{};
+  std::chrono::milliseconds metadata_max_age{};
+  std::chrono::milliseconds retry_backoff{};
+  std::chrono::milliseconds default_api_timeout{};
+  bool allow_auto_create_topics{};
   // Producer
-  std::string acks = "all";  // 0, 1, all (-1)
-  std::chrono::milliseconds linger{5};
-  int32_t batch_size = 16384;
-  std::string compression_type = "none";
-  int32_t retries = 2147483647;
-  std::chrono::milliseconds delivery_timeout{120000};
+  std::string acks;  // 0, 1, all (-1)
+  std::chrono::milliseconds linger{};
+  int32_t batch_size{};
+  std::string compression_type;
+  int32_t retries{};
+  std::chrono::milliseconds delivery_timeout{};
 
-  Config() = default;
+  // Every key at its default.
+  Config();
   // Validates every key and value; throws ConfigError naming the key.
   Config(std::initializer_list<std::pair<const std::string, std::string>> kv);
   explicit Config(const std::map<std::string, std::string>& kv);
@@ -101,6 +139,15 @@ struct Config {
   friend bool operator==(const Config&, const Config&) = default;
 
   int16_t acks_value() const { return acks == "all" ? int16_t{-1} : static_cast<int16_t>(std::stoi(acks)); }
+
+ private:
+  struct Blank {};
+  explicit Config(Blank) {}
+  static const Config& defaults();  // built once from the table
 };
+
+// The connection settings of a Config as the Pool takes them (Consumer and Producer alike). Throws
+// ConfigError when bootstrap.servers is not a list of host:port.
+net::PoolOptions pool_options(const Config& config);
 
 }  // namespace kafkawire
