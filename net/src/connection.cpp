@@ -93,16 +93,23 @@ asio::awaitable<std::error_code> Connection::connect_and_negotiate(std::string h
 
   asio::ip::tcp::resolver resolver(executor_);
   auto [rec, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), use_nothrow);
+  if (state_ == State::closed) co_return close_error_;  // closed while resolving: do not open a socket
   if (rec) {
     close(rec, "resolve " + where + ": " + rec.message());
     co_return close_error_;
   }
-  asio::steady_timer timer(executor_, options_.connect_timeout);
+  // One deadline for the TCP connect and the ApiVersions exchange after it (submit() gives ApiVersions
+  // this deadline while negotiating): a broker that accepts and never answers is given up on as soon as
+  // one that never accepts.
+  setup_deadline_ = std::chrono::steady_clock::now() + options_.connect_timeout;
+  asio::steady_timer timer(executor_, setup_deadline_);
   auto result =
       co_await (asio::async_connect(socket_, endpoints, use_nothrow) || timer.async_wait(use_nothrow));
+  if (state_ == State::closed) co_return close_error_;
   if (result.index() == 1) {
-    close(client_errc::timeout, "connect to " + where + ": no answer within " +
-                                    std::to_string(options_.connect_timeout.count()) + " ms");
+    close(client_errc::timeout, "connect to " + where +
+                                    ": no answer within socket.connection.setup.timeout.ms (" +
+                                    std::to_string(options_.connect_timeout.count()) + " ms)");
     co_return close_error_;
   }
   if (auto [ec, ep] = std::get<0>(result); ec) {
@@ -186,7 +193,9 @@ void Connection::submit(std::vector<uint8_t> frame, Pending pending, bool expect
   }
   outbox_.push_back(std::move(frame));
   if (expect_response) {
-    pending.deadline = std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
+    pending.deadline = state_ == State::negotiating
+                           ? setup_deadline_
+                           : std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
     const bool earliest = in_flight_.empty() || pending.deadline < watchdog_timer_.expiry();
     in_flight_.push_back(std::move(pending));
     if (earliest) watchdog_timer_.cancel();  // the watchdog re-arms for the new earliest deadline
@@ -256,6 +265,12 @@ asio::awaitable<void> Connection::read_loop() {
     }
     const uint32_t size = (uint32_t{size_bytes[0]} << 24) | (uint32_t{size_bytes[1]} << 16) |
                           (uint32_t{size_bytes[2]} << 8) | size_bytes[3];
+    if (size > uint32_t{INT32_MAX}) {  // an int32 size below zero: not Kafka framing, or out of sync
+      close(client_errc::malformed, "response frame from " + where + " has a negative size (" +
+                                        std::to_string(static_cast<int32_t>(size)) +
+                                        "): the stream is not Kafka framing or is out of sync");
+      co_return;
+    }
     if (size > options_.receive_message_max_bytes || size < 4) {
       close(size < 4 ? std::error_code(client_errc::malformed)
                      : std::error_code(client_errc::message_too_large),
@@ -306,6 +321,13 @@ asio::awaitable<void> Connection::watchdog() {
     auto earliest = std::chrono::steady_clock::time_point::max();
     for (const auto& p : in_flight_) earliest = std::min(earliest, p.deadline);
     if (earliest <= std::chrono::steady_clock::now()) {
+      if (state_ == State::negotiating) {  // only ApiVersions is in flight, under the setup deadline
+        close(client_errc::timeout,
+              "connection setup with " + host_ + ":" + std::to_string(port_) +
+                  ": no answer to ApiVersions within socket.connection.setup.timeout.ms (" +
+                  std::to_string(options_.connect_timeout.count()) + " ms)");
+        co_return;
+      }
       const auto& late =
           *std::min_element(in_flight_.begin(), in_flight_.end(),
                             [](const Pending& a, const Pending& b) { return a.deadline < b.deadline; });

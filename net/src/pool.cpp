@@ -89,6 +89,7 @@ Pool::Result<std::shared_ptr<Connection>> Pool::connection(int32_t node_id, Purp
       co_await wait.async_wait(use_nothrow);
     }
     auto conn = Connection::create(executor_, options_.connection);
+    slots_[{node_id, purpose}].conn = conn;  // not ready, but close() reaches it: no connect outlives it
     auto [ec] = co_await conn->async_connect(addr->first, addr->second, use_nothrow);
     Slot& s = slots_[{node_id, purpose}];  // the map may have grown while we waited
     s.connecting = false;

@@ -1,5 +1,6 @@
 // Connection behaviour against a scripted server on loopback, for faults a real broker cannot be made to
-// show: garbage correlation ids, oversized frames, a server that never answers, a refused port.
+// show: garbage correlation ids, oversized frames, negative frame sizes, a server that never answers (after
+// ApiVersions, or at all), a refused port.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "kafkawire/net/connection.hpp"
+#include "kafkawire/net/pool.hpp"
 #include "support/run.hpp"
 
 namespace asio = boost::asio;
@@ -21,7 +23,7 @@ using kafkawire::testing::run_until;
 namespace {
 
 // A fake broker: answers ApiVersions properly, then does `after` with every later request.
-enum class Misbehave { wrong_correlation_id, oversized_frame, silence, close };
+enum class Misbehave { wrong_correlation_id, oversized_frame, negative_size, silence, close };
 
 struct FakeBroker {
   FakeBroker(asio::io_context& io, Misbehave mode) : io(io), mode(mode) {}
@@ -63,6 +65,11 @@ struct FakeBroker {
         w.patch_i32(0, 200 * 1024 * 1024);
         co_await asio::async_write(sock, asio::buffer(w.buffer()), asio::as_tuple(asio::use_awaitable));
         continue;
+      } else if (mode == Misbehave::negative_size) {
+        w.i32(correlation_id);
+        w.patch_i32(0, -16);  // 0xfffffff0
+        co_await asio::async_write(sock, asio::buffer(w.buffer()), asio::as_tuple(asio::use_awaitable));
+        continue;
       } else if (mode == Misbehave::silence) {
         continue;
       } else {
@@ -71,6 +78,25 @@ struct FakeBroker {
       }
       w.patch_i32(0, static_cast<int32_t>(w.size() - 4));
       co_await asio::async_write(sock, asio::buffer(w.buffer()), asio::as_tuple(asio::use_awaitable));
+    }
+  }
+};
+
+// Accepts connections and never sends a byte (nor closes them): a broker that hangs, or a port some other
+// program listens on.
+struct SilentListener {
+  explicit SilentListener(asio::io_context& io)
+      : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    asio::co_spawn(io, accept_all(), asio::detached);
+  }
+  tcp::acceptor acceptor;
+  std::vector<tcp::socket> accepted;
+  uint16_t port() const { return acceptor.local_endpoint().port(); }
+  asio::awaitable<void> accept_all() {
+    for (;;) {
+      auto [ec, sock] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      accepted.push_back(std::move(sock));
     }
   }
 };
@@ -182,4 +208,71 @@ TEST_CASE("the broker closing the socket fails every request in flight with disc
   // Later requests fail at once with the same error, without touching a socket.
   auto f = c->async_send(protocol::ApiVersionsRequest{}, asio::use_future);
   CHECK(std::get<0>(run_until(io, f)) == client_errc::disconnected);
+}
+
+TEST_CASE("a negative frame size closes the connection with its own message", "[net]") {
+  asio::io_context io;
+  FakeBroker fake{io, Misbehave::negative_size};
+  fake.start();
+  auto c = connect(io, fake.port());
+  std::error_code result;
+  bool done = false;
+  c->async_send_raw(3, 0, {0, 0, 0, 0}, true,
+                    [&](std::error_code ec, net::Frame) { result = ec, done = true; });
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
+  REQUIRE(done);
+  CHECK(result == client_errc::malformed);
+  CHECK(c->state() == net::Connection::State::closed);
+  INFO(c->close_reason());
+  CHECK(c->close_reason().find("negative size (-16)") != std::string::npos);
+  CHECK(c->close_reason().find("receive.message.max.bytes") == std::string::npos);
+}
+
+TEST_CASE("a broker that accepts and never answers ApiVersions: connect fails at the setup timeout",
+          "[net]") {
+  asio::io_context io;
+  SilentListener silent{io};
+  net::ConnectionOptions opts;
+  opts.connect_timeout = 300ms;
+  opts.request_timeout = 60s;  // were ApiVersions under request.timeout.ms, the bound below would fail
+  auto c = net::Connection::create(io.get_executor(), opts);
+  auto f = c->async_connect("127.0.0.1", silent.port(), asio::use_future);
+  CHECK(run_until(io, f, 20000ms) == client_errc::timeout);
+  CHECK(silent.accepted.size() == 1);  // the TCP connect itself succeeded
+  CHECK(c->state() == net::Connection::State::closed);
+  INFO(c->close_reason());
+  CHECK(c->close_reason().find("ApiVersions") != std::string::npos);
+  CHECK(c->close_reason().find("socket.connection.setup.timeout.ms (300 ms)") != std::string::npos);
+}
+
+TEST_CASE("closing a pool fails a connect still under way at once, not at the setup timeout", "[net]") {
+  asio::io_context io;
+  SilentListener silent{io};
+  net::PoolOptions opts;
+  opts.bootstrap = {{"127.0.0.1", silent.port()}};
+  opts.connection.connect_timeout = 60s;
+  auto pool = net::Pool::create(io.get_executor(), opts);
+  auto f = pool->async_connection(-1, net::Purpose::general, asio::use_future);
+  while (silent.accepted.empty()) io.run_one_for(100ms);  // connected; now waiting for ApiVersions
+  pool->close();
+  auto [ec, conn] = run_until(io, f, 10000ms);  // 60 s were it not closed
+  CHECK(ec == client_errc::operation_aborted);
+  CHECK(conn == nullptr);
+}
+
+TEST_CASE("the pool reads metadata.max.age.ms: metadata older than that needs a refresh", "[net]") {
+  asio::io_context io;
+  net::PoolOptions opts;
+  opts.bootstrap = {{"127.0.0.1", 1}};
+  opts.metadata_max_age = 1000ms;
+  auto pool = net::Pool::create(io.get_executor(), opts);
+  CHECK(pool->needs_metadata("t"));  // unknown
+  protocol::MetadataResponse m;
+  m.topics.resize(1);
+  m.topics[0].name = "t";
+  const auto t0 = std::chrono::steady_clock::now();
+  pool->metadata().update(m, t0);
+  CHECK_FALSE(pool->needs_metadata("t", t0 + 999ms));
+  CHECK(pool->needs_metadata("t", t0 + 1000ms));
 }

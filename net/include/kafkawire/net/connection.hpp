@@ -14,8 +14,11 @@
 // - Deadlines: each request has one (request.timeout.ms, plus what the request itself waits on the broker,
 //   like a Fetch's MaxWaitMs). A request past its deadline fails with `timeout` and the connection is
 //   closed, as the Java client does: its response would still arrive and would have to be skipped.
+//   Setting up a connection (TCP connect, then ApiVersions) has one deadline of its own,
+//   socket.connection.setup.timeout.ms (`connect_timeout`): a broker that accepts and never answers fails
+//   async_connect with `timeout` after that long, not after request.timeout.ms.
 // - A response frame larger than receive.message.max.bytes closes the connection with message_too_large
-//   before the frame is read.
+//   before the frame is read; a negative size prefix closes it with `malformed`.
 //
 // Threading: the library starts no threads. A Connection runs on the executor it was created with; call
 // its member functions from that executor (or a strand wrapping it). Completion handlers are invoked
@@ -53,7 +56,7 @@ struct ConnectionOptions {
   std::string software_version = "0.1.0";
   size_t receive_message_max_bytes = 100 * 1024 * 1024;  // as librdkafka
   std::chrono::milliseconds request_timeout{30000};
-  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds connect_timeout{10000};  // TCP connect and ApiVersions together
 };
 
 struct VersionRange {
@@ -279,6 +282,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::map<int16_t, VersionRange> broker_versions_;
   std::string close_reason_;
   std::error_code close_error_;
+  std::chrono::steady_clock::time_point setup_deadline_{};  // connect + ApiVersions: connect_timeout
 };
 
 std::string_view to_string(Connection::State s);

@@ -40,7 +40,7 @@ struct PoolOptions {
   ConnectionOptions connection;
   std::chrono::milliseconds reconnect_backoff{50};
   std::chrono::milliseconds reconnect_backoff_max{1000};
-  std::chrono::milliseconds metadata_max_age{300000};
+  std::chrono::milliseconds metadata_max_age{300000};  // read by needs_metadata()
 };
 
 // "host1:9092,host2:9092" -> [(host1, 9092), (host2, 9092)]; an error names the bad entry.
@@ -98,6 +98,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
   const PoolOptions& options() const { return options_; }
   MetadataCache& metadata() { return metadata_; }
   const MetadataCache& metadata() const { return metadata_; }
+  // True when a topic's metadata is unknown, marked stale, or older than metadata.max.age.ms.
+  bool needs_metadata(std::string_view topic,
+                      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const {
+    return metadata_.needs_refresh(topic, options_.metadata_max_age, now);
+  }
 
   // A ready connection to a broker (node ids from the metadata; negative ids are bootstrap addresses).
   Result<std::shared_ptr<Connection>> connection(int32_t node_id, Purpose purpose = Purpose::general);
@@ -149,7 +154,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
     return async_run<BrokerInfo>(executor_, find_coordinator(std::move(group)), std::forward<Token>(token));
   }
 
-  // Closes every connection; outstanding requests fail with operation_aborted.
+  // Closes every connection, those still connecting too; outstanding requests fail with
+  // operation_aborted.
   void close();
   // A pool dropped without close() closes its connections too: otherwise their read loops keep the
   // sockets (and the io_context's run()) alive until the broker closes idle connections (10 min).
