@@ -13,8 +13,10 @@ T=cli-$RUN             # two partitions
 G=cli-group-$RUN
 WORK=$(mktemp -d)
 BG_PID=
+SILENT_PID=
 cleanup() {
   [ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null
+  [ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -308,6 +310,38 @@ timeout 60 "$KW" groups list -b 127.0.0.1:1 -m 1 >/dev/null 2>&1
 expect_rc "unreachable broker, groups" 1 $?
 kw -L -b not-a-host-port
 expect_rc "malformed -b" 2 $rc
+
+# A listener that accepts connections and never sends a byte: a hung broker, or another program's port.
+# -m bounds the whole wait, the Metadata request in flight included (kcat stops after -m too); before,
+# this took request.timeout.ms (30 s).
+python3 -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])
+' >"$WORK/silent.port" &
+SILENT_PID=$!
+for _ in $(seq 50); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
+SILENT=127.0.0.1:$(cat "$WORK/silent.port")
+start=$(date +%s)
+timeout 60 "$KW" -b "$SILENT" -L -m 2 >"$WORK/out" 2>"$WORK/err"
+rc=$?
+elapsed=$(($(date +%s) - start))
+expect_rc "silent broker, -m 2: failure" 1 $rc
+if [ $elapsed -le 8 ]; then pass; else fail "silent broker, -m 2: took ${elapsed}s"; fi
+expect_contains "silent broker, -m 2: names the timeout" "$SILENT within the -m timeout (2 s)" "$(cat "$WORK/err")"
+# The library gives up on the connection at socket.connection.setup.timeout.ms (ApiVersions unanswered),
+# then tries again until -m ends.
+timeout 60 "$KW" -b "$SILENT" -L -m 3 -X socket.connection.setup.timeout.ms=500 >"$WORK/out" 2>"$WORK/err"
+expect_rc "silent broker, setup timeout: failure" 1 $?
+expect_contains "silent broker, setup timeout: the last error is the connection's timeout" \
+  "last error: timed out" "$(cat "$WORK/err")"
+kill "$SILENT_PID" 2>/dev/null
+SILENT_PID=
 
 kw -C -t "no-such-topic-$RUN" -e
 expect_rc "consume an unknown topic" 1 $rc

@@ -182,11 +182,27 @@ asio::awaitable<std::error_code> bounded_metadata(net::Pool& pool, const Config&
                                                   std::optional<std::vector<std::string>> topics,
                                                   std::chrono::milliseconds bound, bool allow_auto_create) {
   const auto deadline = std::chrono::steady_clock::now() + bound;
-  std::error_code ec;
+  // The bound is for the whole wait, a Metadata request in flight included (a broker that accepts the
+  // connection and never answers would hold it for socket.connection.setup.timeout.ms or
+  // request.timeout.ms): at the deadline the pool is closed, which fails that request at once. The
+  // command gives up then, so nothing needs the pool afterwards.
+  auto expired = std::make_shared<bool>(false);
+  asio::steady_timer guard(pool.get_executor(), deadline);
+  guard.async_wait([expired, p = pool.shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: Metadata came first
+    *expired = true;
+    p->close();
+  });
+  std::error_code ec, last_error;
   for (;;) {
     auto [e, none] = co_await pool.refresh_metadata(topics, allow_auto_create);
     ec = e;
-    if (!ec) co_return ec;
+    if (*expired) break;
+    if (!ec) {
+      guard.cancel();
+      co_return ec;
+    }
+    last_error = ec;
     // A broker-side error is an answer: no point asking again. Not reaching anyone may be a broker
     // that is still starting: ask again until the bound.
     if (&ec.category() == &kafka_category()) break;
@@ -195,6 +211,16 @@ asio::awaitable<std::error_code> bounded_metadata(net::Pool& pool, const Config&
     asio::steady_timer t(pool.get_executor(), std::min<std::chrono::steady_clock::duration>(
                                                   std::chrono::milliseconds(250), deadline - now));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  guard.cancel();
+  if (*expired || std::chrono::steady_clock::now() >= deadline) {
+    const auto ms = bound.count();
+    std::fprintf(stderr,
+                 "kafkawire: no answer to Metadata from bootstrap.servers=%s within the -m timeout (%s)%s\n",
+                 config.bootstrap_servers.c_str(),
+                 (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms").c_str(),
+                 last_error ? ("; last error: " + last_error.message()).c_str() : "");
+    co_return client_errc::timeout;
   }
   std::fprintf(stderr, "kafkawire: no answer to Metadata from bootstrap.servers=%s: %s\n",
                config.bootstrap_servers.c_str(), ec.message().c_str());

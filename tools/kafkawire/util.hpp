@@ -58,7 +58,9 @@ void print_config_keys(std::FILE* out);
 int run_main(asio::io_context& io, asio::awaitable<int> op);
 
 // First contact: Metadata for `topics` (every topic when nullopt), retried while the cluster cannot be
-// reached, for at most `bound`. On failure prints what went wrong, naming bootstrap.servers.
+// reached, for at most `bound` in all (kcat's -m): a request still in flight then is cut short by closing
+// the pool, which is of no use after a failure. On failure prints what went wrong, naming
+// bootstrap.servers (and the bound, when that is what ran out: the error is then client_errc::timeout).
 asio::awaitable<std::error_code> bounded_metadata(net::Pool& pool, const Config& config,
                                                   std::optional<std::vector<std::string>> topics,
                                                   std::chrono::milliseconds bound,
