@@ -205,6 +205,10 @@ TEST_CASE("each key's rule: the range's ends pass, one past them fails naming th
         }
         CHECK(c.set(key, "nonsense", problem) == client_errc::invalid_config);
         CHECK(problem == key + ": 'nonsense' is not one of " + spaced(k.rule.choices));
+        if (k.rule.kind == ConfigKind::list_of) {
+          CHECK(c.set(key, " , ", problem) == client_errc::invalid_config);
+          CHECK(problem == key + ": names none of " + spaced(k.rule.choices));
+        }
         break;
       }
       case ConfigKind::text:
