@@ -177,6 +177,13 @@ const std::vector<ConfigKey>& config_keys() {
       {"delivery.timeout.ms", "120000",
        "bound on the time from async_send to the record's delivery result, retries included", prod, ms(1),
        into<&Config::delivery_timeout>},
+      {"max.request.size", "1048576",
+       "a Produce request holds batches of at most this many bytes in all (at least one batch)", prod,
+       number(1, INT32_MAX), into<&Config::max_request_size>},
+      {"max.in.flight.requests.per.connection", "5",
+       "how many Produce requests may wait for their answer at one broker; records for that broker gather "
+       "into larger batches meanwhile",
+       prod, number(1, INT32_MAX), into<&Config::max_in_flight_requests>},
   };
   return keys;
 }

@@ -118,15 +118,71 @@ void Producer::enqueue(ProducerRecord record, Handler handler) {
   const int64_t ts = record.timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::system_clock::now().time_since_epoch())
                                                    .count());
-  unrouted_.push_back(Pending{std::move(record), ts, std::move(handler),
-                              clock::now() + config_.delivery_timeout, next_seq_++});
+  Pending p{std::move(record), ts, std::move(handler), clock::now() + config_.delivery_timeout, next_seq_++};
   ++queued_;
+  // A record whose topic the metadata knows goes straight to its partition's queue; the sender is woken
+  // only when that queue has something to send sooner than the sender planned. Waking it for every record
+  // made it scan every partition's queue per record: with 1,000 partitions most of the producer's CPU.
+  bool wake = true;
+  if (!pool_->metadata().needs_refresh(p.record.topic, config_.metadata_max_age) && unrouted_.empty()) {
+    if (const TopicPartition* tp = route(p)) {
+      // A broker at max.in.flight.requests.per.connection: the answer that frees a slot wakes the sender.
+      const auto leader = pool_->metadata().leader(tp->topic, tp->partition);
+      wake = due(queues_[*tp]) < wakeup_.expiry() &&
+             !(leader && requests_in_flight_[*leader] >= config_.max_in_flight_requests);
+    }
+  } else {
+    unrouted_.push_back(std::move(p));
+  }
   if (!sender_running_) {
     sender_running_ = true;
     asio::co_spawn(executor_, sender(), asio::detached);
-  } else {
+  } else if (wake) {
     wakeup_.cancel();
   }
+}
+
+clock::time_point Producer::due(const PartitionQueue& q) const {
+  if (q.records.empty()) return clock::time_point::max();
+  if (flush_requested_ || closed_ || q.bytes >= static_cast<size_t>(config_.batch_size))
+    return clock::time_point::min();
+  return q.oldest + config_.linger;
+}
+
+const TopicPartition* Producer::route(Pending& p) {
+  const net::TopicInfo* t = pool_->metadata().topic(p.record.topic);
+  const auto part = choose_partition(p.record);
+  if (!part || (t && (*part < 0 || *part >= static_cast<int32_t>(t->partitions.size())))) {
+    // With allow.auto.create.topics the broker answers UNKNOWN_TOPIC_OR_PARTITION (or
+    // LEADER_NOT_AVAILABLE) while it creates the topic: ask again after retry.backoff.ms, until the
+    // record's delivery.timeout.ms. Without it, an unknown topic fails at once.
+    const bool creating = config_.allow_auto_create_topics && clock::now() < p.deadline;
+    std::error_code failed;
+    if (t && as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition && !creating) {
+      error_text_ = p.record.topic + ": the cluster has no such topic";
+      failed = client_errc::unknown_topic;
+    } else if (t && part) {
+      error_text_ = p.record.topic + "-" + std::to_string(*part) + ": no such partition";
+      failed = client_errc::invalid_argument;
+    } else if (clock::now() >= p.deadline) {
+      error_text_ = p.record.topic + ": no metadata for it within delivery.timeout.ms";
+      failed = client_errc::timeout;
+    }
+    if (failed) {
+      --queued_;
+      complete(p, failed, {});
+      return nullptr;
+    }
+    if (t) pool_->metadata().mark_stale(p.record.topic);  // refreshed on the next round
+    unrouted_.push_back(std::move(p));
+    return nullptr;
+  }
+  auto it = queues_.try_emplace({p.record.topic, *part}).first;
+  PartitionQueue& q = it->second;
+  if (q.records.empty()) q.oldest = clock::now();
+  q.bytes += record_size(p.record);
+  q.records.push_back(std::move(p));
+  return &it->first;
 }
 
 std::optional<int32_t> Producer::choose_partition(const ProducerRecord& r) {
@@ -158,54 +214,23 @@ asio::awaitable<void> Producer::sender() {
         if (!*alive) co_return;
         if (ec) error_text_ = "metadata: " + ec.message();
       }
-      std::deque<Pending> still;
-      for (auto& p : unrouted_) {
-        const net::TopicInfo* t = pool_->metadata().topic(p.record.topic);
-        const auto part = choose_partition(p.record);
-        if (!part || (t && (*part < 0 || *part >= static_cast<int32_t>(t->partitions.size())))) {
-          // With allow.auto.create.topics the broker answers UNKNOWN_TOPIC_OR_PARTITION (or
-          // LEADER_NOT_AVAILABLE) while it creates the topic: ask again after retry.backoff.ms, until the
-          // record's delivery.timeout.ms. Without it, an unknown topic fails at once.
-          const bool creating = config_.allow_auto_create_topics && clock::now() < p.deadline;
-          if (t && t->error_code == 3 && !creating) {
-            error_text_ = p.record.topic + ": the cluster has no such topic";
-            --queued_;
-            complete(p, client_errc::unknown_topic, {});
-            continue;
-          }
-          if (t && part) {
-            error_text_ = p.record.topic + "-" + std::to_string(*part) + ": no such partition";
-            --queued_;
-            complete(p, client_errc::invalid_argument, {});
-            continue;
-          }
-          if (clock::now() >= p.deadline) {
-            error_text_ = p.record.topic + ": no metadata for it within delivery.timeout.ms";
-            --queued_;
-            complete(p, client_errc::timeout, {});
-            continue;
-          }
-          if (t) pool_->metadata().mark_stale(p.record.topic);  // refreshed on the next round
-          still.push_back(std::move(p));
-          continue;
-        }
-        auto& q = queues_[{p.record.topic, *part}];
-        if (q.records.empty()) q.oldest = clock::now();
-        q.bytes += record_size(p.record);
-        q.records.push_back(std::move(p));
-      }
-      unrouted_ = std::move(still);
+      std::deque<Pending> waiting = std::move(unrouted_);
+      unrouted_.clear();
+      for (auto& p : waiting) route(p);  // what still cannot be placed goes back to unrouted_
     }
-    // Which partitions are ready: full, lingered long enough, or a flush asked for everything.
+    // Which partitions are ready: full, lingered long enough, or a flush asked for everything. Each round
+    // starts after the partition the last one ended with, so that with requests bounded in size and number
+    // no partition waits behind the others for good.
     const auto now = clock::now();
     auto next_due = clock::time_point::max();
-    std::map<int32_t, std::vector<std::pair<TopicPartition, std::vector<Pending>>>> by_leader;
-    for (auto& [tp, q] : queues_) {
+    std::map<int32_t, std::vector<PlannedRequest>> by_leader;
+    auto it = queues_.upper_bound(drained_last_);
+    for (size_t visited = 0; visited < queues_.size(); ++visited, ++it) {
+      if (it == queues_.end()) it = queues_.begin();
+      auto& [tp, q] = *it;
       if (q.records.empty()) continue;
-      const bool ready = flush_requested_ || closed_ || q.bytes >= static_cast<size_t>(config_.batch_size) ||
-                         now - q.oldest >= config_.linger;
-      if (!ready) {
-        next_due = std::min(next_due, q.oldest + config_.linger);
+      if (const auto when = due(q); when > now) {
+        next_due = std::min(next_due, when);
         continue;
       }
       const auto leader = pool_->metadata().leader(tp.topic, tp.partition);
@@ -213,6 +238,22 @@ asio::awaitable<void> Producer::sender() {
         pool_->metadata().mark_stale(tp.topic);
         next_due = std::min(next_due, now + config_.retry_backoff);
         continue;
+      }
+      // A request holds at most max.request.size bytes of batches, and at most
+      // max.in.flight.requests.per.connection requests wait at a broker. Without these bounds, a broker
+      // slower than the application got an ever longer pipeline of ever larger requests (a batch for each
+      // of 1,000 partitions), the last of which waited past request.timeout.ms; the timeout closed the
+      // connection and every request on it was sent again, though the broker had written most of them:
+      // whole requests duplicated in the log. The records wait here instead, in larger batches; the answer
+      // that frees a slot wakes the sender.
+      auto& requests = by_leader[*leader];
+      const size_t estimate = std::min(q.bytes, static_cast<size_t>(config_.batch_size));
+      if (requests.empty() ||
+          requests.back().bytes + estimate > static_cast<size_t>(config_.max_request_size)) {
+        if (requests_in_flight_[*leader] + static_cast<int>(requests.size()) >=
+            config_.max_in_flight_requests)
+          continue;
+        requests.emplace_back();
       }
       std::vector<Pending> batch;
       size_t bytes = 0;
@@ -227,11 +268,17 @@ asio::awaitable<void> Producer::sender() {
         sticky_.erase(tp.topic);  // the next keyless record picks a new partition
       queued_ -= batch.size();
       sending_ += batch.size();
-      by_leader[*leader].emplace_back(tp, std::move(batch));
+      requests.back().bytes += bytes;
+      requests.back().batches.emplace_back(tp, std::move(batch));
+      drained_last_ = tp;
     }
-    for (auto& [leader, batches] : by_leader)
-      asio::co_spawn(executor_, send_batches(leader, std::move(batches), now + config_.delivery_timeout),
-                     asio::detached);
+    for (auto& [leader, requests] : by_leader)
+      for (auto& request : requests) {
+        ++requests_in_flight_[leader];
+        asio::co_spawn(executor_,
+                       send_batches(leader, std::move(request.batches), now + config_.delivery_timeout),
+                       asio::detached);
+      }
     if (!unrouted_.empty()) next_due = std::min(next_due, now + config_.retry_backoff);
     if (queued_ == 0 && sending_ == 0) break;
     wakeup_.expires_at(next_due == clock::time_point::max() ? now + std::chrono::seconds(1) : next_due);
@@ -298,6 +345,9 @@ asio::awaitable<void> Producer::send_batches(
     int32_t leader, std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
     clock::time_point deadline) {
   auto alive = alive_;
+  // The in-flight slot taken for `leader` when this was spawned; given back at the end, even if the
+  // retries went to another broker.
+  const int32_t slot = leader;
   for (int attempt = 0; *alive && !batches.empty(); ++attempt) {
     if (attempt > 0) {
       asio::steady_timer t(executor_, config_.retry_backoff);
@@ -323,8 +373,10 @@ asio::awaitable<void> Producer::send_batches(
             mine.push_back(std::move(b));
         }
         batches = std::move(mine);
-        for (auto& [node, moved] : elsewhere)
+        for (auto& [node, moved] : elsewhere) {
+          ++requests_in_flight_[node];
           asio::co_spawn(executor_, send_batches(node, std::move(moved), deadline), asio::detached);
+        }
       }
       if (!*alive) co_return;
       if (batches.empty()) break;
@@ -404,6 +456,8 @@ asio::awaitable<void> Producer::send_batches(
     }
     batches = std::move(retry);
   }
+  if (!*alive) co_return;
+  --requests_in_flight_[slot];
   wakeup_.cancel();
 }
 

@@ -79,10 +79,12 @@ struct FakeKafka {
   std::vector<FetchSeen> fetches;                         // every Fetch, in arrival order
   std::vector<std::vector<std::string>> metadata_topics;  // every Metadata request's topic list
   int produce_requests = 0;                               // counted as they arrive, answered or not
+  std::map<int32_t, int64_t> produced_records;            // partition -> records written, over all Produces
   // Produce requests (acks != 0) after the first `produce_answered` wait for release_produce(); each is
   // answered with offset 0 for every partition it names.
   int produce_answered = std::numeric_limits<int>::max();
   asio::steady_timer produce_gate{io, asio::steady_timer::time_point::max()};
+  std::chrono::milliseconds produce_delay{0};  // how long the fake takes to write each Produce
   std::map<int32_t, int64_t> session;  // the fetch session (id 7): partition -> fetch offset
   std::vector<std::shared_ptr<tcp::socket>> sockets;
 
@@ -213,8 +215,18 @@ struct FakeKafka {
       } else if (key == proto::ProduceRequest::api_key) {
         proto::ProduceRequest p;
         REQUIRE_FALSE(proto::decode(r, p, version));
+        for (const auto& t : p.topic_data)
+          for (const auto& pd : t.partition_data) {
+            proto::RecordBatchReader batches(pd.records.bytes.value_or(proto::Bytes{}));
+            proto::RecordView rec;
+            while (batches.next(rec)) ++produced_records[pd.index];
+          }
         if (p.acks == 0) continue;  // no answer
         while (produce_number > produce_answered) co_await produce_gate.async_wait(nothrow);
+        if (produce_delay.count() > 0) {
+          asio::steady_timer t(io, produce_delay);
+          co_await t.async_wait(nothrow);
+        }
         proto::ProduceResponse resp;
         for (const auto& t : p.topic_data) {
           auto& rt = resp.responses.emplace_back();
@@ -701,5 +713,80 @@ TEST_CASE("producer: a record still waiting for its topic when close() ends fail
       io, [&] { return waiting.has_value(); }, 5000ms));
   CHECK(*waiting == client_errc::operation_aborted);
   CHECK(prod.error_text().find("close()") != std::string::npos);
+  k.stop();
+}
+
+TEST_CASE("producer: at most max.in.flight.requests.per.connection Produce requests wait at a broker",
+          "[producer][inflight]") {
+  // The reproduction of whole requests written twice: the producer pipelined a request per lingered batch
+  // to a broker slower than the application, the last ones waited past request.timeout.ms, and the
+  // timeout sent every request on the connection again. Bounded, the held-back records leave together.
+  asio::io_context io;
+  FakeKafka k(io, 4, 0);
+  k.produce_answered = 0;  // every Produce waits for release_produce()
+  k.start();
+  Producer prod(io.get_executor(), Config({{"bootstrap.servers", k.bootstrap()},
+                                           {"acks", "1"},
+                                           {"linger.ms", "0"},
+                                           {"max.in.flight.requests.per.connection", "3"}}));
+  constexpr int n = 40;
+  int delivered = 0;
+  std::error_code first_error;
+  for (int i = 0; i < n; ++i) {
+    // Each record on its own, with time to leave alone (linger.ms=0): one request each if unbounded.
+    prod.async_send(ProducerRecord{.topic = "t", .partition = i % 4, .value = "v" + std::to_string(i)},
+                    [&](std::error_code ec, RecordMetadata) {
+                      ++delivered;
+                      if (ec && !first_error) first_error = ec;
+                    });
+    run_while_not(
+        io, [] { return false; }, 10ms);
+  }
+  CHECK(k.produce_requests == 3);
+  CHECK(delivered == 0);
+
+  k.release_produce();
+  REQUIRE(run_while_not(
+      io, [&] { return delivered == n; }, 10000ms));
+  CHECK_FALSE(first_error);
+  CHECK(k.produce_requests > 3);
+  CHECK(k.produce_requests < n);  // what waited went out in larger batches
+  int64_t written = 0;
+  for (const auto& [p, count] : k.produced_records) written += count;
+  CHECK(written == n);  // every record once
+  k.stop();
+}
+
+TEST_CASE("producer: a broker slower than the application gets every record once", "[producer][inflight]") {
+  // The duplicates seen with no fault injected, in small: each Produce takes the fake 60 ms to write, and
+  // the application sends faster than that. A producer that pipelined a request per batch had the later
+  // ones wait past request.timeout.ms; the timeout closed the connection, and every request on it was sent
+  // again, though the broker had written it.
+  asio::io_context io;
+  FakeKafka k(io, 4, 0);
+  k.produce_delay = 60ms;
+  k.start();
+  Producer prod(io.get_executor(), Config({{"bootstrap.servers", k.bootstrap()},
+                                           {"acks", "1"},
+                                           {"linger.ms", "0"},
+                                           {"request.timeout.ms", "1500"}}));
+  constexpr int n = 60;
+  int delivered = 0;
+  std::error_code first_error;
+  for (int i = 0; i < n; ++i) {
+    prod.async_send(ProducerRecord{.topic = "t", .partition = i % 4, .value = "v" + std::to_string(i)},
+                    [&](std::error_code ec, RecordMetadata) {
+                      ++delivered;
+                      if (ec && !first_error) first_error = ec;
+                    });
+    run_while_not(
+        io, [] { return false; }, 2ms);
+  }
+  REQUIRE(run_while_not(
+      io, [&] { return delivered == n; }, 20000ms));
+  CHECK_FALSE(first_error);
+  int64_t written = 0;
+  for (const auto& [p, count] : k.produced_records) written += count;
+  CHECK(written == n);
   k.stop();
 }

@@ -121,6 +121,8 @@ struct Config {
   std::string compression_type;
   int32_t retries{};
   std::chrono::milliseconds delivery_timeout{};
+  int32_t max_request_size{};
+  int32_t max_in_flight_requests{};
 
   // Every key at its default.
   Config();

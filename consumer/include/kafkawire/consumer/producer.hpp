@@ -6,6 +6,9 @@
 // - Keyed records land on murmur2(key) % partitions, exactly as the Java client's default partitioner
 //   puts them, so kafkawire and Java producers agree on where a key lives. Records without a key stick to
 //   one partition until its batch is sent (Java's sticky partitioning), then move on.
+// - A Produce request holds at most max.request.size bytes, and at most
+//   max.in.flight.requests.per.connection of them wait at one broker; meanwhile that broker's records
+//   gather into larger batches.
 // - Retriable errors (a leader move, a timeout, a lost connection) are retried after retry.backoff.ms
 //   with fresh metadata, until delivery.timeout.ms; every record gets its own delivery result.
 // - Not idempotent: a retry after a lost response may write a batch twice (like the Java producer with
@@ -111,6 +114,11 @@ class Producer {
     size_t remaining;
     asio::any_completion_handler<void(std::error_code)> handler;
   };
+  // One Produce request being put together: a batch per partition, up to max.request.size bytes.
+  struct PlannedRequest {
+    std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches;
+    size_t bytes = 0;
+  };
   struct PartitionQueue {
     std::deque<Pending> records;
     size_t bytes = 0;
@@ -118,6 +126,11 @@ class Producer {
   };
 
   void enqueue(ProducerRecord record, Handler handler);
+  // Puts a record in its partition's queue and returns that partition, or (nullptr) leaves it in
+  // unrouted_ until the metadata can place it, or fails it for good (unknown topic, bad partition).
+  const TopicPartition* route(Pending& p);
+  // When a partition's queue should be sent: min() at once, max() never (empty).
+  std::chrono::steady_clock::time_point due(const PartitionQueue& q) const;
   asio::awaitable<void> sender();
   asio::awaitable<void> send_batches(int32_t leader,
                                      std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
@@ -142,6 +155,8 @@ class Producer {
   uint64_t next_seq_ = 1;
   size_t queued_ = 0;
   size_t sending_ = 0;
+  TopicPartition drained_last_;  // where the last round of batches ended; the next starts after it
+  std::map<int32_t, int> requests_in_flight_;  // Produce requests per leader broker (send_batches running)
   bool sender_running_ = false;
   bool flush_requested_ = false;
   bool closed_ = false;
