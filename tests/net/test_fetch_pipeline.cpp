@@ -85,7 +85,7 @@ struct FakeKafka {
   int produce_answered = std::numeric_limits<int>::max();
   asio::steady_timer produce_gate{io, asio::steady_timer::time_point::max()};
   std::chrono::milliseconds produce_delay{0};  // how long the fake takes to write each Produce
-  std::map<int32_t, int64_t> session;  // the fetch session (id 7): partition -> fetch offset
+  std::map<int32_t, int64_t> session;          // the fetch session (id 7): partition -> fetch offset
   std::vector<std::shared_ptr<tcp::socket>> sockets;
 
   uint16_t port() const { return acceptor.local_endpoint().port(); }
