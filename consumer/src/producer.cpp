@@ -6,6 +6,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <list>
+#include <map>
+#include <random>
 
 #include "kafkawire/protocol/produce.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
@@ -73,19 +77,144 @@ size_t record_size(const ProducerRecord& r) {
 
 }  // namespace
 
-Producer::Producer(executor_type ex, Config config)
-    : executor_(ex),
-      config_(std::move(config)),
-      pool_(net::Pool::create(ex, pool_options(config_))),
-      wakeup_(ex) {}
+// The producer's state and background work (see Producer in producer.hpp). The sender and each request's
+// coroutine are spawned with a completion that holds the Core, so the Core outlives them.
+struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
+  struct Pending {
+    ProducerRecord record;
+    int64_t timestamp;
+    Handler handler;
+    // When the record gives up waiting for its topic to appear (auto-created topics): delivery.timeout.ms.
+    clock::time_point deadline{};
+    uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
+  };
+  using Batches = std::vector<std::pair<TopicPartition, std::vector<Pending>>>;
+  // A waiting flush: `remaining` counts its records (seq < target) without a delivery result yet.
+  struct FlushWaiter {
+    uint64_t target;
+    size_t remaining;
+    asio::any_completion_handler<void(std::error_code)> handler;
+  };
+  // One Produce request being put together: a batch per partition, up to max.request.size bytes.
+  struct PlannedRequest {
+    Batches batches;
+    size_t bytes = 0;
+  };
+  struct PartitionQueue {
+    std::deque<Pending> records;
+    size_t bytes = 0;
+    clock::time_point oldest;
+  };
+  // open: sending. closed: close() finished, or an exception stopped the background work (failure_ says
+  // which); records sent now fail at once. destroyed: the Producer is gone; the work still running ends
+  // at its next step and fails its records with operation_aborted.
+  enum class Stage { open, closed, destroyed };
 
-Producer::~Producer() {
-  *alive_ = false;
-  for (auto& w : flush_waiters_) finish_flush(w, client_errc::operation_aborted);
+  Core(executor_type ex, Config config)
+      : executor_(ex),
+        config_(std::move(config)),
+        pool_(net::Pool::create(ex, pool_options(config_))),
+        wakeup_(ex) {}
+
+  void enqueue(ProducerRecord record, Handler handler);
+  // Puts a record in its partition's queue and returns that partition, or (nullptr) leaves it in
+  // unrouted_ until the metadata can place it, or fails it for good (unknown topic, bad partition).
+  const TopicPartition* route(Pending& p);
+  // When a partition's queue should be sent: min() at once, max() never (empty).
+  clock::time_point due(const PartitionQueue& q) const;
+  std::optional<int32_t> choose_partition(const ProducerRecord& r);
+  asio::awaitable<void> sender();
+  asio::awaitable<void> send_batches(int32_t leader, Batches batches, clock::time_point deadline);
+  std::error_code build_request(const Batches& batches, proto::ProduceRequest& req,
+                                std::vector<std::vector<uint8_t>>& buffers);
+  void complete(Pending& p, std::error_code ec, RecordMetadata md);
+  void finish_flush(FlushWaiter& w, std::error_code ec);
+  // Fails every record not yet handed to a request, and (with `waiters`) every waiting flush.
+  void abandon_queued(std::error_code ec, const std::string& why);
+  void abort_waiters(std::error_code ec);
+  // co_spawn with a completion that keeps the Core and turns an escaping exception into stop().
+  void spawn(asio::awaitable<void> work);
+  void stop(std::exception_ptr e);
+  void destroy();
+  static net::Pool::Result<std::monostate> flush(std::shared_ptr<Core> self);
+  static net::Pool::Result<std::monostate> close(std::shared_ptr<Core> self);
+
+  executor_type executor_;
+  Config config_;
+  std::shared_ptr<net::Pool> pool_;
+  std::map<TopicPartition, PartitionQueue> queues_;
+  std::map<std::string, int32_t> sticky_;  // topic -> partition for records without a key
+  std::deque<Pending> unrouted_;           // waiting for metadata to pick a partition
+  asio::steady_timer wakeup_;
+  // Completed from complete() when their last record is. A list: its elements are never moved, and
+  // Boost 1.81's any_completion_handler cannot be move-assigned (that recurses without end).
+  std::list<FlushWaiter> flush_waiters_;
+  uint64_t next_seq_ = 1;
+  size_t queued_ = 0;
+  size_t sending_ = 0;
+  TopicPartition drained_last_;  // where the last round of batches ended; the next starts after it
+  std::map<int32_t, int> requests_in_flight_;  // Produce requests per leader broker (send_batches running)
+  bool sender_running_ = false;
+  bool flush_requested_ = false;
+  Stage stage_ = Stage::open;
+  std::error_code failure_;  // why the stage is no longer open, for records sent after that
+  std::string error_text_;
+  std::minstd_rand rng_{std::random_device{}()};
+};
+
+Producer::Producer(executor_type ex, Config config)
+    : executor_(ex), core_(std::make_shared<Core>(ex, std::move(config))) {}
+
+Producer::~Producer() { core_->destroy(); }
+
+void Producer::enqueue(ProducerRecord record, Handler handler) {
+  core_->enqueue(std::move(record), std::move(handler));
+}
+net::Pool::Result<std::monostate> Producer::flush() { return Core::flush(core_); }
+net::Pool::Result<std::monostate> Producer::close() { return Core::close(core_); }
+size_t Producer::in_flight() const { return core_->queued_ + core_->sending_; }
+const std::string& Producer::error_text() const { return core_->error_text_; }
+net::Pool& Producer::pool() { return *core_->pool_; }
+
+void Producer::Core::spawn(asio::awaitable<void> work) {
+  asio::co_spawn(executor_, std::move(work), [self = shared_from_this()](std::exception_ptr e) {
+    if (e) self->stop(e);
+  });
+}
+
+void Producer::Core::stop(std::exception_ptr e) {
+  // The state of the queues is unknown after an exception: nothing more is sent, and what has no result
+  // fails with internal_error. Records in requests still running get their results from those.
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    what = x.what();
+  } catch (...) {
+  }
+  if (stage_ == Stage::open) stage_ = Stage::closed;
+  failure_ = client_errc::internal_error;
+  abandon_queued(failure_, "the producer stopped: an exception escaped its background work: " + what);
+  abort_waiters(failure_);
+  sender_running_ = false;
   pool_->close();
 }
 
-void Producer::complete(Pending& p, std::error_code ec, RecordMetadata md) {
+void Producer::Core::destroy() {
+  stage_ = Stage::destroyed;
+  failure_ = client_errc::operation_aborted;
+  abandon_queued(failure_, "the producer was destroyed");
+  abort_waiters(failure_);
+  wakeup_.cancel();
+  pool_->close();
+}
+
+void Producer::Core::abort_waiters(std::error_code ec) {
+  for (auto& w : flush_waiters_) finish_flush(w, ec);
+  flush_waiters_.clear();
+}
+
+void Producer::Core::complete(Pending& p, std::error_code ec, RecordMetadata md) {
   auto h = std::move(p.handler);
   asio::post(executor_,
              [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
@@ -103,16 +232,16 @@ void Producer::complete(Pending& p, std::error_code ec, RecordMetadata md) {
   p.seq = 0;
 }
 
-void Producer::finish_flush(FlushWaiter& w, std::error_code ec) {
+void Producer::Core::finish_flush(FlushWaiter& w, std::error_code ec) {
   auto ex = asio::get_associated_executor(w.handler, executor_);
   asio::post(executor_,
              asio::bind_executor(ex, [h = std::move(w.handler), ec]() mutable { std::move(h)(ec); }));
 }
 
-void Producer::enqueue(ProducerRecord record, Handler handler) {
-  if (closed_) {
+void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
+  if (stage_ != Stage::open) {
     Pending p{std::move(record), 0, std::move(handler)};
-    complete(p, client_errc::operation_aborted, {});
+    complete(p, failure_ ? failure_ : std::error_code(client_errc::operation_aborted), {});
     return;
   }
   const int64_t ts = record.timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -136,20 +265,20 @@ void Producer::enqueue(ProducerRecord record, Handler handler) {
   }
   if (!sender_running_) {
     sender_running_ = true;
-    asio::co_spawn(executor_, sender(), asio::detached);
+    spawn(sender());
   } else if (wake) {
     wakeup_.cancel();
   }
 }
 
-clock::time_point Producer::due(const PartitionQueue& q) const {
+clock::time_point Producer::Core::due(const PartitionQueue& q) const {
   if (q.records.empty()) return clock::time_point::max();
-  if (flush_requested_ || closed_ || q.bytes >= static_cast<size_t>(config_.batch_size))
+  if (flush_requested_ || stage_ != Stage::open || q.bytes >= static_cast<size_t>(config_.batch_size))
     return clock::time_point::min();
   return q.oldest + config_.linger;
 }
 
-const TopicPartition* Producer::route(Pending& p) {
+const TopicPartition* Producer::Core::route(Pending& p) {
   const net::TopicInfo* t = pool_->metadata().topic(p.record.topic);
   const auto part = choose_partition(p.record);
   if (!part || (t && (*part < 0 || *part >= static_cast<int32_t>(t->partitions.size())))) {
@@ -185,7 +314,7 @@ const TopicPartition* Producer::route(Pending& p) {
   return &it->first;
 }
 
-std::optional<int32_t> Producer::choose_partition(const ProducerRecord& r) {
+std::optional<int32_t> Producer::Core::choose_partition(const ProducerRecord& r) {
   const net::TopicInfo* t = pool_->metadata().topic(r.topic);
   if (!t || t->partitions.empty()) return std::nullopt;
   const auto n = static_cast<int32_t>(t->partitions.size());
@@ -197,10 +326,11 @@ std::optional<int32_t> Producer::choose_partition(const ProducerRecord& r) {
   return it->second;
 }
 
-asio::awaitable<void> Producer::sender() {
-  auto alive = alive_;
-  while (*alive && (queued_ > 0 || sending_ > 0)) {
-    if (closed_) abandon_queued();
+asio::awaitable<void> Producer::Core::sender() {
+  while (stage_ != Stage::destroyed && (queued_ > 0 || sending_ > 0)) {
+    if (stage_ == Stage::closed)
+      abandon_queued(client_errc::operation_aborted,
+                     "the producer is closed: records sent during close() are not delivered");
     // Route records to partitions (metadata first for topics we have not seen).
     if (!unrouted_.empty()) {
       // Each topic once per Metadata request, however many of its records wait.
@@ -211,7 +341,7 @@ asio::awaitable<void> Producer::sender() {
           unknown.push_back(p.record.topic);
       if (!unknown.empty()) {
         auto [ec, none] = co_await pool_->refresh_metadata(unknown, config_.allow_auto_create_topics);
-        if (!*alive) co_return;
+        if (stage_ == Stage::destroyed) break;
         if (ec) error_text_ = "metadata: " + ec.message();
       }
       std::deque<Pending> waiting = std::move(unrouted_);
@@ -275,27 +405,23 @@ asio::awaitable<void> Producer::sender() {
     for (auto& [leader, requests] : by_leader)
       for (auto& request : requests) {
         ++requests_in_flight_[leader];
-        asio::co_spawn(executor_,
-                       send_batches(leader, std::move(request.batches), now + config_.delivery_timeout),
-                       asio::detached);
+        spawn(send_batches(leader, std::move(request.batches), now + config_.delivery_timeout));
       }
     if (!unrouted_.empty()) next_due = std::min(next_due, now + config_.retry_backoff);
     if (queued_ == 0 && sending_ == 0) break;
     wakeup_.expires_at(next_due == clock::time_point::max() ? now + std::chrono::seconds(1) : next_due);
     co_await wakeup_.async_wait(use_nothrow);
   }
-  if (!*alive) co_return;
   sender_running_ = false;
   flush_requested_ = false;
 }
 
-void Producer::abandon_queued() {
-  // close() flushed everything sent before it; records sent while it did are not sent once it is done.
-  auto fail = [this](Pending& p) {
+void Producer::Core::abandon_queued(std::error_code ec, const std::string& why) {
+  auto fail = [&](Pending& p) {
     --queued_;
-    complete(p, client_errc::operation_aborted, {});
+    complete(p, ec, {});
   };
-  if (queued_ > 0) error_text_ = "the producer is closed: records sent during close() are not delivered";
+  if (queued_ > 0) error_text_ = why;
   for (auto& p : unrouted_) fail(p);
   unrouted_.clear();
   for (auto& [tp, q] : queues_) {
@@ -305,9 +431,8 @@ void Producer::abandon_queued() {
   }
 }
 
-std::error_code Producer::build_request(
-    const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches, proto::ProduceRequest& req,
-    std::vector<std::vector<uint8_t>>& buffers) {
+std::error_code Producer::Core::build_request(const Batches& batches, proto::ProduceRequest& req,
+                                              std::vector<std::vector<uint8_t>>& buffers) {
   req.acks = config_.acks_value();
   req.timeout_ms = static_cast<int32_t>(config_.request_timeout.count());
   buffers.clear();
@@ -341,18 +466,16 @@ std::error_code Producer::build_request(
   return {};
 }
 
-asio::awaitable<void> Producer::send_batches(
-    int32_t leader, std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
-    clock::time_point deadline) {
-  auto alive = alive_;
+asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batches,
+                                                   clock::time_point deadline) {
   // The in-flight slot taken for `leader` when this was spawned; given back at the end, even if the
   // retries went to another broker.
   const int32_t slot = leader;
-  for (int attempt = 0; *alive && !batches.empty(); ++attempt) {
+  for (int attempt = 0; stage_ != Stage::destroyed && !batches.empty(); ++attempt) {
     if (attempt > 0) {
       asio::steady_timer t(executor_, config_.retry_backoff);
       co_await t.async_wait(use_nothrow);
-      if (!*alive) co_return;
+      if (stage_ == Stage::destroyed) break;
       // (No braced list inside the co_await: GCC 12 miscompiles initializer_list in coroutine frames.)
       std::vector<std::string> topics;
       for (const auto& b : batches)
@@ -363,8 +486,8 @@ asio::awaitable<void> Producer::send_batches(
         // the first partition's new leader and hands the rest to one coroutine per leader.
         if (auto l = pool_->metadata().leader(batches.front().first.topic, batches.front().first.partition))
           leader = *l;
-        std::map<int32_t, std::vector<std::pair<TopicPartition, std::vector<Pending>>>> elsewhere;
-        std::vector<std::pair<TopicPartition, std::vector<Pending>>> mine;
+        std::map<int32_t, Batches> elsewhere;
+        Batches mine;
         for (auto& b : batches) {
           const auto l = pool_->metadata().leader(b.first.topic, b.first.partition);
           if (l && *l != leader)
@@ -375,11 +498,10 @@ asio::awaitable<void> Producer::send_batches(
         batches = std::move(mine);
         for (auto& [node, moved] : elsewhere) {
           ++requests_in_flight_[node];
-          asio::co_spawn(executor_, send_batches(node, std::move(moved), deadline), asio::detached);
+          spawn(send_batches(node, std::move(moved), deadline));
         }
       }
-      if (!*alive) co_return;
-      if (batches.empty()) break;
+      if (stage_ == Stage::destroyed || batches.empty()) break;
     }
     // One batch per partition, built fresh each attempt (a retry may go to a new leader).
     proto::ProduceRequest req;
@@ -394,7 +516,7 @@ asio::awaitable<void> Producer::send_batches(
       break;
     }
     auto [cec, conn] = co_await pool_->connection(leader, net::Purpose::general);
-    if (!*alive) co_return;
+    if (stage_ == Stage::destroyed) break;
     std::error_code ec = cec;
     const bool unreachable = static_cast<bool>(cec);  // refused, reset, timed out: the leader may have moved
     net::Reply<proto::ProduceResponse> reply;
@@ -406,11 +528,13 @@ asio::awaitable<void> Producer::send_batches(
       if (!version) {
         ec = client_errc::unsupported_version;
       } else {
+        // Once sent, the answer decides, even if the Producer is destroyed meanwhile: what the broker
+        // wrote is reported as written.
         std::tie(ec, reply) = co_await conn->async_send_at(req, *version, use_nothrow);
-        if (!*alive) co_return;
+        if (ec && stage_ == Stage::destroyed) ec = client_errc::operation_aborted;
       }
     }
-    std::vector<std::pair<TopicPartition, std::vector<Pending>>> retry;
+    Batches retry;
     for (auto& [tp, records] : batches) {
       int16_t code = 0;
       RecordMetadata md{tp.topic, tp.partition, -1, -1};
@@ -439,7 +563,7 @@ asio::awaitable<void> Producer::send_batches(
              : (code != 0 && (net::error_action(code) == net::ErrorAction::refresh_metadata ||
                               net::error_action(code) == net::ErrorAction::retry));
       // After close() nothing is retried: the connections are gone, and the caller was told it is over.
-      if (transient && !closed_ && clock::now() < deadline && attempt < config_.retries) {
+      if (transient && stage_ == Stage::open && clock::now() < deadline && attempt < config_.retries) {
         if (code || unreachable) pool_->metadata().mark_stale(tp.topic);
         retry.emplace_back(tp, std::move(records));
         continue;
@@ -456,38 +580,41 @@ asio::awaitable<void> Producer::send_batches(
     }
     batches = std::move(retry);
   }
-  if (!*alive) co_return;
+  // The Producer was destroyed before these were sent (again): they end with it.
+  for (auto& [tp, records] : batches) {
+    for (auto& p : records) complete(p, client_errc::operation_aborted, {});
+    sending_ -= records.size();
+  }
   --requests_in_flight_[slot];
   wakeup_.cancel();
 }
 
-net::Pool::Result<std::monostate> Producer::flush() {
-  if (in_flight() == 0) co_return std::tuple{std::error_code{}, std::monostate{}};
+net::Pool::Result<std::monostate> Producer::Core::flush(std::shared_ptr<Core> self) {
+  if (self->queued_ + self->sending_ == 0) co_return std::tuple{std::error_code{}, std::monostate{}};
   // After close() the connections are closed: what is still undelivered will not be.
-  if (closed_) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
-  flush_requested_ = true;
-  wakeup_.cancel();
+  if (self->stage_ != Stage::open)
+    co_return std::tuple{self->failure_ ? self->failure_ : std::error_code(client_errc::operation_aborted),
+                         std::monostate{}};
+  self->flush_requested_ = true;
+  self->wakeup_.cancel();
   // Woken by complete() when the last record sent before now has its result (no polling), or aborted by
-  // close() or the destructor. Only the result is read after the wait: `this` may be gone by then.
+  // close(), the destructor or a stop.
   auto [ec] = co_await asio::async_initiate<decltype(use_nothrow), void(std::error_code)>(
-      [this](auto handler) {
+      [&self](auto handler) {
         // Every record without a result yet was sent before now (queued_ and sending_ are settled
-        // whenever a coroutine can run, so in_flight() counts exactly those).
-        flush_waiters_.push_back({next_seq_, in_flight(), std::move(handler)});
+        // whenever a coroutine can run, so they count exactly those).
+        self->flush_waiters_.push_back({self->next_seq_, self->queued_ + self->sending_, std::move(handler)});
       },
       use_nothrow);
   co_return std::tuple{ec, std::monostate{}};
 }
 
-net::Pool::Result<std::monostate> Producer::close() {
-  auto alive = alive_;
-  auto [ec, none] = co_await flush();
-  if (!*alive) co_return std::tuple{ec, std::monostate{}};  // destroyed while flushing
-  closed_ = true;
-  pool_->close();
+net::Pool::Result<std::monostate> Producer::Core::close(std::shared_ptr<Core> self) {
+  auto [ec, none] = co_await flush(self);
+  if (self->stage_ == Stage::open) self->stage_ = Stage::closed;
+  self->pool_->close();
   // Flushes still waiting are for records sent after this close() began; they will not be delivered now.
-  for (auto& w : flush_waiters_) finish_flush(w, client_errc::operation_aborted);
-  flush_waiters_.clear();
+  self->abort_waiters(client_errc::operation_aborted);
   co_return std::tuple{ec, std::monostate{}};
 }
 

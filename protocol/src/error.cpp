@@ -72,6 +72,8 @@ class ClientCategory final : public std::error_category {
         return "max.poll.interval.ms exceeded between polls";
       case client_errc::invalid_argument:
         return "invalid argument";
+      case client_errc::internal_error:
+        return "internal error: an exception stopped kafkawire's background work";
     }
     return "kafkawire error " + std::to_string(code);
   }

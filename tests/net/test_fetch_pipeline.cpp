@@ -7,6 +7,7 @@
 // Fetch is answered with the one batch holding the fetch offset (like a broker cut at max bytes), or,
 // at the log end, with nothing after fetch.max.wait.ms. It keeps a KIP-227 fetch session, so what it
 // records is the offset each partition is effectively fetched from.
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -788,5 +789,45 @@ TEST_CASE("producer: a broker slower than the application gets every record once
   int64_t written = 0;
   for (const auto& [p, count] : k.produced_records) written += count;
   CHECK(written == n);
+  k.stop();
+}
+
+TEST_CASE("producer: destroying the producer completes every record without a result with operation_aborted",
+          "[producer][destroy]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;  // the first request stays unanswered
+  k.start();
+  auto prod = std::make_unique<Producer>(io.get_executor(), producer_config(k));
+  std::vector<std::optional<std::error_code>> results(6);
+  auto send = [&](size_t i, const std::string& topic) {
+    prod->async_send(ProducerRecord{.topic = topic, .key = "k" + std::to_string(i), .value = "v"},
+                     [&results, i](std::error_code ec, RecordMetadata) { results[i] = ec; });
+  };
+  send(0, "t");
+  send(1, "t");
+  std::optional<std::error_code> flushed;
+  prod->async_flush([&](std::error_code ec) { flushed = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+  send(2, "t");  // queued behind linger.ms (10 minutes)
+  send(3, "t");
+  send(4, "unknown");  // waiting for metadata
+  send(5, "t");
+
+  prod.reset();  // one request in flight, records queued, one waiting for its topic, a flush waiting
+  REQUIRE(run_while_not(io, [&] {
+    return flushed &&
+           std::all_of(results.begin(), results.end(), [](const auto& r) { return r.has_value(); });
+  }));
+  CHECK(*flushed == client_errc::operation_aborted);
+  for (size_t i = 0; i < results.size(); ++i) {
+    INFO("record " << i);
+    CHECK(*results[i] == client_errc::operation_aborted);
+  }
+  // The fake answering the held request later reaches no freed producer (ASan runs this test too).
+  k.release_produce();
+  run_while_not(
+      io, [] { return false; }, 200ms);
   k.stop();
 }

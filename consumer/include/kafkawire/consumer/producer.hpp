@@ -14,17 +14,17 @@
 // - Not idempotent: a retry after a lost response may write a batch twice (like the Java producer with
 //   enable.idempotence=false).
 //
+// Destroying a Producer completes every record and flush still waiting with
+// client_errc::operation_aborted. An exception escaping the producer's background work (bad_alloc) stops
+// it: what has no result fails with client_errc::internal_error, and error_text() says what was thrown.
+//
 // Threading: runs on its executor, starts no threads; call it from there.
 #pragma once
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <deque>
-#include <list>
-#include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -94,75 +94,22 @@ class Producer {
   }
   net::Pool::Result<std::monostate> close();
 
-  size_t in_flight() const { return queued_ + sending_; }
-  const std::string& error_text() const { return error_text_; }
-  net::Pool& pool() { return *pool_; }
+  // Records without a delivery result yet.
+  size_t in_flight() const;
+  // What the last failure was about, in words.
+  const std::string& error_text() const;
+  net::Pool& pool();
 
  private:
   using Handler = asio::any_completion_handler<void(std::error_code, RecordMetadata)>;
-  struct Pending {
-    ProducerRecord record;
-    int64_t timestamp;
-    Handler handler;
-    // When the record gives up waiting for its topic to appear (auto-created topics): delivery.timeout.ms.
-    std::chrono::steady_clock::time_point deadline{};
-    uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
-  };
-  // A waiting flush: `remaining` counts its records (seq < target) without a delivery result yet.
-  struct FlushWaiter {
-    uint64_t target;
-    size_t remaining;
-    asio::any_completion_handler<void(std::error_code)> handler;
-  };
-  // One Produce request being put together: a batch per partition, up to max.request.size bytes.
-  struct PlannedRequest {
-    std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches;
-    size_t bytes = 0;
-  };
-  struct PartitionQueue {
-    std::deque<Pending> records;
-    size_t bytes = 0;
-    std::chrono::steady_clock::time_point oldest;
-  };
-
+  // Everything the producer's background work uses lives in the Core, which that work holds: destroying
+  // the Producer stops it and fails what has no result yet, and the work finishes on a Core that is
+  // still there, instead of asking after every wait whether `this` survived.
+  struct Core;
   void enqueue(ProducerRecord record, Handler handler);
-  // Puts a record in its partition's queue and returns that partition, or (nullptr) leaves it in
-  // unrouted_ until the metadata can place it, or fails it for good (unknown topic, bad partition).
-  const TopicPartition* route(Pending& p);
-  // When a partition's queue should be sent: min() at once, max() never (empty).
-  std::chrono::steady_clock::time_point due(const PartitionQueue& q) const;
-  asio::awaitable<void> sender();
-  asio::awaitable<void> send_batches(int32_t leader,
-                                     std::vector<std::pair<TopicPartition, std::vector<Pending>>> batches,
-                                     std::chrono::steady_clock::time_point deadline);
-  void complete(Pending& p, std::error_code ec, RecordMetadata md);
-  void finish_flush(FlushWaiter& w, std::error_code ec);
-  void abandon_queued();
-  std::error_code build_request(const std::vector<std::pair<TopicPartition, std::vector<Pending>>>& batches,
-                                protocol::ProduceRequest& req, std::vector<std::vector<uint8_t>>& buffers);
-  std::optional<int32_t> choose_partition(const ProducerRecord& r);
 
   executor_type executor_;
-  Config config_;
-  std::shared_ptr<net::Pool> pool_;
-  std::map<TopicPartition, PartitionQueue> queues_;
-  std::map<std::string, int32_t> sticky_;  // topic -> partition for records without a key
-  std::deque<Pending> unrouted_;           // waiting for metadata to pick a partition
-  asio::steady_timer wakeup_;
-  // Completed from complete() when their last record is. A list: its elements are never moved, and
-  // Boost 1.81's any_completion_handler cannot be move-assigned (that recurses without end).
-  std::list<FlushWaiter> flush_waiters_;
-  uint64_t next_seq_ = 1;
-  size_t queued_ = 0;
-  size_t sending_ = 0;
-  TopicPartition drained_last_;  // where the last round of batches ended; the next starts after it
-  std::map<int32_t, int> requests_in_flight_;  // Produce requests per leader broker (send_batches running)
-  bool sender_running_ = false;
-  bool flush_requested_ = false;
-  bool closed_ = false;
-  std::string error_text_;
-  std::minstd_rand rng_{std::random_device{}()};
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<Core> core_;
 };
 
 }  // namespace kafkawire

@@ -209,6 +209,7 @@ enum class client_errc {
   fenced_instance,          // another member with our group.instance.id took our place
   poll_interval_exceeded,   // the application did not poll within max.poll.interval.ms
   invalid_argument,         // the caller asked for something that makes no sense (bad partition, ...)
+  internal_error,           // an exception escaped kafkawire's own work (bad_alloc, a bug); it stopped
 };
 
 inline std::error_code make_error_code(client_errc e) noexcept {
