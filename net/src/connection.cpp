@@ -8,6 +8,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/endian/conversion.hpp>
 #include <limits>
 
 namespace kafkawire::net {
@@ -254,8 +255,7 @@ asio::awaitable<void> Connection::read_loop() {
                                            (ec == asio::error::eof ? "closed by the broker" : ec.message()));
       co_return;
     }
-    const uint32_t size = (uint32_t{size_bytes[0]} << 24) | (uint32_t{size_bytes[1]} << 16) |
-                          (uint32_t{size_bytes[2]} << 8) | size_bytes[3];
+    const uint32_t size = boost::endian::load_big_u32(size_bytes);
     if (size > options_.receive_message_max_bytes || size < 4) {
       close(size < 4 ? std::error_code(client_errc::malformed)
                      : std::error_code(client_errc::message_too_large),
