@@ -45,7 +45,7 @@ endif()
 if("PkgConfig::kafkawire_snappy" IN_LIST kw_protocol_libs)
   set(KAFKAWIRE_PACKAGE_SNAPPY ON)
 endif()
-set(KAFKAWIRE_PACKAGE_BOOST_VERSION 1.81)  # what net/CMakeLists.txt requires
+set(KAFKAWIRE_PACKAGE_BOOST_VERSION 1.81)  # what protocol/ and net/CMakeLists.txt require
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/kafkawireConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/kafkawireConfig.cmake INSTALL_DESTINATION ${KAFKAWIRE_CMAKE_DIR})

@@ -30,23 +30,10 @@ bool leader_moved(int16_t code) { return net::error_action(code) == net::ErrorAc
 // One past the last complete v2 batch of a Fetch's records (what the reader's next_offset() will be once
 // it has read them all), from the batch headers alone; -1 when there is no complete v2 batch.
 int64_t end_offset_of(proto::Bytes records) {
-  constexpr size_t kLastOffsetDeltaOffset = 23;
   int64_t end = -1;
-  size_t pos = 0;
-  while (records.len - pos >= kLastOffsetDeltaOffset + 4) {
-    const uint8_t* b = records.ptr + pos;
-    auto be32 = [](const uint8_t* q) {
-      return uint32_t{q[0]} << 24 | uint32_t{q[1]} << 16 | uint32_t{q[2]} << 8 | uint32_t{q[3]};
-    };
-    const int64_t base = static_cast<int64_t>(uint64_t{be32(b)} << 32 | be32(b + 4));
-    const int32_t length = static_cast<int32_t>(be32(b + 8));
-    if (b[proto::kBatchMagicOffset] != 2 || length < 0) return -1;
-    const size_t whole = proto::kBatchLogOverhead + static_cast<size_t>(length);
-    if (whole > records.len - pos) break;  // the broker's cut at max bytes
-    end = base + static_cast<int32_t>(be32(b + kLastOffsetDeltaOffset)) + 1;
-    pos += whole;
-  }
-  return end;
+  proto::BatchFrames frames(records);
+  for (const proto::BatchFrame& f : frames) end = f.next_offset();
+  return frames.error() ? -1 : end;  // a truncated tail is the broker's cut at max bytes
 }
 
 }  // namespace

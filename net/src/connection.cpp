@@ -8,6 +8,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/endian/conversion.hpp>
 #include <limits>
 
 namespace kafkawire::net {
@@ -263,8 +264,7 @@ asio::awaitable<void> Connection::read_loop() {
                                            (ec == asio::error::eof ? "closed by the broker" : ec.message()));
       co_return;
     }
-    const uint32_t size = (uint32_t{size_bytes[0]} << 24) | (uint32_t{size_bytes[1]} << 16) |
-                          (uint32_t{size_bytes[2]} << 8) | size_bytes[3];
+    const uint32_t size = boost::endian::load_big_u32(size_bytes);
     if (size > uint32_t{INT32_MAX}) {  // an int32 size below zero: not Kafka framing, or out of sync
       close(client_errc::malformed, "response frame from " + where + " has a negative size (" +
                                         std::to_string(static_cast<int32_t>(size)) +

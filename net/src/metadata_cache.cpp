@@ -56,11 +56,15 @@ void MetadataCache::update(const protocol::MetadataResponse& m, clock::time_poin
     info.error_code = t.error_code;
     info.internal = t.is_internal;
     info.updated = now;
-    int32_t count = 0;
-    for (const auto& p : t.partitions) count = std::max(count, p.partition_index + 1);
-    info.partitions.resize(static_cast<size_t>(count));
+    // Indexed by partition number. A broker lists every partition of a topic, so an index past the count
+    // listed is hostile (INT32_MAX would overflow and ask for a 2^31-entry vector): it is ignored.
+    size_t count = 0;
+    for (const auto& p : t.partitions)
+      if (p.partition_index >= 0 && static_cast<size_t>(p.partition_index) < t.partitions.size())
+        count = std::max(count, static_cast<size_t>(p.partition_index) + 1);
+    info.partitions.resize(count);
     for (const auto& p : t.partitions) {
-      if (p.partition_index < 0) continue;
+      if (p.partition_index < 0 || static_cast<size_t>(p.partition_index) >= count) continue;
       auto& pi = info.partitions[static_cast<size_t>(p.partition_index)];
       pi = PartitionInfo{p.partition_index, p.leader_id,     p.leader_epoch,
                          p.error_code,      p.replica_nodes, p.isr_nodes};

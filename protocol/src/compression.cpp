@@ -1,6 +1,7 @@
 #include "kafkawire/protocol/compression.hpp"
 
 #include <algorithm>
+#include <boost/endian/conversion.hpp>
 #include <climits>
 #include <cstring>
 
@@ -252,17 +253,6 @@ constexpr uint8_t kXerialMagic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 constexpr size_t kXerialHeader = 16;        // magic + int32 version + int32 compatible version
 constexpr size_t kXerialBlock = 32 * 1024;  // uncompressed bytes per block, as snappy-java writes them
 
-void put_be32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
-
-uint32_t get_be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-
 // Appends one raw snappy block's output at out[produced...].
 bool snappy_block(const uint8_t* p, size_t n, std::vector<uint8_t>& out, size_t& produced,
                   size_t max_output) {
@@ -286,7 +276,7 @@ std::error_code snappy_decompress(Bytes in, std::vector<uint8_t>& out, size_t ma
         ok = false;
         break;
       }
-      const size_t n = get_be32(in.ptr + pos);
+      const size_t n = boost::endian::load_big_u32(in.ptr + pos);
       pos += 4;
       if (n > in.len - pos) {
         ok = false;
@@ -310,15 +300,15 @@ std::error_code snappy_compress(Bytes in, std::vector<uint8_t>& out) {
   const size_t blocks = (in.len + kXerialBlock - 1) / kXerialBlock;
   out.resize(kXerialHeader + blocks * (4 + snappy::MaxCompressedLength(kXerialBlock)));
   std::memcpy(out.data(), kXerialMagic, sizeof kXerialMagic);
-  put_be32(out.data() + 8, 1);   // version
-  put_be32(out.data() + 12, 1);  // compatible version
+  boost::endian::store_big_u32(out.data() + 8, 1);   // version
+  boost::endian::store_big_u32(out.data() + 12, 1);  // compatible version
   size_t pos = kXerialHeader;
   for (size_t off = 0; off < in.len; off += kXerialBlock) {
     const size_t n = std::min(kXerialBlock, in.len - off);
     size_t written = 0;
     snappy::RawCompress(reinterpret_cast<const char*>(in.ptr + off), n,
                         reinterpret_cast<char*>(out.data() + pos + 4), &written);
-    put_be32(out.data() + pos, static_cast<uint32_t>(written));
+    boost::endian::store_big_u32(out.data() + pos, static_cast<uint32_t>(written));
     pos += 4 + written;
   }
   out.resize(pos);

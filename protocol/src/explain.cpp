@@ -1,6 +1,7 @@
 #include "kafkawire/protocol/explain.hpp"
 
 #include <algorithm>
+#include <boost/endian/conversion.hpp>
 #include <cstdio>
 #include <functional>
 
@@ -25,11 +26,7 @@ std::string hex(Bytes b, size_t max, const char* sep = "") {
   return s;
 }
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-uint64_t be64(const uint8_t* p) { return (uint64_t{be32(p)} << 32) | be32(p + 4); }
+namespace be = boost::endian;
 
 std::string hex32(uint32_t v) {
   char buf[16];
@@ -82,43 +79,38 @@ class RecordsExplainer {
   // Batches in [begin, end) as children of node. Returns {batches, records}.
   std::pair<int64_t, int64_t> batches(ExplainNode& node, size_t begin, size_t end) {
     int64_t batches = 0, records = 0;
-    size_t pos = begin;
-    while (pos < end) {
-      const size_t rem = end - pos;
-      if (rem < kBatchMagicOffset + 1) {
-        add(node, "incomplete batch", "truncated batch", pos, rem,
-            plural(static_cast<int64_t>(rem), "byte") +
-                ": the start of a batch cut at the fetch size limit (ignored)");
-        break;
-      }
-      const int32_t length = static_cast<int32_t>(be32(data_ + pos + 8));
-      const int8_t magic = static_cast<int8_t>(data_[pos + kBatchMagicOffset]);
-      if (length < 0) {
-        error(node, pos, rem, "batchLength " + std::to_string(length) + " is negative");
-        break;
-      }
-      if (static_cast<size_t>(length) > rem - kBatchLogOverhead) {
-        add(node, "incomplete batch", "truncated batch", pos, rem,
-            "batchLength " + std::to_string(length) + " but only " + std::to_string(rem - kBatchLogOverhead) +
-                " bytes follow: a batch cut at the fetch size limit (ignored)");
-        break;
-      }
-      const size_t size = kBatchLogOverhead + static_cast<size_t>(length);
+    BatchFrames frames(Bytes(data_ + begin, end - begin), LegacyFrames::deliver);
+    for (const BatchFrame& f : frames) {
+      const size_t pos = begin + f.position;
+      const size_t size = f.bytes.len;
       const std::string name = "batch [" + std::to_string(batches) + "]";
-      if (magic != kBatchMagic) {
-        ExplainNode& b = add(node, name, "message set (magic " + std::to_string(magic) + ")", pos, size,
+      if (f.magic != kBatchMagic) {
+        ExplainNode& b = add(node, name, "message set (magic " + std::to_string(f.magic) + ")", pos, size,
                              "not decoded: Kafka 4 writes record batches of magic 2 only");
-        add(b, "offset", "int64", pos, 8, std::to_string(static_cast<int64_t>(be64(data_ + pos))));
-        add(b, "messageSize", "int32", pos + 8, 4, std::to_string(length));
+        add(b, "offset", "int64", pos, 8, std::to_string(f.base_offset));
+        add(b, "messageSize", "int32", pos + 8, 4, std::to_string(f.batch_length));
         add(b, "message", "legacy message", pos + 12, size - 12, "");
-      } else if (length < static_cast<int32_t>(kBatchHeaderSize - kBatchLogOverhead)) {
-        error(node, pos, rem, "batchLength " + std::to_string(length) + " is shorter than a batch header");
-        break;
       } else {
         records += batch(add(node, name, "record batch v2", pos, size, ""), pos, size);
       }
       ++batches;
-      pos += size;
+    }
+    const size_t pos = begin + frames.position();
+    const size_t rem = end - pos;
+    const int32_t length = frames.failed().batch_length;
+    if (frames.error()) {
+      error(node, pos, rem,
+            "batchLength " + std::to_string(length) +
+                (length < 0                             ? " is negative"
+                 : frames.failed().magic == kBatchMagic ? " is shorter than a batch header"
+                                                        : " is shorter than a message header"));
+    } else if (frames.truncated_tail()) {
+      add(node, "incomplete batch", "truncated batch", pos, rem,
+          rem < kBatchMagicOffset + 1 ? plural(static_cast<int64_t>(rem), "byte") +
+                                            ": the start of a batch cut at the fetch size limit (ignored)"
+                                      : "batchLength " + std::to_string(length) + " but only " +
+                                            std::to_string(rem - kBatchLogOverhead) +
+                                            " bytes follow: a batch cut at the fetch size limit (ignored)");
     }
     return {batches, records};
   }
@@ -561,10 +553,18 @@ std::vector<const ExplainNode*> Explanation::errors() const {
 namespace explain_detail {
 
 std::string quote(std::string_view s) {
-  constexpr size_t kMax = 256;
+  constexpr size_t kMaxChars = 256;
+  // Characters, not bytes: a UTF-8 sequence is one, and so is each byte that is not UTF-8. The cut falls
+  // between characters, so a shortened string never ends in half a character.
+  size_t chars = 0, cut = s.size();
+  for (size_t i = 0; i < s.size(); ++chars) {
+    if (chars == kMaxChars) cut = i;
+    const size_t n = utf8_sequence_length(s, i);
+    i += n ? n : 1;
+  }
   std::string out;
-  append_json_string(out, s.substr(0, kMax));
-  if (s.size() > kMax) out += "... (" + std::to_string(s.size()) + " chars)";
+  append_json_string(out, s.substr(0, cut));
+  if (cut < s.size()) out += "... (" + std::to_string(chars) + " chars)";
   return out;
 }
 
@@ -628,9 +628,9 @@ Explanation explain_body(std::string_view message_name, int16_t version, Bytes b
 
 bool looks_like_request(Bytes b) {
   if (b.len < 10) return false;
-  const int16_t key = static_cast<int16_t>(be16(b.ptr));
-  const int16_t version = static_cast<int16_t>(be16(b.ptr + 2));
-  const int16_t client_id_len = static_cast<int16_t>(be16(b.ptr + 8));
+  const int16_t key = be::load_big_s16(b.ptr);
+  const int16_t version = be::load_big_s16(b.ptr + 2);
+  const int16_t client_id_len = be::load_big_s16(b.ptr + 8);
   bool ok = false;
   with_api(key, [&](auto api) { ok = supports_version<typename decltype(api)::request>(version); });
   return ok && client_id_len >= -1 &&
@@ -652,7 +652,7 @@ Explanation explain_frame(Bytes frame, const FrameOptions& o) {
           "a frame starts with a 4-byte size; " + plural(static_cast<int64_t>(frame.len), "byte") + " given");
       return out;
     }
-    const int32_t size = static_cast<int32_t>(be32(frame.ptr));
+    const int32_t size = be::load_big_s32(frame.ptr);
     ExplainNode& s = out.root.children.emplace_back();
     s.name = "Size";
     s.type = "int32";

@@ -1,6 +1,7 @@
 #include "kafkawire/protocol/record_batch.hpp"
 
 #include <algorithm>
+#include <boost/endian/conversion.hpp>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -9,63 +10,38 @@
 
 namespace kafkawire::protocol {
 
-namespace {
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-uint64_t be64(const uint8_t* p) { return (uint64_t{be32(p)} << 32) | be32(p + 4); }
-
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  put16(p, static_cast<uint16_t>(v >> 16));
-  put16(p + 2, static_cast<uint16_t>(v));
-}
-void put64(uint8_t* p, uint64_t v) {
-  put32(p, static_cast<uint32_t>(v >> 32));
-  put32(p + 4, static_cast<uint32_t>(v));
-}
-
-// The smallest batchLength of a magic 2 batch: the header without its first 12 bytes.
-constexpr int32_t kMinBatchLength = static_cast<int32_t>(kBatchHeaderSize - kBatchLogOverhead);
-
-}  // namespace
+namespace be = boost::endian;
 
 std::error_code decode_batch_header(Bytes b, BatchHeader& h) {
   if (b.len < kBatchHeaderSize) return client_errc::truncated;
   const uint8_t* p = b.ptr;
-  h.base_offset = static_cast<int64_t>(be64(p));
-  h.batch_length = static_cast<int32_t>(be32(p + 8));
-  h.partition_leader_epoch = static_cast<int32_t>(be32(p + 12));
-  h.magic = static_cast<int8_t>(p[16]);
-  h.crc = be32(p + 17);
-  h.attributes = static_cast<int16_t>(be16(p + 21));
-  h.last_offset_delta = static_cast<int32_t>(be32(p + 23));
-  h.base_timestamp = static_cast<int64_t>(be64(p + 27));
-  h.max_timestamp = static_cast<int64_t>(be64(p + 35));
-  h.producer_id = static_cast<int64_t>(be64(p + 43));
-  h.producer_epoch = static_cast<int16_t>(be16(p + 51));
-  h.base_sequence = static_cast<int32_t>(be32(p + 53));
-  h.records_count = static_cast<int32_t>(be32(p + 57));
+  h.base_offset = be::load_big_s64(p);
+  h.batch_length = be::load_big_s32(p + 8);
+  h.partition_leader_epoch = be::load_big_s32(p + 12);
+  h.magic = static_cast<int8_t>(p[kBatchMagicOffset]);
+  h.crc = be::load_big_u32(p + kBatchCrcOffset);
+  h.attributes = be::load_big_s16(p + kBatchAttributesOffset);
+  h.last_offset_delta = be::load_big_s32(p + kBatchLastOffsetDeltaOffset);
+  h.base_timestamp = be::load_big_s64(p + 27);
+  h.max_timestamp = be::load_big_s64(p + 35);
+  h.producer_id = be::load_big_s64(p + 43);
+  h.producer_epoch = be::load_big_s16(p + 51);
+  h.base_sequence = be::load_big_s32(p + 53);
+  h.records_count = be::load_big_s32(p + 57);
   return {};
 }
 
 bool batch_crc_ok(Bytes b) {
   if (b.len < kBatchHeaderSize) return false;
   return crc32c(b.ptr + kBatchAttributesOffset, b.len - kBatchAttributesOffset) ==
-         be32(b.ptr + kBatchCrcOffset);
+         be::load_big_u32(b.ptr + kBatchCrcOffset);
 }
 
 // ---- reader -------------------------------------------------------------------------------------------
 
 void RecordBatchReader::reset(Bytes records, const ReadOptions& options) {
   options_ = options;
-  begin_ = pos_ = records.ptr;
-  end_ = records.ptr + records.len;
+  frames_ = BatchFrames(records);
   batch_ = {};
   in_batch_ = false;
   rp_ = rend_ = nullptr;
@@ -145,31 +121,20 @@ bool RecordBatchReader::next_batch() {
     const int64_t after = detail::wrapping_add(batch_.last_offset(), 1);
     if (after > next_offset_) next_offset_ = after;
   }
-  while (pos_ != end_ && !truncated_tail_) {
-    const size_t remaining = static_cast<size_t>(end_ - pos_);
-    // A batch (or legacy message) we cannot see whole is the broker's cut at max bytes: not an error.
-    if (remaining < kBatchMagicOffset + 1) {
-      truncated_tail_ = true;
+  BatchFrame frame;
+  while (!truncated_tail_) {
+    if (!frames_.next(frame)) {
+      if (frames_.error()) return fail(frames_.error(), frames_.failed().base_offset);
+      truncated_tail_ = frames_.truncated_tail();
       return false;
     }
-    const int64_t base_offset = static_cast<int64_t>(be64(pos_));
-    const int32_t length = static_cast<int32_t>(be32(pos_ + 8));
-    const int8_t magic = static_cast<int8_t>(pos_[kBatchMagicOffset]);
-    if (length < 0 || (magic == kBatchMagic && length < kMinBatchLength))
-      return fail(client_errc::malformed, base_offset);
-    if (static_cast<size_t>(length) > remaining - kBatchLogOverhead) {
-      truncated_tail_ = true;
-      return false;
-    }
-    if (magic != kBatchMagic) return fail(client_errc::unsupported_magic, base_offset);
-
-    const Bytes whole(pos_, kBatchLogOverhead + static_cast<size_t>(length));
-    pos_ += whole.len;
+    const Bytes whole = frame.bytes;
+    const int64_t base_offset = frame.base_offset;
     decode_batch_header(whole, batch_);
     if (options_.check_crcs && !batch_crc_ok(whole)) return fail(client_errc::crc_mismatch, base_offset);
     if (batch_.records_count < 0) return fail(client_errc::malformed, base_offset);
     const int64_t last = batch_.last_offset();
-    const int64_t after = detail::wrapping_add(last, 1);
+    const int64_t after = frame.next_offset();
     bool loaded = false;
 
     if (options_.read_committed && batch_.has_producer_id()) {
@@ -302,19 +267,19 @@ std::error_code RecordBatchBuilder::build_into(std::vector<uint8_t>& out) {
       o.timestamp_type == TimestampType::log_append_time ? o.log_append_time : max_timestamp_;
 
   uint8_t* h = out.data() + start;
-  put64(h, static_cast<uint64_t>(o.base_offset));
-  put32(h + 8, static_cast<uint32_t>(total - kBatchLogOverhead));
-  put32(h + 12, static_cast<uint32_t>(o.partition_leader_epoch));
-  h[16] = static_cast<uint8_t>(kBatchMagic);
-  put16(h + 21, static_cast<uint16_t>(attributes));
-  put32(h + 23, static_cast<uint32_t>(last_delta));
-  put64(h + 27, static_cast<uint64_t>(base_ts));
-  put64(h + 35, static_cast<uint64_t>(max_ts));
-  put64(h + 43, static_cast<uint64_t>(o.producer_id));
-  put16(h + 51, static_cast<uint16_t>(o.producer_epoch));
-  put32(h + 53, static_cast<uint32_t>(o.base_sequence));
-  put32(h + 57, static_cast<uint32_t>(count_));
-  put32(h + 17, crc32c(h + kBatchAttributesOffset, total - kBatchAttributesOffset));
+  be::store_big_s64(h, o.base_offset);
+  be::store_big_u32(h + 8, static_cast<uint32_t>(total - kBatchLogOverhead));
+  be::store_big_s32(h + 12, o.partition_leader_epoch);
+  h[kBatchMagicOffset] = static_cast<uint8_t>(kBatchMagic);
+  be::store_big_s16(h + kBatchAttributesOffset, attributes);
+  be::store_big_s32(h + kBatchLastOffsetDeltaOffset, last_delta);
+  be::store_big_s64(h + 27, base_ts);
+  be::store_big_s64(h + 35, max_ts);
+  be::store_big_s64(h + 43, o.producer_id);
+  be::store_big_s16(h + 51, o.producer_epoch);
+  be::store_big_s32(h + 53, o.base_sequence);
+  be::store_big_s32(h + 57, count_);
+  be::store_big_u32(h + kBatchCrcOffset, crc32c(h + kBatchAttributesOffset, total - kBatchAttributesOffset));
   return {};
 }
 
@@ -331,21 +296,21 @@ std::vector<uint8_t> RecordBatchBuilder::build() {
 
 std::optional<ControlKey> parse_control_key(const std::optional<Bytes>& key) {
   if (!key || key->len < 4) return std::nullopt;
-  return ControlKey{static_cast<int16_t>(be16(key->ptr)), static_cast<int16_t>(be16(key->ptr + 2))};
+  return ControlKey{be::load_big_s16(key->ptr), be::load_big_s16(key->ptr + 2)};
 }
 
 std::optional<EndTxnMarker> parse_end_txn_marker(const std::optional<Bytes>& value) {
   if (!value || value->len < 6) return std::nullopt;
-  return EndTxnMarker{static_cast<int16_t>(be16(value->ptr)), static_cast<int32_t>(be32(value->ptr + 2))};
+  return EndTxnMarker{be::load_big_s16(value->ptr), be::load_big_s32(value->ptr + 2)};
 }
 
 std::vector<uint8_t> build_end_txn_marker(const EndTxnMarkerOptions& o) {
   uint8_t key[4];
-  put16(key, 0);  // version
-  put16(key + 2, static_cast<uint16_t>(o.type));
+  be::store_big_s16(key, 0);  // version
+  be::store_big_s16(key + 2, static_cast<int16_t>(o.type));
   uint8_t value[6];
-  put16(value, 0);  // version
-  put32(value + 2, static_cast<uint32_t>(o.coordinator_epoch));
+  be::store_big_s16(value, 0);  // version
+  be::store_big_s32(value + 2, o.coordinator_epoch);
   BatchOptions options;
   options.base_offset = o.offset;
   options.base_timestamp = o.timestamp;

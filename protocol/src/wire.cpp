@@ -119,6 +119,11 @@ std::optional<Bytes> Reader::nullable_bytes(bool compact) {
   return take(static_cast<size_t>(n));
 }
 
+namespace {
+// Every length and count on the wire is an int32 (or a compact N+1 that Kafka reads back into one).
+constexpr size_t kMaxWireSize = static_cast<size_t>(std::numeric_limits<int32_t>::max());
+}  // namespace
+
 void Writer::uvarlong(uint64_t v) {
   while (v >= 0x80) {
     buf_.push_back(static_cast<uint8_t>(v | 0x80));
@@ -128,12 +133,16 @@ void Writer::uvarlong(uint64_t v) {
 }
 
 void Writer::string(std::string_view s, bool compact) {
-  if (compact) {
-    uvarint(static_cast<uint32_t>(s.size() + 1));
-  } else {
-    if (s.size() > static_cast<size_t>(std::numeric_limits<int16_t>::max())) fail(client_errc::malformed);
-    i16(static_cast<int16_t>(s.size()));
+  // A classic STRING has an int16 length; Kafka reads a compact one back into an int32.
+  const size_t max = compact ? kMaxWireSize : static_cast<size_t>(std::numeric_limits<int16_t>::max());
+  if (s.size() > max) {
+    fail(client_errc::malformed);
+    return;
   }
+  if (compact)
+    uvarint(static_cast<uint32_t>(s.size() + 1));
+  else
+    i16(static_cast<int16_t>(s.size()));
   raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
@@ -149,6 +158,10 @@ void Writer::nullable_string(const std::optional<std::string>& s, bool compact) 
 }
 
 void Writer::bytes(Bytes b, bool compact) {
+  if (b.len > kMaxWireSize) {
+    fail(client_errc::malformed);
+    return;
+  }
   if (compact)
     uvarint(static_cast<uint32_t>(b.len + 1));
   else
@@ -168,6 +181,10 @@ void Writer::nullable_bytes(const std::optional<Bytes>& b, bool compact) {
 }
 
 void Writer::array_length(size_t n, bool compact) {
+  if (n > kMaxWireSize) {
+    fail(client_errc::malformed);
+    return;
+  }
   if (compact)
     uvarint(static_cast<uint32_t>(n + 1));
   else
@@ -181,12 +198,6 @@ void Writer::null_array(bool compact) {
     i32(-1);
 }
 
-void Writer::patch_i32(size_t pos, int32_t v) {
-  const auto u = static_cast<uint32_t>(v);
-  buf_[pos] = static_cast<uint8_t>(u >> 24);
-  buf_[pos + 1] = static_cast<uint8_t>(u >> 16);
-  buf_[pos + 2] = static_cast<uint8_t>(u >> 8);
-  buf_[pos + 3] = static_cast<uint8_t>(u);
-}
+void Writer::patch_i32(size_t pos, int32_t v) { boost::endian::store_big_s32(buf_.data() + pos, v); }
 
 }  // namespace kafkawire::protocol

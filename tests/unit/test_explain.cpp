@@ -12,6 +12,7 @@
 #include "kafkawire/protocol/record_batch.hpp"
 #include "support/golden.hpp"
 #include "support/hex.hpp"
+#include "support/json_check.hpp"
 
 using namespace kafkawire::protocol;
 using kafkawire::testing::from_hex;
@@ -425,6 +426,126 @@ TEST_CASE("explain: long values are elided in the text form", "[explain]") {
   INFO(text);
   CHECK(text.find("... (100 bytes)") != std::string::npos);
   CHECK(text.find("-1 (null)") != std::string::npos);
+}
+
+namespace {
+
+// A FindCoordinatorRequest v0 whose Key is `key`, explained: the Key leaf, the text and the JSON.
+struct KeyExplained {
+  std::vector<uint8_t> body;
+  Explanation e;
+  std::string value, text, json;
+};
+KeyExplained explain_key(const std::string& key) {
+  FindCoordinatorRequest m;
+  m.key = key;
+  KeyExplained k;
+  k.body = encode(m, 0);
+  k.e = explain_message<FindCoordinatorRequest>(Bytes(k.body), 0);
+  const ExplainNode* leaf = find(k.e.root, "Key");
+  REQUIRE(leaf);
+  k.value = leaf->value;
+  k.text = to_text(k.e);
+  k.json = to_json(k.e);
+  return k;
+}
+
+// The "value" of the JSON node named `name`, searched depth first.
+const kafkawire::testing::JsonValue* json_value_of(const kafkawire::testing::JsonValue& n,
+                                                   std::string_view name) {
+  const auto* nm = n.get("name");
+  if (nm && nm->text == name) return n.get("value");
+  if (const auto* children = n.get("children"))
+    for (const auto& c : children->items)
+      if (const auto* v = json_value_of(c, name)) return v;
+  return nullptr;
+}
+
+std::string repeat(std::string_view s, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("explain: output is valid UTF-8 and JSON, strings are cut between characters", "[explain][utf8]") {
+  using kafkawire::testing::JsonParser;
+  using kafkawire::testing::valid_utf8;
+  SECTION("256 characters ending in a two-byte one are shown whole (the issue's lone 0xC3)") {
+    const std::string key = std::string(255, 'a') + "\xc3\xa9";  // 256 characters, 257 bytes
+    const KeyExplained k = explain_key(key);
+    CHECK(k.value == "\"" + key + "\"");
+    CHECK(valid_utf8(k.text));
+    const auto json = JsonParser::parse(k.json);
+    REQUIRE(json);
+    const auto* v = json_value_of(*json, "Key");
+    REQUIRE(v);
+    CHECK(v->text == "\"" + key + "\"");
+  }
+  SECTION("past 256 characters: cut at a character boundary, counted in characters") {
+    for (std::string_view ch : {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"}) {  // é, €, 😀
+      INFO("character of " << ch.size() << " bytes");
+      const std::string key = std::string(10, 'a') + repeat(ch, 290);  // 300 characters
+      const KeyExplained k = explain_key(key);
+      CHECK(k.value == "\"" + std::string(10, 'a') + repeat(ch, 246) + "\"... (300 chars)");
+      CHECK(valid_utf8(k.value));
+      CHECK(valid_utf8(k.text));
+      const auto json = JsonParser::parse(k.json);
+      REQUIRE(json);
+      const auto* v = json_value_of(*json, "Key");
+      REQUIRE(v);
+      CHECK(v->text == k.value);
+    }
+  }
+  SECTION("bytes that are not UTF-8 are escaped and count as one character each") {
+    // A lone lead byte, a stray continuation byte, an overlong '/', a surrogate, a cut 3-byte sequence.
+    const std::string key = std::string("a\xc3") + "b\x80" + "\xc0\xaf" + "\xed\xa0\x80" + "\xe2\x82";
+    const KeyExplained k = explain_key(key);
+    CHECK(k.value == R"("a\u00c3b\u0080\u00c0\u00af\u00ed\u00a0\u0080\u00e2\u0082")");
+    CHECK(valid_utf8(k.text));
+    const auto json = JsonParser::parse(k.json);
+    REQUIRE(json);
+    CHECK(json_value_of(*json, "Key")->text == k.value);
+    const std::string longer = repeat("\xff", 300);
+    const KeyExplained l = explain_key(longer);
+    CHECK(l.value == "\"" + repeat("\\u00ff", 256) + "\"... (300 chars)");
+    CHECK(valid_utf8(l.text));
+    CHECK(JsonParser::parse(l.json));
+  }
+  SECTION("record keys, values and header keys in a batch") {
+    RecordBatchBuilder b{BatchOptions{}};
+    const std::string header_key = std::string(300, 'h') + "\xc3";
+    const std::string value = std::string(256, 'v') + "\xc3\xa9";
+    const Header h{header_key, Bytes(std::string_view("\xff\xfe"))};
+    b.add(0, Bytes(std::string_view("\xc3")), Bytes(std::string_view(value)), std::span<const Header>(&h, 1));
+    const auto body = fetch_response(b.build());
+    const Explanation e = explain_message<FetchResponse>(Bytes(body), 12);
+    CHECK(e.errors().empty());
+    const std::string text = to_text(e);
+    CHECK(valid_utf8(text));
+    CHECK(text.find("... (301 chars)") != std::string::npos);
+    const std::string json = to_json(e);
+    CHECK(valid_utf8(json));
+    CHECK(JsonParser::parse(json));
+  }
+}
+
+TEST_CASE("explain: random strings always give valid UTF-8 text and JSON", "[explain][utf8]") {
+  using kafkawire::testing::JsonParser;
+  using kafkawire::testing::valid_utf8;
+  std::mt19937 rng(11);
+  // Biased to bytes around UTF-8's edges, so that valid and broken sequences both come up often.
+  const uint8_t interesting[] = {'a',  '"',  '\\', '\n', 0x01, 0x7f, 0x80, 0xbf, 0xc0, 0xc2, 0xc3, 0xa9, 0xdf,
+                                 0xe0, 0xe2, 0x82, 0xac, 0xed, 0xa0, 0xef, 0xf0, 0x9f, 0xf4, 0xf5, 0xff};
+  for (int round = 0; round < 300; ++round) {
+    std::string key(std::uniform_int_distribution<size_t>(0, 600)(rng), '\0');
+    for (char& c : key) c = static_cast<char>(interesting[rng() % sizeof interesting]);
+    const KeyExplained k = explain_key(key);
+    INFO("round " << round);
+    REQUIRE(valid_utf8(k.text));
+    REQUIRE(JsonParser::parse(k.json));
+  }
 }
 
 TEST_CASE("explain: mutated golden bodies and frames never crash and still tile", "[explain]") {

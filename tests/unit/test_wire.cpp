@@ -3,8 +3,10 @@
 #include <limits>
 
 #include "kafkawire/protocol/api_versions.hpp"
+#include "kafkawire/protocol/explain.hpp"
 #include "kafkawire/protocol/header.hpp"
 #include "kafkawire/protocol/json.hpp"
+#include "kafkawire/protocol/metadata.hpp"
 #include "support/hex.hpp"
 
 using namespace kafkawire::protocol;
@@ -113,6 +115,83 @@ TEST_CASE("huge wire lengths fail before anything is allocated", "[wire]") {
   Reader r3{Bytes(minus_two)};
   r3.nullable_bytes(false);
   CHECK(r3.error() == client_errc::malformed);
+}
+
+TEST_CASE("an element count reserves at most what the bytes left can hold", "[wire]") {
+  // The smallest wire size of one element, from the same visit() functions that decode it.
+  using Broker = MetadataResponse::MetadataResponseBroker;
+  CHECK(min_wire_size<Broker>(0, false) == 4 + 2 + 4);         // NodeId, Host, Port
+  CHECK(min_wire_size<Broker>(1, false) == 4 + 2 + 4 + 2);     // + Rack (nullable string)
+  CHECK(min_wire_size<Broker>(9, true) == 4 + 1 + 4 + 1 + 1);  // compact strings, a tag count
+  CHECK(min_wire_size<ApiVersionsResponse::ApiVersion>(0, false) == 6);
+  CHECK(min_wire_size<int64_t>(0, false) == 8);
+  CHECK(min_wire_size<std::vector<int32_t>>(0, false) == 4);
+  CHECK(min_wire_size<std::vector<int32_t>>(3, true) == 1);
+
+  // A 20-byte ApiVersionsResponse v0 whose count (14) passes the bytes-left check but not the
+  // element-size one: 14 bytes hold at most two 6-byte ApiVersion elements, so no more is reserved.
+  const auto v0 = from_hex(
+      "0000"
+      "0000000e"
+      "0001000200030004000500060007");
+  REQUIRE(v0.size() == 20);
+  CHECK(bounded_reserve<ApiVersionsResponse::ApiVersion>(14, 14, 0, false) == 2);
+  CHECK(bounded_reserve<ApiVersionsResponse::ApiVersion>(std::numeric_limits<int32_t>::max(), 14, 0, false) ==
+        2);
+  CHECK(bounded_reserve<ApiVersionsResponse::ApiVersion>(1, 14, 0, false) == 1);
+  CHECK(bounded_reserve<ApiVersionsResponse::ApiVersion>(-1, 14, 0, false) == 0);
+  // Decoding reserves 2; the two elements that fit and the third that runs out of bytes grow the vector
+  // once (to 4 with libstdc++). Reserving the count would have made it 14.
+  ApiVersionsResponse m;
+  CHECK(decode(Bytes(v0), m, 0) == client_errc::truncated);
+  CHECK(m.api_keys.size() == 3);
+  CHECK(m.api_keys.capacity() <= 2 * (14 / 6));
+  // The explainer decodes with its own visitor: the same bound.
+  ApiVersionsResponse explained;
+  const Explanation e = explain_message<ApiVersionsResponse>(Bytes(v0), 0, &explained);
+  CHECK_FALSE(e.ok());
+  CHECK(explained.api_keys.capacity() <= 2 * (14 / 6));
+  // Flexible: a compact count of 14 (15 on the wire) and 14 bytes, at 7 bytes per element with its tags.
+  CHECK(bounded_reserve<ApiVersionsResponse::ApiVersion>(14, 14, 3, true) == 2);
+  const auto v3 = from_hex(
+      "0000"
+      "0f"
+      "0001000200030004000500060007");
+  ApiVersionsResponse m3;
+  CHECK(decode(Bytes(v3), m3, 3) == client_errc::truncated);
+  CHECK(m3.api_keys.capacity() <= 2 * (14 / 7));
+  // Honest counts are reserved in full.
+  ApiVersionsResponse honest;
+  honest.api_keys.resize(3);
+  const auto encoded = encode(honest, 0);
+  ApiVersionsResponse back;
+  REQUIRE_FALSE(decode(Bytes(encoded), back, 0));
+  CHECK(back.api_keys.size() == 3);
+  CHECK(back.api_keys.capacity() == 3);
+}
+
+TEST_CASE("the writer refuses lengths and counts above INT32_MAX", "[wire]") {
+  // Views longer than any buffer: the writer must refuse them from their length alone, before it reads.
+  const uint8_t byte = 0;
+  const size_t huge = size_t{1} << 31;  // INT32_MAX + 1
+  for (bool compact : {false, true}) {
+    INFO("compact " << compact);
+    Writer w;
+    w.bytes(Bytes(&byte, huge), compact);
+    CHECK(w.error() == client_errc::malformed);
+    CHECK(w.size() == 0);
+    Writer a;
+    a.array_length(huge, compact);
+    CHECK(a.error() == client_errc::malformed);
+    Writer s;
+    s.string(std::string_view(reinterpret_cast<const char*>(&byte), huge), compact);
+    CHECK(s.error() == client_errc::malformed);
+    CHECK(s.size() == 0);
+    // INT32_MAX itself is a length the wire can carry.
+    Writer ok;
+    ok.array_length(static_cast<size_t>(std::numeric_limits<int32_t>::max()), compact);
+    CHECK(ok.ok());
+  }
 }
 
 TEST_CASE("the reader's first error sticks", "[wire]") {

@@ -14,6 +14,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <boost/endian/conversion.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -86,10 +87,6 @@ std::string make_value(std::mt19937& rng, size_t size) {
   return v;
 }
 
-void put32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-}
-
 struct Payload {  // one batch's compressed records, for the raw libzstd timing
   Bytes compressed;
   size_t decompressed = 0;
@@ -143,8 +140,8 @@ Data build(Mode mode, size_t value_size, size_t batch_bytes, size_t total) {
       batch.resize(kBatchHeaderSize);
       batch.insert(batch.end(), packed.begin(), packed.begin() + static_cast<ptrdiff_t>(z));
       batch[22] = static_cast<uint8_t>((batch[22] & ~0x7) | static_cast<int>(Compression::zstd));
-      put32(batch.data() + 8, static_cast<uint32_t>(batch.size() - kBatchLogOverhead));
-      put32(batch.data() + 17, crc32c(batch.data() + 21, batch.size() - 21));
+      boost::endian::store_big_u32(batch.data() + 8, static_cast<uint32_t>(batch.size() - kBatchLogOverhead));
+      boost::endian::store_big_u32(batch.data() + 17, crc32c(batch.data() + 21, batch.size() - 21));
     }
     if (mode != Mode::none) {
       d.payload_ranges.emplace_back(d.blob.size() + kBatchHeaderSize, batch.size() - kBatchHeaderSize);

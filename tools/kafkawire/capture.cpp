@@ -1,6 +1,7 @@
 #include "capture.hpp"
 
 #include <algorithm>
+#include <boost/endian/conversion.hpp>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -15,10 +16,7 @@ namespace {
 // the bytes are not at a frame boundary.
 constexpr uint32_t kMaxFrame = 100 * 1024 * 1024;
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
-}
+namespace be = boost::endian;
 
 // Reads the file's integers in its own byte order (pcap and pcapng say theirs with a magic number).
 struct FileReader {
@@ -29,12 +27,12 @@ struct FileReader {
   uint32_t u32(size_t at) const {
     uint32_t v;
     std::memcpy(&v, data.data() + at, 4);
-    return swap ? __builtin_bswap32(v) : v;
+    return swap ? be::endian_reverse(v) : v;
   }
   uint16_t u16(size_t at) const {
     uint16_t v;
     std::memcpy(&v, data.data() + at, 2);
-    return swap ? __builtin_bswap16(v) : v;
+    return swap ? be::endian_reverse(v) : v;
   }
 };
 
@@ -64,10 +62,10 @@ std::optional<size_t> ip_offset(uint32_t link, std::string_view b) {
     case kLinkEthernet: {
       size_t at = 12;
       if (b.size() < 14) return std::nullopt;
-      uint16_t type = be16(p + at);
+      uint16_t type = be::load_big_u16(p + at);
       while ((type == 0x8100 || type == 0x88a8) && b.size() >= at + 6) {  // VLAN tags
         at += 4;
-        type = be16(p + at);
+        type = be::load_big_u16(p + at);
       }
       if (type != 0x0800 && type != 0x86dd) return std::nullopt;
       return at + 2;
@@ -76,10 +74,12 @@ std::optional<size_t> ip_offset(uint32_t link, std::string_view b) {
     case kLinkLoop:
       return b.size() >= 4 ? std::optional<size_t>(4) : std::nullopt;  // the IP version says which
     case kLinkLinuxSll:
-      if (b.size() < 16 || (be16(p + 14) != 0x0800 && be16(p + 14) != 0x86dd)) return std::nullopt;
+      if (b.size() < 16 || (be::load_big_u16(p + 14) != 0x0800 && be::load_big_u16(p + 14) != 0x86dd))
+        return std::nullopt;
       return 16;
     case kLinkLinuxSll2:
-      if (b.size() < 20 || (be16(p) != 0x0800 && be16(p) != 0x86dd)) return std::nullopt;
+      if (b.size() < 20 || (be::load_big_u16(p) != 0x0800 && be::load_big_u16(p) != 0x86dd))
+        return std::nullopt;
       return 20;
     case kLinkRaw:
     case 12:
@@ -102,7 +102,7 @@ std::string ipv6_text(const uint8_t* a) {
   std::string s = "[";
   for (int i = 0; i < 16; i += 2) {
     if (i) s += ':';
-    const uint16_t w = be16(a + i);
+    const uint16_t w = be::load_big_u16(a + i);
     bool started = false;
     for (int shift = 12; shift >= 0; shift -= 4) {
       const int d = (w >> shift) & 0xf;
@@ -132,9 +132,9 @@ std::optional<Segment> tcp_segment(std::string_view ip, std::vector<std::string>
   if ((p[0] >> 4) == 4) {
     if (ip.size() < 20) return std::nullopt;
     const size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
-    const size_t total = be16(p + 2);
+    const size_t total = be::load_big_u16(p + 2);
     if (p[9] != 6 || ihl < 20) return std::nullopt;
-    if ((be16(p + 6) & 0x3fff) != 0) {  // more-fragments flag or a fragment offset
+    if ((be::load_big_u16(p + 6) & 0x3fff) != 0) {  // more-fragments flag or a fragment offset
       warnings.push_back("packet " + std::to_string(packet_no) + " is an IP fragment: skipped");
       return std::nullopt;
     }
@@ -145,7 +145,7 @@ std::optional<Segment> tcp_segment(std::string_view ip, std::vector<std::string>
   } else if ((p[0] >> 4) == 6) {
     if (ip.size() < 40) return std::nullopt;
     uint8_t next = p[6];
-    end = std::min(ip.size(), size_t{40} + be16(p + 4));
+    end = std::min(ip.size(), size_t{40} + be::load_big_u16(p + 4));
     tcp = 40;
     while (next == 0 || next == 43 || next == 60) {  // hop-by-hop, routing, destination options
       if (tcp + 8 > end) return std::nullopt;
@@ -166,9 +166,9 @@ std::optional<Segment> tcp_segment(std::string_view ip, std::vector<std::string>
   const size_t data = tcp + static_cast<size_t>(p[tcp + 12] >> 4) * 4;
   if (data > end) return std::nullopt;
   Segment s;
-  s.from = src + ":" + std::to_string(be16(p + tcp));
-  s.to = dst + ":" + std::to_string(be16(p + tcp + 2));
-  s.seq = be32(p + tcp + 4);
+  s.from = src + ":" + std::to_string(be::load_big_u16(p + tcp));
+  s.to = dst + ":" + std::to_string(be::load_big_u16(p + tcp + 2));
+  s.seq = be::load_big_u32(p + tcp + 4);
   s.syn = p[tcp + 13] & 0x02;
   s.ack = p[tcp + 13] & 0x10;
   s.payload = ip.substr(data, end - data);
@@ -264,7 +264,7 @@ std::optional<std::vector<Packet>> read_pcap(std::string_view data, std::string&
   uint32_t magic;
   std::memcpy(&magic, data.data(), 4);
   r.swap = magic != 0xa1b2c3d4 && magic != 0xa1b23c4d;
-  if (r.swap) magic = __builtin_bswap32(magic);
+  if (r.swap) magic = be::endian_reverse(magic);
   const double tick = magic == 0xa1b23c4d ? 1e-9 : 1e-6;
   if (!r.has(0, 24)) {
     error = "pcap file shorter than its 24-byte header";
@@ -378,7 +378,7 @@ std::optional<std::vector<Packet>> read_pcapng(std::string_view data, std::strin
 
 bool is_capture_file(std::string_view data) {
   if (data.size() < 4) return false;
-  const uint32_t m = be32(reinterpret_cast<const uint8_t*>(data.data()));
+  const uint32_t m = be::load_big_u32(reinterpret_cast<const uint8_t*>(data.data()));
   return m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1 || m == 0x0a0d0d0a;
 }
 
@@ -387,7 +387,7 @@ std::optional<CaptureResult> read_capture(std::string_view data, std::string& er
     error = "not a pcap or pcapng file";
     return std::nullopt;
   }
-  const bool ng = be32(reinterpret_cast<const uint8_t*>(data.data())) == 0x0a0d0d0a;
+  const bool ng = be::load_big_u32(reinterpret_cast<const uint8_t*>(data.data())) == 0x0a0d0d0a;
   auto packets = ng ? read_pcapng(data, error) : read_pcap(data, error);
   if (!packets) return std::nullopt;
 
@@ -442,7 +442,7 @@ std::optional<CaptureResult> read_capture(std::string_view data, std::string& er
     size_t at = 0;
     const auto* p = reinterpret_cast<const uint8_t*>(d.data.data());
     while (at + 4 <= d.data.size()) {
-      const uint32_t size = be32(p + at);
+      const uint32_t size = be::load_big_u32(p + at);
       if (size > kMaxFrame) {
         result.warnings.push_back(where + ": stream byte " + std::to_string(at) +
                                   " is not the start of a Kafka frame (the capture began mid-connection?)");
@@ -483,9 +483,9 @@ std::optional<CaptureResult> read_capture(std::string_view data, std::string& er
     for (auto& c : f.frames) {
       c.request = true;
       if (c.bytes.size() >= 12) {
-        c.api_key = static_cast<int16_t>(be16(c.bytes.data() + 4));
-        c.api_version = static_cast<int16_t>(be16(c.bytes.data() + 6));
-        c.correlation_id = static_cast<int32_t>(be32(c.bytes.data() + 8));
+        c.api_key = static_cast<int16_t>(be::load_big_u16(c.bytes.data() + 4));
+        c.api_version = static_cast<int16_t>(be::load_big_u16(c.bytes.data() + 6));
+        c.correlation_id = static_cast<int32_t>(be::load_big_u32(c.bytes.data() + 8));
         asked[c.correlation_id] = {c.api_key, c.api_version};
       }
     }
@@ -493,7 +493,7 @@ std::optional<CaptureResult> read_capture(std::string_view data, std::string& er
     if (answers == split.end()) continue;
     for (auto& c : answers->second.frames) {
       if (c.bytes.size() < 8) continue;
-      c.correlation_id = static_cast<int32_t>(be32(c.bytes.data() + 4));
+      c.correlation_id = static_cast<int32_t>(be::load_big_u32(c.bytes.data() + 4));
       if (auto it = asked.find(c.correlation_id); it != asked.end())
         std::tie(c.api_key, c.api_version) = it->second;
     }

@@ -1,5 +1,6 @@
 // `kafkawire explain`: the annotated tree of a request or response's bytes (protocol/explain.hpp).
 #include <algorithm>
+#include <boost/endian/conversion.hpp>
 #include <cctype>
 #include <cstring>
 #include <fstream>
@@ -254,7 +255,7 @@ size_t packet_payload(const std::vector<uint8_t>& b) {
     return 0;
   };
   size_t tcp = 0;
-  const uint16_t ethertype = b.size() >= 14 ? static_cast<uint16_t>(b[12] << 8 | b[13]) : 0;
+  const uint16_t ethertype = b.size() >= 14 ? boost::endian::load_big_u16(b.data() + 12) : 0;
   if (ethertype == 0x0800 || ethertype == 0x86dd) tcp = ip_tcp(14);
   if (tcp == 0) tcp = ip_tcp(0);
   if (tcp == 0) return 0;
@@ -455,8 +456,7 @@ int run_explain(int argc, char** argv) {
   if (skip == 0 && !body_only) {
     // A captured packet: skip to the TCP payload unless the bytes already look like a Kafka frame.
     const bool frame_size_matches =
-        bytes.size() >= 4 && (uint32_t{bytes[0]} << 24 | uint32_t{bytes[1]} << 16 | uint32_t{bytes[2]} << 8 |
-                              bytes[3]) == bytes.size() - 4;
+        bytes.size() >= 4 && boost::endian::load_big_u32(bytes.data()) == bytes.size() - 4;
     if (!frame_size_matches && !no_size) {
       if (const size_t payload = packet_payload(bytes)) {
         std::cerr << "kafkawire explain: skipping " << payload

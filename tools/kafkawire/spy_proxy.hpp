@@ -16,10 +16,13 @@
 //     host:port, not by node id, so a node that moves gets a new listener and two names for one broker get
 //     two (both correct).
 //   - The response is decoded, the addresses replaced by the spy's host and the mapped port, re-encoded at
-//   the
-//     same version with kafkawire's encoder, and framed with its new size.
+//     the same version with kafkawire's encoder, and framed with its new size.
 //   - ApiVersions responses: Metadata and FindCoordinator max versions are capped at what kafkawire decodes,
 //     so that the responses the spy must rewrite are always ones it can read. Nothing else is changed.
+//
+// Files, one job each: spy_proxy.cpp (listeners, accepting, the address map), spy_session.cpp (one client
+// connection: forwarding, pairing requests and responses, the printed lines), spy_rewrite.cpp (what an
+// address rewrite changes in each response), spy_summary.cpp (the one-line summaries and error scan).
 //
 // Threading: everything runs on the executor given (one io_context thread); the proxy starts no threads and
 // resolves upstream names synchronously (numeric addresses need no resolver at all).

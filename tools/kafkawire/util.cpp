@@ -15,6 +15,7 @@
 #include <fstream>
 
 #include "kafkawire/protocol/error.hpp"
+#include "kafkawire/protocol/json.hpp"
 
 namespace kafkawire::cli {
 
@@ -356,86 +357,7 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
-namespace {
-
-// The length of the valid UTF-8 sequence at s[i], or 0.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  size_t n = 0;
-  uint32_t cp = 0;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-    cp = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    cp = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3f);
-  }
-  // Overlong forms, surrogates and code points past U+10FFFF are not valid UTF-8.
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
-}
-
-}  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        continue;
-      case '\\':
-        out += "\\\\";
-        continue;
-      case '\n':
-        out += "\\n";
-        continue;
-      case '\r':
-        out += "\\r";
-        continue;
-      case '\t':
-        out += "\\t";
-        continue;
-      case '\b':
-        out += "\\b";
-        continue;
-      case '\f':
-        out += "\\f";
-        continue;
-      default:
-        break;
-    }
-    if (c < 0x20 || c == 0x7f) {
-      out += "\\u00";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (const size_t n = utf8_sequence(s, i)) {
-      out.append(s.substr(i, n));
-      i += n - 1;
-    } else {
-      out += "\\u00";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    }
-  }
-  out += '"';
-}
+void append_json_string(std::string& out, std::string_view s) { protocol::append_json_string(out, s); }
 
 std::string json_string(std::string_view s) {
   std::string out;

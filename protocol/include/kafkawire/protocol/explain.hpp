@@ -63,9 +63,9 @@ struct Explanation {
 
 namespace explain_detail {
 
-std::string quote(std::string_view s);                    // a JSON-style quoted string, long ones elided
-std::string bytes_value(Bytes b);                         // "abc" when printable, else hex; with the length
-std::string uuid_value(const Uuid& u);                    // Kafka's form (URL-safe base64) and the hex
+std::string quote(std::string_view s);  // a JSON-quoted string, valid UTF-8; past 256 characters elided
+std::string bytes_value(Bytes b);       // "abc" when printable, else hex; with the length
+std::string uuid_value(const Uuid& u);  // Kafka's form (URL-safe base64) and the hex
 std::string int_value(std::string_view name, int64_t v);  // annotates error codes and api keys
 
 // Descends into the `records` bytes `data` found at `offset` of space `block`: adds one child per batch
@@ -344,10 +344,10 @@ class Explainer {
         return x;
     }
     ();
-    v.clear();
-    v.reserve(static_cast<size_t>(n));  // bounded: array_length() checked n against what remains
-    for (int32_t i = 0; i < n && r_.ok(); ++i) item("[" + std::to_string(i) + "]", v.emplace_back());
     using E = typename std::remove_reference_t<decltype(v)>::value_type;
+    v.clear();
+    v.reserve(bounded_reserve<E>(n, r_.remaining(), version_, flexible_));
+    for (int32_t i = 0; i < n && r_.ok(); ++i) item("[" + std::to_string(i) + "]", v.emplace_back());
     if constexpr (std::is_integral_v<E> && !std::is_same_v<E, bool>) {
       std::string s = "[";
       for (size_t i = 0; i < v.size() && i < 16; ++i) s += (i ? ", " : "") + std::to_string(v[i]);

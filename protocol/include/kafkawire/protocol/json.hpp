@@ -12,7 +12,12 @@
 namespace kafkawire::protocol {
 
 std::string base64(Bytes b, bool url_safe_no_padding = false);
+// Appends s as a JSON string, quotes included. Bytes that are not valid UTF-8 are written as \u00XX, so
+// the output is always valid UTF-8 and valid JSON whatever s holds.
 void append_json_string(std::string& out, std::string_view s);
+// The length of the valid UTF-8 sequence starting at s[i] (1 for ASCII), or 0 when s[i] does not start
+// one (a stray continuation byte, a cut sequence, an overlong form, a surrogate, past U+10FFFF).
+size_t utf8_sequence_length(std::string_view s, size_t i);
 
 class JsonWriter {
  public:

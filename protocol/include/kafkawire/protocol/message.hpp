@@ -22,6 +22,7 @@
 // element included, ends with its own tagged-field section (KIP-482), and in classic versions it is a no-op.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,6 +64,81 @@ constexpr bool is_flexible(int16_t version) {
 template <Message M>
 constexpr bool supports_version(int16_t version) {
   return version >= M::min_version && version <= M::max_version;
+}
+
+// ------------------------------------------------------------------------------------------ MinWireSize
+
+// The fewest bytes one value of type T takes on the wire at a version: a count read from the wire can claim
+// at most remaining / min_wire_size elements, so that is all a decoder reserves before reading them (a
+// count is checked against the bytes remaining, but reserve(count) would still allocate count * sizeof(T)).
+// One more visitor of the visit() functions: a struct's minimum is the sum of its fields' minimums (arrays,
+// strings and bytes count their length prefix only, nullable structs their marker).
+class MinWireSize {
+ public:
+  MinWireSize(int16_t version, bool flexible) : version_(version), flexible_(flexible) {}
+  int16_t version() const { return version_; }
+  bool flexible() const { return flexible_; }
+  size_t total() const { return total_; }
+
+  template <class T>
+  void field(std::string_view, T&) {
+    total_ += of<T>();
+  }
+  template <class T>
+  void field(std::string_view, std::optional<T>&, bool nullable) {
+    total_ += nullable ? of<std::optional<T>>() : of<T>();
+  }
+  void classic_nullable_string(std::string_view, std::optional<std::string>&) { total_ += 2; }
+  void tags() { total_ += flexible_ ? 1 : 0; }  // the tag count; tagged fields themselves are optional
+  template <class F>
+  void tags(F&&) {
+    tags();
+  }
+
+  template <class T>
+  size_t of() const {
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, int8_t>) {
+      return 1;
+    } else if constexpr (std::is_integral_v<T>) {
+      return sizeof(T);
+    } else if constexpr (std::is_same_v<T, Uuid>) {
+      return 16;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return flexible_ ? 1 : 2;
+    } else if constexpr (std::is_same_v<T, Bytes> || std::is_same_v<T, Records> || is_vector<T>::value) {
+      return flexible_ ? 1 : 4;
+    } else if constexpr (is_optional<T>::value) {
+      using E = typename T::value_type;
+      if constexpr (std::is_same_v<E, std::string> || std::is_same_v<E, Bytes> || is_vector<E>::value)
+        return of<E>();
+      else
+        return 1;  // a nullable struct's marker
+    } else {
+      MinWireSize sub(version_, flexible_);
+      T x{};
+      visit(sub, x);
+      return sub.total_;
+    }
+  }
+
+ private:
+  int16_t version_;
+  bool flexible_;
+  size_t total_ = 0;
+};
+
+// At least 1, so that it can divide.
+template <class T>
+size_t min_wire_size(int16_t version, bool flexible) {
+  const size_t n = MinWireSize(version, flexible).of<T>();
+  return n == 0 ? 1 : n;
+}
+
+// How many elements of T to reserve for a count read from the wire with `remaining` bytes left after it.
+template <class T>
+size_t bounded_reserve(int32_t count, size_t remaining, int16_t version, bool flexible) {
+  if (count <= 0) return 0;
+  return std::min(static_cast<size_t>(count), remaining / min_wire_size<T>(version, flexible));
 }
 
 // ---------------------------------------------------------------------------------------------- Encoder
@@ -312,7 +388,7 @@ class Decoder {
   template <class V>
   void get_elements(V& x, int32_t n) {
     x.clear();
-    x.reserve(static_cast<size_t>(n));  // bounded: array_length() checked n against what remains
+    x.reserve(bounded_reserve<typename V::value_type>(n, r_.remaining(), version_, flexible_));
     for (int32_t i = 0; i < n && r_.ok(); ++i) get(x.emplace_back());
   }
 

@@ -36,17 +36,11 @@
 #include <system_error>
 #include <vector>
 
+#include "kafkawire/protocol/batch_frames.hpp"
 #include "kafkawire/protocol/compression.hpp"
 #include "kafkawire/protocol/wire.hpp"
 
 namespace kafkawire::protocol {
-
-inline constexpr size_t kBatchHeaderSize = 61;
-inline constexpr size_t kBatchLogOverhead = 12;  // baseOffset + batchLength: the bytes batchLength excludes
-inline constexpr size_t kBatchMagicOffset = 16;
-inline constexpr size_t kBatchCrcOffset = 17;
-inline constexpr size_t kBatchAttributesOffset = 21;  // the CRC covers [21, end)
-inline constexpr int8_t kBatchMagic = 2;
 
 enum class TimestampType : int8_t { create_time = 0, log_append_time = 1 };
 
@@ -74,10 +68,7 @@ struct BatchHeader {
   bool has_delete_horizon() const { return (attributes & 0x40) != 0; }
   bool has_producer_id() const { return producer_id >= 0; }
   // Wrapping arithmetic: hostile values must not be undefined behaviour.
-  int64_t last_offset() const {
-    return static_cast<int64_t>(static_cast<uint64_t>(base_offset) +
-                                static_cast<uint64_t>(int64_t{last_offset_delta}));
-  }
+  int64_t last_offset() const { return wrapping_add(base_offset, last_offset_delta); }
   size_t size_in_bytes() const { return kBatchLogOverhead + static_cast<uint32_t>(batch_length); }
   friend bool operator==(const BatchHeader&, const BatchHeader&) = default;
 };
@@ -97,9 +88,7 @@ struct Header {
 
 namespace detail {
 
-inline int64_t wrapping_add(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
+using protocol::wrapping_add;
 inline int32_t unzigzag32(uint32_t v) { return static_cast<int32_t>(v >> 1) ^ -static_cast<int32_t>(v & 1); }
 inline int64_t unzigzag64(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
@@ -401,7 +390,7 @@ class RecordBatchReader {
   // Bytes of the complete batches looked at so far; a truncated tail is not counted. Zero with
   // truncated_tail() at the end means the blob holds no complete batch (the first batch is larger than
   // what the broker sent).
-  size_t bytes_consumed() const { return static_cast<size_t>(pos_ - begin_); }
+  size_t bytes_consumed() const { return frames_.position(); }
 
   // Where compressed batches are decompressed to (nullptr: the reader's own buffer). Takes effect at the
   // next batch; the buffer must outlive the records read from it.
@@ -416,9 +405,7 @@ class RecordBatchReader {
   bool is_aborted_producer(int64_t producer_id) const;
 
   ReadOptions options_;
-  const uint8_t* begin_ = nullptr;
-  const uint8_t* pos_ = nullptr;  // start of the next batch
-  const uint8_t* end_ = nullptr;
+  BatchFrames frames_;
 
   BatchHeader batch_;
   bool in_batch_ = false;

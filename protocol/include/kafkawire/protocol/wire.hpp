@@ -16,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <boost/endian/conversion.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -122,8 +123,11 @@ class Reader {
       fail(client_errc::truncated);
       return 0;
     }
-    T v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) v = static_cast<T>((v << 8) | p_[i]);
+    T v;
+    if constexpr (sizeof(T) == 1)
+      v = *p_;
+    else
+      v = boost::endian::endian_load<T, sizeof(T), boost::endian::order::big>(p_);
     p_ += sizeof(T);
     return v;
   }
@@ -179,7 +183,10 @@ class Writer {
   template <class T>
   void fixed(T v) {
     uint8_t b[sizeof(T)];
-    for (size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
+    if constexpr (sizeof(T) == 1)
+      b[0] = v;
+    else
+      boost::endian::endian_store<T, sizeof(T), boost::endian::order::big>(b, v);
     buf_.insert(buf_.end(), b, b + sizeof(T));
   }
 

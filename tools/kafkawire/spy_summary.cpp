@@ -1,0 +1,175 @@
+#include "spy_summary.hpp"
+
+#include "kafkawire/protocol/record_batch.hpp"
+
+namespace kafkawire::cli::spy {
+
+namespace {
+
+struct RecordCount {
+  int64_t batches = 0;
+  int64_t records = 0;
+  void add(const proto::Records& r) {
+    if (!r.bytes) return;
+    // Batch headers only: no CRC, no decompression. A truncated tail batch is not counted.
+    proto::BatchFrames frames(*r.bytes, proto::LegacyFrames::deliver);
+    for (const proto::BatchFrame& f : frames) {
+      ++batches;
+      proto::BatchHeader h;
+      if (f.magic == proto::kBatchMagic && !proto::decode_batch_header(f.bytes, h) && h.records_count > 0)
+        records += h.records_count;
+    }
+  }
+  std::string text() const { return plural(batches, "batch", "batches") + " " + plural(records, "record"); }
+};
+
+}  // namespace
+
+std::string plural(int64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : (many.empty() ? std::string(one) + "s" : many));
+}
+
+std::string host_port(const std::string& host, int64_t port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string api_text(int16_t key, int16_t version) {
+  const std::string_view name = proto::api_name(key);
+  return (name.empty() ? "api " + std::to_string(key) : std::string(name)) + " v" + std::to_string(version);
+}
+
+std::string join(std::initializer_list<std::string> parts) {
+  std::string s;
+  for (const auto& p : parts) {
+    if (p.empty()) continue;
+    if (!s.empty()) s += ", ";
+    s += p;
+  }
+  return s;
+}
+
+std::string first_error(const proto::Explanation& e) {
+  auto errors = e.errors();
+  if (errors.empty()) return "undecodable";
+  return errors.front()->value + " at offset " + std::to_string(errors.front()->offset);
+}
+
+namespace {
+
+template <class Topics>
+size_t count_partitions(const Topics& topics, auto member) {
+  size_t n = 0;
+  for (const auto& t : topics) n += (t.*member).size();
+  return n;
+}
+
+}  // namespace
+
+std::string describe(const proto::ProduceRequest& m) {
+  RecordCount c;
+  size_t partitions = 0;
+  for (const auto& t : m.topic_data)
+    for (const auto& p : t.partition_data) {
+      ++partitions;
+      c.add(p.records);
+    }
+  return plural(static_cast<int64_t>(m.topic_data.size()), "topic") + ", " +
+         plural(static_cast<int64_t>(partitions), "partition") + ", " + c.text() +
+         ", acks=" + std::to_string(m.acks);
+}
+std::string describe(const proto::FetchRequest& m) {
+  std::string s =
+      "fetching " +
+      plural(static_cast<int64_t>(count_partitions(m.topics, &proto::FetchRequest::FetchTopic::partitions)),
+             "partition");
+  if (m.session_id != 0 || m.session_epoch >= 0)
+    s += ", session " + std::to_string(m.session_id) + " epoch " + std::to_string(m.session_epoch);
+  return s;
+}
+std::string describe(const proto::FetchResponse& m) {
+  RecordCount c;
+  size_t partitions = 0;
+  for (const auto& t : m.responses)
+    for (const auto& p : t.partitions) {
+      ++partitions;
+      c.add(p.records);
+    }
+  return plural(static_cast<int64_t>(m.responses.size()), "topic") + ", " +
+         plural(static_cast<int64_t>(partitions), "partition") + ", " + c.text();
+}
+std::string describe(const proto::ListOffsetsRequest& m) {
+  return plural(static_cast<int64_t>(
+                    count_partitions(m.topics, &proto::ListOffsetsRequest::ListOffsetsTopic::partitions)),
+                "partition");
+}
+std::string describe(const proto::MetadataRequest& m) {
+  return m.topics ? plural(static_cast<int64_t>(m.topics->size()), "topic") + " asked"
+                  : std::string("all topics asked");
+}
+std::string describe(const proto::MetadataResponse& m) {
+  return plural(static_cast<int64_t>(m.brokers.size()), "broker") + ", " +
+         plural(static_cast<int64_t>(m.topics.size()), "topic");
+}
+std::string describe(const proto::FindCoordinatorRequest& m) {
+  const char* type = m.key_type == 0 ? "group" : m.key_type == 1 ? "transaction" : "share";
+  if (!m.coordinator_keys.empty()) {
+    std::string s = type;
+    for (const auto& k : m.coordinator_keys) s += " " + k;
+    return s;
+  }
+  return std::string(type) + " " + m.key;
+}
+std::string describe(const proto::JoinGroupRequest& m) {
+  return "group " + m.group_id + (m.member_id.empty() ? "" : ", member " + m.member_id);
+}
+std::string describe(const proto::JoinGroupResponse& m) {
+  return "generation " + std::to_string(m.generation_id) + ", member " + m.member_id +
+         (m.leader == m.member_id && !m.leader.empty()
+              ? " (leader of " + plural(static_cast<int64_t>(m.members.size()), "member") + ")"
+              : "");
+}
+std::string describe(const proto::SyncGroupRequest& m) {
+  return "group " + m.group_id + ", generation " + std::to_string(m.generation_id) + ", " +
+         plural(static_cast<int64_t>(m.assignments.size()), "assignment");
+}
+std::string describe(const proto::HeartbeatRequest& m) {
+  return "group " + m.group_id + ", generation " + std::to_string(m.generation_id);
+}
+std::string describe(const proto::LeaveGroupRequest& m) { return "group " + m.group_id; }
+std::string describe(const proto::OffsetCommitRequest& m) {
+  return "group " + m.group_id + ", " +
+         plural(static_cast<int64_t>(count_partitions(
+                    m.topics, &proto::OffsetCommitRequest::OffsetCommitRequestTopic::partitions)),
+                "partition");
+}
+std::string describe(const proto::OffsetFetchRequest& m) {
+  if (!m.groups.empty())
+    return plural(static_cast<int64_t>(m.groups.size()), "group") + " (" + m.groups[0].group_id +
+           (m.groups.size() > 1 ? ", ..." : "") + ")";
+  return "group " + m.group_id;
+}
+std::string describe(const proto::ApiVersionsResponse& m) {
+  return plural(static_cast<int64_t>(m.api_keys.size()), "api");
+}
+std::string describe(const proto::CreateTopicsRequest& m) {
+  std::string s = "create";
+  for (const auto& t : m.topics) s += " " + t.name;
+  return s;
+}
+std::string describe(const proto::ConsumerGroupHeartbeatRequest& m) {
+  return "group " + m.group_id + ", epoch " + std::to_string(m.member_epoch);
+}
+std::string describe(const proto::ConsumerGroupHeartbeatResponse& m) {
+  std::string s = "epoch " + std::to_string(m.member_epoch);
+  if (m.assignment) {
+    size_t n = 0;
+    for (const auto& tp : m.assignment->topic_partitions) n += tp.partitions.size();
+    s += ", assigned " + plural(static_cast<int64_t>(n), "partition");
+  }
+  return s;
+}
+std::string describe(const proto::ListGroupsResponse& m) {
+  return plural(static_cast<int64_t>(m.groups.size()), "group");
+}
+
+}  // namespace kafkawire::cli::spy
