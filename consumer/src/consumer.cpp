@@ -66,9 +66,6 @@ int64_t end_offset_of(proto::Bytes records) {
 
 }  // namespace
 
-std::string_view Record::topic() const { return part_->tp.topic; }
-int32_t Record::partition() const { return part_->tp.partition; }
-
 Consumer::Consumer(executor_type ex, Config config)
     : executor_(ex),
       config_(std::move(config)),
@@ -711,7 +708,7 @@ bool Consumer::drain(std::vector<Record>& out, size_t max, std::error_code& ec) 
         p.in_batch = true;
       }
       if (p.reader.next_record(rec)) {
-        out.emplace_back(&p, rec);
+        out.emplace_back(&p.tp, rec);
         p.position = rec.offset + 1;
         p.position_epoch = p.reader.batch().partition_leader_epoch;
       } else {

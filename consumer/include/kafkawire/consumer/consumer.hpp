@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "kafkawire/consumer/config.hpp"
+#include "kafkawire/consumer/record.hpp"
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
@@ -58,23 +59,6 @@ namespace asio = boost::asio;
 using protocol::Bytes;
 
 struct PartitionState;
-
-// One record of a poll: a view, valid until the next poll.
-class Record {
- public:
-  Record(const PartitionState* part, const protocol::RecordView& view) : part_(part), view_(view) {}
-  std::string_view topic() const;
-  int32_t partition() const;
-  int64_t offset() const { return view_.offset; }
-  int64_t timestamp() const { return view_.timestamp; }
-  const std::optional<Bytes>& key() const { return view_.key; }
-  const std::optional<Bytes>& value() const { return view_.value; }
-  const protocol::HeadersView& headers() const { return view_.headers; }
-
- private:
-  const PartitionState* part_;
-  protocol::RecordView view_;
-};
 
 struct OffsetAndTimestamp {
   int64_t offset = -1;
