@@ -57,9 +57,9 @@
 // fetch; FETCH_SESSION_TOPIC_ID_ERROR, UNKNOWN_TOPIC_ID, INCONSISTENT_TOPIC_ID: restart and refresh
 // metadata; anything else: fail. An answer for a topic id this session did not ask for: refresh metadata.
 //
-// Lifetimes: a FetchResult's views (each outcome's `asked`, the partitions and endpoints spans) live in the
-// session until its next plan(); `records` and `aborted` point into the response, which points into the
-// received frame: PartitionBuffer::take() keeps that frame alive for as long as it buffers the records.
+// Lifetimes: each outcome's `asked` and the `partitions` span live in the session until its next plan();
+// `node_endpoints`, `records` and `aborted` point into the response, which points into the received frame:
+// PartitionBuffer::take() keeps that frame alive for as long as it buffers the records.
 #pragma once
 
 #include <cstdint>
