@@ -165,7 +165,8 @@ asio::awaitable<std::error_code> Consumer::ensure_metadata() {
   metadata_stale_ = false;
   for (const auto& [tp, p] : parts_) {
     const net::TopicInfo* t = pool_->metadata().topic(tp.topic);
-    if (!t || t->error_code == 3 || t->error_code == 100) {
+    if (!t || as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition ||
+        as_errc(t->error_code) == kafka_errc::unknown_topic_id) {
       set_error(tp.topic + ": the cluster has no such topic");
       co_return client_errc::unknown_topic;
     }
