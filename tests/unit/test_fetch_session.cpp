@@ -459,3 +459,33 @@ TEST_CASE("fetch session: read_committed hands the aborted transactions on", "[f
   REQUIRE(o.aborted);
   CHECK(o.aborted->at(0).producer_id == 7);
 }
+
+TEST_CASE("fetch session: a paused partition is forgotten, and sent again from its position on resume",
+          "[fetch_session]") {
+  BufferLedger ledger;
+  PartitionBuffer p0({"t", 0}, ledger), p1({"t", 1}, ledger);
+  p0.seek(10);
+  p1.seek(20);
+  FetchSession s = open_session(2);
+  // What the Consumer sends: the partitions whose buffer wants a Fetch.
+  auto wanted = [&] {
+    std::vector<WantedPartition> w;
+    for (PartitionBuffer* b : {&p0, &p1})
+      if (b->wants_fetch())
+        w.push_back(want(b->topic_partition().partition, *b->next_fetch_offset(), b->generation()));
+    return w;
+  };
+  auto req = as_sent(s.plan(wanted(), kV));
+  CHECK(offsets(req) == std::map<int32_t, int64_t>{{0, 10}, {1, 20}});
+  REQUIRE(s.on_response(response(kV, 42, {}).message).action == SessionAction::proceed);
+  p1.set_paused(true);
+  req = as_sent(s.plan(wanted(), kV));
+  CHECK(offsets(req).empty());  // partition 0 did not change
+  CHECK(forgotten(req) == std::vector<int32_t>{1});
+  REQUIRE(s.on_response(response(kV, 42, {}).message).action == SessionAction::proceed);
+  CHECK(s.size() == 1);
+  p1.set_paused(false);
+  req = as_sent(s.plan(wanted(), kV));
+  CHECK(offsets(req) == std::map<int32_t, int64_t>{{1, 20}});
+  CHECK(forgotten(req).empty());
+}
