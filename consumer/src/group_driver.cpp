@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "kafkawire/consumer/consumer.hpp"
+#include "partition_state.hpp"
 
 namespace kafkawire {
 
@@ -298,10 +299,10 @@ void Consumer::execute(group::Action& action) {
               if (auto* p = state(c.tp)) {
                 p->awaiting_group_offsets = false;
                 if (c.offset) {
-                  p->position = *c.offset;
+                  p->buffer.seek(*c.offset);
                   p->committed = *c.offset;
                   p->pending_reset = 0;
-                } else if (!p->position && config_.auto_offset_reset != OffsetReset::none) {
+                } else if (!p->buffer.position() && config_.auto_offset_reset != OffsetReset::none) {
                   p->pending_reset = config_.auto_offset_reset == OffsetReset::earliest ? -2 : -1;
                 }
               }
@@ -342,7 +343,8 @@ asio::awaitable<void> Consumer::revoke_then_done(std::vector<TopicPartition> par
     // Default: commit what was processed, so the next owner starts right after it.
     std::map<TopicPartition, int64_t> offsets;
     for (const auto& tp : partitions)
-      if (auto* p = state(tp); p && p->position && p->position != p->committed) offsets[tp] = *p->position;
+      if (auto* p = state(tp); p && p->buffer.position() && p->buffer.position() != p->committed)
+        offsets[tp] = *p->buffer.position();
     if (!offsets.empty()) {
       auto [ec, none] = co_await commit_through_group(std::move(offsets));
       (void)ec;  // a failed commit here must not hold up the rebalance; the error is in error_text()
@@ -364,7 +366,7 @@ void Consumer::apply_assignment_change(const std::vector<TopicPartition>& add,
   assign(next);
   // Partitions a group hands us start from the committed offset the machine fetches (InitPositions).
   for (const auto& tp : add)
-    if (auto* p = state(tp); p && !p->position) {
+    if (auto* p = state(tp); p && !p->buffer.position()) {
       p->pending_reset = 0;
       p->awaiting_group_offsets = true;
     }
@@ -408,7 +410,7 @@ net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicP
       group::OffsetToCommit o;
       o.tp = tp;
       o.offset = off;
-      if (auto* p = state(tp)) o.leader_epoch = p->position_epoch;
+      if (auto* p = state(tp)) o.leader_epoch = p->buffer.position_epoch();
       o.metadata = "";
       req.offsets.push_back(std::move(o));
     }

@@ -26,6 +26,7 @@
 // after the first full fetch only changed partitions are sent; FETCH_SESSION_ID_NOT_FOUND or
 // INVALID_FETCH_SESSION_EPOCH fall back to a full fetch. Leader changes go through the metadata cache
 // (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, KIP-951 CurrentLeader hints) without losing a position.
+// The parts that decide all this, without I/O, are explained in kafkawire/consumer/fetch_session.hpp.
 //
 // Threading: a Consumer runs on the executor it was made with and starts no threads; call it from there.
 // One async_poll at a time; commit, seek, pause and the rest may be called between polls.
@@ -46,6 +47,9 @@
 #include <vector>
 
 #include "kafkawire/consumer/config.hpp"
+#include "kafkawire/consumer/fetch_session.hpp"
+#include "kafkawire/consumer/partition_buffer.hpp"
+#include "kafkawire/consumer/record.hpp"
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
@@ -57,70 +61,14 @@ namespace kafkawire {
 namespace asio = boost::asio;
 using protocol::Bytes;
 
+// Where an assigned partition stands (its fetch::PartitionBuffer and the rest):
+// consumer/src/partition_state.hpp.
 struct PartitionState;
-
-// One record of a poll: a view, valid until the next poll.
-class Record {
- public:
-  Record(const PartitionState* part, const protocol::RecordView& view) : part_(part), view_(view) {}
-  std::string_view topic() const;
-  int32_t partition() const;
-  int64_t offset() const { return view_.offset; }
-  int64_t timestamp() const { return view_.timestamp; }
-  const std::optional<Bytes>& key() const { return view_.key; }
-  const std::optional<Bytes>& value() const { return view_.value; }
-  const protocol::HeadersView& headers() const { return view_.headers; }
-
- private:
-  const PartitionState* part_;
-  protocol::RecordView view_;
-};
 
 struct OffsetAndTimestamp {
   int64_t offset = -1;
   int64_t timestamp = -1;
   int32_t leader_epoch = -1;
-};
-
-// Where a partition stands, per partition. Internal, but Record needs its topic and number.
-struct PartitionState {
-  TopicPartition tp;
-  std::optional<int64_t> position;  // the next offset to deliver; nullopt: to be looked up
-  int32_t position_epoch = -1;      // leader epoch of the record before position (for commits)
-  bool paused = false;
-  bool fetch_in_flight = false;
-  // What the last fetch said about the log.
-  int64_t high_watermark = -1;
-  int64_t last_stable_offset = -1;
-  int64_t log_start_offset = -1;
-  // Buffered records: the fetched frame (kept alive here), a reader over this partition's records.
-  std::shared_ptr<const std::vector<uint8_t>> frame;
-  protocol::RecordBatchReader reader;
-  bool buffered = false;
-  bool in_batch = false;      // the reader stands inside a batch (its next record is in that batch)
-  int64_t buffered_end = -1;  // one past the buffered data's last complete batch (-1: unknown)
-  size_t buffered_bytes = 0;  // size of the buffered records
-  // Prefetched: the answer to the Fetch sent from buffered_end while the buffered data was being polled.
-  // It becomes the buffered data once that is drained (and is dropped if the position went elsewhere).
-  struct Prefetched {
-    bool valid = false;
-    std::shared_ptr<const std::vector<uint8_t>> frame;
-    Bytes records;
-    int64_t from = -1;  // its fetch offset
-    int64_t end = -1;   // one past its last complete batch (-1: unknown)
-    std::vector<protocol::FetchResponse::AbortedTransaction> aborted;
-    bool has_aborted = false;
-  } next;
-  // Changes whenever buffered and in-flight data become stale (seek, reset, error): a Fetch answer for
-  // an older generation is dropped.
-  uint64_t generation = 0;
-  int64_t pending_reset = 0;            // seek_to_beginning (-2) / seek_to_end (-1) waiting for ListOffsets
-  bool awaiting_group_offsets = false;  // assigned by the group; its committed offset is on the way
-  // Decompressed batches delivered in the current poll, one buffer each (reused across polls).
-  std::vector<std::unique_ptr<std::vector<uint8_t>>> scratch;
-  size_t scratch_used = 0;
-  // Committed offset known to this consumer (the last successful commit or fetched commit).
-  std::optional<int64_t> committed;
 };
 
 // Called from inside poll() (and close()) when the group changes this member's partitions. on_revoked
@@ -230,34 +178,14 @@ class Consumer {
   std::map<TopicPartition, int64_t> current_positions() const;
 
  private:
-  struct FetchSession {
-    int32_t id = 0;
-    int32_t epoch = 0;  // 0: create a new session with the next (full) fetch
-    // What the broker's session holds: partition -> fetch offset sent last.
-    std::map<TopicPartition, int64_t> sent;
-  };
-
   asio::awaitable<std::error_code> ensure_metadata();
   asio::awaitable<std::error_code> resolve_positions();
+  // Fetching (fetch_driver.cpp): the sessions and buffers decide, these carry it out.
   void start_fetches();
-  // What one Fetch asked for a partition: the offset and the partition's generation at that time.
-  struct Asked {
-    int64_t offset = 0;
-    uint64_t generation = 0;
-  };
   asio::awaitable<void> fetch_from(int32_t node, std::vector<TopicPartition> partitions);
-  void handle_fetch_response(int32_t node, const net::Reply<protocol::FetchResponse>& reply,
-                             const std::map<TopicPartition, Asked>& asked);
+  void handle_fetch_result(int32_t node, const fetch::FetchResult& result, const fetch::Frame& frame);
   bool drain(std::vector<Record>& out, size_t max, std::error_code& ec);
   PartitionState* state(const TopicPartition& tp);
-  // The offset the next Fetch of this partition starts at (after buffered and prefetched data); nullopt
-  // when not known or nothing more may be fetched for it now.
-  std::optional<int64_t> next_fetch_offset(const PartitionState& p) const;
-  bool wants_fetch(const PartitionState& p) const;
-  void drop_buffer(PartitionState& p);  // the buffered data is done with (read to the end)
-  void discard(PartitionState& p);      // buffered, prefetched and in-flight data are stale
-  bool promote_prefetched(PartitionState& p);
-  std::string topic_name(const protocol::FetchResponse::FetchableTopicResponse& t, int16_t version) const;
   void set_error(std::string text) { error_text_ = std::move(text); }
   void wake() { data_ready_.cancel(); }
   asio::awaitable<std::error_code> maybe_auto_commit();
@@ -297,18 +225,17 @@ class Consumer {
   executor_type executor_;
   Config config_;
   std::shared_ptr<net::Pool> pool_;
+  // Shared by every partition's buffer: the queued.max.messages.kbytes count, generations, and the frames
+  // the last poll's records may still point into.
+  fetch::BufferLedger ledger_;
   std::map<TopicPartition, std::unique_ptr<PartitionState>> parts_;
-  std::map<int32_t, FetchSession> sessions_;
+  std::map<int32_t, fetch::FetchSession> sessions_;  // per broker (KIP-227)
   std::set<int32_t> fetching_nodes_;
   asio::steady_timer data_ready_;
   std::vector<Record> batch_;  // the last poll's records; reused so polls do not allocate per record
-  // Frames whose partitions moved on while the last poll's records may still point into them.
-  std::vector<std::shared_ptr<const std::vector<uint8_t>>> retired_frames_;
   // Partitions assign() let go of while the last poll's records may still point at their state.
   std::vector<std::unique_ptr<PartitionState>> retired_parts_;
-  size_t round_robin_ = 0;     // which partition drain starts with, so none starves
-  size_t buffered_bytes_ = 0;  // buffered + prefetched record bytes over all partitions
-  uint64_t generations_ = 0;   // source of PartitionState::generation
+  size_t round_robin_ = 0;  // which partition drain starts with, so none starves
   std::string error_text_;
   std::error_code fetch_error_;  // an error from the fetch path, reported by the next poll
   std::chrono::steady_clock::time_point last_auto_commit_;
