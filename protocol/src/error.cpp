@@ -7,8 +7,9 @@
 namespace kafkawire {
 namespace {
 
-// Taken from the reference implementation's Errors enum (kafka-clients 4.4.0): code, name, retriable,
-// message. Regenerate rather than edit by hand when Kafka adds codes.
+// Generated from the reference implementation's Errors enum (kafka-clients 4.4.0) by
+// `tests/golden/regen.sh errors`: code, name, retriable, invalid metadata, message. Regenerate rather than
+// edit by hand when Kafka adds codes.
 constexpr KafkaErrorInfo kErrors[] = {
 #include "kafka_errors.inc"
 };
@@ -72,6 +73,8 @@ class ClientCategory final : public std::error_category {
         return "max.poll.interval.ms exceeded between polls";
       case client_errc::invalid_argument:
         return "invalid argument";
+      case client_errc::not_assigned:
+        return "not assigned to this member: the group gave the partition to another member in a rebalance";
     }
     return "kafkawire error " + std::to_string(code);
   }
