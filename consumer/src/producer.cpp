@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "kafkawire/protocol/error_policy.hpp"
 #include "kafkawire/protocol/produce.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
 
@@ -180,7 +181,7 @@ asio::awaitable<void> Producer::sender() {
           // LEADER_NOT_AVAILABLE) while it creates the topic: ask again after retry.backoff.ms, until the
           // record's delivery.timeout.ms. Without it, an unknown topic fails at once.
           const bool creating = config_.allow_auto_create_topics && clock::now() < p.deadline;
-          if (t && t->error_code == 3 && !creating) {
+          if (t && as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition && !creating) {
             error_text_ = p.record.topic + ": the cluster has no such topic";
             --queued_;
             complete(p, client_errc::unknown_topic, {});
@@ -393,12 +394,11 @@ asio::awaitable<void> Producer::send_batches(
                                                     p.current_leader.leader_epoch);
             }
         }
-        if (!found) code = -1;
+        if (!found) code = static_cast<int16_t>(kafka_errc::unknown_server_error);
       }
       const bool transient =
           ec ? (unreachable || ec == client_errc::disconnected || ec == client_errc::timeout)
-             : (code != 0 && (net::error_action(code) == net::ErrorAction::refresh_metadata ||
-                              net::error_action(code) == net::ErrorAction::retry));
+             : is_retry(error_action(ApiFamily::produce, code));
       // After close() nothing is retried: the connections are gone, and the caller was told it is over.
       if (transient && !closed_ && clock::now() < deadline && attempt < config_.retries) {
         if (code || unreachable) pool_->metadata().mark_stale(tp.topic);

@@ -118,14 +118,10 @@ proto::SyncGroupResponse sync_error(int16_t code) {
   return r;
 }
 
-proto::OffsetCommitResponse commit_answer(const Parts& parts, int16_t code) {
-  proto::OffsetCommitResponse r;
-  for (const auto& [t, ps] : parts) {
-    proto::OffsetCommitResponse::OffsetCommitResponseTopic topic;
-    topic.name = t;
-    for (int32_t p : ps) topic.partitions.push_back({p, code});
-    r.topics.push_back(topic);
-  }
+std::vector<proto::CommitAnswer> commit_answer(const Parts& parts, int16_t code) {
+  std::vector<proto::CommitAnswer> r;
+  for (const auto& [t, ps] : parts)
+    for (int32_t p : ps) r.push_back({t, {}, p, code});
   return r;
 }
 
@@ -377,18 +373,19 @@ TEST_CASE("follower: empty SyncGroup, assignment decoded, committed offsets fetc
   REQUIRE(fetch);
   REQUIRE(fetch->request.topics);
   REQUIRE(fetch->request.topics->size() == 1);
-  CHECK(fetch->request.topics->at(0).partition_indexes == std::vector<int32_t>{0, 1});
-  REQUIRE(fetch->request.groups.size() == 1);  // the v8+ layout too
-  CHECK(fetch->request.groups[0].group_id == "billing");
+  CHECK(fetch->request.topics->at(0).topic == "orders");
+  CHECK(fetch->request.topics->at(0).partitions == std::vector<int32_t>{0, 1});
+  CHECK(fetch->request.group_id == "billing");
   CHECK(fetch->request.require_stable);
   std::set<TimerKind> armed;
   for (const auto& t : all<action::ArmTimer>(a)) armed.insert(t.kind);
   CHECK(armed ==
         std::set<TimerKind>{TimerKind::session, TimerKind::poll_interval});  // heartbeat: since JoinGroup
 
-  proto::OffsetFetchResponse resp;
-  resp.topics.push_back({"orders", {{0, 42, 5, "meta", 0}, {1, -1, -1, std::nullopt, 0}}});
-  a = s.after(3ms, event::OffsetFetchResult{fetch->tag, resp});
+  proto::OffsetFetchAnswer answer;
+  answer.partitions = {{"orders", {}, 0, 42, 5, "meta", 0},
+                       {"orders", {}, 1, std::nullopt, -1, std::nullopt, 0}};
+  a = s.after(3ms, event::OffsetFetchResult{fetch->tag, answer});
   auto init = first<action::InitPositions>(a);
   REQUIRE(init);
   REQUIRE(init->offsets.size() == 2);
@@ -404,9 +401,15 @@ TEST_CASE("OffsetFetch UNSTABLE_OFFSET_COMMIT is retried after the backoff", "[c
   Actions a = s.to_stable({{"orders", {0}}});
   auto fetch = first<action::SendOffsetFetch>(a);
   REQUIRE(fetch);
-  proto::OffsetFetchResponse resp;  // the v8+ layout
-  resp.groups.push_back({"billing", {{"orders", {}, {{0, -1, -1, std::nullopt, 88}}}}, 0});
-  a = s.after(1ms, event::OffsetFetchResult{fetch->tag, resp});
+  proto::OffsetFetchAnswer answer;
+  answer.partitions = {{"orders",
+                        {},
+                        0,
+                        std::nullopt,
+                        -1,
+                        std::nullopt,
+                        static_cast<int16_t>(kafkawire::kafka_errc::unstable_offset_commit)}};
+  a = s.after(1ms, event::OffsetFetchResult{fetch->tag, answer});
   CHECK_FALSE(first<action::InitPositions>(a));
   auto timer = first<action::ArmTimer>(a);
   REQUIRE(timer);
@@ -464,8 +467,9 @@ TEST_CASE("REBALANCE_IN_PROGRESS, eager: revoke everything (commit first), then 
   REQUIRE(commit);
   CHECK(commit->request.generation_id_or_member_epoch == 1);
   CHECK(commit->request.member_id == "m1");
-  REQUIRE(commit->request.topics.size() == 1);
-  CHECK(commit->request.topics[0].partitions.size() == 2);
+  REQUIRE(commit->request.offsets.size() == 2);
+  CHECK(commit->request.offsets[0].topic == "orders");
+  CHECK(commit->request.offsets[1].partition == 1);
   a = s.after(10ms, event::OffsetCommitResult{commit->tag, 7, commit_answer({{"orders", {0, 1}}}, 0)});
   auto done = first<action::CommitCompleted>(a);
   REQUIRE(done);
@@ -581,7 +585,7 @@ TEST_CASE("ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID: partitions lost, not revoked;
   CHECK_FALSE(first<action::SendOffsetCommit>(a));
   auto done = first<action::CommitCompleted>(a);
   REQUIRE(done);
-  CHECK(done->results.at(0).ec == make_error_code(client_errc::invalid_argument));
+  CHECK(done->results.at(0).ec == make_error_code(client_errc::not_assigned));
 
   a = s.rejoin(Actions{*join}, 3, {{"orders", {1}}}, "m9");
   CHECK(s.m.state() == State::stable);

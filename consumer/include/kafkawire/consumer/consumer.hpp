@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "kafkawire/consumer/config.hpp"
+#include "kafkawire/consumer/offset_client.hpp"
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
@@ -74,12 +75,6 @@ class Record {
  private:
   const PartitionState* part_;
   protocol::RecordView view_;
-};
-
-struct OffsetAndTimestamp {
-  int64_t offset = -1;
-  int64_t timestamp = -1;
-  int32_t leader_epoch = -1;
 };
 
 // Where a partition stands, per partition. Internal, but Record needs its topic and number.
@@ -215,6 +210,9 @@ class Consumer {
 
   // What the last error was about, in words: "orders-3: no committed offset and auto.offset.reset=none".
   const std::string& error_text() const { return error_text_; }
+  // Commit, committed offsets and offset lookups without the Consumer's positions: each result carries
+  // its own error text (offset_client.hpp).
+  const OffsetClient& offset_client() const { return offsets_; }
 
   // The coroutines behind the async_ functions, for callers already in an asio::awaitable.
   net::Pool::Result<std::span<const Record>> poll(std::chrono::milliseconds timeout);
@@ -265,9 +263,9 @@ class Consumer {
   // Group membership: the state machine decides, these carry out its actions (group_driver.cpp).
   void dispatch(group::Event event);
   void execute(group::Action& action);
-  template <class Req, class Done>
-  void send_group_request(int32_t node, Req request, std::shared_ptr<const void> keep_alive,
-                          std::chrono::milliseconds extra_wait, Done done);
+  template <class Req, class Make, class Done>
+  void send_group_request(int32_t node, Make make, std::shared_ptr<const void> keep_alive,
+                          std::chrono::milliseconds extra_wait, int16_t max_version, Done done);
   void apply_assignment_change(const std::vector<TopicPartition>& add,
                                const std::vector<TopicPartition>& remove);
   net::Pool::Result<std::monostate> commit_through_group(std::map<TopicPartition, int64_t> offsets);
@@ -297,6 +295,7 @@ class Consumer {
   executor_type executor_;
   Config config_;
   std::shared_ptr<net::Pool> pool_;
+  OffsetClient offsets_;  // commit, committed, ListOffsets (offset_client.hpp)
   std::map<TopicPartition, std::unique_ptr<PartitionState>> parts_;
   std::map<int32_t, FetchSession> sessions_;
   std::set<int32_t> fetching_nodes_;
