@@ -107,7 +107,7 @@ OffsetClient::Result<OffsetClient::CommitOutcomes> OffsetClient::commit_impl(
     query.offsets.push_back({o.tp.topic, id, o.tp.partition, o.offset, o.leader_epoch, o.metadata});
   }
   auto [ec, reply] = co_await net::send_to_coordinator<proto::OffsetCommitRequest>(
-      *pool, {options.group_id, ApiFamily::offset_commit}, budget_of(options),
+      *pool, options.group_id, ApiFamily::offset_commit, budget_of(options),
       [&](int16_t version) { return proto::make_offset_commit_request(query, version); },
       [](const net::ReplyTo<proto::OffsetCommitRequest>& r) {
         // No group error code: a group-level failure is repeated in every partition.
@@ -163,7 +163,7 @@ boost::asio::awaitable<FetchOutcome> fetch_offsets(std::shared_ptr<net::Pool> po
   FetchOutcome out;
   const std::string group = options.group_id;
   auto [ec, reply] = co_await net::send_to_coordinator<proto::OffsetFetchRequest>(
-      *pool, {group, ApiFamily::offset_fetch}, budget_of(options),
+      *pool, group, ApiFamily::offset_fetch, budget_of(options),
       [&](int16_t version) { return proto::make_offset_fetch_request(query, version); },
       [&](const net::ReplyTo<proto::OffsetFetchRequest>& r) {
         return fetch_error(proto::read_offset_fetch_response(r.message, group, r.version));

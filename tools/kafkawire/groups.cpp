@@ -238,7 +238,7 @@ asio::awaitable<std::tuple<std::error_code, GroupInfo>> describe_group(net::Pool
   using Req = proto::DescribeGroupsRequest;
   GroupInfo info;
   auto [ec, reply] = co_await net::send_to_coordinator<Req>(
-      pool, {group, ApiFamily::group_admin}, coordinator_budget(),
+      pool, group, ApiFamily::group_admin, coordinator_budget(),
       [&](int16_t) {
         Req r;
         r.groups.push_back(group);
@@ -272,7 +272,8 @@ asio::awaitable<std::tuple<std::error_code, std::map<TopicPartition, int64_t>>> 
   OffsetClientOptions options = c.offset_client().options();
   options.group_id = group;
   options.timeout = 30s;
-  auto r = co_await OffsetClient(c.pool().shared_from_this(), options).committed_all();
+  const OffsetClient client(c.pool().shared_from_this(), options);
+  auto r = co_await client.committed_all();
   if (r.ec) problem = r.error_text;
   co_return std::tuple{r.ec, std::move(r.value)};
 }
@@ -660,7 +661,7 @@ asio::awaitable<int> delete_offsets(const GroupsOptions& o, Config config) {
   if (!named_partitions(pool, o.topics, tps)) co_return kExitFailure;
   using Req = proto::OffsetDeleteRequest;
   auto [ec, reply] = co_await net::send_to_coordinator<Req>(
-      pool, {group, ApiFamily::group_admin}, coordinator_budget(),
+      pool, group, ApiFamily::group_admin, coordinator_budget(),
       [&](int16_t) {
         Req r;
         r.group_id = group;

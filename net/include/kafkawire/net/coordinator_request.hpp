@@ -37,43 +37,37 @@ Pool::Result<ReplyTo<Req>> send_at_negotiated(Pool& pool, int32_t node, Purpose 
   co_return co_await conn->async_send_at(request, *version, asio::as_tuple(asio::use_awaitable), extra_wait);
 }
 
-// What send_to_coordinator needs besides the request.
-struct CoordinatorCall {
-  std::string group;
-  ApiFamily family = ApiFamily::group_admin;  // whose error policy decides about retries
-  std::chrono::milliseconds extra_wait{};     // on top of request.timeout.ms (JoinGroup waits long)
-};
-
-// Sends make(version) to the coordinator of call.group until it is answered without an error that the
-// policy retries, or the budget runs out. error_of(reply) is the error that decides (the group's error
-// code; for OffsetCommit, which has none, the first partition's). Completes with the transport error if
+// Sends make(version) to the coordinator of `group` until it is answered without an error that the
+// policy of `family` retries, or the budget runs out. error_of(reply) is the error that decides (the group's
+// error code; for OffsetCommit, which has none, the first partition's). Completes with the transport error if
 // the last attempt got no answer, else with no error and the last reply: the caller reads the reply's
 // own errors (a GROUP_ID_NOT_FOUND, a partition's error) as answers.
 template <class Req, class Make, class ErrorOf>
-Pool::Result<ReplyTo<Req>> send_to_coordinator(Pool& pool, CoordinatorCall call, RetryBudget budget,
-                                               Make make, ErrorOf error_of,
-                                               int16_t max_version = Req::max_version) {
+Pool::Result<ReplyTo<Req>> send_to_coordinator(Pool& pool, std::string group, ApiFamily family,
+                                               RetryBudget budget, Make make, ErrorOf error_of,
+                                               int16_t max_version = Req::max_version,
+                                               std::chrono::milliseconds extra_wait = {}) {
   auto keep = pool.shared_from_this();
   for (;;) {
     std::error_code ec;  // no answer: the error that stopped this attempt
     ErrorAction action = ErrorAction::fatal;
     std::optional<ReplyTo<Req>> answer;
-    auto [fec, coordinator] = co_await pool.find_coordinator(call.group);
+    auto [fec, coordinator] = co_await pool.find_coordinator(group);
     if (fec) {
       ec = fec;
       action = error_action(ApiFamily::find_coordinator, fec);
     } else {
       auto [sec, reply] = co_await send_at_negotiated<Req>(pool, coordinator.node_id, Purpose::group, make,
-                                                           max_version, call.extra_wait);
+                                                           max_version, extra_wait);
       if (sec) {
         ec = sec;
-        action = error_action(call.family, sec);
+        action = error_action(family, sec);
       } else {
-        action = error_action(call.family, error_of(reply));
+        action = error_action(family, error_of(reply));
         answer = std::move(reply);
       }
     }
-    if (action == ErrorAction::find_coordinator) pool.forget_coordinator(call.group);
+    if (action == ErrorAction::find_coordinator) pool.forget_coordinator(group);
     if (!is_retry(action) || !co_await wait_to_retry(pool.get_executor(), budget)) {
       if (answer) co_return std::tuple{std::error_code{}, std::move(*answer)};
       co_return std::tuple{ec, ReplyTo<Req>{}};
