@@ -409,11 +409,7 @@ net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicP
                           std::max(config_.retry_backoff, config_.reconnect_backoff_max));
   std::vector<group::CommitOutcome> failed;
   int32_t generation = -1;  // the generation the last attempt was made in, for the error text
-  for (int attempt = 0;; ++attempt) {
-    if (attempt > 0) {
-      co_await net::wait_to_retry(executor_, budget);
-      if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
-    }
+  for (;;) {
     const uint64_t id = next_commit_id_++;
     ev::CommitRequested req;
     req.id = id;
@@ -435,25 +431,27 @@ net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicP
     auto it = commit_waiters_.find(id);
     if (!it->second.finished) {
       commit_waiters_.erase(it);
-      set_error("commit to group " + config_.group_id + ": " + partition_list([&] {
-                  std::vector<TopicPartition> v;
-                  for (const auto& [tp, off] : offsets) v.push_back(tp);
-                  return v;
-                }()) +
+      std::vector<TopicPartition> unanswered;
+      for (const auto& [tp, off] : offsets) unanswered.push_back(tp);
+      set_error("commit to group " + config_.group_id + ": " + partition_list(unanswered) +
                 ": no answer within default.api.timeout.ms");
       co_return std::tuple{std::error_code(client_errc::timeout), std::monostate{}};
     }
-    std::map<TopicPartition, int64_t> again;
+    std::vector<group::CommitOutcome> again;
     for (const auto& r : it->second.results) {
       if (!r.ec) continue;
-      if (is_retry(error_action(ApiFamily::offset_commit, r.ec)) && !budget.expired())
-        again[r.tp] = r.offset;
-      else
-        failed.push_back(r);
+      (is_retry(error_action(ApiFamily::offset_commit, r.ec)) ? again : failed).push_back(r);
     }
     commit_waiters_.erase(it);
-    if (again.empty() || group_->state() == group::State::fatal) break;
-    offsets = std::move(again);
+    if (again.empty()) break;
+    // Out of time (or the member stopped): what would have been retried failed with its last error.
+    if (group_->state() == group::State::fatal || !co_await net::wait_to_retry(executor_, budget)) {
+      failed.insert(failed.end(), again.begin(), again.end());
+      break;
+    }
+    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
+    offsets.clear();
+    for (const auto& r : again) offsets[r.tp] = r.offset;
   }
   if (failed.empty()) co_return std::tuple{std::error_code{}, std::monostate{}};
   set_error(commit_failure_text(config_.group_id, generation, failed));
