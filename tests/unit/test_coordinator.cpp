@@ -14,10 +14,13 @@ using namespace kafkawire::group;
 using namespace std::chrono_literals;
 namespace proto = kafkawire::protocol;
 using kafkawire::client_errc;
-using kafkawire::make_kafka_error;
+using kafkawire::kafka_errc;
 using Parts = std::map<std::string, std::vector<int32_t>>;
 
 namespace {
+
+// An error code as a response field carries it.
+constexpr int16_t wire(kafka_errc e) { return static_cast<int16_t>(e); }
 
 MemberConfig config(std::vector<std::string> assignors = {"range"}) {
   MemberConfig c;
@@ -212,7 +215,8 @@ TEST_CASE("JoinGroup MEMBER_ID_REQUIRED: join again with the member id the broke
   CHECK(sub.owned_partitions.empty());
   CHECK(sub.generation_id == -1);
 
-  a = s.after(5ms, event::JoinGroupResult{join->tag, join_error(79, "m-generated")});
+  a = s.after(5ms, event::JoinGroupResult{join->tag,
+                                          join_error(wire(kafka_errc::member_id_required), "m-generated")});
   auto again = first<action::SendJoinGroup>(a);
   REQUIRE(again);
   CHECK(again->request.member_id == "m-generated");
@@ -453,7 +457,7 @@ TEST_CASE("REBALANCE_IN_PROGRESS, eager: revoke everything (commit first), then 
   s.now += 3s;
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
   REQUIRE(hb);
-  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, 27});
+  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
   CHECK(s.m.state() == State::revoking);
   auto revoke = first<action::Revoke>(a);
   REQUIRE(revoke);
@@ -497,7 +501,7 @@ TEST_CASE("REBALANCE_IN_PROGRESS, cooperative: keep what stays, revoke what goes
   s.to_stable({{"orders", {0, 1, 2}}});
   s.now += 3s;
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, 27});
+  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
 
   // No revocation up front: JoinGroup at once, with what it owns and the generation that owns it.
   CHECK_FALSE(first<action::Revoke>(a));
@@ -550,7 +554,7 @@ TEST_CASE("REBALANCE_IN_PROGRESS, cooperative: keep what stays, revoke what goes
   s.now += 3s;
   hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
   REQUIRE(hb);
-  a = s.after(10ms, event::HeartbeatResult{hb->tag, 27});
+  a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
   a = s.rejoin(a, 4, {{"orders", {0, 1, 5}}});
   CHECK(s.m.state() == State::stable);
   CHECK(first<action::Assign>(a)->partitions == tps({{"orders", {5}}}));
@@ -559,7 +563,7 @@ TEST_CASE("REBALANCE_IN_PROGRESS, cooperative: keep what stays, revoke what goes
 
 TEST_CASE("ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID: partitions lost, not revoked; rejoin from scratch",
           "[coordinator]") {
-  const int16_t code = GENERATE(int16_t{22}, int16_t{25});
+  const int16_t code = GENERATE(wire(kafka_errc::illegal_generation), wire(kafka_errc::unknown_member_id));
   Script s;
   s.to_stable({{"orders", {0, 1}}});
   s.now += 3s;
@@ -597,7 +601,8 @@ TEST_CASE("SyncGroup UNKNOWN_MEMBER_ID resets the member id and rejoins", "[coor
   s.on(event::Start{{"orders"}});
   auto join = first<action::SendJoinGroup>(s.on(event::CoordinatorFound{1}));
   auto sync = first<action::SendSyncGroup>(s.on(event::JoinGroupResult{join->tag, join_ok(1, "m1", "m0")}));
-  Actions a = s.after(10ms, event::SyncGroupResult{sync->tag, sync_error(25)});
+  Actions a =
+      s.after(10ms, event::SyncGroupResult{sync->tag, sync_error(wire(kafka_errc::unknown_member_id))});
   join = first<action::SendJoinGroup>(a);
   REQUIRE(join);
   CHECK(join->request.member_id.empty());
@@ -606,7 +611,8 @@ TEST_CASE("SyncGroup UNKNOWN_MEMBER_ID resets the member id and rejoins", "[coor
 
 TEST_CASE("NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE: forget it, find it again after a backoff",
           "[coordinator]") {
-  const int16_t code = GENERATE(int16_t{16}, int16_t{15});
+  const int16_t code =
+      GENERATE(wire(kafka_errc::not_coordinator), wire(kafka_errc::coordinator_not_available));
 
   SECTION("while stable: the member keeps its partitions and resumes heartbeating") {
     Script s;
@@ -627,7 +633,7 @@ TEST_CASE("NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE: forget it, find it again
     a = s.after(100ms, event::TimerFired{TimerKind::retry});
     REQUIRE(first<action::FindCoordinator>(a));
     // The next failure waits twice as long.
-    a = s.after(5ms, event::CoordinatorFailed{make_kafka_error(15)});
+    a = s.after(5ms, event::CoordinatorFailed{make_error_code(kafka_errc::coordinator_not_available)});
     REQUIRE(first<action::ArmTimer>(a));
     CHECK(first<action::ArmTimer>(a)->at == s.now + 200ms);
     a = s.after(200ms, event::TimerFired{TimerKind::retry});
@@ -674,7 +680,8 @@ TEST_CASE("COORDINATOR_LOAD_IN_PROGRESS: same coordinator, after a backoff", "[c
   Script s;
   s.on(event::Start{{"orders"}});
   auto join = first<action::SendJoinGroup>(s.on(event::CoordinatorFound{1}));
-  Actions a = s.after(10ms, event::JoinGroupResult{join->tag, join_error(14)});
+  Actions a = s.after(
+      10ms, event::JoinGroupResult{join->tag, join_error(wire(kafka_errc::coordinator_load_in_progress))});
   CHECK(s.m.state() == State::joining);
   CHECK(s.m.coordinator() == 1);
   CHECK_FALSE(first<action::FindCoordinator>(a));
@@ -703,7 +710,7 @@ TEST_CASE("FENCED_INSTANCE_ID: a typed fatal error", "[coordinator]") {
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
   CHECK(hb->request.group_instance_id == std::optional<std::string>("billing-1"));
 
-  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, 82});
+  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::fenced_instance_id)});
   CHECK(s.m.state() == State::fatal);
   auto err = first<action::Error>(a);
   REQUIRE(err);
@@ -833,7 +840,7 @@ TEST_CASE("answers tagged with an older epoch are dropped", "[coordinator]") {
   CHECK(decode_subscription(*join).topics == std::vector<std::string>{"orders", "payments"});
 
   // The heartbeat's answer is about generation 1 before the rejoin: dropped, even an alarming one.
-  a = s.after(5ms, event::HeartbeatResult{hb->tag, 25});
+  a = s.after(5ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::unknown_member_id)});
   CHECK(a.empty());
   CHECK(s.m.member_id() == "m1");
   CHECK(s.m.state() == State::joining);
@@ -857,13 +864,15 @@ TEST_CASE("commit errors during a rebalance do not lose the assignment", "[coord
     REQUIRE(commit);
     s.now += 2s;
     auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-    a = s.after(5ms, event::HeartbeatResult{hb->tag, 27});
+    a = s.after(5ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
     CHECK(s.m.state() == State::joining);
 
-    a = s.after(5ms, event::OffsetCommitResult{commit->tag, 1, commit_answer({{"orders", {0, 1}}}, 22)});
+    a = s.after(
+        5ms, event::OffsetCommitResult{
+                 commit->tag, 1, commit_answer({{"orders", {0, 1}}}, wire(kafka_errc::illegal_generation))});
     auto done = first<action::CommitCompleted>(a);
     REQUIRE(done);
-    CHECK(done->results.at(0).ec == make_kafka_error(22));
+    CHECK(done->results.at(0).ec == make_error_code(kafka_errc::illegal_generation));
     CHECK_FALSE(first<action::Lost>(a));
     CHECK(s.m.owned() == tps({{"orders", {0, 1}}}));
     CHECK(s.m.state() == State::joining);
@@ -876,11 +885,13 @@ TEST_CASE("commit errors during a rebalance do not lose the assignment", "[coord
     s.to_stable({{"orders", {0}}});
     s.now += 3s;
     auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-    s.after(5ms, event::HeartbeatResult{hb->tag, 27});
+    s.after(5ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
     auto commit =
         first<action::SendOffsetCommit>(s.on(event::CommitRequested{2, offsets({{"orders", {0}}}, 10)}));
     REQUIRE(commit);
-    Actions a = s.after(5ms, event::OffsetCommitResult{commit->tag, 2, commit_answer({{"orders", {0}}}, 27)});
+    Actions a = s.after(
+        5ms, event::OffsetCommitResult{
+                 commit->tag, 2, commit_answer({{"orders", {0}}}, wire(kafka_errc::rebalance_in_progress))});
     REQUIRE(first<action::CommitCompleted>(a));
     CHECK(s.m.state() == State::revoking);
     a = s.on(event::RevokeDone{});
@@ -892,7 +903,9 @@ TEST_CASE("commit errors during a rebalance do not lose the assignment", "[coord
     s.to_stable({{"orders", {0}}});
     auto commit =
         first<action::SendOffsetCommit>(s.on(event::CommitRequested{3, offsets({{"orders", {0}}}, 10)}));
-    Actions a = s.after(5ms, event::OffsetCommitResult{commit->tag, 3, commit_answer({{"orders", {0}}}, 27)});
+    Actions a = s.after(
+        5ms, event::OffsetCommitResult{
+                 commit->tag, 3, commit_answer({{"orders", {0}}}, wire(kafka_errc::rebalance_in_progress))});
     CHECK(s.m.state() == State::revoking);
     CHECK(first<action::Revoke>(a));
   }
@@ -935,13 +948,14 @@ TEST_CASE("the rebalance timeline: reason, generation, phases, partitions, commi
 
   s.now += 3s;
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-  s.after(10ms, event::HeartbeatResult{hb->tag, 27});
+  s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
   auto commit = first<action::SendOffsetCommit>(
       s.after(20ms, event::CommitRequested{1, offsets({{"orders", {0}}}, 7)}));
   s.after(10ms, event::OffsetCommitResult{commit->tag, 1, commit_answer({{"orders", {0}}}, 0)});
   Actions a = s.after(20ms, event::RevokeDone{});
   auto join = first<action::SendJoinGroup>(a);
-  a = s.after(200ms, event::JoinGroupResult{join->tag, join_error(79, "m1")});
+  a = s.after(200ms,
+              event::JoinGroupResult{join->tag, join_error(wire(kafka_errc::member_id_required), "m1")});
   join = first<action::SendJoinGroup>(a);
   auto sync =
       first<action::SendSyncGroup>(s.after(100ms, event::JoinGroupResult{join->tag, join_ok(2, "m1", "m0")}));
