@@ -9,6 +9,8 @@
 #include <cstdlib>
 
 #include "kafkawire/consumer/consumer.hpp"
+#include "kafkawire/net/coordinator_request.hpp"
+#include "kafkawire/protocol/error_policy.hpp"
 #include "partition_state.hpp"
 
 namespace kafkawire {
@@ -129,41 +131,34 @@ void Consumer::dispatch(group::Event event) {
   for (auto& a : actions) execute(a);
 }
 
-template <class Req, class Done>
-void Consumer::send_group_request(int32_t node, Req request, std::shared_ptr<const void> keep_alive,
-                                  std::chrono::milliseconds extra_wait, Done done) {
+// Sends make(version) to the coordinator at the version both sides speak (at most max_version) and hands
+// the answer to done, unless the Consumer is gone by then. The machine decides about errors: no retries.
+template <class Req, class Make, class Done>
+void Consumer::send_group_request(int32_t node, Make make, std::shared_ptr<const void> keep_alive,
+                                  std::chrono::milliseconds extra_wait, int16_t max_version, Done done) {
   auto alive = alive_;
   asio::co_spawn(
       executor_,
-      [this, alive, node, request = std::move(request), keep_alive = std::move(keep_alive), extra_wait,
-       done = std::move(done)]() mutable -> asio::awaitable<void> {
-        // OffsetCommit v10 / OffsetFetch v10 name topics by id: fill them in from the metadata.
-        if constexpr (std::is_same_v<Req, proto::OffsetCommitRequest>) {
-          for (auto& t : request.topics)
-            if (const auto* info = pool_->metadata().topic(t.name)) t.topic_id = info->id;
-        } else if constexpr (std::is_same_v<Req, proto::OffsetFetchRequest>) {
-          for (auto& g : request.groups)
-            if (g.topics)
-              for (auto& t : *g.topics)
-                if (const auto* info = pool_->metadata().topic(t.name)) t.topic_id = info->id;
-        }
-        auto [ec, reply] = co_await pool_->send(node, net::Purpose::group, request, extra_wait);
+      [this, alive, pool = pool_, node, make = std::move(make), keep_alive = std::move(keep_alive),
+       extra_wait, max_version, done = std::move(done)]() mutable -> asio::awaitable<void> {
+        auto [ec, reply] = co_await net::send_at_negotiated<Req>(*pool, node, net::Purpose::group, make,
+                                                                 max_version, extra_wait);
         if (!*alive) co_return;
-        if constexpr (std::is_same_v<Req, proto::OffsetCommitRequest>) {
-          if (!ec && reply.version >= 10)
-            for (auto& t : reply.message.topics)
-              if (const auto* info = pool_->metadata().topic_by_id(t.topic_id)) t.name = info->name;
-        } else if constexpr (std::is_same_v<Req, proto::OffsetFetchRequest>) {
-          if (!ec && reply.version >= 10)
-            for (auto& g : reply.message.groups)
-              for (auto& t : g.topics)
-                if (const auto* info = pool_->metadata().topic_by_id(t.topic_id)) t.name = info->name;
-        }
         (void)keep_alive;
         done(ec, std::move(reply));
       },
       asio::detached);
 }
+
+namespace {
+
+// The request an action carries, as send_group_request builds it: the same at every version.
+template <class Req>
+auto as_is(Req request) {
+  return [request = std::move(request)](int16_t) { return request; };
+}
+
+}  // namespace
 
 void Consumer::execute(group::Action& action) {
   auto alive = alive_;
@@ -202,76 +197,115 @@ void Consumer::execute(group::Action& action) {
           [&](act::SendJoinGroup& a) {
             const group::Tag tag = a.tag;
             // The broker holds JoinGroup until every member rejoined or the rebalance timeout passed.
-            send_group_request(a.node, std::move(a.request), std::move(a.keep_alive),
-                               config_.max_poll_interval + std::chrono::seconds(5),
-                               [this, tag](std::error_code ec, net::Reply<proto::JoinGroupResponse> r) {
-                                 if (ec)
-                                   dispatch(ev::RequestFailed{group::Api::join_group, tag, 0, ec});
-                                 else
-                                   dispatch(ev::JoinGroupResult{tag, std::move(r.message)});
-                                 wake();
-                               });
+            send_group_request<proto::JoinGroupRequest>(
+                a.node, as_is(std::move(a.request)), std::move(a.keep_alive),
+                config_.max_poll_interval + std::chrono::seconds(5), proto::JoinGroupRequest::max_version,
+                [this, tag](std::error_code ec, net::Reply<proto::JoinGroupResponse> r) {
+                  if (ec)
+                    dispatch(ev::RequestFailed{group::Api::join_group, tag, 0, ec});
+                  else
+                    dispatch(ev::JoinGroupResult{tag, std::move(r.message)});
+                  wake();
+                });
           },
           [&](act::SendSyncGroup& a) {
             const group::Tag tag = a.tag;
-            send_group_request(a.node, std::move(a.request), std::move(a.keep_alive),
-                               config_.max_poll_interval,
-                               [this, tag](std::error_code ec, net::Reply<proto::SyncGroupResponse> r) {
-                                 if (ec) {
-                                   dispatch(ev::RequestFailed{group::Api::sync_group, tag, 0, ec});
-                                 } else {
-                                   // The assignment bytes point into the frame, which dies with r.
-                                   auto frame = r.frame;
-                                   dispatch(ev::SyncGroupResult{tag, std::move(r.message)});
-                                 }
-                                 wake();
-                               });
+            send_group_request<proto::SyncGroupRequest>(
+                a.node, as_is(std::move(a.request)), std::move(a.keep_alive), config_.max_poll_interval,
+                proto::SyncGroupRequest::max_version,
+                [this, tag](std::error_code ec, net::Reply<proto::SyncGroupResponse> r) {
+                  if (ec) {
+                    dispatch(ev::RequestFailed{group::Api::sync_group, tag, 0, ec});
+                  } else {
+                    // The assignment bytes point into the frame, which dies with r.
+                    auto frame = r.frame;
+                    dispatch(ev::SyncGroupResult{tag, std::move(r.message)});
+                  }
+                  wake();
+                });
           },
           [&](act::SendHeartbeat& a) {
             const group::Tag tag = a.tag;
-            send_group_request(a.node, std::move(a.request), nullptr, {},
-                               [this, tag](std::error_code ec, net::Reply<proto::HeartbeatResponse> r) {
-                                 if (ec)
-                                   dispatch(ev::RequestFailed{group::Api::heartbeat, tag, 0, ec});
-                                 else
-                                   dispatch(ev::HeartbeatResult{tag, r->error_code});
-                                 wake();
-                               });
+            send_group_request<proto::HeartbeatRequest>(
+                a.node, as_is(std::move(a.request)), nullptr, {}, proto::HeartbeatRequest::max_version,
+                [this, tag](std::error_code ec, net::Reply<proto::HeartbeatResponse> r) {
+                  if (ec)
+                    dispatch(ev::RequestFailed{group::Api::heartbeat, tag, 0, ec});
+                  else
+                    dispatch(ev::HeartbeatResult{tag, r->error_code});
+                  wake();
+                });
           },
           [&](act::SendLeaveGroup& a) {
             const group::Tag tag = a.tag;
-            send_group_request(a.node, std::move(a.request), nullptr, {},
-                               [this, tag](std::error_code ec, net::Reply<proto::LeaveGroupResponse> r) {
-                                 if (ec)
-                                   dispatch(ev::RequestFailed{group::Api::leave_group, tag, 0, ec});
-                                 else
-                                   dispatch(ev::LeaveGroupResult{tag, r->error_code});
-                                 wake();
-                               });
+            send_group_request<proto::LeaveGroupRequest>(
+                a.node, as_is(std::move(a.request)), nullptr, {}, proto::LeaveGroupRequest::max_version,
+                [this, tag](std::error_code ec, net::Reply<proto::LeaveGroupResponse> r) {
+                  if (ec)
+                    dispatch(ev::RequestFailed{group::Api::leave_group, tag, 0, ec});
+                  else
+                    dispatch(ev::LeaveGroupResult{tag, r->error_code});
+                  wake();
+                });
           },
           [&](act::SendOffsetCommit& a) {
             const group::Tag tag = a.tag;
             const uint64_t id = a.id;
-            send_group_request(
-                a.node, std::move(a.request), nullptr, {},
+            // OffsetCommit v10 names topics by id: from the metadata, else at most v9.
+            bool ids_known = true;
+            for (auto& o : a.request.offsets)
+              if (const auto* info = pool_->metadata().topic(o.topic); info && info->id != proto::Uuid{})
+                o.topic_id = info->id;
+              else
+                ids_known = false;
+            send_group_request<proto::OffsetCommitRequest>(
+                a.node,
+                [query = std::move(a.request)](int16_t version) {
+                  return proto::make_offset_commit_request(query, version);
+                },
+                nullptr, {}, proto::offset_api_max_version(ids_known),
                 [this, tag, id](std::error_code ec, net::Reply<proto::OffsetCommitResponse> r) {
-                  if (ec)
+                  if (ec) {
                     dispatch(ev::RequestFailed{group::Api::offset_commit, tag, id, ec});
-                  else
-                    dispatch(ev::OffsetCommitResult{tag, id, std::move(r.message)});
+                  } else {
+                    auto answers = proto::read_offset_commit_response(r.message, r.version);
+                    for (auto& p : answers)
+                      if (const auto* info = pool_->metadata().topic_by_id(p.topic_id);
+                          p.topic.empty() && info)
+                        p.topic = info->name;
+                    dispatch(ev::OffsetCommitResult{tag, id, std::move(answers)});
+                  }
                   wake();
                 });
           },
           [&](act::SendOffsetFetch& a) {
             const group::Tag tag = a.tag;
-            send_group_request(a.node, std::move(a.request), nullptr, {},
-                               [this, tag](std::error_code ec, net::Reply<proto::OffsetFetchResponse> r) {
-                                 if (ec)
-                                   dispatch(ev::RequestFailed{group::Api::offset_fetch, tag, 0, ec});
-                                 else
-                                   dispatch(ev::OffsetFetchResult{tag, std::move(r.message)});
-                                 wake();
-                               });
+            bool ids_known = true;
+            for (auto& t : *a.request.topics)
+              if (const auto* info = pool_->metadata().topic(t.topic); info && info->id != proto::Uuid{})
+                t.topic_id = info->id;
+              else
+                ids_known = false;
+            send_group_request<proto::OffsetFetchRequest>(
+                a.node,
+                [query = a.request](int16_t version) {
+                  return proto::make_offset_fetch_request(query, version);
+                },
+                nullptr, {}, proto::offset_api_max_version(ids_known),
+                [this, tag, group = a.request.group_id](std::error_code ec,
+                                                        net::Reply<proto::OffsetFetchResponse> r) {
+                  if (ec) {
+                    dispatch(ev::RequestFailed{group::Api::offset_fetch, tag, 0, ec});
+                  } else {
+                    auto answer = proto::read_offset_fetch_response(r.message, group, r.version);
+                    for (auto& p : answer.partitions)
+                      if (const auto* info = pool_->metadata().topic_by_id(p.topic_id);
+                          p.topic.empty() && info)
+                        p.topic = info->name;
+                    dispatch(ev::OffsetFetchResult{tag, std::move(answer)});
+                  }
+                  wake();
+                });
           },
           [&](act::ArmTimer& a) {
             const size_t k = static_cast<size_t>(a.kind);
@@ -311,16 +345,11 @@ void Consumer::execute(group::Action& action) {
             auto it = commit_waiters_.find(a.id);
             if (it == commit_waiters_.end()) return;
             std::error_code first;
-            std::string text;
             for (const auto& r : a.results) {
-              if (r.ec && !first) {
-                first = r.ec;
-                text = "commit " + to_string(r.tp) + ": " + r.ec.message();
-              }
+              if (r.ec && !first) first = r.ec;
               if (!r.ec)
                 if (auto* p = state(r.tp)) p->committed = r.offset;
             }
-            if (first) set_error(text);
             it->second.result = first;
             it->second.results = a.results;
             it->second.finished = true;
@@ -372,37 +401,17 @@ void Consumer::apply_assignment_change(const std::vector<TopicPartition>& add,
     }
 }
 
-namespace {
-
-// A commit that may succeed if sent again, once the group has (re)found its coordinator: the coordinator
-// moved, is loading, or could not be reached. Not: a partition no longer owned, a generation that is gone
-// (the rebalance decides), a fenced instance.
-bool commit_retriable(std::error_code ec) {
-  if (ec == client_errc::disconnected || ec == client_errc::timeout) return true;
-  // Refused, reset, unreachable (from the OS, by way of std or Boost: compared by name).
-  const std::string_view category = ec.category().name();
-  if (category == "system" || category == "generic") return true;
-  return ec == make_kafka_error(14) ||  // COORDINATOR_LOAD_IN_PROGRESS
-         ec == make_kafka_error(15) ||  // COORDINATOR_NOT_AVAILABLE
-         ec == make_kafka_error(16) ||  // NOT_COORDINATOR
-         ec == make_kafka_error(7);     // REQUEST_TIMED_OUT
-}
-
-}  // namespace
-
-// Like Java's commitSync: what fails because the coordinator moved or is loading is sent again (after
-// retry.backoff.ms, through whatever coordinator the group finds) until default.api.timeout.ms passes.
+// Like Java's commitSync: what fails because the coordinator moved, is loading or could not be reached
+// (the error policy's retries for OffsetCommit) is sent again through whatever coordinator the group
+// finds, with retry.backoff.ms growing, until default.api.timeout.ms passes. Not: a partition no longer
+// owned, a generation that is gone (the rebalance decides), a fenced instance.
 net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicPartition, int64_t> offsets) {
   auto alive = alive_;
-  const auto deadline = clock::now() + config_.default_api_timeout;
-  std::error_code first_error;
-  for (int attempt = 0;; ++attempt) {
-    if (attempt > 0) {
-      asio::steady_timer t(executor_, std::min<clock::duration>(config_.retry_backoff * std::min(attempt, 10),
-                                                                std::chrono::seconds(1)));
-      co_await t.async_wait(use_nothrow);
-      if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
-    }
+  net::RetryBudget budget(clock::now() + config_.default_api_timeout, config_.retry_backoff,
+                          std::max(config_.retry_backoff, config_.reconnect_backoff_max));
+  std::vector<group::CommitOutcome> failed;
+  int32_t generation = -1;  // the generation the last attempt was made in, for the error text
+  for (;;) {
     const uint64_t id = next_commit_id_++;
     ev::CommitRequested req;
     req.id = id;
@@ -414,8 +423,9 @@ net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicP
       o.metadata = "";
       req.offsets.push_back(std::move(o));
     }
+    generation = group_->generation();
     auto& waiter = commit_waiters_[id];
-    waiter.done = std::make_shared<asio::steady_timer>(executor_, deadline);
+    waiter.done = std::make_shared<asio::steady_timer>(executor_, budget.deadline());
     auto done = waiter.done;
     dispatch(std::move(req));
     if (!commit_waiters_[id].finished) co_await done->async_wait(use_nothrow);
@@ -423,22 +433,31 @@ net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicP
     auto it = commit_waiters_.find(id);
     if (!it->second.finished) {
       commit_waiters_.erase(it);
-      set_error("commit: no answer within default.api.timeout.ms");
+      std::vector<TopicPartition> unanswered;
+      for (const auto& [tp, off] : offsets) unanswered.push_back(tp);
+      set_error("commit to group " + config_.group_id + ": " + partition_list(unanswered) +
+                ": no answer within default.api.timeout.ms");
       co_return std::tuple{std::error_code(client_errc::timeout), std::monostate{}};
     }
-    std::map<TopicPartition, int64_t> again;
+    std::vector<group::CommitOutcome> again;
     for (const auto& r : it->second.results) {
       if (!r.ec) continue;
-      if (commit_retriable(r.ec) && clock::now() < deadline)
-        again[r.tp] = r.offset;
-      else if (!first_error)
-        first_error = r.ec;
+      (is_retry(error_action(ApiFamily::offset_commit, r.ec)) ? again : failed).push_back(r);
     }
     commit_waiters_.erase(it);
-    if (again.empty() || group_->state() == group::State::fatal) break;
-    offsets = std::move(again);
+    if (again.empty()) break;
+    // Out of time (or the member stopped): what would have been retried failed with its last error.
+    if (group_->state() == group::State::fatal || !co_await net::wait_to_retry(executor_, budget)) {
+      failed.insert(failed.end(), again.begin(), again.end());
+      break;
+    }
+    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
+    offsets.clear();
+    for (const auto& r : again) offsets[r.tp] = r.offset;
   }
-  co_return std::tuple{first_error, std::monostate{}};
+  if (failed.empty()) co_return std::tuple{std::error_code{}, std::monostate{}};
+  set_error(commit_failure_text(config_.group_id, generation, failed));
+  co_return std::tuple{failed.front().ec, std::monostate{}};
 }
 
 }  // namespace kafkawire

@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 
+#include "kafkawire/protocol/error_policy.hpp"
 #include "kafkawire/protocol/produce.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
 
@@ -556,12 +557,11 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
                                                     p.current_leader.leader_epoch);
             }
         }
-        if (!found) code = -1;
+        if (!found) code = static_cast<int16_t>(kafka_errc::unknown_server_error);
       }
       const bool transient =
           ec ? (unreachable || ec == client_errc::disconnected || ec == client_errc::timeout)
-             : (code != 0 && (net::error_action(code) == net::ErrorAction::refresh_metadata ||
-                              net::error_action(code) == net::ErrorAction::retry));
+             : is_retry(error_action(ApiFamily::produce, code));
       // After close() nothing is retried: the connections are gone, and the caller was told it is over.
       if (transient && stage_ == Stage::open && clock::now() < deadline && attempt < config_.retries) {
         if (code || unreachable) pool_->metadata().mark_stale(tp.topic);

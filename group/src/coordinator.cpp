@@ -13,6 +13,7 @@
 
 #include "kafkawire/protocol/consumer_protocol.hpp"
 #include "kafkawire/protocol/error.hpp"
+#include "kafkawire/protocol/error_policy.hpp"
 
 namespace kafkawire::group {
 
@@ -21,43 +22,27 @@ namespace {
 using protocol::Bytes;
 using PartitionSet = std::map<std::string, std::set<int32_t>>;
 
-// The broker error codes this machine tells apart.
-namespace code {
-constexpr int16_t none = 0;
-constexpr int16_t coordinator_load_in_progress = 14;
-constexpr int16_t coordinator_not_available = 15;
-constexpr int16_t not_coordinator = 16;
-constexpr int16_t illegal_generation = 22;
-constexpr int16_t inconsistent_group_protocol = 23;
-constexpr int16_t invalid_group_id = 24;
-constexpr int16_t unknown_member_id = 25;
-constexpr int16_t invalid_session_timeout = 26;
-constexpr int16_t rebalance_in_progress = 27;
-constexpr int16_t group_authorization_failed = 30;
-constexpr int16_t member_id_required = 79;
-constexpr int16_t group_max_size_reached = 81;
-constexpr int16_t fenced_instance_id = 82;
-constexpr int16_t unstable_offset_commit = 88;
-}  // namespace code
+using errc = kafka_errc;
 
-// Errors after which retrying cannot help: the member stops (State::fatal).
-bool is_fatal_group_error(int16_t c) {
+// Errors after which the member cannot go on (State::fatal): its configuration or rights are wrong. Other
+// errors the policy calls fatal fail one request (reported to the application); the member tries again.
+bool is_fatal_group_error(errc c) {
   switch (c) {
-    case code::inconsistent_group_protocol:
-    case code::invalid_group_id:
-    case code::invalid_session_timeout:
-    case code::group_authorization_failed:
-    case code::group_max_size_reached:
-    case code::fenced_instance_id:
+    case errc::inconsistent_group_protocol:
+    case errc::invalid_group_id:
+    case errc::invalid_session_timeout:
+    case errc::group_authorization_failed:
+    case errc::group_max_size_reached:
+    case errc::fenced_instance_id:
       return true;
     default:
       return false;
   }
 }
 
-std::string error_name(int16_t c) {
-  if (const KafkaErrorInfo* info = find_kafka_error(c)) return std::string(info->name);
-  return "error " + std::to_string(c);
+std::string error_name(errc c) {
+  if (const KafkaErrorInfo* info = find_kafka_error(static_cast<int16_t>(c))) return std::string(info->name);
+  return "error " + std::to_string(static_cast<int16_t>(c));
 }
 
 std::string ms_text(Clock::duration d) {
@@ -511,36 +496,38 @@ void GroupMember::on(const event::JoinGroupResult& e) {
   if (state_ != State::joining || stale(e.tag, "JoinGroup answer")) return;
   join_in_flight_ = false;
   const auto& resp = e.response;
-  const int16_t c = resp.error_code;
+  const errc c = as_errc(resp.error_code);
   const std::string err = "JoinGroup: " + error_name(c);
   switch (c) {
-    case code::none:
+    case errc::none:
       break;
-    case code::member_id_required:
+    case errc::member_id_required:
       // KIP-394: the broker made up our member id; join again with it.
       member_id_ = resp.member_id;
       note("MEMBER_ID_REQUIRED: member id " + member_id_);
       send_join(err + ": rejoin as " + member_id_);
       return;
-    case code::rebalance_in_progress:
+    case errc::rebalance_in_progress:
       note(err);
       send_join(err + ": join again");
       return;
-    case code::unknown_member_id:
-    case code::illegal_generation:
+    case errc::unknown_member_id:
+    case errc::illegal_generation:
       membership_lost(err);
       return;
-    case code::coordinator_not_available:
-    case code::not_coordinator:
+    case errc::coordinator_not_available:
+    case errc::not_coordinator:
       coordinator_lost(err);
       return;
-    case code::coordinator_load_in_progress:
+    case errc::coordinator_load_in_progress:
       retry_later(err, State::joining);
       return;
     default:
-      if (c == code::fenced_instance_id) return fail(client_errc::fenced_instance, err);
-      if (is_fatal_group_error(c)) return fail(make_kafka_error(c), err);
-      emit(action::Error{make_kafka_error(c), err, false});
+      if (c == errc::fenced_instance_id) return fail(client_errc::fenced_instance, err);
+      if (is_fatal_group_error(c)) return fail(make_error_code(c), err);
+      // What the policy retries is only waited out; anything else is reported, and the member goes on.
+      if (error_action(ApiFamily::group_membership, c) == ErrorAction::fatal)
+        emit(action::Error{make_error_code(c), err, false});
       retry_later(err, State::joining);
       return;
   }
@@ -551,7 +538,7 @@ void GroupMember::on(const event::JoinGroupResult& e) {
   leader_id_ = resp.leader;
   protocol_ = resp.protocol_name.value_or("");
   if (std::find(cfg_.assignors.begin(), cfg_.assignors.end(), protocol_) == cfg_.assignors.end())
-    return fail(make_kafka_error(code::inconsistent_group_protocol),
+    return fail(make_error_code(errc::inconsistent_group_protocol),
                 "JoinGroup: the group chose protocol '" + protocol_ + "', which this member did not offer");
   if (Rebalance* r = open_record()) {
     r->generation = generation_;
@@ -667,26 +654,28 @@ void GroupMember::send_sync(std::vector<std::pair<std::string, std::vector<uint8
 void GroupMember::on(const event::SyncGroupResult& e) {
   if (state_ != State::syncing || stale(e.tag, "SyncGroup answer")) return;
   sync_in_flight_ = false;
-  const int16_t c = e.response.error_code;
+  const errc c = as_errc(e.response.error_code);
   const std::string err = "SyncGroup: " + error_name(c);
   switch (c) {
-    case code::none:
+    case errc::none:
       break;
-    case code::rebalance_in_progress:
+    case errc::rebalance_in_progress:
       begin_rebalance(err);
       return;
-    case code::unknown_member_id:
-    case code::illegal_generation:
+    case errc::unknown_member_id:
+    case errc::illegal_generation:
       membership_lost(err);
       return;
-    case code::coordinator_not_available:
-    case code::not_coordinator:
+    case errc::coordinator_not_available:
+    case errc::not_coordinator:
       coordinator_lost(err);
       return;
     default:
-      if (c == code::fenced_instance_id) return fail(client_errc::fenced_instance, err);
-      if (is_fatal_group_error(c)) return fail(make_kafka_error(c), err);
-      emit(action::Error{make_kafka_error(c), err, false});
+      if (c == errc::fenced_instance_id) return fail(client_errc::fenced_instance, err);
+      if (is_fatal_group_error(c)) return fail(make_error_code(c), err);
+      // What the policy retries is only waited out; anything else is reported, and the member goes on.
+      if (error_action(ApiFamily::group_membership, c) == ErrorAction::fatal)
+        emit(action::Error{make_error_code(c), err, false});
       retry_later(err, State::joining);
       return;
   }
@@ -1010,8 +999,7 @@ void GroupMember::on(const event::CoordinatorFound& e) {
 void GroupMember::on(const event::CoordinatorFailed& e) {
   if (state_ != State::finding_coordinator) return;
   find_in_flight_ = false;
-  if (e.ec == make_kafka_error(code::group_authorization_failed))
-    return fail(e.ec, "FindCoordinator: " + e.ec.message());
+  if (e.ec == errc::group_authorization_failed) return fail(e.ec, "FindCoordinator: " + e.ec.message());
   const std::string why = "FindCoordinator failed: " + e.ec.message();
   note(why);
   const auto d = next_backoff();
@@ -1034,25 +1022,25 @@ void GroupMember::on(const event::HeartbeatResult& e) {
   if (stale(e.tag, "Heartbeat answer")) return;
   heartbeat_in_flight_ = false;
   if (!heartbeat_active()) return;
-  const int16_t c = e.error_code;
+  const errc c = as_errc(e.error_code);
   const std::string err = "Heartbeat: " + error_name(c);
   switch (c) {
-    case code::none:
+    case errc::none:
       if (state_ == State::stable) arm(TimerKind::session, now_ + cfg_.session_timeout);
       break;
-    case code::rebalance_in_progress:
+    case errc::rebalance_in_progress:
       // Outside stable the member is rebalancing already; the answer it waits for will tell.
       if (state_ == State::stable) begin_rebalance(err);
       break;
-    case code::unknown_member_id:
-    case code::illegal_generation:
+    case errc::unknown_member_id:
+    case errc::illegal_generation:
       return membership_lost(err);
-    case code::coordinator_not_available:
-    case code::not_coordinator:
+    case errc::coordinator_not_available:
+    case errc::not_coordinator:
       return coordinator_lost(err);
     default:
-      if (c == code::fenced_instance_id) return fail(client_errc::fenced_instance, err);
-      if (is_fatal_group_error(c)) return fail(make_kafka_error(c), err);
+      if (c == errc::fenced_instance_id) return fail(client_errc::fenced_instance, err);
+      if (is_fatal_group_error(c)) return fail(make_error_code(c), err);
       log(err + "; heartbeat again after the backoff");
       return arm(TimerKind::heartbeat, now_ + next_backoff());
   }
@@ -1063,7 +1051,7 @@ void GroupMember::on(const event::HeartbeatResult& e) {
 
 void GroupMember::on(const event::LeaveGroupResult& e) {
   if (state_ != State::leaving || stale(e.tag, "LeaveGroup answer")) return;
-  finish_leave("LeaveGroup: " + error_name(e.error_code));
+  finish_leave("LeaveGroup: " + error_name(as_errc(e.error_code)));
 }
 
 void GroupMember::on(const event::CommitRequested& e) {
@@ -1072,9 +1060,9 @@ void GroupMember::on(const event::CommitRequested& e) {
     const bool ours = generation_ >= 0 && (contains(owned_, o.tp) || contains(revoking_, o.tp));
     if (!ours) {
       // Never commit for a partition this member does not own (any more).
-      pc.refused.push_back({o.tp, o.offset, make_error_code(client_errc::invalid_argument)});
+      pc.refused.push_back({o.tp, o.offset, make_error_code(client_errc::not_assigned)});
     } else if (!coordinator_) {
-      pc.refused.push_back({o.tp, o.offset, make_kafka_error(code::coordinator_not_available)});
+      pc.refused.push_back({o.tp, o.offset, make_error_code(errc::coordinator_not_available)});
     } else {
       pc.sent.push_back(o);
     }
@@ -1085,15 +1073,13 @@ void GroupMember::on(const event::CommitRequested& e) {
     emit(action::CommitCompleted{e.id, std::move(pc.refused)});
     return;
   }
-  protocol::OffsetCommitRequest r;
+  protocol::OffsetCommitQuery r;
   r.group_id = cfg_.group_id;
   r.generation_id_or_member_epoch = generation_;
   r.member_id = member_id_;
   r.group_instance_id = cfg_.group_instance_id;
-  std::map<std::string, std::vector<protocol::OffsetCommitRequest::OffsetCommitRequestPartition>> by_topic;
   for (const auto& o : pc.sent)
-    by_topic[o.tp.topic].push_back({o.tp.partition, o.offset, o.leader_epoch, o.metadata});
-  for (auto& [topic, parts] : by_topic) r.topics.push_back({topic, {}, std::move(parts)});
+    r.offsets.push_back({o.tp.topic, {}, o.tp.partition, o.offset, o.leader_epoch, o.metadata});
   commits_[e.id] = std::move(pc);
   emit(action::SendOffsetCommit{epoch_, e.id, *coordinator_, std::move(r)});
 }
@@ -1107,17 +1093,14 @@ void GroupMember::on(const event::OffsetCommitResult& e) {
   PendingCommit pc = std::move(it->second);
   commits_.erase(it);
   std::vector<CommitOutcome> results = std::move(pc.refused);
-  std::set<int16_t> codes;
+  std::set<errc> codes;
   for (const auto& o : pc.sent) {
     std::error_code ec = make_error_code(client_errc::malformed);  // not in the answer
-    for (const auto& t : e.response.topics) {
-      if (t.name != o.tp.topic) continue;
-      for (const auto& p : t.partitions)
-        if (p.partition_index == o.tp.partition) {
-          ec = p.error_code ? make_kafka_error(p.error_code) : std::error_code{};
-          if (p.error_code) codes.insert(p.error_code);
-        }
-    }
+    for (const auto& p : e.partitions)
+      if (p.topic == o.tp.topic && p.partition == o.tp.partition) {
+        ec = p.error_code ? make_kafka_error(p.error_code) : std::error_code{};
+        if (p.error_code) codes.insert(as_errc(p.error_code));
+      }
     results.push_back({o.tp, o.offset, ec});
   }
   if (Rebalance* r = open_record()) r->commits.insert(r->commits.end(), results.begin(), results.end());
@@ -1125,36 +1108,31 @@ void GroupMember::on(const event::OffsetCommitResult& e) {
   if (codes.empty()) return;
 
   std::string names;
-  for (int16_t c : codes) names += (names.empty() ? "" : ",") + error_name(c);
+  for (errc c : codes) names += (names.empty() ? "" : ",") + error_name(c);
   const std::string err = "OffsetCommit: " + names;
   if (e.tag != epoch_ || state_ != State::stable) {
     // Mid-rebalance (or about an older generation): the rebalance decides membership, not the commit.
     log(err + " while " + std::string(to_string(state_)) + ": reported, assignment kept");
     return;
   }
-  if (codes.count(code::fenced_instance_id)) return fail(client_errc::fenced_instance, err);
-  if (codes.count(code::unknown_member_id) || codes.count(code::illegal_generation))
+  // The gravest error decides: fenced, then membership lost, then a rebalance, then the coordinator.
+  if (codes.count(errc::fenced_instance_id)) return fail(client_errc::fenced_instance, err);
+  if (codes.count(errc::unknown_member_id) || codes.count(errc::illegal_generation))
     return membership_lost(err);
-  if (codes.count(code::rebalance_in_progress)) return begin_rebalance(err);
-  if (codes.count(code::not_coordinator) || codes.count(code::coordinator_not_available))
-    coordinator_lost(err);
+  if (codes.count(errc::rebalance_in_progress)) return begin_rebalance(err);
+  for (errc c : codes)
+    if (error_action(ApiFamily::offset_commit, c) == ErrorAction::find_coordinator)
+      return coordinator_lost(err);
 }
 
 void GroupMember::maybe_fetch_offsets() {
   if (!coordinator_ || fetch_in_flight_ || generation_ < 0) return;
   const PartitionSet want = intersect(needs_position_, owned_);
   if (want.empty()) return;
-  protocol::OffsetFetchRequest r;
+  protocol::OffsetFetchQuery r;
   r.group_id = cfg_.group_id;
   r.require_stable = true;  // wait out pending transactional commits (KIP-447): UNSTABLE_OFFSET_COMMIT
-  protocol::OffsetFetchRequest::OffsetFetchRequestGroup g;
-  g.group_id = cfg_.group_id;
-  g.topics.emplace();
-  for (const auto& [topic, parts] : want) {
-    r.topics->push_back({topic, {parts.begin(), parts.end()}});
-    g.topics->push_back({topic, {}, {parts.begin(), parts.end()}});
-  }
-  r.groups.push_back(std::move(g));
+  for (const auto& [topic, parts] : want) r.topics->push_back({topic, {}, {parts.begin(), parts.end()}});
   fetch_in_flight_ = true;
   emit(action::SendOffsetFetch{epoch_, *coordinator_, std::move(r)});
 }
@@ -1163,61 +1141,37 @@ void GroupMember::maybe_fetch_offsets() {
 // tag is still used, for the partitions this member owns now.
 void GroupMember::on(const event::OffsetFetchResult& e) {
   fetch_in_flight_ = false;
-  const auto& resp = e.response;
-  int16_t group_error = resp.error_code;
-  struct Row {
-    const std::string* topic;
-    int32_t partition;
-    int64_t offset;
-    int32_t leader_epoch;
-    const std::optional<std::string>* metadata;
-    int16_t error;
-  };
-  std::vector<Row> rows;
-  if (!resp.groups.empty()) {
-    group_error = resp.groups.front().error_code;
-    for (const auto& t : resp.groups.front().topics)
-      for (const auto& p : t.partitions)
-        rows.push_back({&t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, &p.metadata,
-                        p.error_code});
-  } else {
-    for (const auto& t : resp.topics)
-      for (const auto& p : t.partitions)
-        rows.push_back({&t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, &p.metadata,
-                        p.error_code});
-  }
-
-  if (group_error != code::none) {
+  const errc group_error = as_errc(e.answer.error_code);
+  if (group_error != errc::none) {
     const std::string err = "OffsetFetch: " + error_name(group_error);
-    if ((group_error == code::not_coordinator || group_error == code::coordinator_not_available) &&
-        e.tag == epoch_) {
-      return coordinator_lost(err);
+    switch (error_action(ApiFamily::offset_fetch, group_error)) {
+      case ErrorAction::find_coordinator:
+        if (e.tag == epoch_) return coordinator_lost(err);
+        [[fallthrough]];
+      case ErrorAction::retry:
+      case ErrorAction::refresh_metadata:
+        log(err + "; retry after the backoff");
+        return arm_retry(next_backoff());
+      default:
+        emit(action::Error{make_error_code(group_error), err, false});
+        needs_position_.clear();
+        return;
     }
-    if (is_retriable(make_kafka_error(group_error))) {
-      log(err + "; retry after the backoff");
-      return arm_retry(next_backoff());
-    }
-    emit(action::Error{make_kafka_error(group_error), err, false});
-    needs_position_.clear();
-    return;
   }
 
   action::InitPositions init;
   bool retry = false;
-  for (const Row& row : rows) {
-    const TopicPartition tp{*row.topic, row.partition};
+  for (const auto& row : e.answer.partitions) {
+    const TopicPartition tp{row.topic, row.partition};
     if (!contains(needs_position_, tp) || !contains(owned_, tp)) continue;
-    if (row.error == code::none) {
-      init.offsets.push_back({tp, row.offset >= 0 ? std::optional<int64_t>(row.offset) : std::nullopt,
-                              row.leader_epoch, *row.metadata});
+    const errc c = as_errc(row.error_code);
+    if (c == errc::none) {
+      init.offsets.push_back({tp, row.offset, row.leader_epoch, row.metadata});
       erase_one(needs_position_, tp);
-    } else if (row.error == code::unstable_offset_commit || is_retriable(make_kafka_error(row.error))) {
-      retry = true;
+    } else if (is_retry(error_action(ApiFamily::offset_fetch, c))) {
+      retry = true;  // UNSTABLE_OFFSET_COMMIT: a transaction's commit is pending
     } else {
-      emit(action::Error{
-          make_kafka_error(row.error),
-          "OffsetFetch " + tp.topic + "-" + std::to_string(tp.partition) + ": " + error_name(row.error),
-          false});
+      emit(action::Error{make_error_code(c), "OffsetFetch " + to_string(tp) + ": " + error_name(c), false});
       erase_one(needs_position_, tp);
     }
   }

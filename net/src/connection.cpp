@@ -145,12 +145,14 @@ asio::awaitable<std::error_code> Connection::negotiate() {
     proto::Reader peek(frame.body());
     const int16_t error_code = peek.i16();
     proto::ApiVersionsResponse resp;
-    const int16_t decode_version = error_code == 35 ? 0 : version;
+    const bool unsupported = as_errc(error_code) == kafka_errc::unsupported_version;
+    const int16_t decode_version = unsupported ? 0 : version;
     if (auto dec = proto::decode(frame.body(), resp, decode_version)) co_return dec;
-    if (error_code == 35) {
+    if (unsupported) {
       auto it = std::find_if(resp.api_keys.begin(), resp.api_keys.end(),
                              [](const auto& k) { return k.api_key == proto::kApiVersionsKey; });
-      if (it == resp.api_keys.end() || it->max_version < 0) co_return make_kafka_error(35);
+      if (it == resp.api_keys.end() || it->max_version < 0)
+        co_return make_error_code(kafka_errc::unsupported_version);
       version = std::min(it->max_version, proto::ApiVersionsRequest::max_version);
       continue;
     }
@@ -160,7 +162,7 @@ asio::awaitable<std::error_code> Connection::negotiate() {
       broker_versions_[k.api_key] = VersionRange{k.min_version, k.max_version};
     co_return std::error_code{};
   }
-  co_return make_kafka_error(35);
+  co_return make_error_code(kafka_errc::unsupported_version);
 }
 
 void Connection::start_raw(int16_t api_key, int16_t version, std::vector<uint8_t> body, bool expect_response,

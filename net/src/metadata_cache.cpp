@@ -4,44 +4,6 @@
 
 namespace kafkawire::net {
 
-ErrorAction error_action(int16_t code) {
-  switch (code) {
-    case 0:
-      return ErrorAction::none;
-    case 3:    // UNKNOWN_TOPIC_OR_PARTITION
-    case 5:    // LEADER_NOT_AVAILABLE
-    case 6:    // NOT_LEADER_OR_FOLLOWER
-    case 9:    // REPLICA_NOT_AVAILABLE
-    case 74:   // FENCED_LEADER_EPOCH
-    case 75:   // UNKNOWN_LEADER_EPOCH
-    case 100:  // UNKNOWN_TOPIC_ID
-    case 103:  // OFFSET_NOT_AVAILABLE
-      return ErrorAction::refresh_metadata;
-    case 14:  // COORDINATOR_LOAD_IN_PROGRESS: the same coordinator, a little later
-    case 7:   // REQUEST_TIMED_OUT
-    case 8:   // BROKER_NOT_AVAILABLE
-    case 19:  // NOT_ENOUGH_REPLICAS
-    case 20:  // NOT_ENOUGH_REPLICAS_AFTER_APPEND
-    case 56:  // KAFKA_STORAGE_ERROR
-    case 89:  // THROTTLING_QUOTA_EXCEEDED
-      return ErrorAction::retry;
-    case 15:  // COORDINATOR_NOT_AVAILABLE
-    case 16:  // NOT_COORDINATOR
-      return ErrorAction::find_coordinator;
-    case 22:   // ILLEGAL_GENERATION
-    case 25:   // UNKNOWN_MEMBER_ID
-    case 27:   // REBALANCE_IN_PROGRESS
-    case 79:   // MEMBER_ID_REQUIRED
-    case 110:  // FENCED_MEMBER_EPOCH
-    case 113:  // STALE_MEMBER_EPOCH
-      return ErrorAction::rejoin;
-    default: {
-      const auto* e = find_kafka_error(code);
-      return e && e->retriable ? ErrorAction::retry : ErrorAction::fatal;
-    }
-  }
-}
-
 void MetadataCache::update(const protocol::MetadataResponse& m, clock::time_point now) {
   brokers_.clear();
   for (const auto& b : m.brokers)

@@ -7,8 +7,9 @@
 namespace kafkawire {
 namespace {
 
-// Taken from the reference implementation's Errors enum (kafka-clients 4.4.0): code, name, retriable,
-// message. Regenerate rather than edit by hand when Kafka adds codes.
+// Generated from the reference implementation's Errors enum (kafka-clients 4.4.0) by
+// `tests/golden/regen.sh errors`: code, name, retriable, invalid metadata, message. Regenerate rather than
+// edit by hand when Kafka adds codes.
 constexpr KafkaErrorInfo kErrors[] = {
 #include "kafka_errors.inc"
 };
@@ -74,6 +75,8 @@ class ClientCategory final : public std::error_category {
         return "invalid argument";
       case client_errc::internal_error:
         return "internal error: an exception stopped kafkawire's background work";
+      case client_errc::not_assigned:
+        return "not assigned to this member: the group gave the partition to another member in a rebalance";
     }
     return "kafkawire error " + std::to_string(code);
   }

@@ -131,3 +131,30 @@ TEST_CASE("subscribe to a pattern", "[broker][group]") {
   CHECK(n == 20);
   CHECK(c.assignment().size() == 3);
 }
+
+TEST_CASE("a commit for a partition the group did not assign says so, naming it", "[broker][group][commit]") {
+  asio::io_context io;
+  const std::string topic = unique("kw-group-refused");
+  const std::string group = unique("kw-group-refused");
+  create_topic(io, topic, 2);
+  Consumer c(io.get_executor(), member_config(group, "range"));
+  c.subscribe({topic});
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (c.assignment().size() < 2 && std::chrono::steady_clock::now() < deadline) poll_once(io, c);
+  REQUIRE(c.assignment().size() == 2);
+
+  // Partition 5 does not exist, so no member has it: the member refuses it and commits the rest.
+  std::map<TopicPartition, int64_t> offsets{{{topic, 0}, 0}, {{topic, 5}, 3}};
+  auto f = c.async_commit(offsets, asio::use_future);
+  auto ec = run_until(io, f);
+  CHECK(ec == client_errc::not_assigned);
+  INFO(c.error_text());
+  CHECK(c.error_text().find(topic + "-5: no longer assigned to this member") != std::string::npos);
+  CHECK(c.error_text().find(topic + "-0") == std::string::npos);
+
+  // What was committed is there: partition 0 at 0.
+  auto g = c.async_committed({{topic, 0}}, asio::use_future);
+  auto [cec, committed] = run_until(io, g);
+  REQUIRE_FALSE(cec);
+  CHECK(committed[{topic, 0}] == std::optional<int64_t>(0));
+}

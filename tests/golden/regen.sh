@@ -6,8 +6,10 @@
 #   tests/golden/record_batches.txt RecordBatch v2 batches from Kafka's builder
 #   tests/golden/assignments.txt    what Kafka's range, roundrobin and cooperative-sticky
 #                                   assignors hand out for a fixed set of groups
+#   protocol/src/kafka_errors.inc   the Errors enum: code, name, retriable (RetriableException),
+#                                   invalid metadata (InvalidMetadataException), message
 #
-# Usage: tests/golden/regen.sh [messages] [records] [assignments]   (default: all three)
+# Usage: tests/golden/regen.sh [messages] [records] [assignments] [errors]   (default: all four)
 #        tests/golden/regen.sh --only FetchRequest,FetchResponse
 #          regenerates only those messages' lines of messages.txt and keeps the others
 #   GOLDEN_FILL  the C++ tool printing the message JSON lines
@@ -22,7 +24,7 @@ root=$(cd "$here/../.." && pwd)
 gen="$here/gen"
 fill=${GOLDEN_FILL:-$root/build/tests/golden-fill}
 
-want_messages=1 want_records=1 want_assignments=1
+want_messages=1 want_records=1 want_assignments=1 want_errors=1
 only=""
 if [[ ${1:-} == --only ]]; then
   [[ -n ${2:-} ]] || { echo "usage: $0 --only Name[,Name...]" >&2; exit 2; }
@@ -30,13 +32,14 @@ if [[ ${1:-} == --only ]]; then
   set -- messages
 fi
 if (($# > 0)); then
-  want_messages=0 want_records=0 want_assignments=0
+  want_messages=0 want_records=0 want_assignments=0 want_errors=0
   for arg in "$@"; do
     case $arg in
       messages) want_messages=1 ;;
       records) want_records=1 ;;
       assignments) want_assignments=1 ;;
-      *) echo "usage: $0 [messages] [records] [assignments]" >&2; exit 2 ;;
+      errors) want_errors=1 ;;
+      *) echo "usage: $0 [messages] [records] [assignments] [errors]" >&2; exit 2 ;;
     esac
   done
 fi
@@ -102,3 +105,4 @@ messages() {
 if ((want_messages)); then generate "$here/messages.txt" messages; fi
 if ((want_records)); then generate "$here/record_batches.txt" run records; fi
 if ((want_assignments)); then generate "$here/assignments.txt" run assignments; fi
+if ((want_errors)); then generate "$root/protocol/src/kafka_errors.inc" run errors; fi

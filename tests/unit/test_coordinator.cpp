@@ -14,10 +14,13 @@ using namespace kafkawire::group;
 using namespace std::chrono_literals;
 namespace proto = kafkawire::protocol;
 using kafkawire::client_errc;
-using kafkawire::make_kafka_error;
+using kafkawire::kafka_errc;
 using Parts = std::map<std::string, std::vector<int32_t>>;
 
 namespace {
+
+// An error code as a response field carries it.
+constexpr int16_t wire(kafka_errc e) { return static_cast<int16_t>(e); }
 
 MemberConfig config(std::vector<std::string> assignors = {"range"}) {
   MemberConfig c;
@@ -118,14 +121,10 @@ proto::SyncGroupResponse sync_error(int16_t code) {
   return r;
 }
 
-proto::OffsetCommitResponse commit_answer(const Parts& parts, int16_t code) {
-  proto::OffsetCommitResponse r;
-  for (const auto& [t, ps] : parts) {
-    proto::OffsetCommitResponse::OffsetCommitResponseTopic topic;
-    topic.name = t;
-    for (int32_t p : ps) topic.partitions.push_back({p, code});
-    r.topics.push_back(topic);
-  }
+std::vector<proto::CommitAnswer> commit_answer(const Parts& parts, int16_t code) {
+  std::vector<proto::CommitAnswer> r;
+  for (const auto& [t, ps] : parts)
+    for (int32_t p : ps) r.push_back({t, {}, p, code});
   return r;
 }
 
@@ -216,7 +215,8 @@ TEST_CASE("JoinGroup MEMBER_ID_REQUIRED: join again with the member id the broke
   CHECK(sub.owned_partitions.empty());
   CHECK(sub.generation_id == -1);
 
-  a = s.after(5ms, event::JoinGroupResult{join->tag, join_error(79, "m-generated")});
+  a = s.after(5ms, event::JoinGroupResult{join->tag,
+                                          join_error(wire(kafka_errc::member_id_required), "m-generated")});
   auto again = first<action::SendJoinGroup>(a);
   REQUIRE(again);
   CHECK(again->request.member_id == "m-generated");
@@ -377,18 +377,19 @@ TEST_CASE("follower: empty SyncGroup, assignment decoded, committed offsets fetc
   REQUIRE(fetch);
   REQUIRE(fetch->request.topics);
   REQUIRE(fetch->request.topics->size() == 1);
-  CHECK(fetch->request.topics->at(0).partition_indexes == std::vector<int32_t>{0, 1});
-  REQUIRE(fetch->request.groups.size() == 1);  // the v8+ layout too
-  CHECK(fetch->request.groups[0].group_id == "billing");
+  CHECK(fetch->request.topics->at(0).topic == "orders");
+  CHECK(fetch->request.topics->at(0).partitions == std::vector<int32_t>{0, 1});
+  CHECK(fetch->request.group_id == "billing");
   CHECK(fetch->request.require_stable);
   std::set<TimerKind> armed;
   for (const auto& t : all<action::ArmTimer>(a)) armed.insert(t.kind);
   CHECK(armed ==
         std::set<TimerKind>{TimerKind::session, TimerKind::poll_interval});  // heartbeat: since JoinGroup
 
-  proto::OffsetFetchResponse resp;
-  resp.topics.push_back({"orders", {{0, 42, 5, "meta", 0}, {1, -1, -1, std::nullopt, 0}}});
-  a = s.after(3ms, event::OffsetFetchResult{fetch->tag, resp});
+  proto::OffsetFetchAnswer answer;
+  answer.partitions = {{"orders", {}, 0, 42, 5, "meta", 0},
+                       {"orders", {}, 1, std::nullopt, -1, std::nullopt, 0}};
+  a = s.after(3ms, event::OffsetFetchResult{fetch->tag, answer});
   auto init = first<action::InitPositions>(a);
   REQUIRE(init);
   REQUIRE(init->offsets.size() == 2);
@@ -404,9 +405,15 @@ TEST_CASE("OffsetFetch UNSTABLE_OFFSET_COMMIT is retried after the backoff", "[c
   Actions a = s.to_stable({{"orders", {0}}});
   auto fetch = first<action::SendOffsetFetch>(a);
   REQUIRE(fetch);
-  proto::OffsetFetchResponse resp;  // the v8+ layout
-  resp.groups.push_back({"billing", {{"orders", {}, {{0, -1, -1, std::nullopt, 88}}}}, 0});
-  a = s.after(1ms, event::OffsetFetchResult{fetch->tag, resp});
+  proto::OffsetFetchAnswer answer;
+  answer.partitions = {{"orders",
+                        {},
+                        0,
+                        std::nullopt,
+                        -1,
+                        std::nullopt,
+                        static_cast<int16_t>(kafkawire::kafka_errc::unstable_offset_commit)}};
+  a = s.after(1ms, event::OffsetFetchResult{fetch->tag, answer});
   CHECK_FALSE(first<action::InitPositions>(a));
   auto timer = first<action::ArmTimer>(a);
   REQUIRE(timer);
@@ -450,7 +457,7 @@ TEST_CASE("REBALANCE_IN_PROGRESS, eager: revoke everything (commit first), then 
   s.now += 3s;
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
   REQUIRE(hb);
-  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, 27});
+  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
   CHECK(s.m.state() == State::revoking);
   auto revoke = first<action::Revoke>(a);
   REQUIRE(revoke);
@@ -464,8 +471,9 @@ TEST_CASE("REBALANCE_IN_PROGRESS, eager: revoke everything (commit first), then 
   REQUIRE(commit);
   CHECK(commit->request.generation_id_or_member_epoch == 1);
   CHECK(commit->request.member_id == "m1");
-  REQUIRE(commit->request.topics.size() == 1);
-  CHECK(commit->request.topics[0].partitions.size() == 2);
+  REQUIRE(commit->request.offsets.size() == 2);
+  CHECK(commit->request.offsets[0].topic == "orders");
+  CHECK(commit->request.offsets[1].partition == 1);
   a = s.after(10ms, event::OffsetCommitResult{commit->tag, 7, commit_answer({{"orders", {0, 1}}}, 0)});
   auto done = first<action::CommitCompleted>(a);
   REQUIRE(done);
@@ -493,7 +501,7 @@ TEST_CASE("REBALANCE_IN_PROGRESS, cooperative: keep what stays, revoke what goes
   s.to_stable({{"orders", {0, 1, 2}}});
   s.now += 3s;
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, 27});
+  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
 
   // No revocation up front: JoinGroup at once, with what it owns and the generation that owns it.
   CHECK_FALSE(first<action::Revoke>(a));
@@ -546,7 +554,7 @@ TEST_CASE("REBALANCE_IN_PROGRESS, cooperative: keep what stays, revoke what goes
   s.now += 3s;
   hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
   REQUIRE(hb);
-  a = s.after(10ms, event::HeartbeatResult{hb->tag, 27});
+  a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
   a = s.rejoin(a, 4, {{"orders", {0, 1, 5}}});
   CHECK(s.m.state() == State::stable);
   CHECK(first<action::Assign>(a)->partitions == tps({{"orders", {5}}}));
@@ -555,7 +563,7 @@ TEST_CASE("REBALANCE_IN_PROGRESS, cooperative: keep what stays, revoke what goes
 
 TEST_CASE("ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID: partitions lost, not revoked; rejoin from scratch",
           "[coordinator]") {
-  const int16_t code = GENERATE(int16_t{22}, int16_t{25});
+  const int16_t code = GENERATE(wire(kafka_errc::illegal_generation), wire(kafka_errc::unknown_member_id));
   Script s;
   s.to_stable({{"orders", {0, 1}}});
   s.now += 3s;
@@ -581,7 +589,7 @@ TEST_CASE("ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID: partitions lost, not revoked;
   CHECK_FALSE(first<action::SendOffsetCommit>(a));
   auto done = first<action::CommitCompleted>(a);
   REQUIRE(done);
-  CHECK(done->results.at(0).ec == make_error_code(client_errc::invalid_argument));
+  CHECK(done->results.at(0).ec == make_error_code(client_errc::not_assigned));
 
   a = s.rejoin(Actions{*join}, 3, {{"orders", {1}}}, "m9");
   CHECK(s.m.state() == State::stable);
@@ -593,7 +601,8 @@ TEST_CASE("SyncGroup UNKNOWN_MEMBER_ID resets the member id and rejoins", "[coor
   s.on(event::Start{{"orders"}});
   auto join = first<action::SendJoinGroup>(s.on(event::CoordinatorFound{1}));
   auto sync = first<action::SendSyncGroup>(s.on(event::JoinGroupResult{join->tag, join_ok(1, "m1", "m0")}));
-  Actions a = s.after(10ms, event::SyncGroupResult{sync->tag, sync_error(25)});
+  Actions a =
+      s.after(10ms, event::SyncGroupResult{sync->tag, sync_error(wire(kafka_errc::unknown_member_id))});
   join = first<action::SendJoinGroup>(a);
   REQUIRE(join);
   CHECK(join->request.member_id.empty());
@@ -602,7 +611,8 @@ TEST_CASE("SyncGroup UNKNOWN_MEMBER_ID resets the member id and rejoins", "[coor
 
 TEST_CASE("NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE: forget it, find it again after a backoff",
           "[coordinator]") {
-  const int16_t code = GENERATE(int16_t{16}, int16_t{15});
+  const int16_t code =
+      GENERATE(wire(kafka_errc::not_coordinator), wire(kafka_errc::coordinator_not_available));
 
   SECTION("while stable: the member keeps its partitions and resumes heartbeating") {
     Script s;
@@ -623,7 +633,7 @@ TEST_CASE("NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE: forget it, find it again
     a = s.after(100ms, event::TimerFired{TimerKind::retry});
     REQUIRE(first<action::FindCoordinator>(a));
     // The next failure waits twice as long.
-    a = s.after(5ms, event::CoordinatorFailed{make_kafka_error(15)});
+    a = s.after(5ms, event::CoordinatorFailed{make_error_code(kafka_errc::coordinator_not_available)});
     REQUIRE(first<action::ArmTimer>(a));
     CHECK(first<action::ArmTimer>(a)->at == s.now + 200ms);
     a = s.after(200ms, event::TimerFired{TimerKind::retry});
@@ -670,7 +680,8 @@ TEST_CASE("COORDINATOR_LOAD_IN_PROGRESS: same coordinator, after a backoff", "[c
   Script s;
   s.on(event::Start{{"orders"}});
   auto join = first<action::SendJoinGroup>(s.on(event::CoordinatorFound{1}));
-  Actions a = s.after(10ms, event::JoinGroupResult{join->tag, join_error(14)});
+  Actions a = s.after(
+      10ms, event::JoinGroupResult{join->tag, join_error(wire(kafka_errc::coordinator_load_in_progress))});
   CHECK(s.m.state() == State::joining);
   CHECK(s.m.coordinator() == 1);
   CHECK_FALSE(first<action::FindCoordinator>(a));
@@ -699,7 +710,7 @@ TEST_CASE("FENCED_INSTANCE_ID: a typed fatal error", "[coordinator]") {
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
   CHECK(hb->request.group_instance_id == std::optional<std::string>("billing-1"));
 
-  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, 82});
+  Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::fenced_instance_id)});
   CHECK(s.m.state() == State::fatal);
   auto err = first<action::Error>(a);
   REQUIRE(err);
@@ -829,7 +840,7 @@ TEST_CASE("answers tagged with an older epoch are dropped", "[coordinator]") {
   CHECK(decode_subscription(*join).topics == std::vector<std::string>{"orders", "payments"});
 
   // The heartbeat's answer is about generation 1 before the rejoin: dropped, even an alarming one.
-  a = s.after(5ms, event::HeartbeatResult{hb->tag, 25});
+  a = s.after(5ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::unknown_member_id)});
   CHECK(a.empty());
   CHECK(s.m.member_id() == "m1");
   CHECK(s.m.state() == State::joining);
@@ -853,13 +864,15 @@ TEST_CASE("commit errors during a rebalance do not lose the assignment", "[coord
     REQUIRE(commit);
     s.now += 2s;
     auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-    a = s.after(5ms, event::HeartbeatResult{hb->tag, 27});
+    a = s.after(5ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
     CHECK(s.m.state() == State::joining);
 
-    a = s.after(5ms, event::OffsetCommitResult{commit->tag, 1, commit_answer({{"orders", {0, 1}}}, 22)});
+    a = s.after(
+        5ms, event::OffsetCommitResult{
+                 commit->tag, 1, commit_answer({{"orders", {0, 1}}}, wire(kafka_errc::illegal_generation))});
     auto done = first<action::CommitCompleted>(a);
     REQUIRE(done);
-    CHECK(done->results.at(0).ec == make_kafka_error(22));
+    CHECK(done->results.at(0).ec == make_error_code(kafka_errc::illegal_generation));
     CHECK_FALSE(first<action::Lost>(a));
     CHECK(s.m.owned() == tps({{"orders", {0, 1}}}));
     CHECK(s.m.state() == State::joining);
@@ -872,11 +885,13 @@ TEST_CASE("commit errors during a rebalance do not lose the assignment", "[coord
     s.to_stable({{"orders", {0}}});
     s.now += 3s;
     auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-    s.after(5ms, event::HeartbeatResult{hb->tag, 27});
+    s.after(5ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
     auto commit =
         first<action::SendOffsetCommit>(s.on(event::CommitRequested{2, offsets({{"orders", {0}}}, 10)}));
     REQUIRE(commit);
-    Actions a = s.after(5ms, event::OffsetCommitResult{commit->tag, 2, commit_answer({{"orders", {0}}}, 27)});
+    Actions a = s.after(
+        5ms, event::OffsetCommitResult{
+                 commit->tag, 2, commit_answer({{"orders", {0}}}, wire(kafka_errc::rebalance_in_progress))});
     REQUIRE(first<action::CommitCompleted>(a));
     CHECK(s.m.state() == State::revoking);
     a = s.on(event::RevokeDone{});
@@ -888,7 +903,9 @@ TEST_CASE("commit errors during a rebalance do not lose the assignment", "[coord
     s.to_stable({{"orders", {0}}});
     auto commit =
         first<action::SendOffsetCommit>(s.on(event::CommitRequested{3, offsets({{"orders", {0}}}, 10)}));
-    Actions a = s.after(5ms, event::OffsetCommitResult{commit->tag, 3, commit_answer({{"orders", {0}}}, 27)});
+    Actions a = s.after(
+        5ms, event::OffsetCommitResult{
+                 commit->tag, 3, commit_answer({{"orders", {0}}}, wire(kafka_errc::rebalance_in_progress))});
     CHECK(s.m.state() == State::revoking);
     CHECK(first<action::Revoke>(a));
   }
@@ -931,13 +948,14 @@ TEST_CASE("the rebalance timeline: reason, generation, phases, partitions, commi
 
   s.now += 3s;
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-  s.after(10ms, event::HeartbeatResult{hb->tag, 27});
+  s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
   auto commit = first<action::SendOffsetCommit>(
       s.after(20ms, event::CommitRequested{1, offsets({{"orders", {0}}}, 7)}));
   s.after(10ms, event::OffsetCommitResult{commit->tag, 1, commit_answer({{"orders", {0}}}, 0)});
   Actions a = s.after(20ms, event::RevokeDone{});
   auto join = first<action::SendJoinGroup>(a);
-  a = s.after(200ms, event::JoinGroupResult{join->tag, join_error(79, "m1")});
+  a = s.after(200ms,
+              event::JoinGroupResult{join->tag, join_error(wire(kafka_errc::member_id_required), "m1")});
   join = first<action::SendJoinGroup>(a);
   auto sync =
       first<action::SendSyncGroup>(s.after(100ms, event::JoinGroupResult{join->tag, join_ok(2, "m1", "m0")}));

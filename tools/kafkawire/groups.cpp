@@ -7,16 +7,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <functional>
 #include <set>
 
 #include "commands.hpp"
 #include "kafkawire/consumer/consumer.hpp"
+#include "kafkawire/net/coordinator_request.hpp"
 #include "kafkawire/protocol/consumer_protocol.hpp"
 #include "kafkawire/protocol/describe_groups.hpp"
+#include "kafkawire/protocol/error_policy.hpp"
 #include "kafkawire/protocol/list_groups.hpp"
 #include "kafkawire/protocol/offset_delete.hpp"
-#include "kafkawire/protocol/offset_fetch.hpp"
 #include "util.hpp"
 
 namespace kafkawire::cli {
@@ -206,46 +206,10 @@ int parse_args(int argc, char** argv, GroupsOptions& o) {
 template <class Req>
 using ReplyOf = net::Reply<typename Req::response_type>;
 
-// Sends a request to the group's coordinator at the highest version both sides speak (at most `cap`),
-// finding the coordinator again when it moved and waiting out a coordinator that is loading, for up to
-// 30 s. `make` builds the request for the version chosen; `error_of` reads the group-level error.
-template <class Req>
-asio::awaitable<std::tuple<std::error_code, ReplyOf<Req>>> ask_coordinator(
-    net::Pool& pool, std::string group, std::function<Req(int16_t)> make,
-    std::function<int16_t(const ReplyOf<Req>&)> error_of, int16_t cap = Req::max_version) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  auto may_retry = [&] { return std::chrono::steady_clock::now() < deadline; };
-  for (int attempt = 0;; ++attempt) {
-    if (attempt > 0) {
-      asio::steady_timer t(pool.get_executor(), 200ms);
-      co_await t.async_wait(use_nothrow);
-    }
-    auto [fec, coordinator] = co_await pool.find_coordinator(group);
-    if (fec) {
-      if ((is_retriable(fec) || fec == client_errc::disconnected) && may_retry()) continue;
-      co_return std::tuple{fec, ReplyOf<Req>{}};
-    }
-    auto [cec, conn] = co_await pool.connection(coordinator.node_id, net::Purpose::group);
-    if (cec) {
-      pool.forget_coordinator(group);
-      if (may_retry()) continue;
-      co_return std::tuple{cec, ReplyOf<Req>{}};
-    }
-    const auto version = conn->negotiated_version(Req::api_key, Req::min_version, cap);
-    if (!version) co_return std::tuple{std::error_code(client_errc::unsupported_version), ReplyOf<Req>{}};
-    const Req req = make(*version);
-    auto [ec, reply] = co_await conn->async_send_at(req, *version, use_nothrow);
-    if (ec) {
-      if ((ec == client_errc::disconnected || ec == client_errc::timeout) && may_retry()) continue;
-      co_return std::tuple{ec, ReplyOf<Req>{}};
-    }
-    const int16_t code = error_of(reply);
-    if (code == 15 || code == 16)
-      pool.forget_coordinator(group);  // COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
-    if ((code == 14 || code == 15 || code == 16) && may_retry())
-      continue;  // 14: COORDINATOR_LOAD_IN_PROGRESS
-    co_return std::tuple{std::error_code{}, std::move(reply)};
-  }
+// Requests to a group's coordinator (net::send_to_coordinator) keep trying for up to 30 s: finding the
+// coordinator again when it moved, waiting out one that is loading.
+net::RetryBudget coordinator_budget() {
+  return net::RetryBudget(std::chrono::steady_clock::now() + 30s, 200ms, 1s);
 }
 
 std::string error_words(int16_t code, const std::optional<std::string>& message = std::nullopt) {
@@ -273,14 +237,16 @@ asio::awaitable<std::tuple<std::error_code, GroupInfo>> describe_group(net::Pool
                                                                        const std::string& group) {
   using Req = proto::DescribeGroupsRequest;
   GroupInfo info;
-  auto [ec, reply] = co_await ask_coordinator<Req>(
-      pool, group,
+  auto [ec, reply] = co_await net::send_to_coordinator<Req>(
+      pool, group, ApiFamily::group_admin, coordinator_budget(),
       [&](int16_t) {
         Req r;
         r.groups.push_back(group);
         return r;
       },
-      [](const ReplyOf<Req>& r) { return r->groups.empty() ? int16_t{0} : r->groups.front().error_code; });
+      [](const ReplyOf<Req>& r) {
+        return r->groups.empty() ? std::error_code{} : make_kafka_error(r->groups.front().error_code);
+      });
   if (ec) co_return std::tuple{ec, std::move(info)};
   if (reply->groups.empty()) co_return std::tuple{std::error_code(client_errc::malformed), std::move(info)};
   info.described = std::move(reply->groups.front());
@@ -300,57 +266,16 @@ asio::awaitable<std::tuple<std::error_code, GroupInfo>> describe_group(net::Pool
   co_return std::tuple{std::error_code{}, std::move(info)};
 }
 
-// The group's committed offsets for every topic (OffsetFetch with null topics). Version capped at 9: v10
-// names topics by id only.
+// The group's committed offsets for every topic (OffsetFetch with null topics), within 30 s.
 asio::awaitable<std::tuple<std::error_code, std::map<TopicPartition, int64_t>>> committed_offsets(
-    net::Pool& pool, const std::string& group, std::string& problem) {
-  using Req = proto::OffsetFetchRequest;
-  std::map<TopicPartition, int64_t> out;
-  auto [ec, reply] = co_await ask_coordinator<Req>(
-      pool, group,
-      [&](int16_t version) {
-        Req r;
-        if (version >= 8) {
-          Req::OffsetFetchRequestGroup g;
-          g.group_id = group;
-          g.topics.reset();
-          r.groups.push_back(std::move(g));
-        } else {
-          r.group_id = group;
-          r.topics.reset();
-        }
-        return r;
-      },
-      [](const ReplyOf<Req>& r) {
-        if (r.version >= 8) return r->groups.empty() ? int16_t{0} : r->groups.front().error_code;
-        return r->error_code;
-      },
-      9);
-  if (ec) {
-    problem = "OffsetFetch: " + ec.message();
-    co_return std::tuple{ec, out};
-  }
-  int16_t error = 0;
-  auto take = [&](const std::string& topic, int32_t partition, int64_t offset, int16_t code) {
-    if (code && !error) error = code;
-    if (!code && offset >= 0) out[{topic, partition}] = offset;
-  };
-  if (reply.version >= 8) {
-    for (const auto& g : reply->groups) {
-      if (g.error_code && !error) error = g.error_code;
-      for (const auto& t : g.topics)
-        for (const auto& p : t.partitions) take(t.name, p.partition_index, p.committed_offset, p.error_code);
-    }
-  } else {
-    error = reply->error_code;
-    for (const auto& t : reply->topics)
-      for (const auto& p : t.partitions) take(t.name, p.partition_index, p.committed_offset, p.error_code);
-  }
-  if (error) {
-    problem = "committed offsets of group " + group + ": " + error_words(error);
-    co_return std::tuple{make_kafka_error(error), out};
-  }
-  co_return std::tuple{std::error_code{}, out};
+    Consumer& c, const std::string& group, std::string& problem) {
+  OffsetClientOptions options = c.offset_client().options();
+  options.group_id = group;
+  options.timeout = 30s;
+  const OffsetClient client(c.pool().shared_from_this(), options);
+  auto r = co_await client.committed_all();
+  if (r.ec) problem = r.error_text;
+  co_return std::tuple{r.ec, std::move(r.value)};
 }
 
 // Earliest (-2) or latest (-1) offsets of the partitions of topics that exist; those of missing topics
@@ -442,7 +367,7 @@ asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std
   auto& pool = c.pool();
   auto [ec, info] = co_await describe_group(pool, group);
   if (ec) co_return failure("describe group " + group + ": " + ec.message());
-  if (info.described.error_code == 69 ||
+  if (as_errc(info.described.error_code) == kafka_errc::group_id_not_found ||
       (info.described.error_code == 0 && info.described.group_state == "Dead"))
     co_return failure(
         "group " + group + " does not exist" +
@@ -451,7 +376,7 @@ asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std
     co_return failure("describe group " + group + ": " +
                       error_words(info.described.error_code, info.described.error_message));
   std::string problem;
-  auto [oec, committed] = co_await committed_offsets(pool, group, problem);
+  auto [oec, committed] = co_await committed_offsets(c, group, problem);
   if (oec) co_return failure(problem);
 
   // Every partition the group has an offset for or a member owns.
@@ -581,7 +506,8 @@ bool named_partitions(net::Pool& pool, const std::map<std::string, std::set<int3
                       std::set<TopicPartition>& out) {
   for (const auto& [topic, parts] : topics) {
     const auto* info = pool.metadata().topic(topic);
-    if (!info || info->error_code == 3 || info->error_code == 100) {
+    if (!info || as_errc(info->error_code) == kafka_errc::unknown_topic_or_partition ||
+        as_errc(info->error_code) == kafka_errc::unknown_topic_id) {
       failure("topic " + topic + ": no such topic in the cluster");
       return false;
     }
@@ -618,7 +544,7 @@ asio::awaitable<int> reset_offsets(const GroupsOptions& o, Config config) {
   std::string problem;
   if (co_await bounded_metadata(pool, config, topic_list(o.topics), o.metadata_timeout))
     co_return kExitFailure;
-  auto [cec, committed] = co_await committed_offsets(pool, group, problem);
+  auto [cec, committed] = co_await committed_offsets(c, group, problem);
   if (cec) co_return failure(problem);
   auto topics = o.topics;
   if (o.all_topics) {
@@ -714,11 +640,8 @@ asio::awaitable<int> reset_offsets(const GroupsOptions& o, Config config) {
   auto [commit_ec] = co_await c.async_commit(plan, use_nothrow);
   if (commit_ec) {
     std::string why = c.error_text().empty() ? commit_ec.message() : c.error_text();
-    if (&commit_ec.category() == &kafka_category()) {
-      const auto action = net::error_action(static_cast<int16_t>(commit_ec.value()));
-      if (action == net::ErrorAction::rejoin)
-        why += " (the broker refuses because the group has active members; stop its consumers first)";
-    }
+    if (error_action(ApiFamily::offset_commit, commit_ec) == ErrorAction::rejoin)
+      why += " (the broker refuses because the group has active members; stop its consumers first)";
     co_return failure("reset-offsets of group " + group + " refused by the broker: " + why);
   }
   std::fprintf(stderr, "%% Reset %zu partition(s) of group %s.\n", plan.size(), group.c_str());
@@ -737,8 +660,8 @@ asio::awaitable<int> delete_offsets(const GroupsOptions& o, Config config) {
   std::set<TopicPartition> tps;
   if (!named_partitions(pool, o.topics, tps)) co_return kExitFailure;
   using Req = proto::OffsetDeleteRequest;
-  auto [ec, reply] = co_await ask_coordinator<Req>(
-      pool, group,
+  auto [ec, reply] = co_await net::send_to_coordinator<Req>(
+      pool, group, ApiFamily::group_admin, coordinator_budget(),
       [&](int16_t) {
         Req r;
         r.group_id = group;
@@ -751,11 +674,12 @@ asio::awaitable<int> delete_offsets(const GroupsOptions& o, Config config) {
         }
         return r;
       },
-      [](const ReplyOf<Req>& r) { return r->error_code; });
+      [](const ReplyOf<Req>& r) { return make_kafka_error(r->error_code); });
   if (ec) co_return failure("OffsetDelete for group " + group + ": " + ec.message());
   if (reply->error_code) {
     std::string why = error_words(reply->error_code);
-    if (reply->error_code == 69) why = "group " + group + " does not exist (" + why + ")";
+    if (as_errc(reply->error_code) == kafka_errc::group_id_not_found)
+      why = "group " + group + " does not exist (" + why + ")";
     co_return failure("delete-offsets of group " + group + ": " + why);
   }
   int rc = kExitOk;
@@ -766,7 +690,8 @@ asio::awaitable<int> delete_offsets(const GroupsOptions& o, Config config) {
       std::string status = "Successful";
       if (p.error_code) {
         status = error_words(p.error_code);
-        if (p.error_code == 86) status += " (the group still consumes this topic)";
+        if (as_errc(p.error_code) == kafka_errc::group_subscribed_to_topic)
+          status += " (the group still consumes this topic)";
         rc = kExitFailure;
       }
       t.add({topic.name, std::to_string(p.partition_index), status});

@@ -386,7 +386,8 @@ bool partitions_of(net::Pool& pool, const std::vector<std::string>& topics, std:
                    std::vector<TopicPartition>& out) {
   for (const auto& t : topics) {
     const net::TopicInfo* info = pool.metadata().topic(t);
-    if (!info || info->error_code == 3 || info->error_code == 100) {
+    if (!info || as_errc(info->error_code) == kafka_errc::unknown_topic_or_partition ||
+        as_errc(info->error_code) == kafka_errc::unknown_topic_id) {
       failure("topic " + t + ": no such topic in the cluster");
       return false;
     }
@@ -658,7 +659,8 @@ asio::awaitable<int> produce(const KcatOptions& o, Config config) {
     co_await p.pool().refresh_metadata(std::move(one), true);
   }
   if (const net::TopicInfo* info = p.pool().metadata().topic(topic)) {
-    if (info->error_code == 3 || info->error_code == 100)
+    if (as_errc(info->error_code) == kafka_errc::unknown_topic_or_partition ||
+        as_errc(info->error_code) == kafka_errc::unknown_topic_id)
       co_return failure("topic " + topic + ": no such topic in the cluster" +
                         (config.allow_auto_create_topics ? "" : " (allow.auto.create.topics=false)"));
     if (o.partition && !info->partitions.empty() &&
@@ -899,7 +901,8 @@ asio::awaitable<int> query(const KcatOptions& o, Config config) {
   if (co_await bounded_metadata(c.pool(), config, topics, o.metadata_timeout)) co_return kExitFailure;
   for (const auto& [tp, ts] : want) {
     const auto* info = c.pool().metadata().topic(tp.topic);
-    if (!info || info->error_code == 3 || info->error_code == 100)
+    if (!info || as_errc(info->error_code) == kafka_errc::unknown_topic_or_partition ||
+        as_errc(info->error_code) == kafka_errc::unknown_topic_id)
       co_return failure("topic " + tp.topic + ": no such topic in the cluster");
     if (tp.partition >= static_cast<int32_t>(info->partitions.size()))
       co_return failure("topic " + tp.topic + " has " + std::to_string(info->partitions.size()) +

@@ -48,6 +48,7 @@
 
 #include "kafkawire/consumer/config.hpp"
 #include "kafkawire/consumer/fetch_session.hpp"
+#include "kafkawire/consumer/offset_client.hpp"
 #include "kafkawire/consumer/partition_buffer.hpp"
 #include "kafkawire/consumer/record.hpp"
 #include "kafkawire/group/coordinator.hpp"
@@ -64,12 +65,6 @@ using protocol::Bytes;
 // Where an assigned partition stands (its fetch::PartitionBuffer and the rest):
 // consumer/src/partition_state.hpp.
 struct PartitionState;
-
-struct OffsetAndTimestamp {
-  int64_t offset = -1;
-  int64_t timestamp = -1;
-  int32_t leader_epoch = -1;
-};
 
 // Called from inside poll() (and close()) when the group changes this member's partitions. on_revoked
 // runs before partitions are taken away: the default (no listener) commits their processed positions
@@ -163,6 +158,9 @@ class Consumer {
 
   // What the last error was about, in words: "orders-3: no committed offset and auto.offset.reset=none".
   const std::string& error_text() const { return error_text_; }
+  // Commit, committed offsets and offset lookups without the Consumer's positions: each result carries
+  // its own error text (offset_client.hpp).
+  const OffsetClient& offset_client() const { return offsets_; }
 
   // The coroutines behind the async_ functions, for callers already in an asio::awaitable.
   net::Pool::Result<std::span<const Record>> poll(std::chrono::milliseconds timeout);
@@ -193,9 +191,9 @@ class Consumer {
   // Group membership: the state machine decides, these carry out its actions (group_driver.cpp).
   void dispatch(group::Event event);
   void execute(group::Action& action);
-  template <class Req, class Done>
-  void send_group_request(int32_t node, Req request, std::shared_ptr<const void> keep_alive,
-                          std::chrono::milliseconds extra_wait, Done done);
+  template <class Req, class Make, class Done>
+  void send_group_request(int32_t node, Make make, std::shared_ptr<const void> keep_alive,
+                          std::chrono::milliseconds extra_wait, int16_t max_version, Done done);
   void apply_assignment_change(const std::vector<TopicPartition>& add,
                                const std::vector<TopicPartition>& remove);
   net::Pool::Result<std::monostate> commit_through_group(std::map<TopicPartition, int64_t> offsets);
@@ -228,6 +226,7 @@ class Consumer {
   // Shared by every partition's buffer: the queued.max.messages.kbytes count, generations, and the frames
   // the last poll's records may still point into.
   fetch::BufferLedger ledger_;
+  OffsetClient offsets_;  // commit, committed, ListOffsets (offset_client.hpp)
   std::map<TopicPartition, std::unique_ptr<PartitionState>> parts_;
   std::map<int32_t, fetch::FetchSession> sessions_;  // per broker (KIP-227)
   std::set<int32_t> fetching_nodes_;

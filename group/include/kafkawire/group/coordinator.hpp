@@ -53,8 +53,7 @@
 #include "kafkawire/protocol/heartbeat.hpp"
 #include "kafkawire/protocol/join_group.hpp"
 #include "kafkawire/protocol/leave_group.hpp"
-#include "kafkawire/protocol/offset_commit.hpp"
-#include "kafkawire/protocol/offset_fetch.hpp"
+#include "kafkawire/protocol/offset_requests.hpp"
 #include "kafkawire/protocol/sync_group.hpp"
 
 namespace kafkawire::group {
@@ -171,12 +170,12 @@ struct LeaveGroupResult {
 };
 struct OffsetCommitResult {
   Tag tag = 0;
-  uint64_t id = 0;  // from the SendOffsetCommit
-  protocol::OffsetCommitResponse response;
+  uint64_t id = 0;                                 // from the SendOffsetCommit
+  std::vector<protocol::CommitAnswer> partitions;  // read_offset_commit_response(), topics named
 };
 struct OffsetFetchResult {
   Tag tag = 0;
-  protocol::OffsetFetchResponse response;  // v1-7 fields or v8+ Groups, whichever was spoken
+  protocol::OffsetFetchAnswer answer;  // read_offset_fetch_response(), topics named
 };
 // A Send* or RequestMetadata that got no answer: disconnected, timed out.
 struct RequestFailed {
@@ -240,12 +239,12 @@ struct SendOffsetCommit {
   Tag tag = 0;
   uint64_t id = 0;
   int32_t node = -1;
-  protocol::OffsetCommitRequest request;
+  protocol::OffsetCommitQuery request;  // make_offset_commit_request() at the negotiated version
 };
 struct SendOffsetFetch {
   Tag tag = 0;
   int32_t node = -1;
-  protocol::OffsetFetchRequest request;  // both the v1-7 fields and the v8+ Groups are filled
+  protocol::OffsetFetchQuery request;  // make_offset_fetch_request() at the negotiated version
 };
 struct ArmTimer {
   TimerKind kind{};

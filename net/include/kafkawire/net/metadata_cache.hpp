@@ -2,9 +2,9 @@
 // Plain data, no I/O: the Pool fills it from Metadata responses and KIP-951 leader hints; tests fill it
 // by hand.
 //
-// When to refresh (error_action() in this header says it per error code): a leader moved
-// (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, LEADER_NOT_AVAILABLE), a topic or topic id we do not
-// know (UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID), and every metadata.max.age.ms in any case.
+// When to refresh (the error policy, protocol/error_policy.hpp, says it per API and error code): a leader
+// moved (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, LEADER_NOT_AVAILABLE), a topic or topic id we do
+// not know (UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID), and every metadata.max.age.ms in any case.
 #pragma once
 
 #include <chrono>
@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "kafkawire/protocol/error_policy.hpp"
 #include "kafkawire/protocol/metadata.hpp"
 
 namespace kafkawire::net {
@@ -46,10 +47,6 @@ struct TopicInfo {
   std::chrono::steady_clock::time_point updated;
   bool stale = false;
 };
-
-// What to do about an error code in a response (librdkafka's err_action, as a pure table).
-enum class ErrorAction { none, retry, refresh_metadata, find_coordinator, rejoin, fatal };
-ErrorAction error_action(int16_t code);
 
 class MetadataCache {
  public:

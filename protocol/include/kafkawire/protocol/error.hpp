@@ -1,7 +1,8 @@
 // Errors, as std::error_code, in two categories.
 //
 // kafka_category(): the int16 error codes a broker puts in responses (Kafka's Errors enum). Each has its
-// protocol name (OFFSET_OUT_OF_RANGE), the broker's message and whether Kafka calls it retriable.
+// protocol name (OFFSET_OUT_OF_RANGE), the broker's message and whether Kafka calls it retriable. What
+// to do about one, per API, is error_policy.hpp's.
 //
 // client_category(): what goes wrong on this side of the wire: a response that ends early, a length that
 // points past the frame, a CRC that does not match, a version neither side can speak.
@@ -177,6 +178,7 @@ struct KafkaErrorInfo {
   int16_t code;
   std::string_view name;     // "NOT_LEADER_OR_FOLLOWER"
   bool retriable;            // Kafka's RetriableException: the same request may succeed later
+  bool invalid_metadata;     // Kafka's InvalidMetadataException: the client's metadata is out of date
   std::string_view message;  // the broker's description
 };
 
@@ -210,6 +212,7 @@ enum class client_errc {
   poll_interval_exceeded,   // the application did not poll within max.poll.interval.ms
   invalid_argument,         // the caller asked for something that makes no sense (bad partition, ...)
   internal_error,           // an exception escaped kafkawire's own work (bad_alloc, a bug); it stopped
+  not_assigned,             // a commit for a partition the group no longer assigns to this member
 };
 
 inline std::error_code make_error_code(client_errc e) noexcept {

@@ -6,6 +6,7 @@ package kafkawire.golden;
  * <pre>
  *   messages   JSON lines on stdin  -> "name version hex" lines on stdout
  *   records    no input             -> RecordBatch v2 golden batches on stdout
+ *   errors     no input             -> protocol/src/kafka_errors.inc (the Errors enum) on stdout
  *   selftest   no input             -> checks this tool against every schema in the jar
  *   template NAME VERSION           -> one sample input line with every field of that version
  * </pre>
@@ -20,11 +21,12 @@ public final class Main {
         switch (mode) {
             case "messages" -> rc = GoldenMessages.run(System.in, System.out, System.err);
             case "records" -> rc = GoldenRecords.run(System.out);
+            case "errors" -> rc = GoldenErrors.run(System.out);
             case "assignments" -> rc = GoldenAssignments.run(System.out, System.err);
             case "selftest" -> rc = SelfTest.run(System.out, System.err);
             case "template" -> rc = SelfTest.template(args[1], Integer.parseInt(args[2]), System.out);
             default -> {
-                System.err.println("usage: Main messages|records|selftest|template NAME VERSION");
+                System.err.println("usage: Main messages|records|errors|selftest|template NAME VERSION");
                 rc = 2;
             }
         }

@@ -1,0 +1,73 @@
+// What to do about an error, per API family: one pure table for every layer (librdkafka's
+// rd_kafka_err_action, without its macros; Java's per-response handlers, written once).
+//
+//   switch (error_action(ApiFamily::offset_commit, ec)) {
+//     case ErrorAction::find_coordinator: pool.forget_coordinator(group); [[fallthrough]];
+//     case ErrorAction::retry: ...  // after retry.backoff.ms, until the operation's deadline
+//   }
+//
+// The table follows kafka-clients: a code whose exception is a RetriableException is retried (possibly
+// after refreshing metadata or finding the coordinator again); an InvalidMetadataException on a request
+// sent to a partition's leader refreshes the metadata first; a code that is not retriable is never
+// retried. The one documented exception: in the group families the membership errors
+// (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, MEMBER_ID_REQUIRED, FENCED_MEMBER_EPOCH,
+// STALE_MEMBER_EPOCH) answer `rejoin`: the request is not repeated as it was, the member joins again and
+// the application decides what to send after that. tests/unit/test_error_policy.cpp checks every code
+// against the Java hierarchy recorded in kafka_errors.inc (tests/golden/regen.sh errors).
+//
+// Errors from this side of the wire: a connection lost or a deadline passed (client_errc::disconnected,
+// timeout, or an operating-system error such as ECONNREFUSED) is retried; towards a coordinator it also
+// means finding the coordinator again (it may be the broker that went away). Every other client error
+// (malformed, unsupported_version, operation_aborted, ...) is fatal: sending the same bytes again cannot
+// help.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <system_error>
+
+#include "kafkawire/protocol/error.hpp"
+
+namespace kafkawire {
+
+enum class ErrorAction : uint8_t {
+  none,              // no error
+  retry,             // the same request again, after a backoff, to the same broker
+  refresh_metadata,  // the leader (or topic) moved or is unknown: refresh metadata, then retry
+  find_coordinator,  // the group coordinator moved or is unreachable: find it again, then retry
+  rejoin,            // the group membership is gone or changing: join again, do not repeat the request
+  fatal,             // retrying cannot help: report it
+};
+
+// Families of APIs that answer the same error the same way.
+enum class ApiFamily : uint8_t {
+  metadata,          // Metadata (topic and partition errors)
+  produce,           // Produce: to a partition's leader
+  fetch,             // Fetch: to a partition's leader (or a follower, KIP-392)
+  list_offsets,      // ListOffsets: to a partition's leader
+  find_coordinator,  // FindCoordinator: to any broker
+  group_membership,  // JoinGroup, SyncGroup, Heartbeat, LeaveGroup (ConsumerGroupHeartbeat): to the
+                     // coordinator
+  offset_commit,     // OffsetCommit: to the coordinator, with the member's generation
+  offset_fetch,      // OffsetFetch: to the coordinator
+  group_admin,       // DescribeGroups, OffsetDelete, DeleteGroups: to the coordinator, no membership
+};
+
+ErrorAction error_action(ApiFamily family, std::error_code ec) noexcept;
+inline ErrorAction error_action(ApiFamily family, kafka_errc code) noexcept {
+  return error_action(family, make_error_code(code));
+}
+// For an int16 error code field of a response: `error_action(ApiFamily::fetch, p.error_code)`.
+inline ErrorAction error_action(ApiFamily family, int16_t code) noexcept {
+  return error_action(family, make_kafka_error(code));
+}
+
+// True for the actions that send the request again (after a refresh or finding the coordinator).
+constexpr bool is_retry(ErrorAction a) noexcept {
+  return a == ErrorAction::retry || a == ErrorAction::refresh_metadata || a == ErrorAction::find_coordinator;
+}
+
+std::string_view to_string(ErrorAction a) noexcept;
+std::string_view to_string(ApiFamily f) noexcept;
+
+}  // namespace kafkawire
