@@ -147,7 +147,7 @@ asio::awaitable<std::error_code> Consumer::ensure_metadata() {
   bool refresh = metadata_stale_;
   for (const auto& [tp, p] : parts_) {
     topics.insert(tp.topic);
-    if (pool_->metadata().needs_refresh(tp.topic, config_.metadata_max_age)) refresh = true;
+    if (pool_->needs_metadata(tp.topic)) refresh = true;
   }
   if (!refresh || topics.empty()) co_return std::error_code{};
   auto [ec, none] = co_await pool_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end()),

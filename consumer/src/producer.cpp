@@ -21,45 +21,6 @@ namespace proto = kafkawire::protocol;
 using clock = std::chrono::steady_clock;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-int32_t murmur2(const void* data, size_t size) {
-  // The Java client's murmur2: seed 0x9747b28c, m 0x5bd1e995, r 24, little-endian 4-byte blocks.
-  const auto* p = static_cast<const uint8_t*>(data);
-  const uint32_t m = 0x5bd1e995;
-  uint32_t h = 0x9747b28c ^ static_cast<uint32_t>(size);
-  const size_t blocks = size / 4;
-  for (size_t i = 0; i < blocks; ++i) {
-    uint32_t k = uint32_t{p[4 * i]} | uint32_t{p[4 * i + 1]} << 8 | uint32_t{p[4 * i + 2]} << 16 |
-                 uint32_t{p[4 * i + 3]} << 24;
-    k *= m;
-    k ^= k >> 24;
-    k *= m;
-    h *= m;
-    h ^= k;
-  }
-  const uint8_t* tail = p + blocks * 4;
-  switch (size % 4) {
-    case 3:
-      h ^= uint32_t{tail[2]} << 16;
-      [[fallthrough]];
-    case 2:
-      h ^= uint32_t{tail[1]} << 8;
-      [[fallthrough]];
-    case 1:
-      h ^= tail[0];
-      h *= m;
-  }
-  h ^= h >> 13;
-  h *= m;
-  h ^= h >> 15;
-  return static_cast<int32_t>(h);
-}
-
-int32_t partition_for_key(std::string_view key, int32_t partitions) {
-  // Java: Utils.toPositive(murmur2(key)) % numPartitions, toPositive being `& 0x7fffffff`.
-  return static_cast<int32_t>((static_cast<uint32_t>(murmur2(key.data(), key.size())) & 0x7fffffffu) %
-                              static_cast<uint32_t>(partitions));
-}
-
 namespace {
 
 proto::Compression compression_of(const std::string& name) {
@@ -254,7 +215,7 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
   // only when that queue has something to send sooner than the sender planned. Waking it for every record
   // made it scan every partition's queue per record: with 1,000 partitions most of the producer's CPU.
   bool wake = true;
-  if (!pool_->metadata().needs_refresh(p.record.topic, config_.metadata_max_age) && unrouted_.empty()) {
+  if (!pool_->needs_metadata(p.record.topic) && unrouted_.empty()) {
     if (const TopicPartition* tp = route(p)) {
       // A broker at max.in.flight.requests.per.connection: the answer that frees a slot wakes the sender.
       const auto leader = pool_->metadata().leader(tp->topic, tp->partition);
@@ -338,7 +299,7 @@ asio::awaitable<void> Producer::Core::sender() {
       std::vector<std::string> unknown;
       for (const auto& p : unrouted_)
         if (std::find(unknown.begin(), unknown.end(), p.record.topic) == unknown.end() &&
-            pool_->metadata().needs_refresh(p.record.topic, config_.metadata_max_age))
+            pool_->needs_metadata(p.record.topic))
           unknown.push_back(p.record.topic);
       if (!unknown.empty()) {
         auto [ec, none] = co_await pool_->refresh_metadata(unknown, config_.allow_auto_create_topics);
