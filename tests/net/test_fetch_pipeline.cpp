@@ -102,6 +102,11 @@ struct FakeKafka {
     produce_answered = n;
     produce_gate.cancel();
   }
+  int64_t records_written() const {
+    int64_t n = 0;
+    for (const auto& [p, count] : produced_records) n += count;
+    return n;
+  }
   bool fetched_from(int32_t partition, int64_t offset) const {
     for (const auto& f : fetches)
       if (auto it = f.offsets.find(partition); it != f.offsets.end() && it->second == offset) return true;
@@ -336,6 +341,21 @@ void send_counted(Producer& prod, const std::string& key, int& delivered, std::e
                     ++delivered;
                     if (result) *result = ec;
                   });
+}
+
+// Sends n records of topic "t" over its partitions one at a time, each given `gap` to leave alone (with
+// linger.ms=0, one request each unless something holds them back); counts deliveries and the first error.
+void send_spaced(asio::io_context& io, Producer& prod, int n, std::chrono::milliseconds gap, int& delivered,
+                 std::error_code& first_error) {
+  for (int i = 0; i < n; ++i) {
+    prod.async_send(ProducerRecord{.topic = "t", .partition = i % 4, .value = "v" + std::to_string(i)},
+                    [&](std::error_code ec, RecordMetadata) {
+                      ++delivered;
+                      if (ec && !first_error) first_error = ec;
+                    });
+    run_while_not(
+        io, [] { return false; }, gap);
+  }
 }
 
 }  // namespace
@@ -719,9 +739,8 @@ TEST_CASE("producer: a record still waiting for its topic when close() ends fail
 
 TEST_CASE("producer: at most max.in.flight.requests.per.connection Produce requests wait at a broker",
           "[producer][inflight]") {
-  // The reproduction of whole requests written twice: the producer pipelined a request per lingered batch
-  // to a broker slower than the application, the last ones waited past request.timeout.ms, and the
-  // timeout sent every request on the connection again. Bounded, the held-back records leave together.
+  // The bound that ends the duplicates of the next test: with every answer held, no more than the bound
+  // goes out; what waits meanwhile leaves together once answers come.
   asio::io_context io;
   FakeKafka k(io, 4, 0);
   k.produce_answered = 0;  // every Produce waits for release_produce()
@@ -733,16 +752,7 @@ TEST_CASE("producer: at most max.in.flight.requests.per.connection Produce reque
   constexpr int n = 40;
   int delivered = 0;
   std::error_code first_error;
-  for (int i = 0; i < n; ++i) {
-    // Each record on its own, with time to leave alone (linger.ms=0): one request each if unbounded.
-    prod.async_send(ProducerRecord{.topic = "t", .partition = i % 4, .value = "v" + std::to_string(i)},
-                    [&](std::error_code ec, RecordMetadata) {
-                      ++delivered;
-                      if (ec && !first_error) first_error = ec;
-                    });
-    run_while_not(
-        io, [] { return false; }, 10ms);
-  }
+  send_spaced(io, prod, n, 10ms, delivered, first_error);
   CHECK(k.produce_requests == 3);
   CHECK(delivered == 0);
 
@@ -751,10 +761,8 @@ TEST_CASE("producer: at most max.in.flight.requests.per.connection Produce reque
       io, [&] { return delivered == n; }, 10000ms));
   CHECK_FALSE(first_error);
   CHECK(k.produce_requests > 3);
-  CHECK(k.produce_requests < n);  // what waited went out in larger batches
-  int64_t written = 0;
-  for (const auto& [p, count] : k.produced_records) written += count;
-  CHECK(written == n);  // every record once
+  CHECK(k.produce_requests < n);    // what waited went out in larger batches
+  CHECK(k.records_written() == n);  // every record once
   k.stop();
 }
 
@@ -774,21 +782,11 @@ TEST_CASE("producer: a broker slower than the application gets every record once
   constexpr int n = 60;
   int delivered = 0;
   std::error_code first_error;
-  for (int i = 0; i < n; ++i) {
-    prod.async_send(ProducerRecord{.topic = "t", .partition = i % 4, .value = "v" + std::to_string(i)},
-                    [&](std::error_code ec, RecordMetadata) {
-                      ++delivered;
-                      if (ec && !first_error) first_error = ec;
-                    });
-    run_while_not(
-        io, [] { return false; }, 2ms);
-  }
+  send_spaced(io, prod, n, 2ms, delivered, first_error);
   REQUIRE(run_while_not(
       io, [&] { return delivered == n; }, 20000ms));
   CHECK_FALSE(first_error);
-  int64_t written = 0;
-  for (const auto& [p, count] : k.produced_records) written += count;
-  CHECK(written == n);
+  CHECK(k.records_written() == n);
   k.stop();
 }
 
