@@ -51,35 +51,12 @@ int64_t compact_length(Reader& r) { return static_cast<int64_t>(r.uvarint()) - 1
 }  // namespace
 
 int32_t Reader::string_length(bool compact) {
-  int64_t n = compact ? compact_length(*this) : i16();
-  if (!ok()) return -1;
-  if (n < -1) {
-    fail(client_errc::malformed);
-    return -1;
-  }
-  if (n > static_cast<int64_t>(remaining())) {
-    fail(client_errc::truncated);
-    return -1;
-  }
-  return static_cast<int32_t>(n);
+  return checked_length(compact ? compact_length(*this) : i16());
 }
+int32_t Reader::bytes_length(bool compact) { return checked_length(compact ? compact_length(*this) : i32()); }
+int32_t Reader::array_length(bool compact) { return checked_length(compact ? compact_length(*this) : i32()); }
 
-int32_t Reader::bytes_length(bool compact) {
-  int64_t n = compact ? compact_length(*this) : i32();
-  if (!ok()) return -1;
-  if (n < -1) {
-    fail(client_errc::malformed);
-    return -1;
-  }
-  if (n > static_cast<int64_t>(remaining())) {
-    fail(client_errc::truncated);
-    return -1;
-  }
-  return static_cast<int32_t>(n);
-}
-
-int32_t Reader::array_length(bool compact) {
-  int64_t n = compact ? compact_length(*this) : i32();
+int32_t Reader::checked_length(int64_t n) {
   if (!ok()) return -1;
   if (n < -1 || n > static_cast<int64_t>(remaining())) {
     fail(n < -1 ? client_errc::malformed : client_errc::truncated);

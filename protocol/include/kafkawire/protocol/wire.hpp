@@ -101,11 +101,11 @@ class Reader {
   Bytes take(size_t n);
   void skip(size_t n) { take(n); }
 
-  // Lengths: -1 means null. A length that cannot fit in what remains is an error right here.
+  // Lengths and array counts: -1 means null. One larger than the bytes that remain is `truncated` right
+  // here (every element of every Kafka array takes at least one byte), so it never drives a huge
+  // reserve(); one below -1 is `malformed`.
   int32_t string_length(bool compact);
   int32_t bytes_length(bool compact);
-  // Array counts: -1 means null. A count larger than the remaining bytes is `malformed`, since every
-  // element of every Kafka array takes at least one byte; so a count never drives a huge reserve().
   int32_t array_length(bool compact);
 
   std::string string(bool compact);
@@ -117,6 +117,8 @@ class Reader {
   static int64_t zigzag64(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
 
  private:
+  int32_t checked_length(int64_t n);  // n as read: the bounds every length above shares
+
   template <class T>
   T fixed() {
     if (remaining() < sizeof(T)) {
