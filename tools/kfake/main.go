@@ -36,6 +36,7 @@ func main() {
 		chaos      = flag.Duration("chaos", 0, "every this long, give every partition a random new leader and move every group coordinator (0: never)")
 		minSession = flag.Duration("group-min-session-timeout", time.Second, "group.min.session.timeout.ms (kfake's default is 6s; kafka-local uses 1s)")
 		logLevel   = flag.String("log", "none", "kfake's log level on stderr: none, error, warn, info, debug")
+		commitLog  = flag.String("commit-log", "", "append every OffsetCommit request, and every commit the broker stored, to this file (see commitlog.go)")
 	)
 	flag.Parse()
 
@@ -68,12 +69,23 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	var commits *commitRecorder
+	if *commitLog != "" {
+		if commits, err = startCommitLog(ctx, cluster, *commitLog); err != nil {
+			cluster.Close()
+			fail("-commit-log: %v", err)
+		}
+	}
+
 	fmt.Printf("kfake ready %s\n", strings.Join(cluster.ListenAddrs(), ","))
 
 	if *chaos > 0 {
 		go runChaos(ctx, cluster, *chaos)
 	}
 	<-ctx.Done()
+	if commits != nil {
+		commits.finish() // one last look at the stored commits, before the cluster goes
+	}
 	cluster.Close()
 	fmt.Fprintln(os.Stderr, "kfake: stopped")
 }
