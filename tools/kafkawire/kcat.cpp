@@ -63,7 +63,8 @@ Modes:
   -P                 produce (lines of stdin, or one record per file given after the options)
   -L                 metadata: brokers, topics, partitions with leader, replicas and in-sync replicas
   -Q                 offsets for times: -t topic:partition:timestamp (repeatable; -1 latest, -2 earliest)
-  -G <group> topic.. consume as a member of a group, committing what was printed after each batch
+  -G <group> topic.. consume as a member of a group, committing what was printed after each batch (a
+                     commit the group refused in a rebalance is reported on stderr, and it goes on)
   With no mode: -C when stdin is a terminal, else -P (as kcat).
 
 General:
@@ -452,6 +453,12 @@ asio::awaitable<int> apply_start_offset(Consumer& c, const KcatOptions& o,
   co_return -1;
 }
 
+// A commit the group refused because it rebalanced meanwhile (the first refused partition's reason).
+bool refused_by_rebalance(std::error_code ec) {
+  return ec == client_errc::not_assigned || ec == kafka_errc::illegal_generation ||
+         ec == kafka_errc::unknown_member_id || ec == kafka_errc::rebalance_in_progress;
+}
+
 asio::awaitable<int> consume(const KcatOptions& o, Config user_config) {
   auto ex = co_await asio::this_coro::executor;
   const bool group_mode = o.mode == Mode::group;
@@ -564,8 +571,14 @@ asio::awaitable<int> consume(const KcatOptions& o, Config user_config) {
     write_out(out);
     if (commit && !processed.empty()) {
       auto [cec] = co_await c.async_commit(processed, use_nothrow);
-      if (cec) {
-        rc = failure("commit: " + c.error_text());
+      if (cec && refused_by_rebalance(cec)) {
+        // The group moved partitions (or its generation) on between the poll and the commit: their new
+        // owner resumes at the last acknowledged commit and prints again what this member printed since.
+        // A normal event in a group's life, so the member goes on, as kcat's does; the text names the
+        // partitions and the reason.
+        std::fprintf(stderr, "%% %s: their new owner prints those records again\n", c.error_text().c_str());
+      } else if (cec) {
+        rc = failure(c.error_text().empty() ? "commit: " + cec.message() : c.error_text());
         break;
       }
     }
