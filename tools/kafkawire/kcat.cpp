@@ -23,6 +23,7 @@
 #include "commands.hpp"
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
+#include "kafkawire/protocol/error_policy.hpp"
 #include "util.hpp"
 
 namespace kafkawire::cli {
@@ -453,10 +454,10 @@ asio::awaitable<int> apply_start_offset(Consumer& c, const KcatOptions& o,
   co_return -1;
 }
 
-// A commit the group refused because it rebalanced meanwhile (the first refused partition's reason).
+// A commit the group refused because it rebalanced meanwhile (the first refused partition's reason):
+// the partitions are no longer this member's, or the error policy says the member must join again.
 bool refused_by_rebalance(std::error_code ec) {
-  return ec == client_errc::not_assigned || ec == kafka_errc::illegal_generation ||
-         ec == kafka_errc::unknown_member_id || ec == kafka_errc::rebalance_in_progress;
+  return ec == client_errc::not_assigned || error_action(ApiFamily::offset_commit, ec) == ErrorAction::rejoin;
 }
 
 asio::awaitable<int> consume(const KcatOptions& o, Config user_config) {
