@@ -37,7 +37,14 @@ inline void create_topic(boost::asio::io_context& io, const std::string& name, i
   for (auto& [k, v] : configs) t.configs.push_back({k, v});
   req.topics.push_back(t);
   req.timeout_ms = 30000;
-  auto f = boost::asio::co_spawn(io, pool->send_any(req), boost::asio::use_future);
+  // To the controller the Metadata response names, as Java's admin client does: Apache Kafka forwards
+  // CreateTopics from any broker, but the protocol does not promise it (kfake answers NOT_CONTROLLER).
+  auto known = pool->async_refresh_metadata(std::vector<std::string>{}, boost::asio::use_future);
+  REQUIRE_FALSE(run_until(io, known));
+  const int32_t controller = pool->metadata().controller_id();
+  auto f = controller >= 0 ? boost::asio::co_spawn(io, pool->send(controller, net::Purpose::general, req),
+                                                   boost::asio::use_future)
+                           : boost::asio::co_spawn(io, pool->send_any(req), boost::asio::use_future);
   auto [ec, reply] = run_until(io, f);
   REQUIRE_FALSE(ec);
   REQUIRE(reply->topics.size() == 1);
