@@ -119,8 +119,14 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
         }
       }
       if (stage_ == Stage::destroyed || batches.empty()) break;
-      // A retried batch goes again only when the earlier batches of its partition are on their way (so
-      // none overtakes another), with the stamp the session has for it now (a bump renumbers).
+    }
+    auto [cec, conn] = co_await pool_->connection(leader, net::Purpose::general);
+    if (stage_ == Stage::destroyed) break;
+    // A retried batch goes again only when the earlier batches of its partition are on their way (so
+    // none overtakes another), with the stamp the session has for it now (a bump renumbers). Asked only
+    // with the connection at hand, and sent without a pause after: the order the session hands out is the
+    // order on the wire.
+    if (attempt > 0) {
       Batches now;
       for (auto& b : batches) {
         if (auto stamp = session_.resend(b.tp, b.id)) {
@@ -149,11 +155,6 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
       for (auto& b : batches) fail_batch(b, build_error);
       batches = std::move(waiting);
       continue;
-    }
-    auto [cec, conn] = co_await pool_->connection(leader, net::Purpose::general);
-    if (stage_ == Stage::destroyed) {
-      for (auto& b : waiting) batches.push_back(std::move(b));
-      break;
     }
     std::error_code ec = cec;
     const bool unreachable = static_cast<bool>(cec);  // refused, reset, timed out: the leader may have moved

@@ -135,13 +135,7 @@ ProducerSession::Verdict ProducerSession::on_result(const TopicPartition& tp, Ba
   // that are no longer the partition's.
   const bool renumbered = !(sent == bit->stamp);
   const int32_t records = bit->records;
-  // The broker took a later batch of this epoch: it takes sequences only in order, so this one is in the
-  // log too, whatever this attempt's answer says (its first answer was lost, and the broker has since
-  // forgotten it among the last 5).
-  const bool written_before = !renumbered && bit->ordinal < p.acked_ordinal &&
-                              sent.producer_id == p.producer_id && sent.producer_epoch == p.epoch;
-
-  if (written || written_before) {
+  if (written) {
     // Answers of one connection come in order, but a retry's may come after a later batch's.
     if (!renumbered && bit->ordinal > p.acked_ordinal) {
       p.last_acked = advance(sent.base_sequence, records - 1);
@@ -175,7 +169,12 @@ ProducerSession::Verdict ProducerSession::on_result(const TopicPartition& tp, Ba
       case kafka_errc::out_of_order_sequence_number:
         // Not the first batch without a result: the one before it has not arrived (yet). The first one: a
         // real gap in the broker's sequence; start the partition again under a new epoch.
-        if (first && !renumbered) bump_epoch(tp, "OUT_OF_ORDER_SEQUENCE_NUMBER at " + describe(sent));
+        // After a later batch was acknowledged it is not the next sequence (Java's isNextSequence): it may
+        // be in the log already (a Kafka broker without state for the producer takes any first sequence,
+        // so the order of the answers proves nothing): no new epoch, which could write it twice; retried
+        // until the caller's budget ends, then it fails with this error.
+        if (first && !renumbered && p.acked_ordinal < bit->ordinal)
+          bump_epoch(tp, "OUT_OF_ORDER_SEQUENCE_NUMBER at " + describe(sent));
         retriable = true;
         outcome_unknown = true;
         break;

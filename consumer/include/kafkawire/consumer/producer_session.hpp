@@ -28,8 +28,10 @@
 //  - A partition with a batch waiting to be resent takes no new batch, and a batch is resent only when the
 //    batches before it in its partition are on their way: later batches never overtake an earlier one.
 //  - DUPLICATE_SEQUENCE_NUMBER: the broker has the batch already; success.
-//  - OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the first of its partition without a result: an
-//    earlier one did not arrive (yet); retried as it is. For the first one, a real gap: the epoch is bumped
+//  - OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next sequence (not the first of its partition
+//    without a result, or a later batch was acknowledged): retried as it is, until the caller's budget ends
+//    (then it fails with that error; a new epoch could write it twice). For the next one, a real gap: the
+//    epoch is bumped
 //    (KIP-360: an idempotent producer bumps its own epoch) and the partition's batches are renumbered from
 //    0 under the new epoch, then retried. UNKNOWN_PRODUCER_ID (the broker lost the producer's state, e.g.
 //    to retention): the same bump.
@@ -41,6 +43,10 @@
 //    non-retriable error) was not written: the later batches of its partition are renumbered to close the
 //    gap (Java's adjustSequencesDueToFailedBatch). Either way the caller fails the batch's records with the
 //    error; the later batches come after it, none is silently put before it.
+//  - The caller must put attempts on the wire in the order start() and resend() hand them out (resend()
+//    only once the connection is at hand, then send at once): a Kafka broker without state for this
+//    producer on a partition takes any first sequence, so a later batch arriving first would be written
+//    before an earlier one.
 //  - Fatal: CLUSTER_AUTHORIZATION_FAILED (no IDEMPOTENT_WRITE), PRODUCER_FENCED, TRANSACTIONAL_ID_*
 //    errors, a non-retriable InitProducerId error. Every batch fails from then on: fatal_error().
 //  - When an epoch changes, the other partitions finish their batches under the old one; their next batch
