@@ -182,8 +182,15 @@ const std::vector<ConfigKey>& config_keys() {
        number(1, INT32_MAX), into<&Config::max_request_size>},
       {"max.in.flight.requests.per.connection", "5",
        "how many Produce requests may wait for their answer at one broker; records for that broker gather "
-       "into larger batches meanwhile",
+       "into larger batches meanwhile. At most 5 with enable.idempotence.",
        prod, number(1, INT32_MAX), into<&Config::max_in_flight_requests>},
+      {"enable.idempotence", "true",
+       "each record written once and in order per partition, whatever the retries: the producer gets a "
+       "producer id (InitProducerId) and numbers its batches, and the broker drops a batch it already has. "
+       "Needs acks=all, retries > 0 and max.in.flight.requests.per.connection <= 5; set to true with a "
+       "conflicting value of those, it is a configuration error; left unset, a conflicting value turns "
+       "idempotence off (as in Java)",
+       prod, flag(), into<&Config::enable_idempotence>},
   };
   return keys;
 }
@@ -373,8 +380,36 @@ std::error_code Config::parse(const std::map<std::string, std::string>& kv, Conf
     if (failed_key) *failed_key = "heartbeat.interval.ms";
     return client_errc::invalid_config;
   }
+  if (auto ec = check_idempotence(c, problem, failed_key)) return ec;
   out = std::move(c);
   return {};
+}
+
+std::error_code Config::check_idempotence(const Config& c, std::string& problem, std::string* failed_key) {
+  // Java's rule: explicitly asked for, idempotence with a setting it cannot keep is an error; by default,
+  // such a setting turns it off (idempotent() says which).
+  if (!c.enable_idempotence || !c.values.count("enable.idempotence")) return {};
+  std::string key, why;
+  if (c.acks != "all") {
+    key = "acks";
+    why = "acks=" + c.acks + " (idempotence needs acks=all)";
+  } else if (c.retries == 0) {
+    key = "retries";
+    why = "retries=0 (idempotence needs retries > 0)";
+  } else if (c.max_in_flight_requests > 5) {
+    key = "max.in.flight.requests.per.connection";
+    why = "max.in.flight.requests.per.connection=" + std::to_string(c.max_in_flight_requests) +
+          " (idempotence allows at most 5: the broker remembers the last 5 batches of a producer)";
+  }
+  if (key.empty()) return {};
+  problem =
+      "enable.idempotence=true conflicts with " + why + "; set enable.idempotence=false or change " + key;
+  if (failed_key) *failed_key = key;
+  return client_errc::invalid_config;
+}
+
+bool Config::idempotent() const {
+  return enable_idempotence && acks == "all" && retries > 0 && max_in_flight_requests <= 5;
 }
 
 Config::Config(const std::map<std::string, std::string>& kv) {

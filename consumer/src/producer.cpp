@@ -1,35 +1,15 @@
 #include "kafkawire/consumer/producer.hpp"
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <deque>
-#include <list>
-#include <map>
-#include <random>
 
-#include "kafkawire/protocol/error_policy.hpp"
-#include "kafkawire/protocol/produce.hpp"
-#include "kafkawire/protocol/record_batch.hpp"
+#include "producer_core.hpp"
 
 namespace kafkawire {
 
-namespace proto = kafkawire::protocol;
-using clock = std::chrono::steady_clock;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-
 namespace {
-
-proto::Compression compression_of(const std::string& name) {
-  if (name == "gzip") return proto::Compression::gzip;
-  if (name == "snappy") return proto::Compression::snappy;
-  if (name == "lz4") return proto::Compression::lz4;
-  if (name == "zstd") return proto::Compression::zstd;
-  return proto::Compression::none;
-}
 
 size_t record_size(const ProducerRecord& r) {
   size_t n = 16 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
@@ -38,91 +18,6 @@ size_t record_size(const ProducerRecord& r) {
 }
 
 }  // namespace
-
-// The producer's state and background work (see Producer in producer.hpp). The sender and each request's
-// coroutine are spawned with a completion that holds the Core, so the Core outlives them.
-struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
-  struct Pending {
-    ProducerRecord record;
-    int64_t timestamp;
-    Handler handler;
-    // When the record gives up waiting for its topic to appear (auto-created topics): delivery.timeout.ms.
-    clock::time_point deadline{};
-    uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
-  };
-  using Batches = std::vector<std::pair<TopicPartition, std::vector<Pending>>>;
-  // A waiting flush: `remaining` counts its records (seq < target) without a delivery result yet.
-  struct FlushWaiter {
-    uint64_t target;
-    size_t remaining;
-    asio::any_completion_handler<void(std::error_code)> handler;
-  };
-  // One Produce request being put together: a batch per partition, up to max.request.size bytes.
-  struct PlannedRequest {
-    Batches batches;
-    size_t bytes = 0;
-  };
-  struct PartitionQueue {
-    std::deque<Pending> records;
-    size_t bytes = 0;
-    clock::time_point oldest;
-  };
-  // open: sending. closed: close() finished, or an exception stopped the background work (failure_ says
-  // which); records sent now fail at once. destroyed: the Producer is gone; the work still running ends
-  // at its next step and fails its records with operation_aborted.
-  enum class Stage { open, closed, destroyed };
-
-  Core(executor_type ex, Config config)
-      : executor_(ex),
-        config_(std::move(config)),
-        pool_(net::Pool::create(ex, pool_options(config_))),
-        wakeup_(ex) {}
-
-  void enqueue(ProducerRecord record, Handler handler);
-  // Puts a record in its partition's queue and returns that partition, or (nullptr) leaves it in
-  // unrouted_ until the metadata can place it, or fails it for good (unknown topic, bad partition).
-  const TopicPartition* route(Pending& p);
-  // When a partition's queue should be sent: min() at once, max() never (empty).
-  clock::time_point due(const PartitionQueue& q) const;
-  std::optional<int32_t> choose_partition(const ProducerRecord& r);
-  asio::awaitable<void> sender();
-  asio::awaitable<void> send_batches(int32_t leader, Batches batches, clock::time_point deadline);
-  std::error_code build_request(const Batches& batches, proto::ProduceRequest& req,
-                                std::vector<std::vector<uint8_t>>& buffers);
-  void complete(Pending& p, std::error_code ec, RecordMetadata md);
-  void finish_flush(FlushWaiter& w, std::error_code ec);
-  // Fails every record not yet handed to a request, and (with `waiters`) every waiting flush.
-  void abandon_queued(std::error_code ec, const std::string& why);
-  void abort_waiters(std::error_code ec);
-  // co_spawn with a completion that keeps the Core and turns an escaping exception into stop().
-  void spawn(asio::awaitable<void> work);
-  void stop(std::exception_ptr e);
-  void destroy();
-  static net::Pool::Result<std::monostate> flush(std::shared_ptr<Core> self);
-  static net::Pool::Result<std::monostate> close(std::shared_ptr<Core> self);
-
-  executor_type executor_;
-  Config config_;
-  std::shared_ptr<net::Pool> pool_;
-  std::map<TopicPartition, PartitionQueue> queues_;
-  std::map<std::string, int32_t> sticky_;  // topic -> partition for records without a key
-  std::deque<Pending> unrouted_;           // waiting for metadata to pick a partition
-  asio::steady_timer wakeup_;
-  // Completed from complete() when their last record is. A list: its elements are never moved, and
-  // Boost 1.81's any_completion_handler cannot be move-assigned (that recurses without end).
-  std::list<FlushWaiter> flush_waiters_;
-  uint64_t next_seq_ = 1;
-  size_t queued_ = 0;
-  size_t sending_ = 0;
-  TopicPartition drained_last_;  // where the last round of batches ended; the next starts after it
-  std::map<int32_t, int> requests_in_flight_;  // Produce requests per leader broker (send_batches running)
-  bool sender_running_ = false;
-  bool flush_requested_ = false;
-  Stage stage_ = Stage::open;
-  std::error_code failure_;  // why the stage is no longer open, for records sent after that
-  std::string error_text_;
-  std::minstd_rand rng_{std::random_device{}()};
-};
 
 Producer::Producer(executor_type ex, Config config)
     : executor_(ex), core_(std::make_shared<Core>(ex, std::move(config))) {}
@@ -135,6 +30,7 @@ void Producer::enqueue(ProducerRecord record, Handler handler) {
 net::Pool::Result<std::monostate> Producer::flush() { return Core::flush(core_); }
 net::Pool::Result<std::monostate> Producer::close() { return Core::close(core_); }
 size_t Producer::in_flight() const { return core_->queued_ + core_->sending_; }
+uint64_t Producer::batches_resent() const { return core_->batches_resent_; }
 const std::string& Producer::error_text() const { return core_->error_text_; }
 net::Pool& Producer::pool() { return *core_->pool_; }
 
@@ -293,6 +189,13 @@ asio::awaitable<void> Producer::Core::sender() {
     if (stage_ == Stage::closed)
       abandon_queued(client_errc::operation_aborted,
                      "the producer is closed: records sent during close() are not delivered");
+    // An idempotent producer sends nothing before it has a producer id; without one for good, nothing.
+    if (session_.state() == ProducerSession::State::uninitialized) {
+      co_await init_producer_id();
+      if (stage_ == Stage::destroyed) break;
+    }
+    if (session_.state() == ProducerSession::State::fatal)
+      abandon_queued(session_.fatal_error(), session_.fatal_text());
     // Route records to partitions (metadata first for topics we have not seen).
     if (!unrouted_.empty()) {
       // Each topic once per Metadata request, however many of its records wait.
@@ -331,6 +234,9 @@ asio::awaitable<void> Producer::Core::sender() {
         next_due = std::min(next_due, now + config_.retry_backoff);
         continue;
       }
+      // Idempotence: at most max.in.flight batches of a partition out, none past one waiting to be resent,
+      // none before the producer id. The answer that changes this wakes the sender.
+      if (!session_.may_start(tp)) continue;
       // A request holds at most max.request.size bytes of batches, and at most
       // max.in.flight.requests.per.connection requests wait at a broker. Without these bounds, a broker
       // slower than the application got an ever longer pipeline of ever larger requests (a batch for each
@@ -361,7 +267,8 @@ asio::awaitable<void> Producer::Core::sender() {
       queued_ -= batch.size();
       sending_ += batch.size();
       requests.back().bytes += bytes;
-      requests.back().batches.emplace_back(tp, std::move(batch));
+      const auto started = session_.start(tp, static_cast<int32_t>(batch.size()));  // may_start said yes
+      requests.back().batches.push_back({tp, std::move(batch), started->id, started->stamp});
       drained_last_ = tp;
     }
     for (auto& [leader, requests] : by_leader)
@@ -369,7 +276,8 @@ asio::awaitable<void> Producer::Core::sender() {
         ++requests_in_flight_[leader];
         spawn(send_batches(leader, std::move(request.batches), now + config_.delivery_timeout));
       }
-    if (!unrouted_.empty()) next_due = std::min(next_due, now + config_.retry_backoff);
+    if (!unrouted_.empty() || session_.state() == ProducerSession::State::uninitialized)
+      next_due = std::min(next_due, now + config_.retry_backoff);
     if (queued_ == 0 && sending_ == 0) break;
     wakeup_.expires_at(next_due == clock::time_point::max() ? now + std::chrono::seconds(1) : next_due);
     co_await wakeup_.async_wait(use_nothrow);
@@ -391,163 +299,6 @@ void Producer::Core::abandon_queued(std::error_code ec, const std::string& why) 
     q.records.clear();
     q.bytes = 0;
   }
-}
-
-std::error_code Producer::Core::build_request(const Batches& batches, proto::ProduceRequest& req,
-                                              std::vector<std::vector<uint8_t>>& buffers) {
-  req.acks = config_.acks_value();
-  req.timeout_ms = static_cast<int32_t>(config_.request_timeout.count());
-  buffers.clear();
-  buffers.reserve(batches.size());  // the request's records views point into these
-  proto::BatchOptions options;
-  options.compression = compression_of(config_.compression_type);
-  std::vector<proto::Header> headers;
-  for (const auto& [tp, records] : batches) {
-    proto::RecordBatchBuilder builder(options);
-    for (const auto& p : records) {
-      headers.clear();
-      for (const auto& [k, v] : p.record.headers)
-        headers.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
-      builder.add(p.timestamp, p.record.key ? std::optional<Bytes>(Bytes(*p.record.key)) : std::nullopt,
-                  p.record.value ? std::optional<Bytes>(Bytes(*p.record.value)) : std::nullopt, headers);
-    }
-    buffers.emplace_back();
-    if (auto ec = builder.build_into(buffers.back())) return ec;
-    auto t = std::find_if(req.topic_data.begin(), req.topic_data.end(),
-                          [&](const auto& x) { return x.name == tp.topic; });
-    if (t == req.topic_data.end()) {
-      t = req.topic_data.emplace(req.topic_data.end());
-      t->name = tp.topic;
-      if (const auto* info = pool_->metadata().topic(tp.topic)) t->topic_id = info->id;
-    }
-    proto::ProduceRequest::PartitionProduceData pd;
-    pd.index = tp.partition;
-    pd.records.bytes = Bytes(buffers.back());
-    t->partition_data.push_back(pd);
-  }
-  return {};
-}
-
-asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batches,
-                                                   clock::time_point deadline) {
-  // The in-flight slot taken for `leader` when this was spawned; given back at the end, even if the
-  // retries went to another broker.
-  const int32_t slot = leader;
-  for (int attempt = 0; stage_ != Stage::destroyed && !batches.empty(); ++attempt) {
-    if (attempt > 0) {
-      asio::steady_timer t(executor_, config_.retry_backoff);
-      co_await t.async_wait(use_nothrow);
-      if (stage_ == Stage::destroyed) break;
-      // (No braced list inside the co_await: GCC 12 miscompiles initializer_list in coroutine frames.)
-      std::vector<std::string> topics;
-      for (const auto& b : batches)
-        if (std::find(topics.begin(), topics.end(), b.first.topic) == topics.end())
-          topics.push_back(b.first.topic);
-      if (auto [ec, none] = co_await pool_->refresh_metadata(std::move(topics)); !ec) {
-        // A leader that went away leaves its partitions to several others: this coroutine keeps those of
-        // the first partition's new leader and hands the rest to one coroutine per leader.
-        if (auto l = pool_->metadata().leader(batches.front().first.topic, batches.front().first.partition))
-          leader = *l;
-        std::map<int32_t, Batches> elsewhere;
-        Batches mine;
-        for (auto& b : batches) {
-          const auto l = pool_->metadata().leader(b.first.topic, b.first.partition);
-          if (l && *l != leader)
-            elsewhere[*l].push_back(std::move(b));
-          else
-            mine.push_back(std::move(b));
-        }
-        batches = std::move(mine);
-        for (auto& [node, moved] : elsewhere) {
-          ++requests_in_flight_[node];
-          spawn(send_batches(node, std::move(moved), deadline));
-        }
-      }
-      if (stage_ == Stage::destroyed || batches.empty()) break;
-    }
-    // One batch per partition, built fresh each attempt (a retry may go to a new leader).
-    proto::ProduceRequest req;
-    std::vector<std::vector<uint8_t>> buffers;
-    if (auto build_error = build_request(batches, req, buffers)) {
-      error_text_ = "compression.type=" + config_.compression_type + ": " + build_error.message();
-      for (auto& b : batches) {
-        for (auto& p : b.second) complete(p, build_error, {});
-        sending_ -= b.second.size();
-      }
-      batches.clear();
-      break;
-    }
-    auto [cec, conn] = co_await pool_->connection(leader, net::Purpose::general);
-    if (stage_ == Stage::destroyed) break;
-    std::error_code ec = cec;
-    const bool unreachable = static_cast<bool>(cec);  // refused, reset, timed out: the leader may have moved
-    net::Reply<proto::ProduceResponse> reply;
-    if (!ec) {
-      // Topic ids (v13) only when the metadata has one for every topic in the request.
-      auto version = conn->negotiated_version<proto::ProduceRequest>();
-      for (const auto& t : req.topic_data)
-        if (t.topic_id.is_zero() && version) version = std::min<int16_t>(*version, 12);
-      if (!version) {
-        ec = client_errc::unsupported_version;
-      } else {
-        // Once sent, the answer decides, even if the Producer is destroyed meanwhile: what the broker
-        // wrote is reported as written.
-        std::tie(ec, reply) = co_await conn->async_send_at(req, *version, use_nothrow);
-        if (ec && stage_ == Stage::destroyed) ec = client_errc::operation_aborted;
-      }
-    }
-    Batches retry;
-    for (auto& [tp, records] : batches) {
-      int16_t code = 0;
-      RecordMetadata md{tp.topic, tp.partition, -1, -1};
-      if (!ec && req.acks != 0) {
-        bool found = false;
-        for (const auto& t : reply->responses) {
-          std::string name = t.name;
-          if (reply.version >= 13)
-            if (const auto* info = pool_->metadata().topic_by_id(t.topic_id)) name = info->name;
-          if (name != tp.topic) continue;
-          for (const auto& p : t.partition_responses)
-            if (p.index == tp.partition) {
-              found = true;
-              code = p.error_code;
-              md.offset = p.base_offset;
-              md.timestamp = p.log_append_time_ms;
-              if (p.current_leader.leader_id >= 0)
-                pool_->metadata().apply_leader_hint(tp.topic, tp.partition, p.current_leader.leader_id,
-                                                    p.current_leader.leader_epoch);
-            }
-        }
-        if (!found) code = static_cast<int16_t>(kafka_errc::unknown_server_error);
-      }
-      const bool transient =
-          ec ? (unreachable || ec == client_errc::disconnected || ec == client_errc::timeout)
-             : is_retry(error_action(ApiFamily::produce, code));
-      // After close() nothing is retried: the connections are gone, and the caller was told it is over.
-      if (transient && stage_ == Stage::open && clock::now() < deadline && attempt < config_.retries) {
-        if (code || unreachable) pool_->metadata().mark_stale(tp.topic);
-        retry.emplace_back(tp, std::move(records));
-        continue;
-      }
-      std::error_code result = ec ? ec : code ? make_kafka_error(code) : std::error_code{};
-      if (result) error_text_ = to_string(tp) + ": " + result.message();
-      for (size_t i = 0; i < records.size(); ++i) {
-        RecordMetadata r = md;
-        if (r.offset >= 0) r.offset += static_cast<int64_t>(i);
-        if (r.timestamp < 0) r.timestamp = records[i].timestamp;
-        complete(records[i], result, r);
-      }
-      sending_ -= records.size();
-    }
-    batches = std::move(retry);
-  }
-  // The Producer was destroyed before these were sent (again): they end with it.
-  for (auto& [tp, records] : batches) {
-    for (auto& p : records) complete(p, client_errc::operation_aborted, {});
-    sending_ -= records.size();
-  }
-  --requests_in_flight_[slot];
-  wakeup_.cancel();
 }
 
 net::Pool::Result<std::monostate> Producer::Core::flush(std::shared_ptr<Core> self) {

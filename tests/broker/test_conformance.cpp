@@ -36,6 +36,7 @@
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/compression.hpp"
 #include "kafkawire/protocol/error.hpp"
+#include "kafkawire/protocol/init_producer_id.hpp"
 #include "kafkawire/protocol/json.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
 #include "support/run.hpp"
@@ -226,6 +227,7 @@ class Suite {
       stage("classic group", [&] { classic_groups(); });
       stage("ListGroups", [&] { list_groups(); });
       stage("ConsumerGroupHeartbeat", [&] { consumer_group_heartbeat(); });
+      stage("InitProducerId", [&] { init_producer_id(); });
       stage("DeleteTopics", [&] { delete_topics(); });
       stage("cleanup", [&] { cleanup(); });
     } catch (const std::exception& e) {
@@ -1602,6 +1604,22 @@ class Suite {
           c.that(x.group_state == "Empty", x.group_id + " listed in state " + x.group_state);
       }
       if (v >= 5) c.equal(it->group_type, std::string("classic"), "GroupType");
+    }
+  }
+
+  // ---- InitProducerId ----------------------------------------------------------------------------------
+
+  // An idempotent producer's id (no transactional id, any broker): a new id at epoch 0 at every version.
+  void init_producer_id() {
+    for (int16_t v : versions<proto::InitProducerIdRequest>()) {
+      Check c = check<proto::InitProducerIdRequest>(v);
+      proto::InitProducerIdRequest req;
+      req.transactional_id = std::nullopt;
+      req.transaction_timeout_ms = INT32_MAX;
+      auto r = call(c, req);
+      if (!r || !c.code(r->error_code, NONE, "ErrorCode")) continue;
+      c.that(r->producer_id >= 0, "ProducerId " + std::to_string(r->producer_id) + " is not an id");
+      c.equal(r->producer_epoch, int16_t{0}, "ProducerEpoch");
     }
   }
 

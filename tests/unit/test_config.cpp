@@ -271,3 +271,33 @@ TEST_CASE("the Consumer and the Producer build their pools from the same pool_op
     CHECK(o->connection.connect_timeout == std::chrono::milliseconds(567));
   }
 }
+
+TEST_CASE("enable.idempotence: on by default; a conflicting setting turns it off unless it was asked for",
+          "[config][idempotence]") {
+  const std::string b = "127.0.0.1:1";
+  CHECK(Config{{"bootstrap.servers", b}}.idempotent());
+  CHECK(Config{{"bootstrap.servers", b}, {"acks", "-1"}}.idempotent());
+  CHECK_FALSE(Config{{"bootstrap.servers", b}, {"enable.idempotence", "false"}}.idempotent());
+  // Left at its default, as Java does: the user's acks / retries / max.in.flight win, quietly.
+  CHECK_FALSE(Config{{"bootstrap.servers", b}, {"acks", "1"}}.idempotent());
+  CHECK_FALSE(Config{{"bootstrap.servers", b}, {"acks", "0"}}.idempotent());
+  CHECK_FALSE(Config{{"bootstrap.servers", b}, {"retries", "0"}}.idempotent());
+  CHECK_FALSE(Config{{"bootstrap.servers", b}, {"max.in.flight.requests.per.connection", "6"}}.idempotent());
+  CHECK(Config{{"bootstrap.servers", b}, {"max.in.flight.requests.per.connection", "5"}}.idempotent());
+  // Asked for explicitly: a configuration error naming the key in conflict.
+  const std::vector<std::pair<std::string, std::string>> conflicts = {
+      {"acks", "1"}, {"acks", "0"}, {"retries", "0"}, {"max.in.flight.requests.per.connection", "6"}};
+  for (const auto& [key, value] : conflicts) {
+    INFO(key << "=" << value);
+    std::map<std::string, std::string> kv{
+        {"bootstrap.servers", b}, {"enable.idempotence", "true"}, {key, value}};
+    Config out;
+    std::string problem, failed;
+    CHECK(Config::parse(kv, out, problem, &failed) == client_errc::invalid_config);
+    CHECK(failed == key);
+    CHECK(problem.find("enable.idempotence") != std::string::npos);
+    CHECK(problem.find(key) != std::string::npos);
+    CHECK_THROWS_AS(Config(kv), ConfigError);
+  }
+  CHECK(Config{{"bootstrap.servers", b}, {"enable.idempotence", "true"}, {"acks", "all"}}.idempotent());
+}

@@ -171,5 +171,8 @@ std::string describe(const proto::ConsumerGroupHeartbeatResponse& m) {
 std::string describe(const proto::ListGroupsResponse& m) {
   return plural(static_cast<int64_t>(m.groups.size()), "group");
 }
+std::string describe(const proto::InitProducerIdResponse& m) {
+  return "producer " + std::to_string(m.producer_id) + ", epoch " + std::to_string(m.producer_epoch);
+}
 
 }  // namespace kafkawire::cli::spy

@@ -51,6 +51,7 @@ std::string describe(const proto::CreateTopicsRequest& m);
 std::string describe(const proto::ConsumerGroupHeartbeatRequest& m);
 std::string describe(const proto::ConsumerGroupHeartbeatResponse& m);
 std::string describe(const proto::ListGroupsResponse& m);
+std::string describe(const proto::InitProducerIdResponse& m);
 
 // Every non-zero ErrorCode anywhere in a decoded message: one more visitor of the same visit() functions.
 class ErrorScan {

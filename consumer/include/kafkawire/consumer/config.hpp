@@ -123,6 +123,7 @@ struct Config {
   std::chrono::milliseconds delivery_timeout{};
   int32_t max_request_size{};
   int32_t max_in_flight_requests{};
+  bool enable_idempotence{};  // as set; idempotent() says whether the producer is
 
   // Every key at its default.
   Config();
@@ -140,12 +141,18 @@ struct Config {
   // Equal when every setting is (the raw `values` included).
   friend bool operator==(const Config&, const Config&) = default;
 
+  // Whether the producer is idempotent: enable.idempotence, unless it was left at its default and acks,
+  // retries or max.in.flight.requests.per.connection were set to what idempotence cannot keep (then it is
+  // off, as in Java; set explicitly with such a value, parse() refuses the configuration).
+  bool idempotent() const;
+
   int16_t acks_value() const { return acks == "all" ? int16_t{-1} : static_cast<int16_t>(std::stoi(acks)); }
 
  private:
   struct Blank {};
   explicit Config(Blank) {}
   static const Config& defaults();  // built once from the table
+  static std::error_code check_idempotence(const Config& c, std::string& problem, std::string* failed_key);
 };
 
 // The connection settings of a Config as the Pool takes them (Consumer and Producer alike). Throws

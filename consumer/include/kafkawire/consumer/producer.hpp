@@ -11,8 +11,13 @@
 //   gather into larger batches.
 // - Retriable errors (a leader move, a timeout, a lost connection) are retried after retry.backoff.ms
 //   with fresh metadata, until delivery.timeout.ms; every record gets its own delivery result.
-// - Not idempotent: a retry after a lost response may write a batch twice (like the Java producer with
-//   enable.idempotence=false).
+// - Idempotent by default (enable.idempotence=true, as in Java): before its first Produce the producer gets
+//   a producer id (InitProducerId, from any broker) and numbers each partition's batches, so a batch sent
+//   again after a lost answer is one the broker recognises and drops; at most 5 batches of a partition
+//   wait for their answer, and a retried batch is never overtaken by a later one of its partition. The
+//   bookkeeping is the sans-IO ProducerSession (producer_session.hpp). Needs acks=all; with acks=0/1,
+//   retries=0 or max.in.flight.requests.per.connection > 5 set and enable.idempotence left unset,
+//   idempotence is off (Java's rule) and a retry after a lost answer may write a batch twice.
 //
 // Destroying a Producer completes every record and flush still waiting with
 // client_errc::operation_aborted. An exception escaping the producer's background work (bad_alloc) stops
@@ -96,6 +101,8 @@ class Producer {
 
   // Records without a delivery result yet.
   size_t in_flight() const;
+  // Batches sent again after a failed or unanswered attempt (a measure of retries, for tests and tools).
+  uint64_t batches_resent() const;
   // What the last failure was about, in words.
   const std::string& error_text() const;
   net::Pool& pool();

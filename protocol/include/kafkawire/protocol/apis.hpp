@@ -15,6 +15,7 @@
 #include "kafkawire/protocol/find_coordinator.hpp"
 #include "kafkawire/protocol/header.hpp"
 #include "kafkawire/protocol/heartbeat.hpp"
+#include "kafkawire/protocol/init_producer_id.hpp"
 #include "kafkawire/protocol/join_group.hpp"
 #include "kafkawire/protocol/leave_group.hpp"
 #include "kafkawire/protocol/list_groups.hpp"
@@ -44,8 +45,8 @@ using AllApis =
              Api<OffsetCommitRequest>, Api<OffsetFetchRequest>, Api<FindCoordinatorRequest>,
              Api<JoinGroupRequest>, Api<HeartbeatRequest>, Api<LeaveGroupRequest>, Api<SyncGroupRequest>,
              Api<DescribeGroupsRequest>, Api<ListGroupsRequest>, Api<ApiVersionsRequest>,
-             Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>, Api<OffsetDeleteRequest>,
-             Api<ConsumerGroupHeartbeatRequest>>;
+             Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>, Api<InitProducerIdRequest>,
+             Api<OffsetDeleteRequest>, Api<ConsumerGroupHeartbeatRequest>>;
 
 // Messages that are not requests or responses but have versions of their own.
 using OtherMessages =

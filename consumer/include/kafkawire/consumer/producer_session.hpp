@@ -1,0 +1,187 @@
+// The producer's idempotence bookkeeping, as a sans-IO state machine: which producer id and epoch a
+// batch carries, which sequence number, when a batch may go out (again), and what a Produce answer means.
+//
+// No sockets, no clocks, no threads. The Producer asks and reports; unit tests do the same with scripted
+// answers (tests/unit/test_producer_session.cpp):
+//
+//     ProducerSession s({.idempotent = true, .max_in_flight = 5});
+//     if (auto req = s.init_request()) send it to any broker, then s.on_init_response(ec, answer);
+//     if (auto b = s.start(tp, records)) write the batch with b->stamp; remember b->id;
+//     switch (s.on_result(tp, b->id, stamp_sent, outcome)) { done / retry / fail }
+//     before sending a retry: if (auto stamp = s.resend(tp, id)) write the batch again with *stamp.
+//
+// The contract for the caller:
+//  - No batch starts before the producer id is known (state ready). init_request() hands out the
+//    InitProducerId to send when one is due, at most one at a time; every one is answered by exactly one
+//    on_init_response (ec: not answered; ask again after retry.backoff.ms).
+//  - start(tp, n) when a batch of n records of tp is drained: its stamp (producer id, epoch, base sequence)
+//    goes into the RecordBatch. Every started batch gets results until one is done or fail.
+//  - on_result with the stamp the answered attempt carried. retry: send it again, but only with the stamp
+//    resend() returns (a bump may have renumbered it) and only when resend() allows it; until then, wait
+//    (retry.backoff.ms) and ask again. Sending to one broker in the order resend() allowed keeps order:
+//    Kafka handles the requests of a connection one at a time.
+//
+// What it does, as Java's TransactionManager and Sender do for an idempotent, non-transactional producer:
+//  - A sequence number per partition, assigned when a batch is drained; a retried batch keeps its stamp.
+//  - At most max_in_flight batches of a partition without a result (5: the broker remembers the last 5
+//    batches of a producer per partition, which is what makes a resent one a duplicate it can recognise).
+//  - A partition with a batch waiting to be resent takes no new batch, and a batch is resent only when the
+//    batches before it in its partition are on their way: later batches never overtake an earlier one.
+//  - DUPLICATE_SEQUENCE_NUMBER: the broker has the batch already; success.
+//  - OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next sequence (not the first of its partition
+//    without a result, or a later batch was acknowledged): retried as it is, until the caller's budget ends
+//    (then it fails with that error; a new epoch could write it twice). For the next one, a real gap: the
+//    epoch is bumped
+//    (KIP-360: an idempotent producer bumps its own epoch) and the partition's batches are renumbered from
+//    0 under the new epoch, then retried. UNKNOWN_PRODUCER_ID (the broker lost the producer's state, e.g.
+//    to retention): the same bump.
+//  - INVALID_PRODUCER_EPOCH for a batch with the current epoch: the producer id is no longer ours to use; a
+//    new one is asked for (InitProducerId) and the partition's batches are renumbered under it.
+//  - Other retriable errors, and no answer: retried with the same stamp, until the caller's budget
+//    (delivery.timeout.ms, retries) says no. A batch that then fails, whose outcome is unknown, leaves a
+//    possible gap: the epoch is bumped for its partition. A batch the broker refused for good (a
+//    non-retriable error) was not written: the later batches of its partition are renumbered to close the
+//    gap (Java's adjustSequencesDueToFailedBatch). Either way the caller fails the batch's records with the
+//    error; the later batches come after it, none is silently put before it.
+//  - The caller must put attempts on the wire in the order start() and resend() hand them out (resend()
+//    only once the connection is at hand, then send at once): a Kafka broker without state for this
+//    producer on a partition takes any first sequence, so a later batch arriving first would be written
+//    before an earlier one.
+//  - Fatal: CLUSTER_AUTHORIZATION_FAILED (no IDEMPOTENT_WRITE), PRODUCER_FENCED, TRANSACTIONAL_ID_*
+//    errors, a non-retriable InitProducerId error. Every batch fails from then on: fatal_error().
+//  - When an epoch changes, the other partitions finish their batches under the old one; their next batch
+//    waits for that, then starts at sequence 0 under the new epoch (Java's per-partition producer epoch).
+//
+// Transactions will add states (a transactional id, begin / commit / abort) around `ready`; batches then
+// carry the transactional flag, and INVALID_PRODUCER_EPOCH / PRODUCER_FENCED become abortable or fatal.
+//
+// With idempotent = false it only counts: stamps are {-1, -1, -1}, no limits, no init; the verdict of a
+// result is success / retry when the caller says retriable / fail.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "kafkawire/group/topic_partition.hpp"
+#include "kafkawire/protocol/init_producer_id.hpp"
+
+namespace kafkawire {
+
+// What the RecordBatch header of one attempt says about its producer.
+struct BatchStamp {
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
+  friend bool operator==(const BatchStamp&, const BatchStamp&) = default;
+};
+
+struct ProducerSessionOptions {
+  bool idempotent = true;
+  int max_in_flight = 5;  // batches of one partition without a result
+  // Gets one line per producer id / epoch change and per renumbering. Default: none.
+  std::function<void(std::string_view)> log{};
+};
+
+class ProducerSession {
+ public:
+  enum class State {
+    uninitialized,  // no producer id: init_request() has one to send
+    initializing,   // InitProducerId sent, not answered yet
+    ready,          // batches may start
+    fatal,          // every batch fails with fatal_error()
+  };
+  enum class Verdict {
+    done,   // written (or already there): complete the records with success
+    retry,  // send again when resend() allows
+    fail,   // fail the records with the batch's error (or fatal_error() in State::fatal)
+  };
+  using BatchId = uint64_t;
+  struct Started {
+    BatchId id;
+    BatchStamp stamp;
+  };
+  // One answer for one batch: the partition's error code in the Produce response (0: written), or
+  // `answered` false when the attempt got no answer (I/O error, request timeout).
+  struct Outcome {
+    int16_t error_code = 0;
+    bool answered = true;
+    bool retriable = false;  // what the general error policy says of error_code (or of the I/O error)
+    bool may_retry = true;   // false: the caller's budget is spent (delivery.timeout.ms, retries, closing)
+  };
+
+  explicit ProducerSession(ProducerSessionOptions options);
+
+  State state() const { return state_; }
+  bool idempotent() const { return options_.idempotent; }
+  int64_t producer_id() const { return producer_id_; }
+  int16_t producer_epoch() const { return epoch_; }
+  std::error_code fatal_error() const { return fatal_; }
+  const std::string& fatal_text() const { return fatal_text_; }
+
+  // The InitProducerId to send now (to any broker), or nullopt when none is due (state initializing).
+  std::optional<protocol::InitProducerIdRequest> init_request();
+  // Its answer; ec: it was not answered. A retriable error code leaves the session uninitialized (ask
+  // again after the backoff), any other error makes it fatal.
+  void on_init_response(std::error_code ec, const protocol::InitProducerIdResponse& r);
+
+  // Whether a new batch of tp may be drained now.
+  bool may_start(const TopicPartition& tp) const;
+  // Starts a batch of `records` records of tp: its stamp. nullopt: not now (!may_start).
+  std::optional<Started> start(const TopicPartition& tp, int32_t records);
+  // The stamp to send a retried batch with, or nullopt: not yet (an earlier batch of the partition
+  // waits to be resent, or a producer id is being fetched).
+  std::optional<BatchStamp> resend(const TopicPartition& tp, BatchId id);
+  // The result of the attempt that carried `sent`. After done or fail the batch is forgotten.
+  Verdict on_result(const TopicPartition& tp, BatchId id, const BatchStamp& sent, const Outcome& outcome);
+
+  // Batches of tp started and without a final verdict.
+  size_t in_flight(const TopicPartition& tp) const;
+
+ private:
+  struct Batch {
+    BatchId id;
+    int32_t records;
+    uint64_t ordinal;     // its place among the partition's batches, from 1
+    BatchStamp stamp;     // what the next attempt carries
+    bool on_wire = true;  // an attempt is out; false: waiting to be resent
+  };
+  struct Partition {
+    int64_t producer_id = -1;  // the producer id and epoch its sequences count under
+    int16_t epoch = -1;
+    int32_t next_sequence = 0;
+    int32_t last_acked = -1;        // the last sequence written under that epoch
+    uint64_t acked_ordinal = 0;     // the ordinal of the batch that set last_acked (answers come late)
+    uint64_t started = 0;           // batches started
+    bool renumber_pending = false;  // renumber when the new producer id arrives
+    std::deque<Batch> batches;      // started, in sequence order
+  };
+
+  bool current(const Partition& p) const { return p.producer_id == producer_id_ && p.epoch == epoch_; }
+  // Moves the partition to the current producer id and epoch: its sequences start again at 0.
+  void restart(Partition& p) const;
+  // Numbers the partition's batches from the one after last_acked, under the current id and epoch.
+  void renumber(Partition& p, const TopicPartition& tp, std::string_view why);
+  // KIP-360: a new epoch, and tp's batches renumbered from 0 under it.
+  void bump_epoch(const TopicPartition& tp, std::string_view why);
+  // A new producer id is needed; tp's batches are renumbered when it arrives.
+  void reset_producer_id(const TopicPartition& tp, std::string_view why);
+  void make_fatal(int16_t code, std::string text);
+  void log(const std::string& line) const;
+
+  ProducerSessionOptions options_;
+  State state_;
+  int64_t producer_id_ = -1;
+  int16_t epoch_ = -1;
+  BatchId next_id_ = 1;
+  std::map<TopicPartition, Partition> partitions_;
+  std::error_code fatal_;
+  std::string fatal_text_;
+};
+
+}  // namespace kafkawire

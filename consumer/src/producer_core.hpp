@@ -1,0 +1,125 @@
+// The Producer's insides, shared by producer.cpp (queues, the sender, flush and close) and
+// producer_send.cpp (one Produce request and its retries, InitProducerId). Not installed.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <list>
+#include <map>
+#include <random>
+
+#include "kafkawire/consumer/producer.hpp"
+#include "kafkawire/consumer/producer_session.hpp"
+#include "kafkawire/protocol/produce.hpp"
+
+namespace kafkawire {
+
+namespace proto = kafkawire::protocol;
+using clock = std::chrono::steady_clock;
+inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// The producer's state and background work (see Producer in producer.hpp). The sender and each request's
+// coroutine are spawned with a completion that holds the Core, so the Core outlives them.
+struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
+  struct Pending {
+    ProducerRecord record;
+    int64_t timestamp;
+    Handler handler;
+    // When the record gives up waiting for its topic to appear (auto-created topics): delivery.timeout.ms.
+    clock::time_point deadline{};
+    uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
+  };
+  // One partition's records in one RecordBatch, and the producer id, epoch and sequence its next attempt
+  // carries (from the session).
+  struct Batch {
+    TopicPartition tp;
+    std::vector<Pending> records;
+    ProducerSession::BatchId id = 0;
+    BatchStamp stamp{};
+  };
+  using Batches = std::vector<Batch>;
+  // A waiting flush: `remaining` counts its records (seq < target) without a delivery result yet.
+  struct FlushWaiter {
+    uint64_t target;
+    size_t remaining;
+    asio::any_completion_handler<void(std::error_code)> handler;
+  };
+  // One Produce request being put together: a batch per partition, up to max.request.size bytes.
+  struct PlannedRequest {
+    Batches batches;
+    size_t bytes = 0;
+  };
+  struct PartitionQueue {
+    std::deque<Pending> records;
+    size_t bytes = 0;
+    clock::time_point oldest;
+  };
+  // open: sending. closed: close() finished, or an exception stopped the background work (failure_ says
+  // which); records sent now fail at once. destroyed: the Producer is gone; the work still running ends
+  // at its next step and fails its records with operation_aborted.
+  enum class Stage { open, closed, destroyed };
+
+  Core(executor_type ex, Config config)
+      : executor_(ex),
+        config_(std::move(config)),
+        pool_(net::Pool::create(ex, pool_options(config_))),
+        session_({.idempotent = config_.idempotent(), .max_in_flight = config_.max_in_flight_requests}),
+        wakeup_(ex) {}
+
+  void enqueue(ProducerRecord record, Handler handler);
+  // Puts a record in its partition's queue and returns that partition, or (nullptr) leaves it in
+  // unrouted_ until the metadata can place it, or fails it for good (unknown topic, bad partition).
+  const TopicPartition* route(Pending& p);
+  // When a partition's queue should be sent: min() at once, max() never (empty).
+  clock::time_point due(const PartitionQueue& q) const;
+  std::optional<int32_t> choose_partition(const ProducerRecord& r);
+  asio::awaitable<void> sender();
+  // InitProducerId to any broker, when the session needs a producer id.
+  asio::awaitable<void> init_producer_id();
+  // Sends the batches (first_attempt 1: they were sent before, and wait for the backoff and for the
+  // session's leave to go again).
+  asio::awaitable<void> send_batches(int32_t leader, Batches batches, clock::time_point deadline,
+                                     int first_attempt = 0);
+  // Completes a batch's records with an error and tells the session it is over.
+  void fail_batch(Batch& b, std::error_code ec);
+  std::error_code build_request(const Batches& batches, proto::ProduceRequest& req,
+                                std::vector<std::vector<uint8_t>>& buffers);
+  void complete(Pending& p, std::error_code ec, RecordMetadata md);
+  void finish_flush(FlushWaiter& w, std::error_code ec);
+  // Fails every record not yet handed to a request, and (with `waiters`) every waiting flush.
+  void abandon_queued(std::error_code ec, const std::string& why);
+  void abort_waiters(std::error_code ec);
+  // co_spawn with a completion that keeps the Core and turns an escaping exception into stop().
+  void spawn(asio::awaitable<void> work);
+  void stop(std::exception_ptr e);
+  void destroy();
+  static net::Pool::Result<std::monostate> flush(std::shared_ptr<Core> self);
+  static net::Pool::Result<std::monostate> close(std::shared_ptr<Core> self);
+
+  executor_type executor_;
+  Config config_;
+  std::shared_ptr<net::Pool> pool_;
+  ProducerSession session_;  // producer id, epoch and sequence numbers (enable.idempotence)
+  std::map<TopicPartition, PartitionQueue> queues_;
+  std::map<std::string, int32_t> sticky_;  // topic -> partition for records without a key
+  std::deque<Pending> unrouted_;           // waiting for metadata to pick a partition
+  asio::steady_timer wakeup_;
+  // Completed from complete() when their last record is. A list: its elements are never moved, and
+  // Boost 1.81's any_completion_handler cannot be move-assigned (that recurses without end).
+  std::list<FlushWaiter> flush_waiters_;
+  uint64_t next_seq_ = 1;
+  size_t queued_ = 0;
+  size_t sending_ = 0;
+  uint64_t batches_resent_ = 0;
+  TopicPartition drained_last_;  // where the last round of batches ended; the next starts after it
+  std::map<int32_t, int> requests_in_flight_;  // Produce requests per leader broker (send_batches running)
+  bool sender_running_ = false;
+  bool flush_requested_ = false;
+  Stage stage_ = Stage::open;
+  std::error_code failure_;  // why the stage is no longer open, for records sent after that
+  std::string error_text_;
+  std::minstd_rand rng_{std::random_device{}()};
+};
+
+}  // namespace kafkawire
