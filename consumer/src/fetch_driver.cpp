@@ -178,11 +178,19 @@ void Consumer::handle_fetch_result(int32_t node, const fetch::FetchResult& resul
 bool Consumer::drain(std::vector<Record>& out, size_t max, std::error_code& ec) {
   // The oldest answer first, as Java's fetch buffer does: no partition waits behind newer data, and a
   // Fetch answer's frame (shared by all the partitions it answers) is let go of soon after it came, not
-  // once every partition has been read a little at a time.
+  // once every partition has been read a little at a time. The partitions of one answer take turns: each
+  // poll starts looking at another partition, so they run dry together and are fetched again together.
+  if (parts_.empty()) return false;
+  const size_t n = parts_.size();
+  const auto start = std::next(parts_.begin(), static_cast<std::ptrdiff_t>(round_robin_++ % n));
   while (out.size() < max && ledger_.ready > 0) {
     PartitionState* oldest = nullptr;
-    for (auto& [tp, p] : parts_)
-      if (p->buffer.ready() && (!oldest || p->buffer.arrival() < oldest->buffer.arrival())) oldest = p.get();
+    auto it = start;
+    for (size_t i = 0; i < n; ++i, ++it) {
+      if (it == parts_.end()) it = parts_.begin();
+      const fetch::PartitionBuffer& b = it->second->buffer;
+      if (b.ready() && (!oldest || b.arrival() < oldest->buffer.arrival())) oldest = it->second.get();
+    }
     if (!oldest) break;
     int64_t where = -1;
     if (const std::error_code read_ec = oldest->buffer.drain(out, max, &where)) {

@@ -26,6 +26,7 @@ Frame BufferLedger::hold(const Frame& frame) {
   // address again) only once no copy holds it, so a live last_held_ is always this frame's.
   const size_t size = frame->capacity();
   *held_ += size;
+  ++arrivals;
   Frame held(frame.get(),
              [raw = frame, count = held_, size](const std::vector<uint8_t>*) { *count -= size; });
   last_raw_ = frame.get();
@@ -152,7 +153,7 @@ Taken PartitionBuffer::take(const PartitionOutcome& o, const Frame& frame) {
   if (ahead) {
     next_.valid = true;
     next_.frame = ledger_->hold(frame);
-    next_.arrival = ++ledger_->arrivals;
+    next_.arrival = ledger_->arrivals;
     next_.records = o.records;
     next_.from = o.asked->fetch_offset;
     next_.end = end_offset_of(o.records);
@@ -168,7 +169,7 @@ Taken PartitionBuffer::take(const PartitionOutcome& o, const Frame& frame) {
   set_buffered(true);
   in_batch_ = false;
   buffered_end_ = end_offset_of(o.records);
-  arrival_ = ++ledger_->arrivals;
+  arrival_ = ledger_->arrivals;
   return Taken::taken;
 }
 

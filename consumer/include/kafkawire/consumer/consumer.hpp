@@ -234,6 +234,7 @@ class Consumer {
   std::vector<Record> batch_;  // the last poll's records; reused so polls do not allocate per record
   // Partitions assign() let go of while the last poll's records may still point at their state.
   std::vector<std::unique_ptr<PartitionState>> retired_parts_;
+  size_t round_robin_ = 0;  // which partition drain starts with, so none starves
   std::string error_text_;
   std::error_code fetch_error_;  // an error from the fetch path, reported by the next poll
   std::chrono::steady_clock::time_point last_auto_commit_;

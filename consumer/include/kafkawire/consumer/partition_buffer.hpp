@@ -22,7 +22,8 @@
 // least max.partition.fetch.bytes): memory stays within the bound plus one partition's worth. One exception
 // keeps the consumer moving: when no Fetch is out and no partition has records to drain (the bytes are
 // held by paused partitions, or by the last poll's records), a partition with nothing buffered is fetched.
-// The Consumer drains the oldest answer first (arrival()), so a frame is let go of soon after it came.
+// The Consumer drains the oldest answer first (arrival(); the partitions of one answer in turn), so a
+// frame is let go of soon after it came.
 //
 // Lifetimes. drain()'s records point into the buffered frame, into this buffer's decompression buffers and
 // at topic_partition(). They stay valid until the next poll: a frame the buffer lets go of moves to the
@@ -54,7 +55,7 @@ class BufferLedger {
   bool read_committed = false;              // isolation.level=read_committed
   size_t max_bytes = size_t{65536} * 1024;  // queued.max.messages.kbytes, in bytes
   uint64_t generations = 0;                 // source of every buffer's generation
-  uint64_t arrivals = 0;                    // source of arrival(): answers in the order they were taken
+  uint64_t arrivals = 0;                    // source of arrival(): one per frame hold() counts
   size_t ready = 0;                         // buffers with records to drain (buffered and not paused)
   // Frames let go of while the last poll's records may still point into them; clear when a poll starts.
   std::vector<Frame> retired;
@@ -115,7 +116,8 @@ class PartitionBuffer {
   bool has_buffered() const { return buffered_; }
   // Records to drain: buffered and not paused.
   bool ready() const { return buffered_ && !paused_; }
-  // When the buffered data arrived (BufferLedger::arrivals): the Consumer drains the oldest first.
+  // Which answer the buffered data came in (BufferLedger::arrivals, the same for all the partitions of
+  // one answer): the Consumer drains the oldest first.
   uint64_t arrival() const { return arrival_; }
   bool has_prefetched() const { return next_.valid; }
 
