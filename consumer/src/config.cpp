@@ -127,8 +127,11 @@ const std::vector<ConfigKey>& config_keys() {
        "the most data one Fetch returns for one partition (the first batch is returned even when larger)",
        cons, number(1, INT32_MAX), into<&Config::max_partition_fetch_bytes>},
       {"queued.max.messages.kbytes", "65536",
-       "prefetch bound in KiB (librdkafka's name): a partition's next Fetch goes out while its earlier data "
-       "is still being polled, as long as the consumer buffers less than this over all partitions",
+       "bound in KiB (librdkafka's name) on fetched data not yet polled: the Fetch answers the consumer "
+       "holds "
+       "plus what its Fetches in flight may bring; no partition is fetched while this is reached, and a "
+       "Fetch "
+       "asks for no more than the room left (at least max.partition.fetch.bytes)",
        cons, number(1, INT32_MAX / 1024), into<&Config::queued_max_kbytes>},
       {"check.crcs", "true",
        "verify the CRC-32C of every record batch fetched; a mismatch fails the poll naming topic, partition "

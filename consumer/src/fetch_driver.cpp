@@ -110,10 +110,14 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
 
   // sessions_ is never erased from, so the reference outlives the wait (checked by `alive` first).
   fetch::FetchSession& session = sessions_.try_emplace(node, session_config(config_)).first->second;
-  const fetch::PlannedFetch planned = session.plan(std::move(wanted), *version);
+  // The bound on buffered memory (partition_buffer.hpp): the answer may bring no more than the room left.
+  const int32_t asked =
+      ledger_.fetch_started(config_.fetch_max_bytes, config_.max_partition_fetch_bytes, wanted.size());
+  const fetch::PlannedFetch planned = session.plan(std::move(wanted), *version, asked);
   auto [ec, reply] =
       co_await conn->async_send_at(planned.request, planned.version, use_nothrow, config_.fetch_max_wait);
   if (!*alive) co_return;
+  ledger_.fetch_finished(asked);
   if (ec) {
     session.on_failure();  // a new connection means a new session
     metadata_stale_ = true;
@@ -172,19 +176,29 @@ void Consumer::handle_fetch_result(int32_t node, const fetch::FetchResult& resul
 }
 
 bool Consumer::drain(std::vector<Record>& out, size_t max, std::error_code& ec) {
+  // The oldest answer first, as Java's fetch buffer does: no partition waits behind newer data, and a
+  // Fetch answer's frame (shared by all the partitions it answers) is let go of soon after it came, not
+  // once every partition has been read a little at a time. The partitions of one answer take turns: each
+  // poll starts looking at another partition, so they run dry together and are fetched again together.
   if (parts_.empty()) return false;
-  // Start with another partition each poll, so none starves.
   const size_t n = parts_.size();
-  auto it = std::next(parts_.begin(), static_cast<std::ptrdiff_t>(round_robin_++ % n));
-  for (size_t i = 0; i < n && out.size() < max; ++i, ++it) {
-    if (it == parts_.end()) it = parts_.begin();
-    PartitionState& p = *it->second;
+  const auto start = std::next(parts_.begin(), static_cast<std::ptrdiff_t>(round_robin_++ % n));
+  while (out.size() < max && ledger_.ready > 0) {
+    PartitionState* oldest = nullptr;
+    auto it = start;
+    for (size_t i = 0; i < n; ++i, ++it) {
+      if (it == parts_.end()) it = parts_.begin();
+      const fetch::PartitionBuffer& b = it->second->buffer;
+      if (b.ready() && (!oldest || b.arrival() < oldest->buffer.arrival())) oldest = it->second.get();
+    }
+    if (!oldest) break;
     int64_t where = -1;
-    if (const std::error_code read_ec = p.buffer.drain(out, max, &where)) {
+    if (const std::error_code read_ec = oldest->buffer.drain(out, max, &where)) {
       ec = read_ec;
-      set_error(to_string(p.tp()) + " at offset " + std::to_string(where) + ": " + read_ec.message());
+      set_error(to_string(oldest->tp()) + " at offset " + std::to_string(where) + ": " + read_ec.message());
       return true;
     }
+    if (oldest->buffer.ready() && out.size() < max) break;  // drain() reads to the end or to max: never spin
   }
   return !out.empty();
 }

@@ -106,7 +106,8 @@ bool by_partition(const WantedPartition& a, const WantedPartition& b) { return a
 
 }  // namespace
 
-PlannedFetch FetchSession::plan(std::vector<WantedPartition> wanted, int16_t version) {
+PlannedFetch FetchSession::plan(std::vector<WantedPartition> wanted, int16_t version,
+                                std::optional<int32_t> max_bytes) {
   std::sort(wanted.begin(), wanted.end(), by_partition);
   PlannedFetch out;
   const bool all_ids = std::none_of(wanted.begin(), wanted.end(),
@@ -122,7 +123,7 @@ PlannedFetch FetchSession::plan(std::vector<WantedPartition> wanted, int16_t ver
   req.replica_id = -1;
   req.max_wait_ms = config_.max_wait_ms;
   req.min_bytes = config_.min_bytes;
-  req.max_bytes = config_.max_bytes;
+  req.max_bytes = max_bytes ? std::min(*max_bytes, config_.max_bytes) : config_.max_bytes;
   req.isolation_level = config_.isolation_level;
   req.session_id = out.incremental ? id_ : 0;
   req.session_epoch = sessions ? (out.incremental ? epoch_ : 0) : -1;

@@ -1,5 +1,7 @@
 #include "kafkawire/consumer/partition_buffer.hpp"
 
+#include <algorithm>
+
 namespace kafkawire::fetch {
 
 namespace proto = kafkawire::protocol;
@@ -17,6 +19,36 @@ int64_t end_offset_of(proto::Bytes records) {
 
 }  // namespace
 
+Frame BufferLedger::hold(const Frame& frame) {
+  if (frame.get() == last_raw_)
+    if (Frame held = last_held_.lock()) return held;
+  // A copy whose last owner takes the frame's bytes off the count. A buffer is recycled (the same
+  // address again) only once no copy holds it, so a live last_held_ is always this frame's.
+  const size_t size = frame->capacity();
+  *held_ += size;
+  ++arrivals;
+  Frame held(frame.get(),
+             [raw = frame, count = held_, size](const std::vector<uint8_t>*) { *count -= size; });
+  last_raw_ = frame.get();
+  last_held_ = held;
+  return held;
+}
+
+int32_t BufferLedger::fetch_started(int32_t fetch_max_bytes, int32_t partition_max_bytes, size_t partitions) {
+  const size_t used = bytes() + reserved_;
+  const size_t room = used < max_bytes ? max_bytes - used : 0;
+  const auto per_partition = static_cast<size_t>(std::max(partition_max_bytes, 1));
+  const size_t most = std::min(static_cast<size_t>(std::max(fetch_max_bytes, 1)),
+                               per_partition * std::max<size_t>(partitions, 1));
+  const auto asked = static_cast<int32_t>(std::min(most, std::max(room, per_partition)));
+  reserved_ += static_cast<size_t>(asked);
+  return asked;
+}
+
+void BufferLedger::fetch_finished(int32_t asked) {
+  reserved_ -= std::min(reserved_, static_cast<size_t>(asked));
+}
+
 PartitionBuffer::PartitionBuffer(TopicPartition tp, BufferLedger& ledger)
     : tp_(std::move(tp)), ledger_(&ledger), generation_(++ledger.generations) {}
 
@@ -31,18 +63,27 @@ proto::ReadOptions PartitionBuffer::read_options() const {
 // Records handed out by the last poll may still point into the frame, and they are valid until the next
 // poll: the ledger keeps the frame until then.
 void PartitionBuffer::drop_buffered() {
-  buffered_ = false;
+  set_buffered(false);
   in_batch_ = false;
   buffered_end_ = -1;
-  ledger_->bytes -= buffered_bytes_;
-  buffered_bytes_ = 0;
   if (frame_) ledger_->retired.push_back(std::move(frame_));
+}
+
+void PartitionBuffer::set_buffered(bool buffered) {
+  if (buffered_ == buffered) return;
+  buffered_ = buffered;
+  if (!paused_) buffered ? ++ledger_->ready : --ledger_->ready;
+}
+
+void PartitionBuffer::set_paused(bool paused) {
+  if (paused_ == paused) return;
+  paused_ = paused;
+  if (buffered_) paused ? --ledger_->ready : ++ledger_->ready;
 }
 
 void PartitionBuffer::discard() {
   drop_buffered();
   if (next_.valid) {
-    ledger_->bytes -= next_.records.len;
     next_.valid = false;
     next_.frame.reset();  // never read from: no record of the last poll points into it
   }
@@ -57,9 +98,7 @@ void PartitionBuffer::seek(std::optional<int64_t> offset) {
 bool PartitionBuffer::promote_prefetched() {
   if (!next_.valid) return false;
   next_.valid = false;
-  const size_t bytes = next_.records.len;
   if (!position_ || next_.from != *position_) {
-    ledger_->bytes -= bytes;
     next_.frame.reset();
     return false;
   }
@@ -67,10 +106,10 @@ bool PartitionBuffer::promote_prefetched() {
   frame_ = std::move(next_.frame);
   reader_.reset(next_.records, read_options());
   if (ledger_->read_committed && next_.has_aborted) reader_.set_aborted_transactions(next_.aborted);
-  buffered_ = true;
+  set_buffered(true);
   in_batch_ = false;
   buffered_end_ = next_.end;
-  buffered_bytes_ = bytes;  // still counted in the ledger
+  arrival_ = next_.arrival;
   return true;
 }
 
@@ -83,8 +122,11 @@ std::optional<int64_t> PartitionBuffer::next_fetch_offset() const {
 
 bool PartitionBuffer::wants_fetch() const {
   if (!position_ || paused_ || fetch_in_flight_ || next_.valid) return false;
-  if (!buffered_) return true;
-  return buffered_end_ >= 0 && ledger_->bytes < ledger_->max_bytes;
+  if (buffered_ && buffered_end_ < 0) return false;  // where the data ends is not known yet
+  if (ledger_->has_room()) return true;
+  // At the bound. With records to drain, or an answer on its way, the application frees room soon.
+  // Otherwise what holds the bytes (paused partitions) would hold back every other partition.
+  return !buffered_ && ledger_->ready == 0 && ledger_->reserved() == 0;
 }
 
 Taken PartitionBuffer::take(const PartitionOutcome& o, const Frame& frame) {
@@ -108,10 +150,10 @@ Taken PartitionBuffer::take(const PartitionOutcome& o, const Frame& frame) {
   }
   log_ = LogBounds{o.high_watermark, o.last_stable_offset, o.log_start_offset};
   if (o.records.len == 0) return Taken::taken;
-  ledger_->bytes += o.records.len;
   if (ahead) {
     next_.valid = true;
-    next_.frame = frame;
+    next_.frame = ledger_->hold(frame);
+    next_.arrival = ledger_->arrivals;
     next_.records = o.records;
     next_.from = o.asked->fetch_offset;
     next_.end = end_offset_of(o.records);
@@ -121,13 +163,13 @@ Taken PartitionBuffer::take(const PartitionOutcome& o, const Frame& frame) {
     return Taken::taken;
   }
   if (frame_) ledger_->retired.push_back(std::move(frame_));
-  frame_ = frame;
+  frame_ = ledger_->hold(frame);
   reader_.reset(o.records, read_options());
   if (ledger_->read_committed && o.aborted) reader_.set_aborted_transactions(*o.aborted);
-  buffered_ = true;
+  set_buffered(true);
   in_batch_ = false;
   buffered_end_ = end_offset_of(o.records);
-  buffered_bytes_ = o.records.len;
+  arrival_ = ledger_->arrivals;
   return Taken::taken;
 }
 

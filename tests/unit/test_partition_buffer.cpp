@@ -88,7 +88,7 @@ TEST_CASE("partition buffer: records are drained in order, past the batch bounda
   rig.buffer.seek(0);
   REQUIRE(rig.fetch(batches(0, 2, 10)) == Taken::taken);
   CHECK(rig.buffer.log().high_watermark == 1000);
-  CHECK(rig.ledger.bytes > 0);
+  CHECK(rig.ledger.bytes() > 0);
   CHECK(rig.poll(15) == range(0, 15));
   CHECK(rig.buffer.position() == 15);
   CHECK(rig.buffer.position_epoch() == 3);
@@ -98,8 +98,9 @@ TEST_CASE("partition buffer: records are drained in order, past the batch bounda
   CHECK(rig.poll() == range(15, 20));
   CHECK(rig.buffer.position() == 20);
   CHECK_FALSE(rig.buffer.has_buffered());
-  CHECK(rig.ledger.bytes == 0);
+  CHECK(rig.ledger.bytes() > 0);  // until the next poll: the records point into the frame
   CHECK(rig.poll().empty());
+  CHECK(rig.ledger.bytes() == 0);
 }
 
 TEST_CASE("partition buffer: a Fetch from the middle of a batch skips the records before the position",
@@ -129,7 +130,8 @@ TEST_CASE("partition buffer: one answer ahead, promoted once the buffered data i
   CHECK(rig.buffer.wants_fetch());
   CHECK(rig.buffer.next_fetch_offset() == 20);
   CHECK(rig.poll() == range(15, 20));
-  CHECK(rig.ledger.bytes == 0);
+  rig.ledger.retired.clear();
+  CHECK(rig.ledger.bytes() == 0);
 }
 
 TEST_CASE("partition buffer: seek drops buffered and prefetched data and the answer in flight",
@@ -142,11 +144,12 @@ TEST_CASE("partition buffer: seek drops buffered and prefetched data and the ans
   // A Fetch from 20 is out when the application seeks.
   rig.session.plan({WantedPartition{{"t", 0}, topic_uuid(1), 20, 0, rig.buffer.generation()}}, 16);
   rig.buffer.seek(25);
-  CHECK(rig.ledger.bytes == 0);
+  rig.ledger.retired.clear();
+  CHECK(rig.ledger.bytes() == 0);
   CHECK_FALSE(rig.buffer.has_buffered());
   CHECK_FALSE(rig.buffer.has_prefetched());
   CHECK(rig.answer(batches(20, 1, 10)) == Taken::dropped);
-  CHECK(rig.ledger.bytes == 0);
+  CHECK(rig.ledger.bytes() == 0);
   REQUIRE(rig.fetch(batches(20, 1, 10)) == Taken::taken);
   CHECK(rig.poll() == range(25, 30));
 }
@@ -158,7 +161,7 @@ TEST_CASE("partition buffer: queued.max.messages.kbytes bounds fetching ahead, n
   rig.buffer.seek(0);
   REQUIRE(rig.buffer.wants_fetch());  // nothing buffered: always
   REQUIRE(rig.fetch(batches(0, 1, 10)) == Taken::taken);
-  CHECK(rig.ledger.bytes > rig.ledger.max_bytes);
+  CHECK(rig.ledger.bytes() > rig.ledger.max_bytes);
   CHECK_FALSE(rig.buffer.wants_fetch());
   CHECK(rig.poll(5) == range(0, 5));
   CHECK_FALSE(rig.buffer.wants_fetch());
@@ -226,7 +229,8 @@ TEST_CASE("partition buffer: a corrupt batch fails the drain with its offset and
   CHECK(where == 10);
   CHECK(out.size() == 10);  // the first batch was good
   CHECK_FALSE(rig.buffer.has_buffered());
-  CHECK(rig.ledger.bytes == 0);
+  rig.ledger.retired.clear();
+  CHECK(rig.ledger.bytes() == 0);
   CHECK(rig.buffer.position() == 10);
 }
 
@@ -239,4 +243,134 @@ TEST_CASE("partition buffer: an empty answer updates the log bounds and buffers 
   CHECK_FALSE(rig.buffer.has_buffered());
   CHECK(rig.buffer.wants_fetch());
   CHECK(rig.buffer.next_fetch_offset() == 0);
+}
+
+namespace {
+
+// Two partitions ("t", 0) and ("t", 1) answered by one Fetch, as the Consumer sees them.
+struct TwoPartitions {
+  BufferLedger ledger;
+  PartitionBuffer p0{{"t", 0}, ledger};
+  PartitionBuffer p1{{"t", 1}, ledger};
+  FetchSession session;
+  std::vector<kafkawire::testing::Received> answers;
+
+  TwoPartitions() {
+    p0.seek(0);
+    p1.seek(0);
+  }
+  // One Fetch for both, answered with these records; returns the frame's size.
+  size_t fetch(std::vector<uint8_t> r0, std::vector<uint8_t> r1) {
+    session.plan({WantedPartition{{"t", 0}, topic_uuid(1), *p0.next_fetch_offset(), 0, p0.generation()},
+                  WantedPartition{{"t", 1}, topic_uuid(1), *p1.next_fetch_offset(), 0, p1.generation()}},
+                 16);
+    answers.push_back(response(16, 1, {{"t", 0, 0, std::move(r0)}, {"t", 1, 0, std::move(r1)}}));
+    const FetchResult r = session.on_response(answers.back().message);
+    REQUIRE(r.partitions.size() == 2);
+    for (const PartitionOutcome& o : r.partitions)
+      REQUIRE((o.asked->tp.partition == 0 ? p0 : p1).take(o, answers.back().frame) == Taken::taken);
+    return answers.back().frame->capacity();
+  }
+  size_t drain(PartitionBuffer& b, size_t max = 1000) {
+    out.clear();
+    b.poll_started();
+    REQUIRE_FALSE(b.drain(out, max));
+    return out.size();
+  }
+  std::vector<Record> out;
+};
+
+}  // namespace
+
+TEST_CASE("partition buffer: the ledger counts a Fetch answer's frame once, until its last holder lets go",
+          "[partition_buffer]") {
+  TwoPartitions t;
+  const size_t frame = t.fetch(batches(0, 1, 10), batches(0, 1, 10));
+  CHECK(t.ledger.bytes() == frame);  // once, though two partitions hold it
+  CHECK(t.ledger.ready == 2);
+  CHECK(t.drain(t.p0) == 10);
+  t.ledger.retired.clear();
+  CHECK(t.ledger.bytes() == frame);  // partition 1 still reads from it
+  CHECK(t.drain(t.p1) == 10);
+  CHECK(t.ledger.ready == 0);
+  CHECK(t.ledger.bytes() == frame);  // the records of this poll point into it
+  t.ledger.retired.clear();
+  CHECK(t.ledger.bytes() == 0);
+  // The next answer arrives in a new frame (or the same memory, recycled): counted again.
+  const size_t next = t.fetch(batches(10, 1, 5), {});
+  CHECK(t.ledger.bytes() == next);
+}
+
+TEST_CASE("partition buffer: at the bound no partition is fetched, buffered or not, until room is freed",
+          "[partition_buffer]") {
+  TwoPartitions t;
+  t.fetch(batches(0, 1, 10), {});  // partition 1 is at the end of its log
+  REQUIRE(t.p0.has_buffered());
+  REQUIRE_FALSE(t.p1.has_buffered());
+  CHECK(t.p0.wants_fetch());  // under the bound: fetch ahead
+  CHECK(t.p1.wants_fetch());
+  t.ledger.max_bytes = t.ledger.bytes();
+  CHECK_FALSE(t.p0.wants_fetch());
+  CHECK_FALSE(t.p1.wants_fetch());  // records to drain: the application frees room
+  CHECK(t.drain(t.p0) == 10);
+  // Drained; the frame is kept for this poll's records, and nothing is left to drain: move on.
+  CHECK(t.ledger.bytes() == t.ledger.max_bytes);
+  CHECK(t.p0.wants_fetch());
+  CHECK(t.p1.wants_fetch());
+  // ... unless a Fetch is out: its answer brings records to drain.
+  const int32_t asked = t.ledger.fetch_started(1 << 20, 1 << 16, 2);
+  CHECK_FALSE(t.p1.wants_fetch());
+  t.ledger.fetch_finished(asked);
+  CHECK(t.p1.wants_fetch());
+  t.ledger.retired.clear();
+  CHECK(t.ledger.has_room());
+}
+
+TEST_CASE("partition buffer: paused partitions holding the bound do not hold back the others",
+          "[partition_buffer]") {
+  TwoPartitions t;
+  t.fetch(batches(0, 1, 10), {});
+  t.ledger.max_bytes = t.ledger.bytes();
+  CHECK_FALSE(t.p1.wants_fetch());
+  t.p0.set_paused(true);
+  CHECK(t.ledger.ready == 0);
+  CHECK(t.p1.wants_fetch());  // what holds the bytes waits for the application, not for a poll
+  CHECK_FALSE(t.p0.wants_fetch());
+  t.p0.set_paused(false);
+  CHECK(t.ledger.ready == 1);
+  CHECK_FALSE(t.p1.wants_fetch());
+  CHECK(t.drain(t.p0) == 10);
+}
+
+TEST_CASE("partition buffer: a Fetch asks for the room left under the bound, reserved until answered",
+          "[partition_buffer]") {
+  BufferLedger ledger;
+  ledger.max_bytes = 1000;
+  CHECK(ledger.fetch_started(600, 100, 10) == 600);  // fetch.max.bytes is the most
+  CHECK(ledger.reserved() == 600);
+  CHECK(ledger.has_room());
+  CHECK(ledger.fetch_started(600, 100, 10) == 400);  // the room left
+  CHECK_FALSE(ledger.has_room());
+  CHECK(ledger.fetch_started(600, 100, 10) == 100);  // at least max.partition.fetch.bytes
+  CHECK(ledger.reserved() == 1100);
+  ledger.fetch_finished(600);
+  ledger.fetch_finished(400);
+  ledger.fetch_finished(100);
+  CHECK(ledger.reserved() == 0);
+  CHECK(ledger.fetch_started(2000, 100, 20) == 1000);
+  ledger.fetch_finished(1000);
+  CHECK(ledger.fetch_started(2000, 100, 3) == 300);  // no more than 3 partitions can bring
+  ledger.fetch_finished(300);
+}
+
+TEST_CASE("partition buffer: arrival() orders buffered data by the answer it came in, prefetched data too",
+          "[partition_buffer]") {
+  TwoPartitions t;
+  t.fetch(batches(0, 1, 10), batches(0, 1, 10));
+  CHECK(t.p0.arrival() == t.p1.arrival());  // one answer
+  CHECK(t.drain(t.p1, 5) == 5);
+  t.fetch({}, batches(10, 1, 10));  // partition 1 fetched ahead
+  REQUIRE(t.p1.has_prefetched());
+  CHECK(t.drain(t.p1, 10) == 10);  // into the prefetched data: newer than partition 0's
+  CHECK(t.p0.arrival() < t.p1.arrival());
 }

@@ -160,8 +160,11 @@ class FetchSession {
   explicit FetchSession(SessionConfig config = {}) : config_(config) {}
 
   // The next Fetch for these partitions (each once). `version`: the highest both sides speak (>= 4).
-  // The session remembers what it asked until the answer (on_response) or a failure (on_failure).
-  PlannedFetch plan(std::vector<WantedPartition> wanted, int16_t version);
+  // `max_bytes`: what the whole answer may hold, when less than fetch.max.bytes (the room the consumer's
+  // buffer bound leaves: BufferLedger::fetch_started). The session remembers what it asked until the
+  // answer (on_response) or a failure (on_failure).
+  PlannedFetch plan(std::vector<WantedPartition> wanted, int16_t version,
+                    std::optional<int32_t> max_bytes = std::nullopt);
   // The answer to the last plan(). Views in the result live until the next plan().
   FetchResult on_response(const protocol::FetchResponse& response);
   // The request failed (I/O error, timeout, connection closed): a new connection means a new session.
