@@ -19,6 +19,10 @@
 //   async_connect with `timeout` after that long, not after request.timeout.ms.
 // - A response frame larger than receive.message.max.bytes closes the connection with message_too_large
 //   before the frame is read; a negative size prefix closes it with `malformed`.
+// - Exceptions: one escaping the connection's own work (its read loop, its deadline watchdog, its setup),
+//   such as bad_alloc or a completion handler that throws when the read loop invokes it, closes the
+//   connection with internal_error: every request in flight fails with it, close_reason() says what was
+//   thrown, and the pool opens a new connection for the next request.
 //
 // Threading: the library starts no threads. A Connection runs on the executor it was created with; call
 // its member functions from that executor (or a strand wrapping it). Completion handlers are invoked
