@@ -3,7 +3,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -78,7 +77,10 @@ void Connection::start_connect(std::string host, uint16_t port,
   asio::co_spawn(executor_, connect_and_negotiate(std::move(host), port),
                  [self = shared_from_this(), ex, h = std::move(handler)](std::exception_ptr e,
                                                                          std::error_code ec) mutable {
-                   if (e) ec = client_errc::disconnected;
+                   if (e) {
+                     self->close_on_exception(e, "connection setup");
+                     ec = self->close_error();
+                   }
                    asio::dispatch(ex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
                  });
 }
@@ -120,8 +122,8 @@ asio::awaitable<std::error_code> Connection::connect_and_negotiate(std::string h
   socket_.set_option(asio::ip::tcp::no_delay(true));
 
   state_ = State::negotiating;
-  asio::co_spawn(executor_, read_loop(), asio::detached);
-  asio::co_spawn(executor_, watchdog(), asio::detached);
+  spawn_background(read_loop(), "read loop");
+  spawn_background(watchdog(), "deadline watchdog");
   if (auto ec = co_await negotiate()) {
     if (state_ != State::closed) close(ec, "ApiVersions with " + where + ": " + ec.message());
     co_return close_error_ ? close_error_ : ec;
@@ -217,18 +219,24 @@ void Connection::submit(std::vector<uint8_t> frame, Pending pending, bool expect
 void Connection::write_next() {
   if (writing_ || outbox_.empty() || state_ == State::closed) return;
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(outbox_.front()),
-                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                      self->writing_ = false;
-                      if (self->state_ == State::closed) return;
-                      if (ec) {
-                        self->close(ec, "write to " + self->host_ + ":" + std::to_string(self->port_) + ": " +
-                                            ec.message());
-                        return;
-                      }
-                      self->outbox_.pop_front();
-                      self->write_next();
-                    });
+  // The write owns its frame until it completes: close() empties the outbox while the socket may still be
+  // reading from the frame being written, so that one lives in the completion handler, not in the outbox.
+  // (A vector keeps its heap block when moved, so the buffer below stays valid inside the handler.)
+  std::vector<uint8_t> frame = std::move(outbox_.front());
+  outbox_.pop_front();
+  const auto buffer = asio::buffer(frame);
+  asio::async_write(
+      socket_, buffer,
+      [self = shared_from_this(), frame = std::move(frame)](boost::system::error_code ec, size_t) {
+        self->writing_ = false;
+        if (self->state_ == State::closed) return;
+        if (ec) {
+          self->close(ec,
+                      "write to " + self->host_ + ":" + std::to_string(self->port_) + ": " + ec.message());
+          return;
+        }
+        self->write_next();
+      });
 }
 
 // Large frames (Fetch answers) are read into recycled buffers: a buffer no one else holds any more is
@@ -241,6 +249,8 @@ std::shared_ptr<std::vector<uint8_t>> Connection::frame_buffer(size_t size) {
 #else
   constexpr bool kRecycle = true;
 #endif
+  if (!in_flight_.empty() && testing::before_frame_allocation)
+    testing::before_frame_allocation(in_flight_.front().api_key, size);
   if (!kRecycle || size < kMinSpareBytes || size > kMaxSpareBytes)
     return std::make_shared<std::vector<uint8_t>>(size);
   std::shared_ptr<std::vector<uint8_t>> buffer;
@@ -343,6 +353,30 @@ asio::awaitable<void> Connection::watchdog() {
     watchdog_timer_.expires_at(earliest);
     co_await watchdog_timer_.async_wait(use_nothrow);
   }
+}
+
+void Connection::set_correlation_id(std::vector<uint8_t>& frame, int32_t id) {
+  // int32 size, int16 api key, int16 version, then the int32 correlation id.
+  boost::endian::store_big_s32(frame.data() + 8, id);
+}
+
+void Connection::spawn_background(asio::awaitable<void> work, std::string_view name) {
+  asio::co_spawn(executor_, std::move(work), [self = shared_from_this(), name](std::exception_ptr e) {
+    if (e) self->close_on_exception(e, name);
+  });
+}
+
+void Connection::close_on_exception(std::exception_ptr e, std::string_view where) {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    what = x.what();
+  } catch (...) {
+  }
+  close(client_errc::internal_error, "connection to " + host_ + ":" + std::to_string(port_) +
+                                         " failed internally: its " + std::string(where) +
+                                         " stopped on an exception: " + what);
 }
 
 void Connection::fail(FrameHandler handler, std::error_code ec) {

@@ -30,6 +30,7 @@
 #include "kafkawire/protocol/metadata.hpp"
 #include "kafkawire/protocol/produce.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
+#include "support/frame_faults.hpp"
 #include "support/run.hpp"
 
 namespace asio = boost::asio;
@@ -537,6 +538,41 @@ TEST_CASE("records of the last poll stay valid when assign() lets their partitio
     CHECK(v.rfind("p" + std::to_string(r.partition()) + "-" + std::to_string(r.offset()), 0) == 0);
     CHECK(v.size() == 64);
   }
+  k.stop();
+}
+
+TEST_CASE(
+    "fetch: an exception in the fetch connection's read loop is reported once, then fetching goes on "
+    "over a new connection",
+    "[fetch][exception]") {
+  asio::io_context io;
+  FakeKafka k(io, 1, 60);
+  k.start();
+  Consumer c(io.get_executor(), consumer_config(k));
+  const TopicPartition tp{"t", 0};
+  c.assign({tp});
+  c.seek(tp, 0);
+  std::vector<int64_t> offsets;
+  for (auto& [p, off] : poll_once(io, c)) offsets.push_back(off);
+  REQUIRE_FALSE(offsets.empty());
+  const size_t connections = k.sockets.size();
+
+  std::vector<std::error_code> errors;
+  kafkawire::testing::FailNextFrameAllocation fail(proto::FetchRequest::api_key);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (offsets.size() < 60 && std::chrono::steady_clock::now() < deadline) {
+    auto f = c.async_poll(500ms, asio::use_future);
+    auto [ec, records] = run_until(io, f);
+    if (ec) errors.push_back(ec);
+    for (const Record& r : records) offsets.push_back(r.offset());
+  }
+  CHECK(fail.thrown());
+  // The application hears of it once, from poll, and loses and repeats nothing.
+  CHECK(errors == std::vector<std::error_code>{client_errc::internal_error});
+  std::vector<int64_t> want(60);
+  for (int64_t i = 0; i < 60; ++i) want[static_cast<size_t>(i)] = i;
+  CHECK(offsets == want);
+  CHECK(k.sockets.size() == connections + 1);  // the fetch connection, replaced
   k.stop();
 }
 

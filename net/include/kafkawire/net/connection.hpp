@@ -19,6 +19,10 @@
 //   async_connect with `timeout` after that long, not after request.timeout.ms.
 // - A response frame larger than receive.message.max.bytes closes the connection with message_too_large
 //   before the frame is read; a negative size prefix closes it with `malformed`.
+// - Exceptions: one escaping the connection's own work (its read loop, its deadline watchdog, its setup),
+//   such as bad_alloc or a completion handler that throws when the read loop invokes it, closes the
+//   connection with internal_error: every request in flight fails with it, close_reason() says what was
+//   thrown, and the pool opens a new connection for the next request.
 //
 // Threading: the library starts no threads. A Connection runs on the executor it was created with; call
 // its member functions from that executor (or a strand wrapping it). Completion handlers are invoked
@@ -35,6 +39,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -102,6 +107,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint16_t port() const { return port_; }
   // Why the connection closed (empty while it is open): "connect to 127.0.0.1:9092: Connection refused".
   const std::string& close_reason() const { return close_reason_; }
+  // internal_error: an exception stopped the connection's own work; close_reason() says which.
   std::error_code close_error() const { return close_error_; }
 
   // TCP connect, then ApiVersions. Completes with void(std::error_code).
@@ -134,13 +140,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Sends req at an explicit version (-1: negotiated). The conformance suite walks every version.
+  //
+  // The request is encoded here, when the operation is created, not when it is launched: with a token that
+  // defers initiation (asio::deferred, or an awaitable not yet awaited) the caller's `req` may be gone by
+  // then, and the operation owns everything it needs (the version is the one negotiated at creation).
   template <class Req, class Token>
   auto async_send_at(const Req& req, int16_t version, Token&& token,
                      std::chrono::milliseconds extra_wait = {}) {
     using Resp = typename Req::response_type;
     return asio::async_initiate<Token, void(std::error_code, Reply<Resp>)>(
-        [self = shared_from_this(), &req, version, extra_wait](auto handler) {
-          self->start_typed<Req>(req, version, extra_wait, std::move(handler));
+        [self = shared_from_this(), encoded = encode_request(req, version),
+         extra_wait](auto handler) mutable {
+          self->start_typed<Resp>(std::move(encoded), extra_wait, std::move(handler));
         },
         token);
   }
@@ -182,11 +193,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<std::error_code> negotiate();
   asio::awaitable<void> read_loop();
   asio::awaitable<void> watchdog();
+  // Runs read_loop() or watchdog(). An exception escaping one (bad_alloc, a completion handler that
+  // throws) closes the connection with internal_error and what() in close_reason(): every request in flight
+  // fails at once, and the pool replaces the connection, instead of the loop dying unseen.
+  void spawn_background(asio::awaitable<void> work, std::string_view name);
+  void close_on_exception(std::exception_ptr e, std::string_view where);
 
   // The frame of a request: int32 size, header at its version, then whatever body(w) writes.
   template <class Body>
   std::vector<uint8_t> make_frame(int16_t api_key, int16_t version, int16_t header_version,
-                                  int32_t correlation_id, Body&& body, std::error_code& ec) {
+                                  int32_t correlation_id, Body&& body, std::error_code& ec) const {
     protocol::Writer w;
     w.i32(0);
     protocol::RequestHeader h{api_key, version, correlation_id, options_.client_id};
@@ -204,38 +220,56 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_next();
   void fail(FrameHandler handler, std::error_code ec);
 
-  template <class Req, class Handler>
-  void start_typed(const Req& req, int16_t version, std::chrono::milliseconds extra_wait, Handler handler) {
+  // A typed request framed at its version, ready to be given a correlation id and queued; or why not.
+  struct EncodedRequest {
+    std::vector<uint8_t> frame;  // correlation id 0 until start_typed() numbers it
+    std::error_code ec;
+    int16_t api_key = -1;
+    int16_t version = -1;
+    int16_t response_header_version = 0;
+    bool expect_response = true;
+  };
+
+  template <class Req>
+  EncodedRequest encode_request(const Req& req, int16_t version) const {
     using Resp = typename Req::response_type;
+    EncodedRequest e;
+    e.api_key = Req::api_key;
+    e.expect_response = expects_response(req);
+    if (version < 0) {
+      auto v = negotiated_version<Req>();
+      if (!v) {
+        e.ec = state_ == State::ready ? std::error_code(client_errc::unsupported_version) : not_ready_error();
+        return e;
+      }
+      version = *v;
+    }
+    e.version = version;
+    if (!protocol::supports_version<Req>(version)) {
+      e.ec = client_errc::unsupported_version;
+      return e;
+    }
+    e.response_header_version = protocol::response_header_version<Resp>(version);
+    e.frame = make_frame(
+        Req::api_key, version, protocol::request_header_version<Req>(version), 0,
+        [&](protocol::Writer& w) { protocol::encode(w, req, version); }, e.ec);
+    return e;
+  }
+
+  template <class Resp, class Handler>
+  void start_typed(EncodedRequest encoded, std::chrono::milliseconds extra_wait, Handler handler) {
     auto ex = asio::get_associated_executor(handler, executor_);
     auto deliver = [ex](Handler h, std::error_code ec, Reply<Resp> r) {
       asio::dispatch(ex,
                      [h = std::move(h), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
     };
-    if (version < 0) {
-      auto v = negotiated_version<Req>();
-      if (!v) {
-        deliver(
-            std::move(handler),
-            state_ == State::ready ? std::error_code(client_errc::unsupported_version) : not_ready_error(),
-            {});
-        return;
-      }
-      version = *v;
-    }
-    if (!protocol::supports_version<Req>(version)) {
-      deliver(std::move(handler), client_errc::unsupported_version, {});
+    if (encoded.ec) {
+      deliver(std::move(handler), encoded.ec, {});
       return;
     }
     const int32_t id = next_correlation_id_++;
-    std::error_code ec;
-    auto frame = make_frame(
-        Req::api_key, version, protocol::request_header_version<Req>(version), id,
-        [&](protocol::Writer& w) { protocol::encode(w, req, version); }, ec);
-    if (ec) {
-      deliver(std::move(handler), ec, {});
-      return;
-    }
+    set_correlation_id(encoded.frame, id);
+    const int16_t version = encoded.version;
     FrameHandler on_frame = [deliver, h = std::move(handler), version](std::error_code ec, Frame f) mutable {
       Reply<Resp> r;
       r.version = version;
@@ -245,15 +279,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       deliver(std::move(h), ec, std::move(r));
     };
-    submit(std::move(frame),
-           Pending{id,
-                   Req::api_key,
-                   version,
-                   protocol::response_header_version<Resp>(version),
-                   {},
-                   std::move(on_frame)},
-           expects_response(req), extra_wait);
+    submit(std::move(encoded.frame),
+           Pending{id, encoded.api_key, version, encoded.response_header_version, {}, std::move(on_frame)},
+           encoded.expect_response, extra_wait);
   }
+  static void set_correlation_id(std::vector<uint8_t>& frame, int32_t id);
 
   // Produce with acks=0 gets no response at all.
   template <class Req>
@@ -276,7 +306,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint16_t port_ = 0;
   int32_t next_correlation_id_ = 1;
   std::deque<Pending> in_flight_;  // sent (or queued), oldest first: responses come back in this order
-  std::deque<std::vector<uint8_t>> outbox_;
+  std::deque<std::vector<uint8_t>> outbox_;                          // frames not yet handed to the socket
   std::vector<std::shared_ptr<std::vector<uint8_t>>> spare_frames_;  // see frame_buffer()
   bool writing_ = false;
   std::map<int16_t, VersionRange> broker_versions_;
@@ -286,5 +316,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 std::string_view to_string(Connection::State s);
+
+namespace testing {
+// Test seam, never set by the library: called by the read loop with the API key of the request a response
+// answers and the response's size, just before it allocates the frame's buffer. A test throws
+// std::bad_alloc from it to stand for an allocation that fails. Set it only while no other thread runs a
+// Connection.
+inline std::function<void(int16_t api_key, size_t frame_size)> before_frame_allocation;
+}  // namespace testing
 
 }  // namespace kafkawire::net

@@ -67,6 +67,7 @@ std::string quote(std::string_view s);  // a JSON-quoted string, valid UTF-8; pa
 std::string bytes_value(Bytes b);       // "abc" when printable, else hex; with the length
 std::string uuid_value(const Uuid& u);  // Kafka's form (URL-safe base64) and the hex
 std::string int_value(std::string_view name, int64_t v);  // annotates error codes and api keys
+std::string plural(int64_t n, std::string_view one);      // "1 record", "2 records"
 
 // Descends into the `records` bytes `data` found at `offset` of space `block`: adds one child per batch
 // to `node` (and fills node.value with a summary). Decompressed blocks are appended to out.blocks.
