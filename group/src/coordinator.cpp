@@ -7,7 +7,6 @@
 #include "kafkawire/group/coordinator.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <stdexcept>
 #include <utility>
 
@@ -19,7 +18,6 @@ namespace kafkawire::group {
 
 namespace {
 
-using protocol::Bytes;
 using PartitionSet = std::map<std::string, std::set<int32_t>>;
 
 using errc = kafka_errc;
@@ -47,10 +45,6 @@ std::string error_name(errc c) {
 
 std::string ms_text(Clock::duration d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + "ms";
-}
-
-int32_t to_ms32(std::chrono::milliseconds d) {
-  return static_cast<int32_t>(std::clamp<int64_t>(d.count(), 0, INT32_MAX));
 }
 
 std::vector<std::string> normalized(std::vector<std::string> topics) {
@@ -472,23 +466,23 @@ void GroupMember::send_join(std::string_view why) {
     sub.owned_partitions.push_back({topic, {parts.begin(), parts.end()}});
   sub.generation_id = generation_;
   sub.rack_id = cfg_.rack_id;
-  std::error_code ec;
-  auto blob =
-      std::make_shared<std::vector<uint8_t>>(protocol::encode_versioned(sub, kSubscriptionVersion, &ec));
+  const std::vector<uint8_t> blob = protocol::encode_versioned(sub, kSubscriptionVersion);
 
-  protocol::JoinGroupRequest r;
-  r.group_id = cfg_.group_id;
-  r.session_timeout_ms = to_ms32(cfg_.session_timeout);
-  r.rebalance_timeout_ms = to_ms32(cfg_.max_poll_interval);
-  r.member_id = member_id_;
-  r.group_instance_id = cfg_.group_instance_id;
-  r.protocol_type = "consumer";
-  for (const auto& name : cfg_.assignors) r.protocols.push_back({name, Bytes(*blob)});
-  if (const Rebalance* rec = open_record()) r.reason = rec->reason;
+  action::SendJoinGroup j;
+  j.tag = epoch_;
+  j.node = *coordinator_;
+  j.group_id = cfg_.group_id;
+  j.member_id = member_id_;
+  j.group_instance_id = cfg_.group_instance_id;
+  j.session_timeout = cfg_.session_timeout;
+  j.rebalance_timeout = cfg_.max_poll_interval;
+  j.protocol_type = "consumer";
+  for (const auto& name : cfg_.assignors) j.protocols.push_back({name, blob});
+  if (const Rebalance* rec = open_record()) j.reason = rec->reason;
 
   join_in_flight_ = true;
   due_[static_cast<size_t>(TimerKind::retry)].reset();
-  emit(action::SendJoinGroup{epoch_, *coordinator_, std::move(r), blob});
+  emit(std::move(j));
   transition(State::joining, why);
 }
 
@@ -612,7 +606,7 @@ void GroupMember::try_assign() {
   }
   assigned_counts_ = counts;
 
-  std::vector<std::pair<std::string, std::vector<uint8_t>>> assignments;
+  std::vector<action::MemberAssignment> assignments;
   size_t total = 0;
   for (const auto& m : plan_->members) {
     protocol::ConsumerProtocolAssignment a;
@@ -622,7 +616,7 @@ void GroupMember::try_assign() {
     for (const auto& [topic, parts] : mine)
       a.assigned_partitions.push_back({topic, {parts.begin(), parts.end()}});
     total += size_of(mine);
-    assignments.emplace_back(m.member_id, protocol::encode_versioned(a, plan_->versions[m.member_id]));
+    assignments.push_back({m.member_id, protocol::encode_versioned(a, plan_->versions[m.member_id])});
   }
   const std::string why = "leader: " + plan_->protocol + " assigned " + std::to_string(total) +
                           " partitions of " + std::to_string(counts.size()) + " topics to " +
@@ -631,23 +625,19 @@ void GroupMember::try_assign() {
   send_sync(std::move(assignments), why);
 }
 
-void GroupMember::send_sync(std::vector<std::pair<std::string, std::vector<uint8_t>>> assignments,
-                            std::string_view why) {
-  auto storage = std::make_shared<std::vector<std::vector<uint8_t>>>();
-  storage->reserve(assignments.size());
-  protocol::SyncGroupRequest r;
+void GroupMember::send_sync(std::vector<action::MemberAssignment> assignments, std::string_view why) {
+  action::SendSyncGroup r;
+  r.tag = epoch_;
+  r.node = *coordinator_;
   r.group_id = cfg_.group_id;
-  r.generation_id = generation_;
+  r.generation = generation_;
   r.member_id = member_id_;
   r.group_instance_id = cfg_.group_instance_id;
   r.protocol_type = "consumer";
   r.protocol_name = protocol_;
-  for (auto& [member, bytes] : assignments) {
-    storage->push_back(std::move(bytes));
-    r.assignments.push_back({member, Bytes(storage->back())});
-  }
+  r.assignments = std::move(assignments);
   sync_in_flight_ = true;
-  emit(action::SendSyncGroup{epoch_, *coordinator_, std::move(r), storage});
+  emit(std::move(r));
   transition(State::syncing, why);
 }
 
@@ -883,11 +873,7 @@ void GroupMember::leave_now(std::string_view why) {
   const bool dynamic = !cfg_.group_instance_id;
   if (dynamic && coordinator_ && !member_id_.empty()) {
     bump_epoch();
-    protocol::LeaveGroupRequest r;
-    r.group_id = cfg_.group_id;
-    r.member_id = member_id_;
-    r.members.push_back({member_id_, std::nullopt, std::string(why)});
-    emit(action::SendLeaveGroup{epoch_, *coordinator_, std::move(r)});
+    emit(action::SendLeaveGroup{epoch_, *coordinator_, cfg_.group_id, member_id_, std::string(why)});
     transition(State::leaving, std::string(why) + "; LeaveGroup sent");
     return;
   }
@@ -915,11 +901,8 @@ void GroupMember::poll_interval_exceeded() {
   open_rebalance(why);
   if (dynamic && coordinator_ && !member_id_.empty()) {
     bump_epoch();
-    protocol::LeaveGroupRequest r;
-    r.group_id = cfg_.group_id;
-    r.member_id = member_id_;
-    r.members.push_back({member_id_, std::nullopt, "consumer poll timeout has expired"});
-    emit(action::SendLeaveGroup{epoch_, *coordinator_, std::move(r)});
+    emit(action::SendLeaveGroup{epoch_, *coordinator_, cfg_.group_id, member_id_,
+                                "consumer poll timeout has expired"});
   }
   lose_everything(why);
   poll_expired_ = true;
@@ -1008,14 +991,10 @@ void GroupMember::on(const event::CoordinatorFailed& e) {
 }
 
 void GroupMember::send_heartbeat() {
-  protocol::HeartbeatRequest r;
-  r.group_id = cfg_.group_id;
-  r.generation_id = generation_;
-  r.member_id = member_id_;
-  r.group_instance_id = cfg_.group_instance_id;
   heartbeat_in_flight_ = true;
   heartbeat_sent_ = now_;
-  emit(action::SendHeartbeat{epoch_, *coordinator_, std::move(r)});
+  emit(action::SendHeartbeat{epoch_, *coordinator_, cfg_.group_id, generation_, member_id_,
+                             cfg_.group_instance_id});
 }
 
 void GroupMember::on(const event::HeartbeatResult& e) {
@@ -1073,15 +1052,10 @@ void GroupMember::on(const event::CommitRequested& e) {
     emit(action::CommitCompleted{e.id, std::move(pc.refused)});
     return;
   }
-  protocol::OffsetCommitQuery r;
-  r.group_id = cfg_.group_id;
-  r.generation_id_or_member_epoch = generation_;
-  r.member_id = member_id_;
-  r.group_instance_id = cfg_.group_instance_id;
-  for (const auto& o : pc.sent)
-    r.offsets.push_back({o.tp.topic, {}, o.tp.partition, o.offset, o.leader_epoch, o.metadata});
+  action::SendOffsetCommit r{epoch_,      e.id,       *coordinator_,          cfg_.group_id,
+                             generation_, member_id_, cfg_.group_instance_id, pc.sent};
   commits_[e.id] = std::move(pc);
-  emit(action::SendOffsetCommit{epoch_, e.id, *coordinator_, std::move(r)});
+  emit(std::move(r));
 }
 
 void GroupMember::on(const event::OffsetCommitResult& e) {
@@ -1097,7 +1071,7 @@ void GroupMember::on(const event::OffsetCommitResult& e) {
   for (const auto& o : pc.sent) {
     std::error_code ec = make_error_code(client_errc::malformed);  // not in the answer
     for (const auto& p : e.partitions)
-      if (p.topic == o.tp.topic && p.partition == o.tp.partition) {
+      if (p.tp == o.tp) {
         ec = p.error_code ? make_kafka_error(p.error_code) : std::error_code{};
         if (p.error_code) codes.insert(as_errc(p.error_code));
       }
@@ -1129,19 +1103,15 @@ void GroupMember::maybe_fetch_offsets() {
   if (!coordinator_ || fetch_in_flight_ || generation_ < 0) return;
   const PartitionSet want = intersect(needs_position_, owned_);
   if (want.empty()) return;
-  protocol::OffsetFetchQuery r;
-  r.group_id = cfg_.group_id;
-  r.require_stable = true;  // wait out pending transactional commits (KIP-447): UNSTABLE_OFFSET_COMMIT
-  for (const auto& [topic, parts] : want) r.topics->push_back({topic, {}, {parts.begin(), parts.end()}});
   fetch_in_flight_ = true;
-  emit(action::SendOffsetFetch{epoch_, *coordinator_, std::move(r)});
+  emit(action::SendOffsetFetch{epoch_, *coordinator_, cfg_.group_id, to_vector(want), true});
 }
 
 // Committed offsets are facts about the group, valid whatever the generation: an answer with an older
 // tag is still used, for the partitions this member owns now.
 void GroupMember::on(const event::OffsetFetchResult& e) {
   fetch_in_flight_ = false;
-  const errc group_error = as_errc(e.answer.error_code);
+  const errc group_error = as_errc(e.error_code);
   if (group_error != errc::none) {
     const std::string err = "OffsetFetch: " + error_name(group_error);
     switch (error_action(ApiFamily::offset_fetch, group_error)) {
@@ -1161,8 +1131,8 @@ void GroupMember::on(const event::OffsetFetchResult& e) {
 
   action::InitPositions init;
   bool retry = false;
-  for (const auto& row : e.answer.partitions) {
-    const TopicPartition tp{row.topic, row.partition};
+  for (const auto& row : e.partitions) {
+    const TopicPartition& tp = row.tp;
     if (!contains(needs_position_, tp) || !contains(owned_, tp)) continue;
     const errc c = as_errc(row.error_code);
     if (c == errc::none) {
