@@ -980,6 +980,79 @@ TEST_CASE("the rebalance timeline: reason, generation, phases, partitions, commi
   CHECK(s.m.timeline_text().find("rebalance #1") != std::string::npos);
 }
 
+// The timeline watches transitions and actions: each way a rebalance can end gives its outcome, and the
+// partitions the member lost or revoked are the ones in its Lost and Revoke actions.
+TEST_CASE("the rebalance timeline: how rebalances end, and what was lost", "[coordinator]") {
+  SECTION("membership lost: the partitions are lost, the rejoin is the same rebalance") {
+    Script s;
+    s.to_stable({{"orders", {0, 1}}});
+    s.now += 3s;
+    auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
+    REQUIRE(hb);
+    Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::unknown_member_id)});
+    REQUIRE(first<action::Lost>(a));
+    a = s.rejoin(a, 2, {{"orders", {1}}}, "m9");
+    REQUIRE(s.m.timeline().size() == 2);
+    const Rebalance& r = s.m.timeline()[1];
+    CHECK(r.reason == "Heartbeat: UNKNOWN_MEMBER_ID");
+    CHECK(r.lost == tps({{"orders", {0, 1}}}));
+    CHECK(r.revoked.empty());
+    CHECK(r.added == tps({{"orders", {1}}}));
+    CHECK(r.generation == 2);
+    CHECK(r.member_id == "m9");
+    CHECK(r.join == 20ms);
+    CHECK(r.sync == 10ms);
+    CHECK(r.outcome == "stable in generation 2");
+  }
+  SECTION("a fatal error ends it") {
+    Script s;
+    s.to_stable({{"orders", {0, 1}}});
+    s.now += 3s;
+    auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
+    s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
+    Actions a = s.after(40ms, event::RevokeDone{});
+    auto join = first<action::SendJoinGroup>(a);
+    REQUIRE(join);
+    s.after(5ms, event::JoinGroupResult{join->tag, join_error(wire(kafka_errc::group_authorization_failed))});
+    CHECK(s.m.state() == State::fatal);
+    const Rebalance& r = s.m.timeline().back();
+    CHECK(r.outcome == "fatal: JoinGroup: GROUP_AUTHORIZATION_FAILED");
+    CHECK(r.revoked == tps({{"orders", {0, 1}}}));
+    CHECK(r.revoke == 40ms);
+    CHECK(r.join == 5ms);
+    REQUIRE(r.ended);
+    CHECK(*r.ended - r.started == 45ms);
+  }
+  SECTION("closed while revoking: it ends when the member has left") {
+    Script s;
+    s.to_stable({{"orders", {0, 1}}});
+    s.now += 3s;
+    auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
+    s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
+    s.after(5ms, event::Close{});
+    auto leave = first<action::SendLeaveGroup>(s.after(5ms, event::RevokeDone{}));
+    REQUIRE(leave);
+    s.after(5ms, event::LeaveGroupResult{leave->tag, 0});
+    CHECK(s.m.state() == State::left);
+    const Rebalance& r = s.m.timeline().back();
+    CHECK(r.reason == "Heartbeat: REBALANCE_IN_PROGRESS");
+    CHECK(r.outcome == "left: LeaveGroup: NONE");
+    CHECK(r.revoke == 10ms);
+    REQUIRE(r.ended);
+    CHECK(*r.ended - r.started == 15ms);
+  }
+  SECTION("closed while joining: abandoned") {
+    Script s;
+    s.on(event::Start{{"orders"}});
+    s.after(5ms, event::CoordinatorFound{1});
+    s.after(7ms, event::Close{});
+    CHECK(s.m.state() == State::left);
+    REQUIRE(s.m.timeline().size() == 1);
+    CHECK(s.m.timeline()[0].outcome == "abandoned: close");
+    CHECK(s.m.timeline()[0].join == 7ms);
+  }
+}
+
 TEST_CASE("every transition is logged as \"from -> to (why)\"", "[coordinator]") {
   Script s;
   s.to_stable({{"orders", {0}}});

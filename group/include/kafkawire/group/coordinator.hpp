@@ -351,6 +351,8 @@ std::string to_string(const Rebalance& r);
 
 // ----------------------------------------------------------------------------------------------- machine
 
+class RebalanceTimeline;
+
 class GroupMember {
  public:
   // Throws std::invalid_argument for an empty group id or assignor list, or an unknown assignor name.
@@ -373,7 +375,7 @@ class GroupMember {
   // The topics whose partition counts the machine watches: the subscription, and for the leader every
   // topic of the group. Keep their metadata fresh and feed it as MetadataUpdated.
   std::vector<std::string> metadata_topics() const;
-  const std::deque<Rebalance>& timeline() const { return timeline_; }
+  const std::deque<Rebalance>& timeline() const;
   std::string timeline_text() const;  // to_string of each, one per line
 
   static constexpr size_t kTimelineLimit = 64;  // older rebalances are dropped
@@ -381,7 +383,7 @@ class GroupMember {
 
  private:
   using PartitionSet = std::map<std::string, std::set<int32_t>>;
-  struct LeaderPlan;
+  struct LeaderPlan;  // member_detail.hpp
   struct PendingCommit {
     std::vector<OffsetToCommit> sent;
     std::vector<CommitOutcome> refused;  // answered locally (not owned, no coordinator)
@@ -409,9 +411,9 @@ class GroupMember {
 
   // Steps.
   void transition(State to, std::string_view why);
-  void account();
   void log(std::string_view line) const;
-  void emit(Action a) { out_.push_back(std::move(a)); }
+  void emit(Action a);
+  void note(std::string text);
   void arm(TimerKind k, TimePoint at);
   void arm_retry(Clock::duration d);
   Clock::duration next_backoff();
@@ -441,11 +443,6 @@ class GroupMember {
   bool heartbeat_active() const;
   bool leader_metadata_changed(std::string* what) const;
 
-  Rebalance* open_record();
-  void open_rebalance(const std::string& reason);
-  void close_rebalance(std::string outcome);
-  void note(std::string text);
-
   MemberConfig cfg_;
   bool cooperative_ = false;
 
@@ -453,8 +450,6 @@ class GroupMember {
   Actions out_;
 
   State state_ = State::unjoined;
-  TimePoint entered_{};
-  TimePoint origin_{};
   bool started_ = false;
   Tag epoch_ = 1;
 
@@ -492,9 +487,7 @@ class GroupMember {
   std::array<std::optional<TimePoint>, kTimerKinds> due_{};    // when something should happen
   std::array<std::optional<TimePoint>, kTimerKinds> armed_{};  // what the caller's timer is set to
 
-  std::deque<Rebalance> timeline_;
-  bool record_open_ = false;
-  uint64_t rebalances_ = 0;
+  std::unique_ptr<RebalanceTimeline> timeline_;  // rebalance_timeline.hpp: observes transition() and emit()
 };
 
 }  // namespace kafkawire::group
