@@ -169,10 +169,10 @@ void Consumer::send_group_request(int32_t node, Make make, std::shared_ptr<const
 namespace {
 
 // Builds the request for an action at the version negotiated with the coordinator (group_requests.hpp).
-// The action moves into the builder, so the Bytes of the request point into memory it owns.
+// The builder keeps its own copy of the action: the Bytes of the request point into it.
 template <class Action, class Build>
-auto at_negotiated(Action& a, Build build) {
-  return [a = std::move(a), build](int16_t version) { return build(a, version); };
+auto at_negotiated(const Action& a, Build build) {
+  return [a, build](int16_t version) { return build(a, version); };
 }
 
 }  // namespace

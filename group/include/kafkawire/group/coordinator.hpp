@@ -25,9 +25,10 @@
 //    offsets to start the newly assigned partitions from (nullopt: none committed, auto.offset.reset).
 //  - Error{ec, text}: hand to the application on its next poll. fatal = the member is in State::fatal.
 //  - The Bytes inside a JoinGroupResult / SyncGroupResult event only need to live during on_event().
-//    Actions own everything they carry and name topics by name, whatever the version: the driver builds
-//    each request at the version it negotiates (consumer/group_requests.hpp), fills in topic ids where
-//    that version wants them, and names the topics of answers before feeding them back.
+//    Actions own everything they carry (nothing to keep alive) and name topics by name, whatever the
+//    version: the driver builds each request at the version it negotiates (consumer/group_requests.hpp),
+//    fills in topic ids where that version wants them, and names the topics of answers before feeding
+//    them back.
 //
 // Responses are tagged with the member's epoch at the time of sending (a counter that moves on every
 // JoinGroup, every new generation, every reset and every coordinator change); an answer with another tag
