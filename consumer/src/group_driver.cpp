@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "kafkawire/consumer/consumer.hpp"
+#include "kafkawire/consumer/group_requests.hpp"
 #include "kafkawire/net/coordinator_request.hpp"
 #include "kafkawire/protocol/error_policy.hpp"
 #include "partition_state.hpp"
@@ -39,6 +40,21 @@ ev::MetadataUpdated partition_counts(const net::MetadataCache& metadata,
     if (const auto* info = metadata.topic(t); info && info->error_code == 0)
       m.partition_counts[t] = static_cast<int32_t>(info->partitions.size());
   return m;
+}
+
+// Topic ids and names as the metadata cache knows them, for OffsetCommit/OffsetFetch v10+.
+group_requests::TopicIdOf topic_id_of(net::Pool& pool) {
+  return [&pool](const std::string& name) {
+    const auto* info = pool.metadata().topic(name);
+    return info ? info->id : proto::Uuid{};
+  };
+}
+
+group_requests::TopicNameOf topic_name_of(net::Pool& pool) {
+  return [&pool](const proto::Uuid& id) {
+    const auto* info = pool.metadata().topic_by_id(id);
+    return info ? info->name : std::string();
+  };
 }
 
 }  // namespace
@@ -152,10 +168,11 @@ void Consumer::send_group_request(int32_t node, Make make, std::shared_ptr<const
 
 namespace {
 
-// The request an action carries, as send_group_request builds it: the same at every version.
-template <class Req>
-auto as_is(Req request) {
-  return [request = std::move(request)](int16_t) { return request; };
+// Builds the request for an action at the version negotiated with the coordinator (group_requests.hpp).
+// The builder keeps its own copy of the action: the Bytes of the request point into it.
+template <class Action, class Build>
+auto at_negotiated(const Action& a, Build build) {
+  return [a, build](int16_t version) { return build(a, version); };
 }
 
 }  // namespace
@@ -198,7 +215,7 @@ void Consumer::execute(group::Action& action) {
             const group::Tag tag = a.tag;
             // The broker holds JoinGroup until every member rejoined or the rebalance timeout passed.
             send_group_request<proto::JoinGroupRequest>(
-                a.node, as_is(std::move(a.request)), std::move(a.keep_alive),
+                a.node, at_negotiated(a, group_requests::join_group_request), nullptr,
                 config_.max_poll_interval + std::chrono::seconds(5), proto::JoinGroupRequest::max_version,
                 [this, tag](std::error_code ec, net::Reply<proto::JoinGroupResponse> r) {
                   if (ec)
@@ -211,8 +228,8 @@ void Consumer::execute(group::Action& action) {
           [&](act::SendSyncGroup& a) {
             const group::Tag tag = a.tag;
             send_group_request<proto::SyncGroupRequest>(
-                a.node, as_is(std::move(a.request)), std::move(a.keep_alive), config_.max_poll_interval,
-                proto::SyncGroupRequest::max_version,
+                a.node, at_negotiated(a, group_requests::sync_group_request), nullptr,
+                config_.max_poll_interval, proto::SyncGroupRequest::max_version,
                 [this, tag](std::error_code ec, net::Reply<proto::SyncGroupResponse> r) {
                   if (ec) {
                     dispatch(ev::RequestFailed{group::Api::sync_group, tag, 0, ec});
@@ -227,7 +244,8 @@ void Consumer::execute(group::Action& action) {
           [&](act::SendHeartbeat& a) {
             const group::Tag tag = a.tag;
             send_group_request<proto::HeartbeatRequest>(
-                a.node, as_is(std::move(a.request)), nullptr, {}, proto::HeartbeatRequest::max_version,
+                a.node, at_negotiated(a, group_requests::heartbeat_request), nullptr, {},
+                proto::HeartbeatRequest::max_version,
                 [this, tag](std::error_code ec, net::Reply<proto::HeartbeatResponse> r) {
                   if (ec)
                     dispatch(ev::RequestFailed{group::Api::heartbeat, tag, 0, ec});
@@ -239,7 +257,8 @@ void Consumer::execute(group::Action& action) {
           [&](act::SendLeaveGroup& a) {
             const group::Tag tag = a.tag;
             send_group_request<proto::LeaveGroupRequest>(
-                a.node, as_is(std::move(a.request)), nullptr, {}, proto::LeaveGroupRequest::max_version,
+                a.node, at_negotiated(a, group_requests::leave_group_request), nullptr, {},
+                proto::LeaveGroupRequest::max_version,
                 [this, tag](std::error_code ec, net::Reply<proto::LeaveGroupResponse> r) {
                   if (ec)
                     dispatch(ev::RequestFailed{group::Api::leave_group, tag, 0, ec});
@@ -252,57 +271,40 @@ void Consumer::execute(group::Action& action) {
             const group::Tag tag = a.tag;
             const uint64_t id = a.id;
             // OffsetCommit v10 names topics by id: from the metadata, else at most v9.
-            bool ids_known = true;
-            for (auto& o : a.request.offsets)
-              if (const auto* info = pool_->metadata().topic(o.topic); info && info->id != proto::Uuid{})
-                o.topic_id = info->id;
-              else
-                ids_known = false;
+            auto query = group_requests::offset_commit_query(a, topic_id_of(*pool_));
+            const int16_t max_version = group_requests::max_version(query);
             send_group_request<proto::OffsetCommitRequest>(
                 a.node,
-                [query = std::move(a.request)](int16_t version) {
+                [query = std::move(query)](int16_t version) {
                   return proto::make_offset_commit_request(query, version);
                 },
-                nullptr, {}, proto::offset_api_max_version(ids_known),
+                nullptr, {}, max_version,
                 [this, tag, id](std::error_code ec, net::Reply<proto::OffsetCommitResponse> r) {
                   if (ec) {
                     dispatch(ev::RequestFailed{group::Api::offset_commit, tag, id, ec});
                   } else {
-                    auto answers = proto::read_offset_commit_response(r.message, r.version);
-                    for (auto& p : answers)
-                      if (const auto* info = pool_->metadata().topic_by_id(p.topic_id);
-                          p.topic.empty() && info)
-                        p.topic = info->name;
-                    dispatch(ev::OffsetCommitResult{tag, id, std::move(answers)});
+                    dispatch(group_requests::offset_commit_result(
+                        tag, id, proto::read_offset_commit_response(r.message, r.version),
+                        topic_name_of(*pool_)));
                   }
                   wake();
                 });
           },
           [&](act::SendOffsetFetch& a) {
             const group::Tag tag = a.tag;
-            bool ids_known = true;
-            for (auto& t : *a.request.topics)
-              if (const auto* info = pool_->metadata().topic(t.topic); info && info->id != proto::Uuid{})
-                t.topic_id = info->id;
-              else
-                ids_known = false;
+            auto query = group_requests::offset_fetch_query(a, topic_id_of(*pool_));
+            const int16_t max_version = group_requests::max_version(query);
             send_group_request<proto::OffsetFetchRequest>(
-                a.node,
-                [query = a.request](int16_t version) {
-                  return proto::make_offset_fetch_request(query, version);
-                },
-                nullptr, {}, proto::offset_api_max_version(ids_known),
-                [this, tag, group = a.request.group_id](std::error_code ec,
-                                                        net::Reply<proto::OffsetFetchResponse> r) {
+                a.node, [query](int16_t version) { return proto::make_offset_fetch_request(query, version); },
+                nullptr, {}, max_version,
+                [this, tag, group = a.group_id](std::error_code ec,
+                                                net::Reply<proto::OffsetFetchResponse> r) {
                   if (ec) {
                     dispatch(ev::RequestFailed{group::Api::offset_fetch, tag, 0, ec});
                   } else {
-                    auto answer = proto::read_offset_fetch_response(r.message, group, r.version);
-                    for (auto& p : answer.partitions)
-                      if (const auto* info = pool_->metadata().topic_by_id(p.topic_id);
-                          p.topic.empty() && info)
-                        p.topic = info->name;
-                    dispatch(ev::OffsetFetchResult{tag, std::move(answer)});
+                    dispatch(group_requests::offset_fetch_result(
+                        tag, proto::read_offset_fetch_response(r.message, group, r.version),
+                        topic_name_of(*pool_)));
                   }
                   wake();
                 });

@@ -81,8 +81,8 @@ std::vector<uint8_t> subscription_bytes(std::vector<std::string> topics, int16_t
 
 proto::ConsumerProtocolSubscription decode_subscription(const action::SendJoinGroup& j) {
   proto::ConsumerProtocolSubscription s;
-  REQUIRE_FALSE(j.request.protocols.empty());
-  REQUIRE_FALSE(proto::decode_versioned(j.request.protocols.front().metadata, s));
+  REQUIRE_FALSE(j.protocols.empty());
+  REQUIRE_FALSE(proto::decode_versioned(proto::Bytes(j.protocols.front().metadata), s));
   return s;
 }
 
@@ -121,10 +121,9 @@ proto::SyncGroupResponse sync_error(int16_t code) {
   return r;
 }
 
-std::vector<proto::CommitAnswer> commit_answer(const Parts& parts, int16_t code) {
-  std::vector<proto::CommitAnswer> r;
-  for (const auto& [t, ps] : parts)
-    for (int32_t p : ps) r.push_back({t, {}, p, code});
+std::vector<PartitionAnswer> commit_answer(const Parts& parts, int16_t code) {
+  std::vector<PartitionAnswer> r;
+  for (const auto& tp : tps(parts)) r.push_back({tp, code});
   return r;
 }
 
@@ -202,14 +201,14 @@ TEST_CASE("JoinGroup MEMBER_ID_REQUIRED: join again with the member id the broke
   REQUIRE(join);
   CHECK(s.m.state() == State::joining);
   CHECK(join->node == 1);
-  CHECK(join->request.group_id == "billing");
-  CHECK(join->request.member_id.empty());
-  CHECK(join->request.session_timeout_ms == 10000);
-  CHECK(join->request.rebalance_timeout_ms == 60000);  // max.poll.interval.ms, as Java sends
-  CHECK(join->request.protocol_type == "consumer");
-  CHECK_FALSE(join->request.group_instance_id);
-  REQUIRE(join->request.protocols.size() == 1);
-  CHECK(join->request.protocols[0].name == "range");
+  CHECK(join->group_id == "billing");
+  CHECK(join->member_id.empty());
+  CHECK(join->session_timeout == 10s);
+  CHECK(join->rebalance_timeout == 60s);  // max.poll.interval.ms, as Java sends
+  CHECK(join->protocol_type == "consumer");
+  CHECK_FALSE(join->group_instance_id);
+  REQUIRE(join->protocols.size() == 1);
+  CHECK(join->protocols[0].name == "range");
   auto sub = decode_subscription(*join);
   CHECK(sub.topics == std::vector<std::string>{"orders"});
   CHECK(sub.owned_partitions.empty());
@@ -219,7 +218,7 @@ TEST_CASE("JoinGroup MEMBER_ID_REQUIRED: join again with the member id the broke
                                           join_error(wire(kafka_errc::member_id_required), "m-generated")});
   auto again = first<action::SendJoinGroup>(a);
   REQUIRE(again);
-  CHECK(again->request.member_id == "m-generated");
+  CHECK(again->member_id == "m-generated");
   CHECK(again->tag != join->tag);
   CHECK(again->node == 1);
   CHECK(s.m.state() == State::joining);
@@ -242,9 +241,9 @@ TEST_CASE("leader: decodes every subscription, runs the chosen assignor, sends t
   a = s.on(event::CoordinatorFound{1});
   auto join = first<action::SendJoinGroup>(a);
   REQUIRE(join);
-  REQUIRE(join->request.protocols.size() == 2);
-  CHECK(join->request.protocols[0].name == "range");
-  CHECK(join->request.protocols[1].name == "roundrobin");
+  REQUIRE(join->protocols.size() == 2);
+  CHECK(join->protocols[0].name == "range");
+  CHECK(join->protocols[1].name == "roundrobin");
 
   // The broker picked roundrobin (say another member does not do range); m2 is an older client (v1).
   const auto meta1 = subscription_bytes({"orders"});
@@ -263,21 +262,21 @@ TEST_CASE("leader: decodes every subscription, runs the chosen assignor, sends t
   auto sync = first<action::SendSyncGroup>(a);
   REQUIRE(sync);
   CHECK(s.m.state() == State::syncing);
-  CHECK(sync->request.generation_id == 4);
-  CHECK(sync->request.member_id == "m1");
-  CHECK(sync->request.protocol_name == "roundrobin");
+  CHECK(sync->generation == 4);
+  CHECK(sync->member_id == "m1");
+  CHECK(sync->protocol_name == "roundrobin");
 
   // The plan is what the assignor computes for the same members; each member's assignment is encoded
   // at the version of its subscription.
   std::vector<MemberSubscription> members{{"m1", std::nullopt, {"orders"}, {}, -1, std::nullopt},
                                           {"m2", std::nullopt, {"orders", "payments"}, {}, -1, std::nullopt}};
   const Assignment expected = make_assignor("roundrobin")->assign(members, {{"orders", 3}, {"payments", 2}});
-  REQUIRE(sync->request.assignments.size() == 2);
+  REQUIRE(sync->assignments.size() == 2);
   size_t total = 0;
-  for (const auto& entry : sync->request.assignments) {
+  for (const auto& entry : sync->assignments) {
     proto::ConsumerProtocolAssignment got;
     int16_t version = -1;
-    REQUIRE_FALSE(proto::decode_versioned(entry.assignment, got, &version));
+    REQUIRE_FALSE(proto::decode_versioned(proto::Bytes(entry.assignment), got, &version));
     CHECK(version == (entry.member_id == "m2" ? 1 : 3));
     std::vector<TopicPartition> flat;
     for (const auto& t : got.assigned_partitions)
@@ -289,7 +288,7 @@ TEST_CASE("leader: decodes every subscription, runs the chosen assignor, sends t
 
   // The leader's own assignment comes back like anyone's.
   std::vector<uint8_t> mine;
-  for (const auto& entry : sync->request.assignments)
+  for (const auto& entry : sync->assignments)
     if (entry.member_id == "m1") mine.assign(entry.assignment.begin(), entry.assignment.end());
   a = s.after(10ms, event::SyncGroupResult{sync->tag, sync_ok(mine)});
   CHECK(s.m.state() == State::stable);
@@ -321,9 +320,9 @@ TEST_CASE("leader: a topic the cluster does not have is skipped, and rebalanced 
   auto sync = first<action::SendSyncGroup>(a);
   REQUIRE(sync);
   std::vector<uint8_t> mine;
-  for (const auto& entry : sync->request.assignments) {
+  for (const auto& entry : sync->assignments) {
     proto::ConsumerProtocolAssignment got;
-    REQUIRE_FALSE(proto::decode_versioned(entry.assignment, got));
+    REQUIRE_FALSE(proto::decode_versioned(proto::Bytes(entry.assignment), got));
     for (const auto& t : got.assigned_partitions) CHECK(t.topic == "orders");
     if (entry.member_id == "m1") mine.assign(entry.assignment.begin(), entry.assignment.end());
   }
@@ -348,7 +347,7 @@ TEST_CASE("leader: the broker may have assigned already (SkipAssignment)", "[coo
   Actions a = s.on(event::JoinGroupResult{join->tag, resp});
   auto sync = first<action::SendSyncGroup>(a);
   REQUIRE(sync);
-  CHECK(sync->request.assignments.empty());
+  CHECK(sync->assignments.empty());
   CHECK_FALSE(first<action::RequestMetadata>(a));
 }
 
@@ -360,10 +359,10 @@ TEST_CASE("follower: empty SyncGroup, assignment decoded, committed offsets fetc
   CHECK_FALSE(s.m.is_leader());
   auto sync = first<action::SendSyncGroup>(a);
   REQUIRE(sync);
-  CHECK(sync->request.assignments.empty());
-  CHECK(sync->request.generation_id == 7);
-  CHECK(sync->request.member_id == "m2");
-  CHECK(sync->request.protocol_type == "consumer");
+  CHECK(sync->assignments.empty());
+  CHECK(sync->generation == 7);
+  CHECK(sync->member_id == "m2");
+  CHECK(sync->protocol_type == "consumer");
   CHECK(s.m.state() == State::syncing);
   CHECK(s.logged("joining -> syncing (joined generation 7 as follower)"));
 
@@ -375,21 +374,17 @@ TEST_CASE("follower: empty SyncGroup, assignment decoded, committed offsets fetc
   CHECK(s.m.owned() == tps({{"orders", {0, 1}}}));
   auto fetch = first<action::SendOffsetFetch>(a);
   REQUIRE(fetch);
-  REQUIRE(fetch->request.topics);
-  REQUIRE(fetch->request.topics->size() == 1);
-  CHECK(fetch->request.topics->at(0).topic == "orders");
-  CHECK(fetch->request.topics->at(0).partitions == std::vector<int32_t>{0, 1});
-  CHECK(fetch->request.group_id == "billing");
-  CHECK(fetch->request.require_stable);
+  CHECK(fetch->partitions == tps({{"orders", {0, 1}}}));
+  CHECK(fetch->group_id == "billing");
+  CHECK(fetch->require_stable);
   std::set<TimerKind> armed;
   for (const auto& t : all<action::ArmTimer>(a)) armed.insert(t.kind);
   CHECK(armed ==
         std::set<TimerKind>{TimerKind::session, TimerKind::poll_interval});  // heartbeat: since JoinGroup
 
-  proto::OffsetFetchAnswer answer;
-  answer.partitions = {{"orders", {}, 0, 42, 5, "meta", 0},
-                       {"orders", {}, 1, std::nullopt, -1, std::nullopt, 0}};
-  a = s.after(3ms, event::OffsetFetchResult{fetch->tag, answer});
+  event::OffsetFetchResult answer{fetch->tag, 0, {}};
+  answer.partitions = {{{"orders", 0}, 42, 5, "meta", 0}, {{"orders", 1}, std::nullopt, -1, std::nullopt, 0}};
+  a = s.after(3ms, answer);
   auto init = first<action::InitPositions>(a);
   REQUIRE(init);
   REQUIRE(init->offsets.size() == 2);
@@ -405,15 +400,10 @@ TEST_CASE("OffsetFetch UNSTABLE_OFFSET_COMMIT is retried after the backoff", "[c
   Actions a = s.to_stable({{"orders", {0}}});
   auto fetch = first<action::SendOffsetFetch>(a);
   REQUIRE(fetch);
-  proto::OffsetFetchAnswer answer;
-  answer.partitions = {{"orders",
-                        {},
-                        0,
-                        std::nullopt,
-                        -1,
-                        std::nullopt,
-                        static_cast<int16_t>(kafkawire::kafka_errc::unstable_offset_commit)}};
-  a = s.after(1ms, event::OffsetFetchResult{fetch->tag, answer});
+  event::OffsetFetchResult answer{fetch->tag, 0, {}};
+  answer.partitions = {
+      {{"orders", 0}, std::nullopt, -1, std::nullopt, wire(kafka_errc::unstable_offset_commit)}};
+  a = s.after(1ms, answer);
   CHECK_FALSE(first<action::InitPositions>(a));
   auto timer = first<action::ArmTimer>(a);
   REQUIRE(timer);
@@ -437,9 +427,9 @@ TEST_CASE("Heartbeat every heartbeat.interval.ms", "[coordinator]") {
     auto hb = first<action::SendHeartbeat>(a);
     REQUIRE(hb);
     CHECK(hb->node == 1);
-    CHECK(hb->request.group_id == "billing");
-    CHECK(hb->request.generation_id == 1);
-    CHECK(hb->request.member_id == "m1");
+    CHECK(hb->group_id == "billing");
+    CHECK(hb->generation == 1);
+    CHECK(hb->member_id == "m1");
     // No second heartbeat while one is in flight.
     CHECK(all<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat})).empty());
     a = s.after(40ms, event::HeartbeatResult{hb->tag, 0});
@@ -469,11 +459,11 @@ TEST_CASE("REBALANCE_IN_PROGRESS, eager: revoke everything (commit first), then 
   a = s.after(20ms, event::CommitRequested{7, offsets({{"orders", {0, 1}}}, 100)});
   auto commit = first<action::SendOffsetCommit>(a);
   REQUIRE(commit);
-  CHECK(commit->request.generation_id_or_member_epoch == 1);
-  CHECK(commit->request.member_id == "m1");
-  REQUIRE(commit->request.offsets.size() == 2);
-  CHECK(commit->request.offsets[0].topic == "orders");
-  CHECK(commit->request.offsets[1].partition == 1);
+  CHECK(commit->generation == 1);
+  CHECK(commit->member_id == "m1");
+  REQUIRE(commit->offsets.size() == 2);
+  CHECK(commit->offsets[0].tp.topic == "orders");
+  CHECK(commit->offsets[1].tp.partition == 1);
   a = s.after(10ms, event::OffsetCommitResult{commit->tag, 7, commit_answer({{"orders", {0, 1}}}, 0)});
   auto done = first<action::CommitCompleted>(a);
   REQUIRE(done);
@@ -483,8 +473,8 @@ TEST_CASE("REBALANCE_IN_PROGRESS, eager: revoke everything (commit first), then 
   a = s.after(20ms, event::RevokeDone{});
   auto join = first<action::SendJoinGroup>(a);
   REQUIRE(join);
-  CHECK(join->request.member_id == "m1");
-  CHECK(join->request.reason == std::optional<std::string>("Heartbeat: REBALANCE_IN_PROGRESS"));
+  CHECK(join->member_id == "m1");
+  CHECK(join->reason == "Heartbeat: REBALANCE_IN_PROGRESS");
   auto sub = decode_subscription(*join);
   CHECK(sub.owned_partitions.empty());  // eager: nothing is kept across the rebalance
 
@@ -578,7 +568,7 @@ TEST_CASE("ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID: partitions lost, not revoked;
   CHECK(s.m.generation() == -1);
   auto join = first<action::SendJoinGroup>(a);
   REQUIRE(join);
-  CHECK(join->request.member_id.empty());
+  CHECK(join->member_id.empty());
   auto sub = decode_subscription(*join);
   CHECK(sub.owned_partitions.empty());
   CHECK(sub.generation_id == -1);
@@ -605,7 +595,7 @@ TEST_CASE("SyncGroup UNKNOWN_MEMBER_ID resets the member id and rejoins", "[coor
       s.after(10ms, event::SyncGroupResult{sync->tag, sync_error(wire(kafka_errc::unknown_member_id))});
   join = first<action::SendJoinGroup>(a);
   REQUIRE(join);
-  CHECK(join->request.member_id.empty());
+  CHECK(join->member_id.empty());
   CHECK_FALSE(first<action::Lost>(a));  // it owned nothing yet
 }
 
@@ -644,7 +634,7 @@ TEST_CASE("NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE: forget it, find it again
     auto hb2 = first<action::SendHeartbeat>(a);
     REQUIRE(hb2);
     CHECK(hb2->node == 2);
-    CHECK(hb2->request.generation_id == 1);
+    CHECK(hb2->generation == 1);
     CHECK(s.m.owned() == tps({{"orders", {0, 1}}}));
     CHECK_FALSE(first<action::SendJoinGroup>(a));
   }
@@ -701,14 +691,14 @@ TEST_CASE("FENCED_INSTANCE_ID: a typed fatal error", "[coordinator]") {
   Script s(cfg);
   s.on(event::Start{{"orders"}});
   auto join = first<action::SendJoinGroup>(s.on(event::CoordinatorFound{1}));
-  CHECK(join->request.group_instance_id == std::optional<std::string>("billing-1"));
+  CHECK(join->group_instance_id == std::optional<std::string>("billing-1"));
   auto sync = first<action::SendSyncGroup>(s.on(event::JoinGroupResult{join->tag, join_ok(1, "m1", "m0")}));
-  CHECK(sync->request.group_instance_id == std::optional<std::string>("billing-1"));
+  CHECK(sync->group_instance_id == std::optional<std::string>("billing-1"));
   const auto bytes = assignment_bytes({{"orders", {0}}});
   s.on(event::SyncGroupResult{sync->tag, sync_ok(bytes)});
   s.now += 3s;
   auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
-  CHECK(hb->request.group_instance_id == std::optional<std::string>("billing-1"));
+  CHECK(hb->group_instance_id == std::optional<std::string>("billing-1"));
 
   Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::fenced_instance_id)});
   CHECK(s.m.state() == State::fatal);
@@ -749,9 +739,8 @@ TEST_CASE("max.poll.interval.ms exceeded: leave on its own, tell the application
   CHECK(s.m.state() == State::unjoined);
   auto leave = first<action::SendLeaveGroup>(a);
   REQUIRE(leave);
-  CHECK(leave->request.member_id == "m1");
-  REQUIRE(leave->request.members.size() == 1);
-  CHECK(leave->request.members[0].member_id == "m1");
+  CHECK(leave->member_id == "m1");
+  CHECK(leave->reason == "consumer poll timeout has expired");
   auto lost = first<action::Lost>(a);
   REQUIRE(lost);
   CHECK(lost->partitions == tps({{"orders", {0, 1}}}));
@@ -768,7 +757,7 @@ TEST_CASE("max.poll.interval.ms exceeded: leave on its own, tell the application
   CHECK_FALSE(err->fatal);
   auto join = first<action::SendJoinGroup>(a);
   REQUIRE(join);
-  CHECK(join->request.member_id.empty());
+  CHECK(join->member_id.empty());
   CHECK(index_of<action::Error>(a) < index_of<action::SendJoinGroup>(a));
   a = s.rejoin(a, 2, {{"orders", {0}}}, "m7");
   CHECK(s.m.state() == State::stable);
@@ -794,11 +783,9 @@ TEST_CASE("close: revoke (commit hook), then LeaveGroup; static members keep the
     a = s.after(5ms, event::RevokeDone{});
     auto leave = first<action::SendLeaveGroup>(a);
     REQUIRE(leave);
-    CHECK(leave->request.group_id == "billing");
-    CHECK(leave->request.member_id == "m1");  // v0-2
-    REQUIRE(leave->request.members.size() == 1);
-    CHECK(leave->request.members[0].member_id == "m1");  // v3+
-    CHECK_FALSE(leave->request.members[0].group_instance_id);
+    CHECK(leave->group_id == "billing");
+    CHECK(leave->member_id == "m1");
+    CHECK(leave->reason == "revocation done");
     CHECK(s.m.state() == State::leaving);
     a = s.after(5ms, event::LeaveGroupResult{leave->tag, 0});
     CHECK(s.m.state() == State::left);
@@ -991,6 +978,79 @@ TEST_CASE("the rebalance timeline: reason, generation, phases, partitions, commi
   CHECK(text.find("added 3 orders[1,2,3]") != std::string::npos);
   CHECK(text.find("commits 1 ok, 0 failed") != std::string::npos);
   CHECK(s.m.timeline_text().find("rebalance #1") != std::string::npos);
+}
+
+// The timeline watches transitions and actions: each way a rebalance can end gives its outcome, and the
+// partitions the member lost or revoked are the ones in its Lost and Revoke actions.
+TEST_CASE("the rebalance timeline: how rebalances end, and what was lost", "[coordinator]") {
+  SECTION("membership lost: the partitions are lost, the rejoin is the same rebalance") {
+    Script s;
+    s.to_stable({{"orders", {0, 1}}});
+    s.now += 3s;
+    auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
+    REQUIRE(hb);
+    Actions a = s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::unknown_member_id)});
+    REQUIRE(first<action::Lost>(a));
+    a = s.rejoin(a, 2, {{"orders", {1}}}, "m9");
+    REQUIRE(s.m.timeline().size() == 2);
+    const Rebalance& r = s.m.timeline()[1];
+    CHECK(r.reason == "Heartbeat: UNKNOWN_MEMBER_ID");
+    CHECK(r.lost == tps({{"orders", {0, 1}}}));
+    CHECK(r.revoked.empty());
+    CHECK(r.added == tps({{"orders", {1}}}));
+    CHECK(r.generation == 2);
+    CHECK(r.member_id == "m9");
+    CHECK(r.join == 20ms);
+    CHECK(r.sync == 10ms);
+    CHECK(r.outcome == "stable in generation 2");
+  }
+  SECTION("a fatal error ends it") {
+    Script s;
+    s.to_stable({{"orders", {0, 1}}});
+    s.now += 3s;
+    auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
+    s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
+    Actions a = s.after(40ms, event::RevokeDone{});
+    auto join = first<action::SendJoinGroup>(a);
+    REQUIRE(join);
+    s.after(5ms, event::JoinGroupResult{join->tag, join_error(wire(kafka_errc::group_authorization_failed))});
+    CHECK(s.m.state() == State::fatal);
+    const Rebalance& r = s.m.timeline().back();
+    CHECK(r.outcome == "fatal: JoinGroup: GROUP_AUTHORIZATION_FAILED");
+    CHECK(r.revoked == tps({{"orders", {0, 1}}}));
+    CHECK(r.revoke == 40ms);
+    CHECK(r.join == 5ms);
+    REQUIRE(r.ended);
+    CHECK(*r.ended - r.started == 45ms);
+  }
+  SECTION("closed while revoking: it ends when the member has left") {
+    Script s;
+    s.to_stable({{"orders", {0, 1}}});
+    s.now += 3s;
+    auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
+    s.after(10ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
+    s.after(5ms, event::Close{});
+    auto leave = first<action::SendLeaveGroup>(s.after(5ms, event::RevokeDone{}));
+    REQUIRE(leave);
+    s.after(5ms, event::LeaveGroupResult{leave->tag, 0});
+    CHECK(s.m.state() == State::left);
+    const Rebalance& r = s.m.timeline().back();
+    CHECK(r.reason == "Heartbeat: REBALANCE_IN_PROGRESS");
+    CHECK(r.outcome == "left: LeaveGroup: NONE");
+    CHECK(r.revoke == 10ms);
+    REQUIRE(r.ended);
+    CHECK(*r.ended - r.started == 15ms);
+  }
+  SECTION("closed while joining: abandoned") {
+    Script s;
+    s.on(event::Start{{"orders"}});
+    s.after(5ms, event::CoordinatorFound{1});
+    s.after(7ms, event::Close{});
+    CHECK(s.m.state() == State::left);
+    REQUIRE(s.m.timeline().size() == 1);
+    CHECK(s.m.timeline()[0].outcome == "abandoned: close");
+    CHECK(s.m.timeline()[0].join == 7ms);
+  }
 }
 
 TEST_CASE("every transition is logged as \"from -> to (why)\"", "[coordinator]") {

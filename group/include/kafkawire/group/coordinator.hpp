@@ -25,7 +25,10 @@
 //    offsets to start the newly assigned partitions from (nullopt: none committed, auto.offset.reset).
 //  - Error{ec, text}: hand to the application on its next poll. fatal = the member is in State::fatal.
 //  - The Bytes inside a JoinGroupResult / SyncGroupResult event only need to live during on_event().
-//    The requests inside actions point into `keep_alive`: keep the action alive until it is encoded.
+//    Actions own everything they carry (nothing to keep alive) and name topics by name, whatever the
+//    version: the driver builds each request at the version it negotiates (consumer/group_requests.hpp),
+//    fills in topic ids where that version wants them, and names the topics of answers before feeding
+//    them back.
 //
 // Responses are tagged with the member's epoch at the time of sending (a counter that moves on every
 // JoinGroup, every new generation, every reset and every coordinator change); an answer with another tag
@@ -50,10 +53,7 @@
 #include <vector>
 
 #include "kafkawire/group/assignor.hpp"  // TopicPartition, Assignor
-#include "kafkawire/protocol/heartbeat.hpp"
 #include "kafkawire/protocol/join_group.hpp"
-#include "kafkawire/protocol/leave_group.hpp"
-#include "kafkawire/protocol/offset_requests.hpp"
 #include "kafkawire/protocol/sync_group.hpp"
 
 namespace kafkawire::group {
@@ -130,6 +130,21 @@ struct CommittedOffset {
   std::optional<std::string> metadata;
 };
 
+// One partition of an OffsetCommit answer.
+struct PartitionAnswer {
+  TopicPartition tp;
+  int16_t error_code = 0;
+};
+
+// One partition of an OffsetFetch answer.
+struct FetchedOffset {
+  TopicPartition tp;
+  std::optional<int64_t> offset;  // nullopt: nothing committed
+  int32_t leader_epoch = -1;
+  std::optional<std::string> metadata;
+  int16_t error_code = 0;
+};
+
 // ------------------------------------------------------------------------------------------------ events
 
 namespace event {
@@ -170,12 +185,13 @@ struct LeaveGroupResult {
 };
 struct OffsetCommitResult {
   Tag tag = 0;
-  uint64_t id = 0;                                 // from the SendOffsetCommit
-  std::vector<protocol::CommitAnswer> partitions;  // read_offset_commit_response(), topics named
+  uint64_t id = 0;                          // from the SendOffsetCommit
+  std::vector<PartitionAnswer> partitions;  // every partition the answer names, topics by name
 };
 struct OffsetFetchResult {
   Tag tag = 0;
-  protocol::OffsetFetchAnswer answer;  // read_offset_fetch_response(), topics named
+  int16_t error_code = 0;                 // the group's error (coordinator moved, loading, ...)
+  std::vector<FetchedOffset> partitions;  // topics by name
 };
 // A Send* or RequestMetadata that got no answer: disconnected, timed out.
 struct RequestFailed {
@@ -213,38 +229,70 @@ struct FindCoordinator {
 struct RequestMetadata {
   std::vector<std::string> topics;  // answer with MetadataUpdated (or RequestFailed{Api::metadata})
 };
+// The Send* actions carry what the member means, owned and in no version's shape: the driver builds the
+// request at the version it negotiates with the coordinator (consumer/group_requests.hpp).
+struct JoinProtocol {
+  std::string name;               // an assignor: "range", "cooperative-sticky", ...
+  std::vector<uint8_t> metadata;  // its ConsumerProtocolSubscription, encoded
+};
 struct SendJoinGroup {
   Tag tag = 0;
   int32_t node = -1;
-  protocol::JoinGroupRequest request;  // Protocols[].Metadata point into keep_alive
-  std::shared_ptr<const void> keep_alive;
+  std::string group_id;
+  std::string member_id;  // empty on a first join (the broker then makes one up: MEMBER_ID_REQUIRED)
+  std::optional<std::string> group_instance_id;
+  std::chrono::milliseconds session_timeout{0};
+  std::chrono::milliseconds rebalance_timeout{0};  // how long the broker waits for members to rejoin
+  std::string protocol_type;                       // "consumer"
+  std::vector<JoinProtocol> protocols;             // in order of preference
+  std::string reason;                              // why the member (re)joins (KIP-800)
+};
+struct MemberAssignment {
+  std::string member_id;
+  std::vector<uint8_t> assignment;  // its ConsumerProtocolAssignment, encoded
 };
 struct SendSyncGroup {
   Tag tag = 0;
   int32_t node = -1;
-  protocol::SyncGroupRequest request;  // Assignments[].Assignment point into keep_alive
-  std::shared_ptr<const void> keep_alive;
+  std::string group_id;
+  int32_t generation = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string protocol_type;                  // "consumer"
+  std::string protocol_name;                  // the assignor the group chose
+  std::vector<MemberAssignment> assignments;  // the leader's plan; empty for a follower
 };
 struct SendHeartbeat {
   Tag tag = 0;
   int32_t node = -1;
-  protocol::HeartbeatRequest request;
+  std::string group_id;
+  int32_t generation = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
 };
 struct SendLeaveGroup {
   Tag tag = 0;
   int32_t node = -1;
-  protocol::LeaveGroupRequest request;  // both the v0-2 MemberId and the v3+ Members are filled
+  std::string group_id;
+  std::string member_id;
+  std::string reason;
 };
 struct SendOffsetCommit {
   Tag tag = 0;
   uint64_t id = 0;
   int32_t node = -1;
-  protocol::OffsetCommitQuery request;  // make_offset_commit_request() at the negotiated version
+  std::string group_id;
+  int32_t generation = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<OffsetToCommit> offsets;  // topics by name
 };
 struct SendOffsetFetch {
   Tag tag = 0;
   int32_t node = -1;
-  protocol::OffsetFetchQuery request;  // make_offset_fetch_request() at the negotiated version
+  std::string group_id;
+  std::vector<TopicPartition> partitions;  // topics by name
+  bool require_stable = true;  // wait out pending transactional commits (KIP-447): UNSTABLE_OFFSET_COMMIT
 };
 struct ArmTimer {
   TimerKind kind{};
@@ -304,6 +352,8 @@ std::string to_string(const Rebalance& r);
 
 // ----------------------------------------------------------------------------------------------- machine
 
+class RebalanceTimeline;
+
 class GroupMember {
  public:
   // Throws std::invalid_argument for an empty group id or assignor list, or an unknown assignor name.
@@ -326,7 +376,7 @@ class GroupMember {
   // The topics whose partition counts the machine watches: the subscription, and for the leader every
   // topic of the group. Keep their metadata fresh and feed it as MetadataUpdated.
   std::vector<std::string> metadata_topics() const;
-  const std::deque<Rebalance>& timeline() const { return timeline_; }
+  const std::deque<Rebalance>& timeline() const;
   std::string timeline_text() const;  // to_string of each, one per line
 
   static constexpr size_t kTimelineLimit = 64;  // older rebalances are dropped
@@ -334,7 +384,7 @@ class GroupMember {
 
  private:
   using PartitionSet = std::map<std::string, std::set<int32_t>>;
-  struct LeaderPlan;
+  struct LeaderPlan;  // member_detail.hpp
   struct PendingCommit {
     std::vector<OffsetToCommit> sent;
     std::vector<CommitOutcome> refused;  // answered locally (not owned, no coordinator)
@@ -362,9 +412,9 @@ class GroupMember {
 
   // Steps.
   void transition(State to, std::string_view why);
-  void account();
   void log(std::string_view line) const;
-  void emit(Action a) { out_.push_back(std::move(a)); }
+  void emit(Action a);
+  void note(std::string text);
   void arm(TimerKind k, TimePoint at);
   void arm_retry(Clock::duration d);
   Clock::duration next_backoff();
@@ -375,7 +425,7 @@ class GroupMember {
   void join_now(std::string_view why);
   void find_coordinator(std::string_view why);
   void send_join(std::string_view why);
-  void send_sync(std::vector<std::pair<std::string, std::vector<uint8_t>>> assignments, std::string_view why);
+  void send_sync(std::vector<action::MemberAssignment> assignments, std::string_view why);
   void try_assign();
   void apply_assignment(const PartitionSet& assigned);
   void enter_stable(std::string_view why);
@@ -394,11 +444,6 @@ class GroupMember {
   bool heartbeat_active() const;
   bool leader_metadata_changed(std::string* what) const;
 
-  Rebalance* open_record();
-  void open_rebalance(const std::string& reason);
-  void close_rebalance(std::string outcome);
-  void note(std::string text);
-
   MemberConfig cfg_;
   bool cooperative_ = false;
 
@@ -406,8 +451,6 @@ class GroupMember {
   Actions out_;
 
   State state_ = State::unjoined;
-  TimePoint entered_{};
-  TimePoint origin_{};
   bool started_ = false;
   Tag epoch_ = 1;
 
@@ -445,9 +488,7 @@ class GroupMember {
   std::array<std::optional<TimePoint>, kTimerKinds> due_{};    // when something should happen
   std::array<std::optional<TimePoint>, kTimerKinds> armed_{};  // what the caller's timer is set to
 
-  std::deque<Rebalance> timeline_;
-  bool record_open_ = false;
-  uint64_t rebalances_ = 0;
+  std::unique_ptr<RebalanceTimeline> timeline_;  // rebalance_timeline.hpp: observes transition() and emit()
 };
 
 }  // namespace kafkawire::group
