@@ -73,10 +73,11 @@ using protocol::Bytes;
 // consumer/src/partition_state.hpp.
 struct PartitionState;
 
-// Called from inside poll() (and close()) when the group changes this member's partitions. on_revoked
-// runs before partitions are taken away: the default (no listener) commits their processed positions
-// there, so the next owner starts where this one stopped. on_lost: the partitions already belong to
-// someone else (the member was fenced or timed out); nothing may be committed for them.
+// Called on the consumer's executor, while poll() or close() drives the group, when the group changes this
+// member's partitions. on_revoked runs before partitions are taken away: the default (no listener)
+// commits their processed positions there, so the next owner starts where this one stopped. on_lost: the
+// partitions already belong to someone else (the member was fenced or timed out); nothing may be
+// committed for them.
 // Set only the callbacks you need: RebalanceListener{.on_assigned = ...}.
 // A callback that throws does not hold up the rebalance (the partitions are still revoked, assigned or
 // dropped, and the group moves on); as Java's KafkaConsumer rethrows it from poll(), the next poll
