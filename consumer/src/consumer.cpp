@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "consumer_core.hpp"
 #include "kafkawire/protocol/error_policy.hpp"
 #include "kafkawire/protocol/list_offsets.hpp"
-#include "partition_state.hpp"
 
 namespace kafkawire {
 
@@ -38,7 +37,7 @@ std::string kafka_error_name(int16_t code) {
 
 }  // namespace
 
-Consumer::Consumer(executor_type ex, Config config)
+Consumer::Core::Core(executor_type ex, Config config)
     : executor_(ex),
       config_(std::move(config)),
       pool_(net::Pool::create(ex, pool_options(config_))),
@@ -50,17 +49,112 @@ Consumer::Consumer(executor_type ex, Config config)
   ledger_.max_bytes = static_cast<size_t>(config_.queued_max_kbytes) * 1024;
 }
 
-Consumer::~Consumer() {
-  *alive_ = false;
-  pool_->close();
+// ------------------------------------------------------------------------------------- the facade
+
+Consumer::Consumer(executor_type ex, Config config)
+    : executor_(ex), core_(std::make_shared<Core>(ex, std::move(config))) {}
+
+Consumer::~Consumer() { core_->destroy(); }
+
+const Config& Consumer::config() const { return core_->config_; }
+net::Pool& Consumer::pool() { return *core_->pool_; }
+void Consumer::subscribe(std::vector<std::string> topics) { core_->subscribe(std::move(topics)); }
+void Consumer::subscribe(const std::regex& pattern) { core_->subscribe(pattern); }
+void Consumer::unsubscribe() { core_->unsubscribe(); }
+void Consumer::set_rebalance_listener(RebalanceListener listener) { core_->listener_ = std::move(listener); }
+std::exception_ptr Consumer::take_listener_exception() {
+  return std::exchange(core_->listener_reported_, {});
+}
+const group::GroupMember* Consumer::membership() const { return core_->group_.get(); }
+std::string Consumer::rebalance_timeline() const {
+  return core_->group_ ? core_->group_->timeline_text() : std::string();
+}
+void Consumer::assign(const std::vector<TopicPartition>& partitions) { core_->assign(partitions); }
+std::vector<TopicPartition> Consumer::assignment() const { return core_->assignment(); }
+void Consumer::seek(const TopicPartition& tp, int64_t offset) { core_->seek(tp, offset); }
+void Consumer::seek_to_beginning(const std::vector<TopicPartition>& partitions) {
+  core_->seek_to(partitions, proto::ListOffsetsRequest::kEarliestTimestamp);
+}
+void Consumer::seek_to_end(const std::vector<TopicPartition>& partitions) {
+  core_->seek_to(partitions, proto::ListOffsetsRequest::kLatestTimestamp);
+}
+void Consumer::pause(const std::vector<TopicPartition>& partitions) { core_->set_paused(partitions, true); }
+void Consumer::resume(const std::vector<TopicPartition>& partitions) { core_->set_paused(partitions, false); }
+std::vector<TopicPartition> Consumer::paused() const { return core_->paused(); }
+std::optional<int64_t> Consumer::position(const TopicPartition& tp) const { return core_->position(tp); }
+std::map<TopicPartition, int64_t> Consumer::current_positions() const { return core_->current_positions(); }
+const std::string& Consumer::error_text() const { return core_->error_text_; }
+const OffsetClient& Consumer::offset_client() const { return core_->offsets_; }
+
+net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseconds timeout) {
+  return Core::run(core_, core_->poll(timeout));
+}
+net::Pool::Result<std::monostate> Consumer::commit(std::map<TopicPartition, int64_t> offsets) {
+  return Core::run(core_, core_->commit(std::move(offsets)));
+}
+net::Pool::Result<std::map<TopicPartition, std::optional<int64_t>>> Consumer::committed(
+    std::vector<TopicPartition> partitions) {
+  return Core::run(core_, core_->committed(std::move(partitions)));
+}
+net::Pool::Result<std::map<TopicPartition, std::optional<OffsetAndTimestamp>>> Consumer::offsets_for_times(
+    std::map<TopicPartition, int64_t> timestamps) {
+  return Core::run(core_, core_->offsets_for_times(std::move(timestamps)));
+}
+net::Pool::Result<std::map<TopicPartition, int64_t>> Consumer::list_offsets(
+    std::vector<TopicPartition> partitions, int64_t which) {
+  return Core::run(core_, core_->list_offsets(std::move(partitions), which));
+}
+net::Pool::Result<std::monostate> Consumer::close() { return Core::run(core_, core_->close()); }
+
+// ---------------------------------------------------------------------------------- lifetime
+
+void Consumer::Core::stop(std::exception_ptr e) {
+  // The consumer's state is unknown after an exception: nothing more is fetched or sent, and every
+  // operation fails with internal_error, the exception's text attached.
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    what = x.what();
+  } catch (...) {
+  }
+  if (stage_ != Stage::open) return;
+  stage_ = Stage::closed;
+  failure_ = {client_errc::internal_error,
+              "the consumer stopped: an exception escaped its background work: " + what};
+  shut_down();
 }
 
-PartitionState* Consumer::state(const TopicPartition& tp) {
+void Consumer::Core::destroy() {
+  stage_ = Stage::destroyed;
+  failure_ = {client_errc::operation_aborted, "the consumer was destroyed"};
+  shut_down();
+}
+
+void Consumer::Core::shut_down() {
+  // Nothing may stay armed: a callback-style caller's io_context.run() returns when the work is done
+  // only if the member's timers (poll interval, session) are gone too.
+  for (size_t k = 0; k < group_timers_.size(); ++k) {
+    ++group_timer_seq_[k];  // the cancelled wait is not a firing
+    group_timers_[k]->cancel();
+  }
+  for (auto& [id, waiter] : commit_waiters_) waiter.done->cancel();  // they look at the stage
+  for (auto& [tp, p] : parts_) p->buffer.discard();
+  pool_->close();
+  wake();
+}
+
+void Consumer::Core::fail_next_poll(std::error_code ec, std::string text) {
+  fetch_failure_ = {ec, std::move(text)};
+  wake();
+}
+
+PartitionState* Consumer::Core::state(const TopicPartition& tp) {
   auto it = parts_.find(tp);
   return it == parts_.end() ? nullptr : it->second.get();
 }
 
-void Consumer::assign(const std::vector<TopicPartition>& partitions) {
+void Consumer::Core::assign(const std::vector<TopicPartition>& partitions) {
   std::map<TopicPartition, std::unique_ptr<PartitionState>> next;
   for (const auto& tp : partitions) {
     auto it = parts_.find(tp);
@@ -81,59 +175,46 @@ void Consumer::assign(const std::vector<TopicPartition>& partitions) {
   parts_ = std::move(next);
 }
 
-std::vector<TopicPartition> Consumer::assignment() const {
+std::vector<TopicPartition> Consumer::Core::assignment() const {
   std::vector<TopicPartition> out;
   for (const auto& [tp, p] : parts_) out.push_back(tp);
   return out;
 }
 
-void Consumer::seek(const TopicPartition& tp, int64_t offset) {
+void Consumer::Core::seek(const TopicPartition& tp, int64_t offset) {
   if (auto* p = state(tp)) {
     p->buffer.seek(offset);
     p->pending_reset = 0;
   }
 }
 
-void Consumer::seek_to_beginning(const std::vector<TopicPartition>& partitions) {
+void Consumer::Core::seek_to(const std::vector<TopicPartition>& partitions, int64_t which) {
   for (const auto& tp : partitions)
     if (auto* p = state(tp)) {
       p->buffer.seek(std::nullopt);
-      p->pending_reset = proto::ListOffsetsRequest::kEarliestTimestamp;
+      p->pending_reset = which;
     }
 }
 
-void Consumer::seek_to_end(const std::vector<TopicPartition>& partitions) {
+void Consumer::Core::set_paused(const std::vector<TopicPartition>& partitions, bool paused) {
   for (const auto& tp : partitions)
-    if (auto* p = state(tp)) {
-      p->buffer.seek(std::nullopt);
-      p->pending_reset = proto::ListOffsetsRequest::kLatestTimestamp;
-    }
+    if (auto* p = state(tp)) p->buffer.set_paused(paused);
+  if (!paused) wake();
 }
 
-void Consumer::pause(const std::vector<TopicPartition>& partitions) {
-  for (const auto& tp : partitions)
-    if (auto* p = state(tp)) p->buffer.set_paused(true);
-}
-
-void Consumer::resume(const std::vector<TopicPartition>& partitions) {
-  for (const auto& tp : partitions)
-    if (auto* p = state(tp)) p->buffer.set_paused(false);
-  wake();
-}
-
-std::vector<TopicPartition> Consumer::paused() const {
+std::vector<TopicPartition> Consumer::Core::paused() const {
   std::vector<TopicPartition> out;
   for (const auto& [tp, p] : parts_)
     if (p->buffer.paused()) out.push_back(tp);
   return out;
 }
 
-std::optional<int64_t> Consumer::position(const TopicPartition& tp) const {
+std::optional<int64_t> Consumer::Core::position(const TopicPartition& tp) const {
   auto it = parts_.find(tp);
   return it == parts_.end() ? std::nullopt : it->second->buffer.position();
 }
 
-std::map<TopicPartition, int64_t> Consumer::current_positions() const {
+std::map<TopicPartition, int64_t> Consumer::Core::current_positions() const {
   std::map<TopicPartition, int64_t> out;
   for (const auto& [tp, p] : parts_)
     if (const auto position = p->buffer.position()) out[tp] = *position;
@@ -142,53 +223,46 @@ std::map<TopicPartition, int64_t> Consumer::current_positions() const {
 
 // ------------------------------------------------------------------------------------------- metadata
 
-asio::awaitable<std::error_code> Consumer::ensure_metadata() {
+asio::awaitable<Failure> Consumer::Core::ensure_metadata() {
   std::set<std::string> topics;
   bool refresh = metadata_stale_;
   for (const auto& [tp, p] : parts_) {
     topics.insert(tp.topic);
     if (pool_->needs_metadata(tp.topic)) refresh = true;
   }
-  if (!refresh || topics.empty()) co_return std::error_code{};
+  if (!refresh || topics.empty()) co_return Failure{};
   auto [ec, none] = co_await pool_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end()),
                                                      config_.allow_auto_create_topics);
-  if (ec) {
-    set_error("metadata from bootstrap.servers=" + config_.bootstrap_servers + ": " + ec.message());
-    co_return ec;
-  }
+  if (ec)
+    co_return Failure{ec,
+                      "metadata from bootstrap.servers=" + config_.bootstrap_servers + ": " + ec.message()};
   metadata_stale_ = false;
   for (const auto& [tp, p] : parts_) {
     const net::TopicInfo* t = pool_->metadata().topic(tp.topic);
     if (!t || as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition ||
-        as_errc(t->error_code) == kafka_errc::unknown_topic_id) {
-      set_error(tp.topic + ": the cluster has no such topic");
-      co_return client_errc::unknown_topic;
-    }
+        as_errc(t->error_code) == kafka_errc::unknown_topic_id)
+      co_return Failure{client_errc::unknown_topic, tp.topic + ": the cluster has no such topic"};
     if (t->error_code != 0 &&
-        error_action(ApiFamily::metadata, t->error_code) != ErrorAction::refresh_metadata) {
-      set_error(tp.topic + ": " + kafka_error_name(t->error_code));
-      co_return make_kafka_error(t->error_code);
-    }
-    if (t->error_code == 0 && static_cast<size_t>(tp.partition) >= t->partitions.size()) {
-      set_error(to_string(tp) + ": topic " + tp.topic + " has " + std::to_string(t->partitions.size()) +
-                " partitions");
-      co_return client_errc::unknown_topic;
-    }
+        error_action(ApiFamily::metadata, t->error_code) != ErrorAction::refresh_metadata)
+      co_return Failure{make_kafka_error(t->error_code), tp.topic + ": " + kafka_error_name(t->error_code)};
+    if (t->error_code == 0 && static_cast<size_t>(tp.partition) >= t->partitions.size())
+      co_return Failure{client_errc::unknown_topic, to_string(tp) + ": topic " + tp.topic + " has " +
+                                                        std::to_string(t->partitions.size()) + " partitions"};
   }
-  co_return std::error_code{};
+  co_return Failure{};
 }
 
 // ------------------------------------------------------------------------------------------ positions
 
-asio::awaitable<std::error_code> Consumer::resolve_positions() {
+asio::awaitable<Failure> Consumer::Core::resolve_positions() {
   std::vector<TopicPartition> unknown;
   for (const auto& [tp, p] : parts_)
     if (!p->buffer.position() && p->pending_reset == 0 && !p->awaiting_group_offsets) unknown.push_back(tp);
   // First the group's committed offsets.
   if (!unknown.empty() && !config_.group_id.empty()) {
-    auto [ec, committed_offsets] = co_await committed(unknown);
-    if (ec) co_return ec;
-    for (const auto& [tp, off] : committed_offsets)
+    auto r = co_await committed(unknown);
+    if (r.ec) co_return Failure{r.ec, std::move(r.error_text)};
+    for (const auto& [tp, off] : r.value)
       if (auto* p = state(tp)) {
         if (off) {
           p->buffer.seek(*off);
@@ -210,31 +284,28 @@ asio::awaitable<std::error_code> Consumer::resolve_positions() {
                                                             : latest)
         .push_back(tp);
   }
-  if (!none.empty()) {
-    std::string names;
-    for (const auto& tp : none) names += (names.empty() ? "" : ", ") + to_string(tp);
-    set_error(names + ": no committed offset and auto.offset.reset=none");
-    co_return client_errc::no_offset;
-  }
+  if (!none.empty())
+    co_return Failure{client_errc::no_offset,
+                      partition_list(none) + ": no committed offset and auto.offset.reset=none"};
   for (auto* list : {&earliest, &latest}) {
     if (list->empty()) continue;
     const int64_t which = list == &earliest ? proto::ListOffsetsRequest::kEarliestTimestamp
                                             : proto::ListOffsetsRequest::kLatestTimestamp;
-    auto [ec, offsets] = co_await list_offsets(*list, which);
-    if (ec) co_return ec;
-    for (const auto& [tp, off] : offsets)
+    auto r = co_await list_offsets(*list, which);
+    if (r.ec) co_return Failure{r.ec, std::move(r.error_text)};
+    for (const auto& [tp, off] : r.value)
       if (auto* p = state(tp); p && !p->buffer.position()) {
         p->buffer.seek(off);
         p->pending_reset = 0;
       }
   }
-  co_return std::error_code{};
+  co_return Failure{};
 }
 
-net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseconds timeout) {
-  auto alive = alive_;
-  if (closed_)
-    co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+asio::awaitable<Outcome<std::span<const Record>>> Consumer::Core::poll(std::chrono::milliseconds timeout) {
+  using Result = Outcome<std::span<const Record>>;
+  auto failed = [](Failure f) { return Result{f.ec, std::move(f.text), {}}; };
+  if (stage_ != Stage::open) co_return failed(failure_);
   const auto deadline = clock::now() + timeout;
   // The previous poll's records are no longer referenced: their buffers can be reused, except the one
   // holding a batch still being read.
@@ -242,98 +313,92 @@ net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseco
   ledger_.retired.clear();
   retired_parts_.clear();
   for (auto& [tp, p] : parts_) p->buffer.poll_started();
-  if (auto ec = co_await maybe_auto_commit(); ec && !*alive)
-    co_return std::tuple{ec, std::span<const Record>()};
-  if (!*alive)
-    co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+  (void)co_await maybe_auto_commit();  // a failed auto-commit is tried again at the next interval
+  if (stage_ != Stage::open) co_return failed(failure_);
   if (pattern_ && clock::now() - pattern_refreshed_ >=
                       (group_ ? config_.metadata_max_age : std::chrono::milliseconds(0))) {
     // A pattern subscription looks at every topic of the cluster.
     pattern_refreshed_ = clock::now();
     auto [mec, none] = co_await pool_->refresh_metadata(std::nullopt);
-    if (!*alive)
-      co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
+    if (stage_ != Stage::open) co_return failed(failure_);
     if (!mec) refresh_pattern_subscription();
   }
   dispatch(group::event::PollCalled{});  // the group's max.poll.interval.ms clock
   maybe_refresh_group_metadata();        // the leader watches for partition-count changes
 
-  std::error_code last;
+  Failure last;
   for (;;) {
-    if (!*alive)
-      co_return std::tuple{std::error_code(client_errc::operation_aborted), std::span<const Record>()};
-    if (fetch_error_) {
-      auto ec = std::exchange(fetch_error_, {});
-      co_return std::tuple{ec, std::span<const Record>()};
+    if (stage_ != Stage::open) co_return failed(failure_);
+    if (listener_thrown_) {
+      // Reported once; the application takes the exception itself with take_listener_exception().
+      listener_reported_ = std::exchange(listener_thrown_, {});
+      co_return failed({client_errc::listener_failed, std::exchange(listener_text_, {})});
     }
-    std::error_code ec = co_await ensure_metadata();
-    if (!ec) ec = co_await resolve_positions();
-    if (ec == client_errc::unknown_topic || ec == client_errc::no_offset || ec == client_errc::invalid_config)
-      co_return std::tuple{ec, std::span<const Record>()};
-    last = ec;
-    if (!ec) {
+    if (fetch_failure_) co_return failed(std::exchange(fetch_failure_, {}));
+    Failure f = co_await ensure_metadata();
+    if (!f) f = co_await resolve_positions();
+    if (f.ec == client_errc::unknown_topic || f.ec == client_errc::no_offset ||
+        f.ec == client_errc::invalid_config)
+      co_return failed(std::move(f));
+    if (!f) {
       start_fetches();
-      std::error_code read_error;
-      if (drain(batch_, static_cast<size_t>(config_.max_poll_records), read_error) || read_error) {
+      Failure read;
+      if (drain(batch_, static_cast<size_t>(config_.max_poll_records), read) || read) {
         start_fetches();  // partitions drained (or below the prefetch bound) by this poll fetch meanwhile
-        co_return std::tuple{read_error, std::span<const Record>(batch_)};
+        co_return Result{read.ec, std::move(read.text), std::span<const Record>(batch_)};
       }
     }
+    const bool retry = static_cast<bool>(f);
+    last = std::move(f);
     if (clock::now() >= deadline) break;
     // Wait for a fetch to land (wake() cancels the timer), a retry backoff, or the deadline.
-    data_ready_.expires_at(ec ? std::min(deadline, clock::now() + config_.retry_backoff) : deadline);
+    data_ready_.expires_at(retry ? std::min(deadline, clock::now() + config_.retry_backoff) : deadline);
     co_await data_ready_.async_wait(use_nothrow);
   }
   // Nothing arrived in time. Transient trouble reaching the cluster is reported, with what it was.
-  if (last && pool_->metadata().brokers().empty()) co_return std::tuple{last, std::span<const Record>()};
-  co_return std::tuple{std::error_code{}, std::span<const Record>()};
+  if (last && pool_->metadata().brokers().empty()) co_return failed(std::move(last));
+  co_return Result{};
 }
 
 // ------------------------------------------------------------------------------------------ committing
 
-asio::awaitable<std::error_code> Consumer::maybe_auto_commit() {
-  if (!config_.enable_auto_commit || config_.group_id.empty()) co_return std::error_code{};
-  if (clock::now() - last_auto_commit_ < config_.auto_commit_interval) co_return std::error_code{};
+asio::awaitable<Failure> Consumer::Core::maybe_auto_commit() {
+  if (!config_.enable_auto_commit || config_.group_id.empty()) co_return Failure{};
+  if (clock::now() - last_auto_commit_ < config_.auto_commit_interval) co_return Failure{};
   last_auto_commit_ = clock::now();
   auto positions = current_positions();
-  if (positions.empty()) co_return std::error_code{};
-  auto [ec, none] = co_await commit(std::move(positions));
-  co_return ec;
+  if (positions.empty()) co_return Failure{};
+  auto r = co_await commit(std::move(positions));
+  co_return Failure{r.ec, std::move(r.error_text)};
 }
 
-net::Pool::Result<std::monostate> Consumer::close() {
-  if (closed_) co_return std::tuple{std::error_code{}, std::monostate{}};
-  std::error_code ec;
+asio::awaitable<Outcome<std::monostate>> Consumer::Core::close() {
+  using Result = Outcome<std::monostate>;
+  if (stage_ == Stage::closed) co_return Result{};
+  Result out;
   if (config_.enable_auto_commit && !config_.group_id.empty()) {
     auto positions = current_positions();
-    if (!positions.empty()) {
-      auto [cec, none] = co_await commit(std::move(positions));
-      ec = cec;
-    }
+    if (!positions.empty()) out = co_await commit(std::move(positions));
   }
-  if (group_) {
+  if (group_ && stage_ == Stage::open) {
     // Revoke (the listener or the default commit runs), then LeaveGroup; bounded by default.api.timeout.ms.
-    auto alive = alive_;
     dispatch(group::event::Close{});
     const auto deadline = clock::now() + config_.default_api_timeout;
-    while (*alive && group_->state() != group::State::left && group_->state() != group::State::fatal &&
-           clock::now() < deadline) {
+    while (stage_ == Stage::open && group_->state() != group::State::left &&
+           group_->state() != group::State::fatal && clock::now() < deadline) {
       asio::steady_timer t(executor_, std::chrono::milliseconds(20));
       co_await t.async_wait(use_nothrow);
     }
-    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
   }
-  closed_ = true;
-  // Nothing may stay armed once closed: a callback-style caller's io_context.run() returns when the
-  // work is done only if the member's timers (poll interval, session) are gone too.
-  for (size_t k = 0; k < group_timers_.size(); ++k) {
-    ++group_timer_seq_[k];  // the cancelled wait is not a firing
-    group_timers_[k]->cancel();
+  if (stage_ != Stage::open) co_return Result{failure_.ec, failure_.text, {}};
+  if (!out.ec && listener_thrown_) {
+    listener_reported_ = std::exchange(listener_thrown_, {});
+    out = Result{client_errc::listener_failed, std::exchange(listener_text_, {}), {}};
   }
-  for (auto& [tp, p] : parts_) p->buffer.discard();
-  pool_->close();
-  wake();
-  co_return std::tuple{ec, std::monostate{}};
+  stage_ = Stage::closed;
+  failure_ = {client_errc::operation_aborted, "the consumer is closed"};
+  shut_down();
+  co_return out;
 }
 
 }  // namespace kafkawire

@@ -3,12 +3,9 @@
 // partition keeps position and records. This file only carries them out: one Fetch in flight per leader
 // broker on its fetch connection, the answer handed back, metadata refreshed, errors kept for the next poll.
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "kafkawire/consumer/consumer.hpp"
-#include "partition_state.hpp"
+#include "consumer_core.hpp"
 
 namespace kafkawire {
 
@@ -37,8 +34,8 @@ std::string error_name(std::error_code ec) {
 
 }  // namespace
 
-void Consumer::start_fetches() {
-  if (closed_) return;
+void Consumer::Core::start_fetches() {
+  if (stage_ != Stage::open) return;
   std::map<int32_t, std::vector<TopicPartition>> by_leader;
   for (auto& [tp, p] : parts_) {
     if (!p->buffer.wants_fetch()) continue;
@@ -53,16 +50,15 @@ void Consumer::start_fetches() {
     if (fetching_nodes_.count(node)) continue;  // one Fetch in flight per broker
     fetching_nodes_.insert(node);
     for (const auto& tp : list) state(tp)->buffer.fetch_started();
-    asio::co_spawn(executor_, fetch_from(node, std::move(list)), asio::detached);
+    spawn(fetch_from(node, std::move(list)));
   }
 }
 
-asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartition> partitions) {
-  auto alive = alive_;
+asio::awaitable<void> Consumer::Core::fetch_from(int32_t node, std::vector<TopicPartition> partitions) {
   // refetch: after an answer, the next Fetch goes out at once, while the application may still be
-  // processing its batch (after an error, the next poll decides).
+  // processing its batch (after an error, the next poll decides). The Core is held by spawn(), so this
+  // runs on it even when the Consumer is gone (start_fetches then starts nothing).
   auto finish = [&](bool refetch = false) {
-    if (!*alive) return;
     fetching_nodes_.erase(node);
     for (const auto& tp : partitions)
       if (auto* p = state(tp)) p->buffer.fetch_finished();
@@ -70,7 +66,6 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
     wake();
   };
   auto [cec, conn] = co_await pool_->connection(node, net::Purpose::fetch);
-  if (!*alive) co_return;
   if (cec) {
     metadata_stale_ = true;
     asio::steady_timer t(executor_, config_.retry_backoff);
@@ -101,14 +96,14 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
   }
   const auto version = conn->negotiated_version<proto::FetchRequest>();
   if (!version) {
-    fetch_error_ = client_errc::unsupported_version;
-    set_error(conn->unsupported_text(proto::FetchRequest::api_key, proto::FetchRequest::min_version,
-                                     proto::FetchRequest::max_version));
+    fail_next_poll(client_errc::unsupported_version,
+                   conn->unsupported_text(proto::FetchRequest::api_key, proto::FetchRequest::min_version,
+                                          proto::FetchRequest::max_version));
     finish();
     co_return;
   }
 
-  // sessions_ is never erased from, so the reference outlives the wait (checked by `alive` first).
+  // sessions_ is never erased from, and the Core outlives this coroutine: the reference outlives the wait.
   fetch::FetchSession& session = sessions_.try_emplace(node, session_config(config_)).first->second;
   // The bound on buffered memory (partition_buffer.hpp): the answer may bring no more than the room left.
   const int32_t asked =
@@ -116,16 +111,12 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
   const fetch::PlannedFetch planned = session.plan(std::move(wanted), *version, asked);
   auto [ec, reply] =
       co_await conn->async_send_at(planned.request, planned.version, use_nothrow, config_.fetch_max_wait);
-  if (!*alive) co_return;
   ledger_.fetch_finished(asked);
   if (ec) {
     session.on_failure();  // a new connection means a new session
     metadata_stale_ = true;
-    if (ec != client_errc::disconnected && ec != client_errc::timeout &&
-        ec != client_errc::operation_aborted) {
-      fetch_error_ = ec;
-      set_error("Fetch from broker " + std::to_string(node) + ": " + ec.message());
-    }
+    if (ec != client_errc::disconnected && ec != client_errc::timeout && ec != client_errc::operation_aborted)
+      fail_next_poll(ec, "Fetch from broker " + std::to_string(node) + ": " + ec.message());
     finish();
     co_return;
   }
@@ -134,12 +125,11 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
   finish(result.action != fetch::SessionAction::fail);
 }
 
-void Consumer::handle_fetch_result(int32_t node, const fetch::FetchResult& result,
-                                   const fetch::Frame& frame) {
+void Consumer::Core::handle_fetch_result(int32_t node, const fetch::FetchResult& result,
+                                         const fetch::Frame& frame) {
   if (result.refresh_metadata) metadata_stale_ = true;
   if (result.action == fetch::SessionAction::fail) {
-    fetch_error_ = result.ec;
-    set_error("Fetch from broker " + std::to_string(node) + ": " + error_name(result.ec));
+    fail_next_poll(result.ec, "Fetch from broker " + std::to_string(node) + ": " + error_name(result.ec));
     return;
   }
   // KIP-951: where the new leaders are, without waiting for a Metadata round trip.
@@ -164,18 +154,17 @@ void Consumer::handle_fetch_result(int32_t node, const fetch::FetchResult& resul
         p->pending_reset = o.reset_timestamp;  // resolve_positions looks it up
         break;
       case fetch::Taken::fail:
-        fetch_error_ = o.ec;
         if (o.error == kafka_errc::offset_out_of_range)
-          set_error(to_string(tp) + ": offset " + std::to_string(o.asked->fetch_offset) +
-                    " is out of range and auto.offset.reset=none");
+          fail_next_poll(o.ec, to_string(tp) + ": offset " + std::to_string(o.asked->fetch_offset) +
+                                   " is out of range and auto.offset.reset=none");
         else
-          set_error(to_string(tp) + ": Fetch: " + error_name(o.ec));
+          fail_next_poll(o.ec, to_string(tp) + ": Fetch: " + error_name(o.ec));
         break;
     }
   }
 }
 
-bool Consumer::drain(std::vector<Record>& out, size_t max, std::error_code& ec) {
+bool Consumer::Core::drain(std::vector<Record>& out, size_t max, Failure& failure) {
   // The oldest answer first, as Java's fetch buffer does: no partition waits behind newer data, and a
   // Fetch answer's frame (shared by all the partitions it answers) is let go of soon after it came, not
   // once every partition has been read a little at a time. The partitions of one answer take turns: each
@@ -194,8 +183,8 @@ bool Consumer::drain(std::vector<Record>& out, size_t max, std::error_code& ec) 
     if (!oldest) break;
     int64_t where = -1;
     if (const std::error_code read_ec = oldest->buffer.drain(out, max, &where)) {
-      ec = read_ec;
-      set_error(to_string(oldest->tp()) + " at offset " + std::to_string(where) + ": " + read_ec.message());
+      failure = {read_ec,
+                 to_string(oldest->tp()) + " at offset " + std::to_string(where) + ": " + read_ec.message()};
       return true;
     }
     if (oldest->buffer.ready() && out.size() < max) break;  // drain() reads to the end or to max: never spin

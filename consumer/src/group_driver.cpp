@@ -2,17 +2,14 @@
 // pool's group connection to the coordinator, arms the timers, and moves partitions in and out of the
 // consumer's assignment. The machine never sees a socket; this file never decides anything.
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <cstdlib>
 
-#include "kafkawire/consumer/consumer.hpp"
+#include "consumer_core.hpp"
 #include "kafkawire/consumer/group_requests.hpp"
 #include "kafkawire/net/coordinator_request.hpp"
 #include "kafkawire/protocol/error_policy.hpp"
-#include "partition_state.hpp"
 
 namespace kafkawire {
 
@@ -59,7 +56,7 @@ group_requests::TopicNameOf topic_name_of(net::Pool& pool) {
 
 }  // namespace
 
-void Consumer::subscribe(std::vector<std::string> topics) {
+void Consumer::Core::subscribe(std::vector<std::string> topics) {
   if (config_.group_id.empty()) throw ConfigError("group.id", "group.id: subscribe() needs a consumer group");
   pattern_.reset();
   std::sort(topics.begin(), topics.end());
@@ -92,14 +89,14 @@ void Consumer::subscribe(std::vector<std::string> topics) {
   wake();
 }
 
-void Consumer::subscribe(const std::regex& pattern) {
+void Consumer::Core::subscribe(const std::regex& pattern) {
   pattern_ = pattern;
   subscription_.clear();
   if (config_.group_id.empty()) throw ConfigError("group.id", "group.id: subscribe() needs a consumer group");
   refresh_pattern_subscription();
 }
 
-void Consumer::refresh_pattern_subscription() {
+void Consumer::Core::refresh_pattern_subscription() {
   if (!pattern_) return;
   std::vector<std::string> matching;
   for (const auto& [name, t] : pool_->metadata().topics())
@@ -113,57 +110,48 @@ void Consumer::refresh_pattern_subscription() {
 // Every metadata.max.age.ms, the leader of a stable group looks at the partition counts of the group's
 // topics again (an unasked MetadataUpdated): a topic that grew (CreatePartitions) makes it rebalance, so
 // the new partitions get an owner. In the background, so the poll that triggers it does not wait.
-void Consumer::maybe_refresh_group_metadata() {
+void Consumer::Core::maybe_refresh_group_metadata() {
   if (!group_ || group_metadata_in_flight_ || group_->state() != group::State::stable || !group_->is_leader())
     return;
   const auto now = clock::now();
   if (now - group_metadata_refreshed_ < config_.metadata_max_age) return;
   group_metadata_refreshed_ = now;
   group_metadata_in_flight_ = true;
-  asio::co_spawn(
-      executor_,
-      [this, alive = alive_, topics = group_->metadata_topics()]() mutable -> asio::awaitable<void> {
-        auto [ec, none] = co_await pool_->refresh_metadata(topics);
-        if (!*alive) co_return;
-        group_metadata_in_flight_ = false;
-        // Only while stable: in `assigning` the machine waits for the answer to its own RequestMetadata,
-        // and would take this one for it.
-        if (ec || !group_ || group_->state() != group::State::stable) co_return;
-        dispatch(partition_counts(pool_->metadata(), topics));
-        wake();
-      },
-      asio::detached);
+  spawn([this, topics = group_->metadata_topics()]() mutable -> asio::awaitable<void> {
+    auto [ec, none] = co_await pool_->refresh_metadata(topics);
+    group_metadata_in_flight_ = false;
+    // Only while stable: in `assigning` the machine waits for the answer to its own RequestMetadata,
+    // and would take this one for it.
+    if (ec || !group_ || group_->state() != group::State::stable) co_return;
+    dispatch(partition_counts(pool_->metadata(), topics));
+    wake();
+  });
 }
 
-void Consumer::unsubscribe() {
+void Consumer::Core::unsubscribe() {
   pattern_.reset();
   subscription_.clear();
   if (group_) dispatch(ev::SubscriptionChanged{{}});
 }
 
-void Consumer::dispatch(group::Event event) {
-  if (!group_) return;
+void Consumer::Core::dispatch(group::Event event) {
+  // Closed, stopped or destroyed: answers still arriving change nothing, and no listener runs.
+  if (!group_ || stage_ != Stage::open) return;
   auto actions = group_->on_event(event, clock::now());
   for (auto& a : actions) execute(a);
 }
 
 // Sends make(version) to the coordinator at the version both sides speak (at most max_version) and hands
-// the answer to done, unless the Consumer is gone by then. The machine decides about errors: no retries.
+// the answer to done. The machine decides about errors: no retries.
 template <class Req, class Make, class Done>
-void Consumer::send_group_request(int32_t node, Make make, std::shared_ptr<const void> keep_alive,
-                                  std::chrono::milliseconds extra_wait, int16_t max_version, Done done) {
-  auto alive = alive_;
-  asio::co_spawn(
-      executor_,
-      [this, alive, pool = pool_, node, make = std::move(make), keep_alive = std::move(keep_alive),
-       extra_wait, max_version, done = std::move(done)]() mutable -> asio::awaitable<void> {
-        auto [ec, reply] = co_await net::send_at_negotiated<Req>(*pool, node, net::Purpose::group, make,
-                                                                 max_version, extra_wait);
-        if (!*alive) co_return;
-        (void)keep_alive;
-        done(ec, std::move(reply));
-      },
-      asio::detached);
+void Consumer::Core::send_group_request(int32_t node, Make make, std::chrono::milliseconds extra_wait,
+                                        int16_t max_version, Done done) {
+  spawn([this, node, make = std::move(make), extra_wait, max_version,
+         done = std::move(done)]() mutable -> asio::awaitable<void> {
+    auto [ec, reply] = co_await net::send_at_negotiated<Req>(*pool_, node, net::Purpose::group, make,
+                                                             max_version, extra_wait);
+    done(ec, std::move(reply));
+  });
 }
 
 namespace {
@@ -177,45 +165,36 @@ auto at_negotiated(const Action& a, Build build) {
 
 }  // namespace
 
-void Consumer::execute(group::Action& action) {
-  auto alive = alive_;
+void Consumer::Core::execute(group::Action& action) {
   std::visit(
       Overloaded{
           [&](act::FindCoordinator& a) {
-            asio::co_spawn(
-                executor_,
-                [this, alive, group = a.group_id]() -> asio::awaitable<void> {
-                  pool_->forget_coordinator(group);  // the machine asks only when the old one is no good
-                  auto [ec, broker] = co_await pool_->find_coordinator(group);
-                  if (!*alive) co_return;
-                  if (ec)
-                    dispatch(ev::CoordinatorFailed{ec});
-                  else
-                    dispatch(ev::CoordinatorFound{broker.node_id});
-                  wake();
-                },
-                asio::detached);
+            spawn([this, group = a.group_id]() -> asio::awaitable<void> {
+              pool_->forget_coordinator(group);  // the machine asks only when the old one is no good
+              auto [ec, broker] = co_await pool_->find_coordinator(group);
+              if (ec)
+                dispatch(ev::CoordinatorFailed{ec});
+              else
+                dispatch(ev::CoordinatorFound{broker.node_id});
+              wake();
+            });
           },
           [&](act::RequestMetadata& a) {
-            asio::co_spawn(
-                executor_,
-                [this, alive, topics = a.topics]() mutable -> asio::awaitable<void> {
-                  auto [ec, none] = co_await pool_->refresh_metadata(topics);
-                  if (!*alive) co_return;
-                  if (ec) {
-                    dispatch(ev::RequestFailed{group::Api::metadata, 0, 0, ec});
-                    co_return;
-                  }
-                  dispatch(partition_counts(pool_->metadata(), topics));
-                  wake();
-                },
-                asio::detached);
+            spawn([this, topics = a.topics]() mutable -> asio::awaitable<void> {
+              auto [ec, none] = co_await pool_->refresh_metadata(topics);
+              if (ec) {
+                dispatch(ev::RequestFailed{group::Api::metadata, 0, 0, ec});
+                co_return;
+              }
+              dispatch(partition_counts(pool_->metadata(), topics));
+              wake();
+            });
           },
           [&](act::SendJoinGroup& a) {
             const group::Tag tag = a.tag;
             // The broker holds JoinGroup until every member rejoined or the rebalance timeout passed.
             send_group_request<proto::JoinGroupRequest>(
-                a.node, at_negotiated(a, group_requests::join_group_request), nullptr,
+                a.node, at_negotiated(a, group_requests::join_group_request),
                 config_.max_poll_interval + std::chrono::seconds(5), proto::JoinGroupRequest::max_version,
                 [this, tag](std::error_code ec, net::Reply<proto::JoinGroupResponse> r) {
                   if (ec)
@@ -228,8 +207,8 @@ void Consumer::execute(group::Action& action) {
           [&](act::SendSyncGroup& a) {
             const group::Tag tag = a.tag;
             send_group_request<proto::SyncGroupRequest>(
-                a.node, at_negotiated(a, group_requests::sync_group_request), nullptr,
-                config_.max_poll_interval, proto::SyncGroupRequest::max_version,
+                a.node, at_negotiated(a, group_requests::sync_group_request), config_.max_poll_interval,
+                proto::SyncGroupRequest::max_version,
                 [this, tag](std::error_code ec, net::Reply<proto::SyncGroupResponse> r) {
                   if (ec) {
                     dispatch(ev::RequestFailed{group::Api::sync_group, tag, 0, ec});
@@ -244,7 +223,7 @@ void Consumer::execute(group::Action& action) {
           [&](act::SendHeartbeat& a) {
             const group::Tag tag = a.tag;
             send_group_request<proto::HeartbeatRequest>(
-                a.node, at_negotiated(a, group_requests::heartbeat_request), nullptr, {},
+                a.node, at_negotiated(a, group_requests::heartbeat_request), {},
                 proto::HeartbeatRequest::max_version,
                 [this, tag](std::error_code ec, net::Reply<proto::HeartbeatResponse> r) {
                   if (ec)
@@ -257,7 +236,7 @@ void Consumer::execute(group::Action& action) {
           [&](act::SendLeaveGroup& a) {
             const group::Tag tag = a.tag;
             send_group_request<proto::LeaveGroupRequest>(
-                a.node, at_negotiated(a, group_requests::leave_group_request), nullptr, {},
+                a.node, at_negotiated(a, group_requests::leave_group_request), {},
                 proto::LeaveGroupRequest::max_version,
                 [this, tag](std::error_code ec, net::Reply<proto::LeaveGroupResponse> r) {
                   if (ec)
@@ -278,7 +257,7 @@ void Consumer::execute(group::Action& action) {
                 [query = std::move(query)](int16_t version) {
                   return proto::make_offset_commit_request(query, version);
                 },
-                nullptr, {}, max_version,
+                {}, max_version,
                 [this, tag, id](std::error_code ec, net::Reply<proto::OffsetCommitResponse> r) {
                   if (ec) {
                     dispatch(ev::RequestFailed{group::Api::offset_commit, tag, id, ec});
@@ -296,7 +275,7 @@ void Consumer::execute(group::Action& action) {
             const int16_t max_version = group_requests::max_version(query);
             send_group_request<proto::OffsetFetchRequest>(
                 a.node, [query](int16_t version) { return proto::make_offset_fetch_request(query, version); },
-                nullptr, {}, max_version,
+                {}, max_version,
                 [this, tag, group = a.group_id](std::error_code ec,
                                                 net::Reply<proto::OffsetFetchResponse> r) {
                   if (ec) {
@@ -314,20 +293,26 @@ void Consumer::execute(group::Action& action) {
             const uint64_t seq = ++group_timer_seq_[k];
             auto& timer = *group_timers_[k];
             timer.expires_at(a.at);
-            timer.async_wait([this, alive, k, seq, kind = a.kind](boost::system::error_code) {
+            // The timer belongs to the Core: the wait holds it weakly, and finds it gone or not.
+            timer.async_wait([weak = weak_from_this(), k, seq, kind = a.kind](boost::system::error_code) {
+              const auto self = weak.lock();
               // A timer armed again since (or cancelled) is not this one.
-              if (!*alive || group_timer_seq_[k] != seq) return;
-              dispatch(ev::TimerFired{kind});
-              wake();
+              if (!self || self->group_timer_seq_[k] != seq) return;
+              try {
+                self->dispatch(ev::TimerFired{kind});
+              } catch (...) {
+                self->stop(std::current_exception());  // as spawn() does for the coroutines
+              }
+              self->wake();
             });
           },
           [&](act::Assign& a) {
             apply_assignment_change(a.partitions, {});
-            if (listener_.on_assigned) listener_.on_assigned(a.partitions);
+            call_listener(listener_.on_assigned, "on_assigned", a.partitions);
           },
-          [&](act::Revoke& a) { asio::co_spawn(executor_, revoke_then_done(a.partitions), asio::detached); },
+          [&](act::Revoke& a) { spawn(revoke_then_done(a.partitions)); },
           [&](act::Lost& a) {
-            if (listener_.on_lost) listener_.on_lost(a.partitions);
+            call_listener(listener_.on_lost, "on_lost", a.partitions);
             apply_assignment_change({}, a.partitions);
           },
           [&](act::InitPositions& a) {
@@ -357,38 +342,55 @@ void Consumer::execute(group::Action& action) {
             it->second.finished = true;
             it->second.done->cancel();
           },
-          [&](act::Error& a) {
-            set_error(a.text.empty() ? a.ec.message() : a.text);
-            fetch_error_ = a.ec;
-            wake();
-          },
+          [&](act::Error& a) { fail_next_poll(a.ec, a.text.empty() ? a.ec.message() : a.text); },
       },
       action);
 }
 
-asio::awaitable<void> Consumer::revoke_then_done(std::vector<TopicPartition> partitions) {
-  auto alive = alive_;
+asio::awaitable<void> Consumer::Core::revoke_then_done(std::vector<TopicPartition> partitions) {
+  // Spawned: the Consumer may have been closed or destroyed since the machine asked. Then no listener
+  // runs (it may point at what the application destroyed with the Consumer).
+  if (stage_ != Stage::open) co_return;
   if (listener_.on_revoked) {
-    listener_.on_revoked(partitions);
+    call_listener(listener_.on_revoked, "on_revoked", partitions);
   } else if (!config_.group_id.empty()) {
     // Default: commit what was processed, so the next owner starts right after it.
     std::map<TopicPartition, int64_t> offsets;
     for (const auto& tp : partitions)
       if (auto* p = state(tp); p && p->buffer.position() && p->buffer.position() != p->committed)
         offsets[tp] = *p->buffer.position();
-    if (!offsets.empty()) {
-      auto [ec, none] = co_await commit_through_group(std::move(offsets));
-      (void)ec;  // a failed commit here must not hold up the rebalance; the error is in error_text()
-    }
+    // A failed commit here must not hold up the rebalance; the next owner starts from the last commit.
+    if (!offsets.empty()) (void)co_await commit_through_group(std::move(offsets));
   }
-  if (!*alive) co_return;
+  if (stage_ != Stage::open) co_return;
   apply_assignment_change({}, partitions);
   dispatch(ev::RevokeDone{});
   wake();
 }
 
-void Consumer::apply_assignment_change(const std::vector<TopicPartition>& add,
-                                       const std::vector<TopicPartition>& remove) {
+void Consumer::Core::call_listener(const std::function<void(const std::vector<TopicPartition>&)>& callback,
+                                   std::string_view name, const std::vector<TopicPartition>& partitions) {
+  if (!callback) return;
+  try {
+    callback(partitions);
+  } catch (...) {
+    if (listener_thrown_) return;  // the first one is reported, as Java does
+    listener_thrown_ = std::current_exception();
+    std::string what = "unknown exception";
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    listener_text_ =
+        "rebalance listener " + std::string(name) + "(" + partition_list(partitions) + ") threw: " + what;
+    wake();
+  }
+}
+
+void Consumer::Core::apply_assignment_change(const std::vector<TopicPartition>& add,
+                                             const std::vector<TopicPartition>& remove) {
   std::vector<TopicPartition> next;
   for (const auto& [tp, p] : parts_)
     if (std::find(remove.begin(), remove.end(), tp) == remove.end()) next.push_back(tp);
@@ -407,8 +409,9 @@ void Consumer::apply_assignment_change(const std::vector<TopicPartition>& add,
 // (the error policy's retries for OffsetCommit) is sent again through whatever coordinator the group
 // finds, with retry.backoff.ms growing, until default.api.timeout.ms passes. Not: a partition no longer
 // owned, a generation that is gone (the rebalance decides), a fenced instance.
-net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicPartition, int64_t> offsets) {
-  auto alive = alive_;
+asio::awaitable<Outcome<std::monostate>> Consumer::Core::commit_through_group(
+    std::map<TopicPartition, int64_t> offsets) {
+  using Result = Outcome<std::monostate>;
   net::RetryBudget budget(clock::now() + config_.default_api_timeout, config_.retry_backoff,
                           std::max(config_.retry_backoff, config_.reconnect_backoff_max));
   std::vector<group::CommitOutcome> failed;
@@ -431,15 +434,19 @@ net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicP
     auto done = waiter.done;
     dispatch(std::move(req));
     if (!commit_waiters_[id].finished) co_await done->async_wait(use_nothrow);
-    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
     auto it = commit_waiters_.find(id);
+    if (stage_ != Stage::open) {  // closed, stopped or destroyed while waiting (shut_down woke it)
+      commit_waiters_.erase(it);
+      co_return Result{failure_.ec, failure_.text, {}};
+    }
     if (!it->second.finished) {
       commit_waiters_.erase(it);
       std::vector<TopicPartition> unanswered;
       for (const auto& [tp, off] : offsets) unanswered.push_back(tp);
-      set_error("commit to group " + config_.group_id + ": " + partition_list(unanswered) +
-                ": no answer within default.api.timeout.ms");
-      co_return std::tuple{std::error_code(client_errc::timeout), std::monostate{}};
+      co_return Result{client_errc::timeout,
+                       "commit to group " + config_.group_id + ": " + partition_list(unanswered) +
+                           ": no answer within default.api.timeout.ms",
+                       {}};
     }
     std::vector<group::CommitOutcome> again;
     for (const auto& r : it->second.results) {
@@ -453,13 +460,12 @@ net::Pool::Result<std::monostate> Consumer::commit_through_group(std::map<TopicP
       failed.insert(failed.end(), again.begin(), again.end());
       break;
     }
-    if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
+    if (stage_ != Stage::open) co_return Result{failure_.ec, failure_.text, {}};
     offsets.clear();
     for (const auto& r : again) offsets[r.tp] = r.offset;
   }
-  if (failed.empty()) co_return std::tuple{std::error_code{}, std::monostate{}};
-  set_error(commit_failure_text(config_.group_id, generation, failed));
-  co_return std::tuple{failed.front().ec, std::monostate{}};
+  if (failed.empty()) co_return Result{};
+  co_return Result{failed.front().ec, commit_failure_text(config_.group_id, generation, failed), {}};
 }
 
 }  // namespace kafkawire

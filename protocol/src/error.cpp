@@ -77,6 +77,8 @@ class ClientCategory final : public std::error_category {
         return "internal error: an exception stopped kafkawire's background work";
       case client_errc::not_assigned:
         return "not assigned to this member: the group gave the partition to another member in a rebalance";
+      case client_errc::listener_failed:
+        return "a rebalance listener threw (the rebalance went on)";
     }
     return "kafkawire error " + std::to_string(code);
   }

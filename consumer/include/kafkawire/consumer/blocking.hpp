@@ -8,7 +8,8 @@
 //   }
 //
 // It owns an io_context and runs it on the calling thread only while a call is in progress, so it starts
-// no threads either. Errors are thrown as std::system_error whose what() carries error_text(). One object
+// no threads either. Errors are thrown as std::system_error whose what() carries error_text(); what a
+// rebalance listener threw is rethrown as it was, from poll() (or close()). One object
 // per thread; the records of a poll are valid until the next call.
 #pragma once
 
@@ -71,6 +72,7 @@ class BlockingConsumer {
   std::span<const Record> poll(std::chrono::milliseconds timeout) {
     auto f = consumer_.async_poll(timeout, asio::use_future);
     auto [ec, records] = detail::wait(io_, f);
+    rethrow_listener_exception(ec);
     detail::check(ec, consumer_.error_text());
     return records;
   }
@@ -99,10 +101,18 @@ class BlockingConsumer {
     if (closed_) return;
     closed_ = true;
     auto f = consumer_.async_close(asio::use_future);
-    detail::check(detail::wait(io_, f), consumer_.error_text());
+    const std::error_code ec = detail::wait(io_, f);
+    rethrow_listener_exception(ec);
+    detail::check(ec, consumer_.error_text());
   }
 
  private:
+  // A rebalance listener that threw: its own exception, as Java's KafkaConsumer rethrows it from poll().
+  void rethrow_listener_exception(std::error_code ec) {
+    if (ec == client_errc::listener_failed)
+      if (auto e = consumer_.take_listener_exception()) std::rethrow_exception(e);
+  }
+
   asio::io_context io_;
   Consumer consumer_;
   bool closed_ = false;

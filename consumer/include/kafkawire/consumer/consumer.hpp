@@ -30,12 +30,19 @@
 //
 // Threading: a Consumer runs on the executor it was made with and starts no threads; call it from there.
 // One async_poll at a time; commit, seek, pause and the rest may be called between polls.
+//
+// Destruction: destroying a Consumer while operations are in flight (poll, commit, committed,
+// offsets_for_times, list_offsets, close) completes each of them with client_errc::operation_aborted,
+// on the executor, after the destructor returned; no listener is called after it. An exception escaping
+// the consumer's own background work (a bug, bad_alloc) closes the consumer: the waiting or next poll
+// completes with client_errc::internal_error, error_text() carrying the exception's what().
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -66,11 +73,16 @@ using protocol::Bytes;
 // consumer/src/partition_state.hpp.
 struct PartitionState;
 
-// Called from inside poll() (and close()) when the group changes this member's partitions. on_revoked
-// runs before partitions are taken away: the default (no listener) commits their processed positions
-// there, so the next owner starts where this one stopped. on_lost: the partitions already belong to
-// someone else (the member was fenced or timed out); nothing may be committed for them.
+// Called on the consumer's executor, while poll() or close() drives the group, when the group changes this
+// member's partitions. on_revoked runs before partitions are taken away: the default (no listener)
+// commits their processed positions there, so the next owner starts where this one stopped. on_lost: the
+// partitions already belong to someone else (the member was fenced or timed out); nothing may be
+// committed for them.
 // Set only the callbacks you need: RebalanceListener{.on_assigned = ...}.
+// A callback that throws does not hold up the rebalance (the partitions are still revoked, assigned or
+// dropped, and the group moves on); as Java's KafkaConsumer rethrows it from poll(), the next poll
+// completes with client_errc::listener_failed, error_text() naming the callback and what(),
+// and take_listener_exception() hands over the exception (BlockingConsumer::poll rethrows it).
 struct RebalanceListener {
   std::function<void(const std::vector<TopicPartition>&)> on_assigned{};
   std::function<void(const std::vector<TopicPartition>&)> on_revoked{};
@@ -86,8 +98,8 @@ class Consumer {
   Consumer& operator=(const Consumer&) = delete;
 
   executor_type get_executor() const { return executor_; }
-  const Config& config() const { return config_; }
-  net::Pool& pool() { return *pool_; }
+  const Config& config() const;
+  net::Pool& pool();
 
   // Group membership (needs group.id): the group coordinator shares the topics' partitions among the
   // members; poll() drives the rebalances and calls the listener. subscribe() again to change topics.
@@ -95,11 +107,14 @@ class Consumer {
   // Every topic whose name matches, re-evaluated at each metadata refresh (metadata.max.age.ms).
   void subscribe(const std::regex& pattern);
   void unsubscribe();
-  void set_rebalance_listener(RebalanceListener listener) { listener_ = std::move(listener); }
+  void set_rebalance_listener(RebalanceListener listener);
+  // What a rebalance listener threw, once a poll (or close) completed with
+  // client_errc::listener_failed for it; null after it was taken. BlockingConsumer rethrows it.
+  std::exception_ptr take_listener_exception();
   // The group's view of this member: nullptr when not subscribed.
-  const group::GroupMember* membership() const { return group_.get(); }
+  const group::GroupMember* membership() const;
   // One line per rebalance: reason, generation, phase durations, partitions revoked/kept/added, commits.
-  std::string rebalance_timeline() const { return group_ ? group_->timeline_text() : std::string(); }
+  std::string rebalance_timeline() const;
 
   // Manual assignment: replaces the current one. Partitions kept keep their positions.
   void assign(const std::vector<TopicPartition>& partitions);
@@ -157,10 +172,12 @@ class Consumer {
   }
 
   // What the last error was about, in words: "orders-3: no committed offset and auto.offset.reset=none".
-  const std::string& error_text() const { return error_text_; }
+  // Set when an operation completes with an error, just before its handler runs: a failure of the
+  // background work (a Fetch) is kept for the poll that reports it, and never replaces this text.
+  const std::string& error_text() const;
   // Commit, committed offsets and offset lookups without the Consumer's positions: each result carries
   // its own error text (offset_client.hpp).
-  const OffsetClient& offset_client() const { return offsets_; }
+  const OffsetClient& offset_client() const;
 
   // The coroutines behind the async_ functions, for callers already in an asio::awaitable.
   net::Pool::Result<std::span<const Record>> poll(std::chrono::milliseconds timeout);
@@ -176,74 +193,14 @@ class Consumer {
   std::map<TopicPartition, int64_t> current_positions() const;
 
  private:
-  asio::awaitable<std::error_code> ensure_metadata();
-  asio::awaitable<std::error_code> resolve_positions();
-  // Fetching (fetch_driver.cpp): the sessions and buffers decide, these carry it out.
-  void start_fetches();
-  asio::awaitable<void> fetch_from(int32_t node, std::vector<TopicPartition> partitions);
-  void handle_fetch_result(int32_t node, const fetch::FetchResult& result, const fetch::Frame& frame);
-  bool drain(std::vector<Record>& out, size_t max, std::error_code& ec);
-  PartitionState* state(const TopicPartition& tp);
-  void set_error(std::string text) { error_text_ = std::move(text); }
-  void wake() { data_ready_.cancel(); }
-  asio::awaitable<std::error_code> maybe_auto_commit();
-
-  // Group membership: the state machine decides, these carry out its actions (group_driver.cpp).
-  void dispatch(group::Event event);
-  void execute(group::Action& action);
-  template <class Req, class Make, class Done>
-  void send_group_request(int32_t node, Make make, std::shared_ptr<const void> keep_alive,
-                          std::chrono::milliseconds extra_wait, int16_t max_version, Done done);
-  void apply_assignment_change(const std::vector<TopicPartition>& add,
-                               const std::vector<TopicPartition>& remove);
-  net::Pool::Result<std::monostate> commit_through_group(std::map<TopicPartition, int64_t> offsets);
-  void refresh_pattern_subscription();
-  void maybe_refresh_group_metadata();
-  asio::awaitable<void> revoke_then_done(std::vector<TopicPartition> partitions);
-
-  std::unique_ptr<group::GroupMember> group_;
-  std::vector<std::unique_ptr<asio::steady_timer>> group_timers_;
-  std::vector<uint64_t> group_timer_seq_;
-  struct CommitWaiter {
-    std::shared_ptr<asio::steady_timer> done;
-    std::error_code result;
-    std::vector<group::CommitOutcome> results;
-    bool finished = false;
-  };
-  std::map<uint64_t, CommitWaiter> commit_waiters_;
-  uint64_t next_commit_id_ = 1;
-  RebalanceListener listener_;
-  std::optional<std::regex> pattern_;
-  std::chrono::steady_clock::time_point pattern_refreshed_{};
-  // The group leader's periodic look at its topics' partition counts (metadata.max.age.ms).
-  std::chrono::steady_clock::time_point group_metadata_refreshed_{};
-  bool group_metadata_in_flight_ = false;
-  std::vector<std::string> subscription_;
+  // Everything the consumer's work uses lives in the Core, which that work holds (consumer/src/
+  // consumer_core.hpp): destroying the Consumer stops it and completes what is in flight with
+  // operation_aborted, instead of every coroutine asking after every wait whether `this` survived.
+  struct Core;
+  friend struct ConsumerInternals;  // tests reach the Core through it
 
   executor_type executor_;
-  Config config_;
-  std::shared_ptr<net::Pool> pool_;
-  // Shared by every partition's buffer: the queued.max.messages.kbytes count, generations, and the frames
-  // the last poll's records may still point into.
-  fetch::BufferLedger ledger_;
-  OffsetClient offsets_;  // commit, committed, ListOffsets (offset_client.hpp)
-  std::map<TopicPartition, std::unique_ptr<PartitionState>> parts_;
-  std::map<int32_t, fetch::FetchSession> sessions_;  // per broker (KIP-227)
-  std::set<int32_t> fetching_nodes_;
-  asio::steady_timer data_ready_;
-  std::vector<Record> batch_;  // the last poll's records; reused so polls do not allocate per record
-  // Partitions assign() let go of while the last poll's records may still point at their state.
-  std::vector<std::unique_ptr<PartitionState>> retired_parts_;
-  size_t round_robin_ = 0;  // which partition drain starts with, so none starves
-  std::string error_text_;
-  std::error_code fetch_error_;  // an error from the fetch path, reported by the next poll
-  std::chrono::steady_clock::time_point last_auto_commit_;
-  bool closed_ = false;
-  bool metadata_stale_ = true;
-  // Set by group membership (subscribe); a plain assign() consumer commits with generation -1, no member.
-  int32_t generation_ = -1;
-  std::string member_id_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<Core> core_;
 };
 
 }  // namespace kafkawire

@@ -213,6 +213,7 @@ enum class client_errc {
   invalid_argument,         // the caller asked for something that makes no sense (bad partition, ...)
   internal_error,           // an exception escaped kafkawire's own work (bad_alloc, a bug); it stopped
   not_assigned,             // a commit for a partition the group no longer assigns to this member
+  listener_failed,          // a rebalance listener threw; the rebalance went on (take_listener_exception)
 };
 
 inline std::error_code make_error_code(client_errc e) noexcept {
