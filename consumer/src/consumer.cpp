@@ -31,6 +31,16 @@ OffsetClientOptions offset_client_options(const Config& c) {
   return o;
 }
 
+// Whether poll() reports an error at once instead of trying again until its deadline: the consumer's own
+// verdicts, and a broker's error that the error policy says retrying cannot help (GROUP_ID_NOT_FOUND or
+// GROUP_AUTHORIZATION_FAILED from OffsetFetch, TOPIC_AUTHORIZATION_FAILED, ...). Lost connections and
+// timeouts are tried again.
+bool poll_gives_up(ApiFamily family, std::error_code ec) {
+  if (ec == client_errc::unknown_topic || ec == client_errc::no_offset || ec == client_errc::invalid_config)
+    return true;
+  return ec.category() == kafka_category() && !is_retry(error_action(family, ec));
+}
+
 std::string kafka_error_name(int16_t code) {
   const auto* e = find_kafka_error(code);
   return e ? std::string(e->name) : "error " + std::to_string(code);
@@ -180,15 +190,27 @@ asio::awaitable<std::error_code> Consumer::ensure_metadata() {
 
 // ------------------------------------------------------------------------------------------ positions
 
-asio::awaitable<std::error_code> Consumer::resolve_positions() {
+asio::awaitable<std::error_code> Consumer::resolve_positions(clock::time_point deadline,
+                                                             ApiFamily& failed_in) {
   std::vector<TopicPartition> unknown;
   for (const auto& [tp, p] : parts_)
     if (!p->buffer.position() && p->pending_reset == 0 && !p->awaiting_group_offsets) unknown.push_back(tp);
-  // First the group's committed offsets.
+  // First the group's committed offsets, retried within the poll's time (as Java's poll does); the next
+  // poll asks again.
+  failed_in = ApiFamily::offset_fetch;
   if (!unknown.empty() && !config_.group_id.empty()) {
-    auto [ec, committed_offsets] = co_await committed(unknown);
-    if (ec) co_return ec;
-    for (const auto& [tp, off] : committed_offsets)
+    auto alive = alive_;
+    OffsetClientOptions within_poll = offsets_.options();
+    within_poll.timeout =
+        std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()),
+                   std::chrono::milliseconds(0), within_poll.timeout);
+    auto r = co_await OffsetClient(pool_, within_poll).committed(unknown);
+    if (!*alive) co_return client_errc::operation_aborted;
+    if (r.ec) {
+      set_error(r.error_text);
+      co_return r.ec;
+    }
+    for (const auto& [tp, off] : r.value)
       if (auto* p = state(tp)) {
         if (off) {
           p->buffer.seek(*off);
@@ -216,6 +238,7 @@ asio::awaitable<std::error_code> Consumer::resolve_positions() {
     set_error(names + ": no committed offset and auto.offset.reset=none");
     co_return client_errc::no_offset;
   }
+  failed_in = ApiFamily::list_offsets;
   for (auto* list : {&earliest, &latest}) {
     if (list->empty()) continue;
     const int64_t which = list == &earliest ? proto::ListOffsetsRequest::kEarliestTimestamp
@@ -266,10 +289,10 @@ net::Pool::Result<std::span<const Record>> Consumer::poll(std::chrono::milliseco
       auto ec = std::exchange(fetch_error_, {});
       co_return std::tuple{ec, std::span<const Record>()};
     }
+    ApiFamily failed_in = ApiFamily::metadata;
     std::error_code ec = co_await ensure_metadata();
-    if (!ec) ec = co_await resolve_positions();
-    if (ec == client_errc::unknown_topic || ec == client_errc::no_offset || ec == client_errc::invalid_config)
-      co_return std::tuple{ec, std::span<const Record>()};
+    if (!ec) ec = co_await resolve_positions(deadline, failed_in);
+    if (ec && poll_gives_up(failed_in, ec)) co_return std::tuple{ec, std::span<const Record>()};
     last = ec;
     if (!ec) {
       start_fetches();

@@ -54,6 +54,7 @@
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
+#include "kafkawire/protocol/error_policy.hpp"
 #include "kafkawire/protocol/fetch.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
 
@@ -177,7 +178,9 @@ class Consumer {
 
  private:
   asio::awaitable<std::error_code> ensure_metadata();
-  asio::awaitable<std::error_code> resolve_positions();
+  // Positions from the committed offsets, else auto.offset.reset; failed_in: the API an error came from.
+  asio::awaitable<std::error_code> resolve_positions(std::chrono::steady_clock::time_point deadline,
+                                                     ApiFamily& failed_in);
   // Fetching (fetch_driver.cpp): the sessions and buffers decide, these carry it out.
   void start_fetches();
   asio::awaitable<void> fetch_from(int32_t node, std::vector<TopicPartition> partitions);
