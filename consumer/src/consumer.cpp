@@ -167,6 +167,7 @@ asio::awaitable<std::error_code> Consumer::ensure_metadata() {
     co_return ec;
   }
   metadata_stale_ = false;
+  for (auto& [node, session] : sessions_) session.on_metadata_updated();  // held partitions may go again
   for (const auto& [tp, p] : parts_) {
     const net::TopicInfo* t = pool_->metadata().topic(tp.topic);
     if (!t || as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition ||

@@ -37,6 +37,13 @@ std::string error_name(std::error_code ec) {
 
 }  // namespace
 
+int32_t Consumer::leader_epoch(const TopicPartition& tp) const {
+  if (const net::TopicInfo* info = pool_->metadata().topic(tp.topic))
+    if (static_cast<size_t>(tp.partition) < info->partitions.size())
+      return info->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+  return -1;
+}
+
 void Consumer::start_fetches() {
   if (closed_) return;
   std::map<int32_t, std::vector<TopicPartition>> by_leader;
@@ -47,6 +54,9 @@ void Consumer::start_fetches() {
       metadata_stale_ = true;
       continue;
     }
+    // Refused for a stale leader: it waits for new metadata (fetch_session.hpp).
+    if (auto s = sessions_.find(*leader); s != sessions_.end() && s->second.holds(tp, leader_epoch(tp)))
+      continue;
     by_leader[*leader].push_back(tp);
   }
   for (auto& [node, list] : by_leader) {
@@ -87,12 +97,8 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
     PartitionState* p = state(tp);
     const auto offset = p ? p->buffer.next_fetch_offset() : std::nullopt;
     if (!offset) continue;
-    fetch::WantedPartition w{tp, {}, *offset, -1, p->buffer.generation()};
-    if (const net::TopicInfo* info = pool_->metadata().topic(tp.topic)) {
-      w.topic_id = info->id;
-      if (static_cast<size_t>(tp.partition) < info->partitions.size())
-        w.current_leader_epoch = info->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
-    }
+    fetch::WantedPartition w{tp, {}, *offset, leader_epoch(tp), p->buffer.generation()};
+    if (const net::TopicInfo* info = pool_->metadata().topic(tp.topic)) w.topic_id = info->id;
     wanted.push_back(std::move(w));
   }
   if (wanted.empty()) {
@@ -111,6 +117,10 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
   // sessions_ is never erased from, so the reference outlives the wait (checked by `alive` first).
   fetch::FetchSession& session = sessions_.try_emplace(node, session_config(config_)).first->second;
   const fetch::PlannedFetch planned = session.plan(std::move(wanted), *version);
+  if (planned.nothing_to_fetch) {  // all of them wait for metadata: the next poll refreshes it
+    finish();
+    co_return;
+  }
   auto [ec, reply] =
       co_await conn->async_send_at(planned.request, planned.version, use_nothrow, config_.fetch_max_wait);
   if (!*alive) co_return;
@@ -127,6 +137,14 @@ asio::awaitable<void> Consumer::fetch_from(int32_t node, std::vector<TopicPartit
   }
   const fetch::FetchResult result = session.on_response(reply.message);
   handle_fetch_result(node, result, reply.frame);
+  if (result.back_off) {
+    // A partition was refused for a stale leader: no Fetch to this broker for retry.backoff.ms (Java's
+    // fetcher does the same), while the poll refreshes the metadata.
+    wake();
+    asio::steady_timer t(executor_, config_.retry_backoff);
+    co_await t.async_wait(use_nothrow);
+    if (!*alive) co_return;
+  }
   finish(result.action != fetch::SessionAction::fail);
 }
 
@@ -146,6 +164,11 @@ void Consumer::handle_fetch_result(int32_t node, const fetch::FetchResult& resul
     if (o.leader_hint)
       pool_->metadata().apply_leader_hint(tp.topic, tp.partition, o.leader_hint->leader_id,
                                           o.leader_hint->leader_epoch);
+    if (o.action == fetch::PartitionAction::refresh_metadata) {
+      // The session holds it until new metadata arrives, whatever the buffer makes of the answer.
+      metadata_stale_ = true;
+      pool_->metadata().mark_stale(tp.topic);
+    }
     PartitionState* p = state(tp);
     if (!p) continue;  // let go of while the Fetch was out
     switch (p->buffer.take(o, frame)) {

@@ -343,3 +343,37 @@ TEST_CASE("consumer recovery: a permanent OffsetFetch error ends poll, named; a 
   }
   CHECK(got == 5);
 }
+
+TEST_CASE("consumer recovery: FENCED_LEADER_EPOCH waits for new metadata, no tight Fetch loop",
+          "[consumer_recovery]") {
+  asio::io_context io;
+  FakeCluster kafka(io);
+  kafka.fenced_below = 1;  // the leader is at epoch 1; the metadata still says 0
+  Consumer c(io.get_executor(), consumer_config(kafka));
+  c.assign({{"t", 0}});
+  c.seek({"t", 0}, 0);
+  const auto window_end = clock_type::now() + 1s;
+  while (clock_type::now() < window_end) {
+    auto f = c.async_poll(200ms, asio::use_future);
+    auto [ec, records] = run_until(io, f, 5s);
+    REQUIRE_FALSE(ec);
+    CHECK(records.empty());
+  }
+  // One Fetch per retry.backoff.ms (100 ms) and metadata refresh at most: about 10 in the second, where
+  // the old code sent thousands.
+  INFO("fetches " << kafka.fetches << ", fenced " << kafka.fenced_fetches << ", metadata "
+                  << kafka.metadata_requests);
+  CHECK(kafka.fenced_fetches >= 2);
+  CHECK(kafka.fetches <= 20);
+  CHECK(kafka.metadata_requests <= 25);
+
+  kafka.leader_epoch = 1;  // the next metadata names the new epoch: fetching resumes
+  size_t got = 0;
+  for (int i = 0; i < 20 && got < 5; ++i) {
+    auto f = c.async_poll(500ms, asio::use_future);
+    auto [ec, records] = run_until(io, f, 5s);
+    REQUIRE_FALSE(ec);
+    got += records.size();
+  }
+  CHECK(got == 5);
+}

@@ -185,6 +185,7 @@ class Consumer {
   void start_fetches();
   asio::awaitable<void> fetch_from(int32_t node, std::vector<TopicPartition> partitions);
   void handle_fetch_result(int32_t node, const fetch::FetchResult& result, const fetch::Frame& frame);
+  int32_t leader_epoch(const TopicPartition& tp) const;  // from the metadata (-1: none known)
   bool drain(std::vector<Record>& out, size_t max, std::error_code& ec);
   PartitionState* state(const TopicPartition& tp);
   void set_error(std::string text) { error_text_ = std::move(text); }
