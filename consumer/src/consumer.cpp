@@ -325,24 +325,29 @@ asio::awaitable<std::error_code> Consumer::maybe_auto_commit() {
   co_return ec;
 }
 
-net::Pool::Result<std::monostate> Consumer::close() {
+net::Pool::Result<std::monostate> Consumer::close(std::chrono::milliseconds timeout) {
   if (closed_) co_return std::tuple{std::error_code{}, std::monostate{}};
+  auto alive = alive_;
+  // The whole close (its commit, the revocation, LeaveGroup) ends by this deadline, as Java's
+  // close(Duration) does; what is not done by then is left (the group times the member out).
+  const auto deadline = clock::now() + timeout;
   std::error_code ec;
-  if (config_.enable_auto_commit && !config_.group_id.empty()) {
+  if (config_.enable_auto_commit && !config_.group_id.empty() &&
+      (!group_ || group_->state() == group::State::stable)) {
     auto positions = current_positions();
     if (!positions.empty()) {
-      auto [cec, none] = co_await commit(std::move(positions));
-      ec = cec;
+      ec = co_await commit_on_close(std::move(positions), deadline);
+      if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
     }
   }
   if (group_) {
-    // Revoke (the listener or the default commit runs), then LeaveGroup; bounded by default.api.timeout.ms.
-    auto alive = alive_;
+    // Revoke (the listener runs; the default commit finds nothing left to commit), then LeaveGroup.
     dispatch(group::event::Close{});
-    const auto deadline = clock::now() + config_.default_api_timeout;
     while (*alive && group_->state() != group::State::left && group_->state() != group::State::fatal &&
            clock::now() < deadline) {
-      asio::steady_timer t(executor_, std::chrono::milliseconds(20));
+      asio::steady_timer t(executor_,
+                           std::min<clock::duration>(std::chrono::milliseconds(20),
+                                                     std::max<clock::duration>(deadline - clock::now(), {})));
       co_await t.async_wait(use_nothrow);
     }
     if (!*alive) co_return std::tuple{std::error_code(client_errc::operation_aborted), std::monostate{}};
@@ -354,10 +359,57 @@ net::Pool::Result<std::monostate> Consumer::close() {
     ++group_timer_seq_[k];  // the cancelled wait is not a firing
     group_timers_[k]->cancel();
   }
+  // A commit through the group machine still waiting (a listener's, on revocation) ends now, not at its
+  // own deadline.
+  for (auto& [id, waiter] : commit_waiters_) waiter.done->cancel();
   for (auto& [tp, p] : parts_) p->buffer.discard();
   pool_->close();
   wake();
   co_return std::tuple{ec, std::monostate{}};
+}
+
+// The closing commit goes through the coordinator-request helper (net/coordinator_request.hpp): on
+// NOT_COORDINATOR it finds the coordinator again, within the close's deadline. A group member's commit
+// carries its generation and member id; it is made only while the group is stable.
+asio::awaitable<std::error_code> Consumer::commit_on_close(std::map<TopicPartition, int64_t> positions,
+                                                           clock::time_point deadline) {
+  auto alive = alive_;
+  std::vector<group::OffsetToCommit> to_commit;
+  for (const auto& [tp, off] : positions)
+    if (const auto* p = state(tp)) to_commit.push_back({tp, off, p->buffer.position_epoch(), std::string()});
+  OffsetClientOptions within_close = offsets_.options();
+  within_close.timeout =
+      std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()),
+               std::chrono::milliseconds(0));
+  // The helper's budget is looked at between attempts; a coordinator that never answers is cut off here,
+  // at the deadline (the commit ends with operation_aborted when the pool closes).
+  struct Outcome {
+    explicit Outcome(executor_type ex, clock::time_point at) : done(ex, at) {}
+    asio::steady_timer done;
+    std::optional<OffsetResult<OffsetClient::CommitOutcomes>> result;
+  };
+  auto outcome = std::make_shared<Outcome>(executor_, deadline);
+  asio::co_spawn(
+      executor_,
+      [outcome, client = OffsetClient(pool_, within_close), to_commit = std::move(to_commit),
+       generation = group_ ? group_->generation() : generation_,
+       member_id = group_ ? group_->member_id() : member_id_]() mutable -> asio::awaitable<void> {
+        outcome->result = co_await client.commit(std::move(to_commit), generation, std::move(member_id));
+        outcome->done.cancel();
+      },
+      asio::detached);
+  if (!outcome->result) co_await outcome->done.async_wait(use_nothrow);
+  if (!*alive) co_return client_errc::operation_aborted;
+  if (!outcome->result) {
+    set_error("commit to group " + config_.group_id + " on close: no answer within the close's timeout");
+    co_return client_errc::timeout;
+  }
+  const auto& r = *outcome->result;
+  for (const auto& o : r.value)
+    if (!o.ec)
+      if (auto* p = state(o.tp)) p->committed = o.offset;
+  if (r.ec) set_error(r.error_text);
+  co_return r.ec;
 }
 
 }  // namespace kafkawire

@@ -377,3 +377,82 @@ TEST_CASE("consumer recovery: FENCED_LEADER_EPOCH waits for new metadata, no tig
   }
   CHECK(got == 5);
 }
+
+TEST_CASE("consumer recovery: close commits through a coordinator that moved", "[consumer_recovery]") {
+  asio::io_context io;
+  FakeCluster kafka(io, 2);
+  kafka.commit_errors[0] = {kafka_errc::not_coordinator, kafka_errc::not_coordinator,
+                            kafka_errc::not_coordinator};
+  kafka.on_commit_error = [&](int32_t) { kafka.coordinator = 1; };  // the group moved to broker 1
+  Consumer c(io.get_executor(), consumer_config(kafka, {{"group.id", "g1"}, {"enable.auto.commit", "true"}}));
+  c.assign({{"t", 0}});
+  c.seek({"t", 0}, 0);
+  size_t got = 0;
+  for (int i = 0; i < 20 && got < 5; ++i) {
+    auto f = c.async_poll(500ms, asio::use_future);
+    auto [ec, records] = run_until(io, f, 5s);
+    REQUIRE_FALSE(ec);
+    got += records.size();
+  }
+  REQUIRE(got == 5);
+  const auto start = clock_type::now();
+  auto f = c.async_close(asio::use_future);
+  const std::error_code ec = run_until(io, f, 40s);
+  INFO(c.error_text());
+  CHECK_FALSE(ec);
+  CHECK(clock_type::now() - start < 3s);
+  CHECK(kafka.committed[1] == std::vector<int64_t>{5});
+  CHECK(kafka.find_coordinators >= 2);
+}
+
+TEST_CASE("consumer recovery: a group member's close commits through a coordinator that moved, then leaves",
+          "[consumer_recovery]") {
+  // Seen against kfake with RehashCoordinators: the closing OffsetCommit answered NOT_COORDINATOR twice,
+  // then nothing, and async_close() ran past 30 s.
+  asio::io_context io;
+  FakeCluster kafka(io, 2);
+  kafka.commit_errors[0] = {kafka_errc::not_coordinator, kafka_errc::not_coordinator,
+                            kafka_errc::not_coordinator};
+  kafka.on_commit_error = [&](int32_t) { kafka.coordinator = 1; };
+  Consumer c(io.get_executor(), consumer_config(kafka, {{"group.id", "g1"}, {"enable.auto.commit", "true"}}));
+  c.subscribe(std::vector<std::string>{"t"});
+  size_t got = 0;
+  for (int i = 0; i < 40 && got < 5; ++i) {
+    auto f = c.async_poll(250ms, asio::use_future);
+    auto [ec, records] = run_until(io, f, 5s);
+    REQUIRE_FALSE(ec);
+    got += records.size();
+  }
+  REQUIRE(got == 5);
+  REQUIRE(c.membership()->state() == group::State::stable);
+  const auto start = clock_type::now();
+  auto f = c.async_close(asio::use_future);
+  const std::error_code ec = run_until(io, f, 40s);
+  INFO(c.error_text());
+  CHECK_FALSE(ec);
+  CHECK(clock_type::now() - start < 3s);
+  CHECK(kafka.committed[1] == std::vector<int64_t>{5});
+  CHECK(kafka.leave_groups == 1);
+}
+
+TEST_CASE("consumer recovery: close ends by its deadline when no coordinator answers",
+          "[consumer_recovery]") {
+  asio::io_context io;
+  FakeCluster kafka(io);
+  Consumer c(io.get_executor(), consumer_config(kafka, {{"group.id", "g1"}, {"enable.auto.commit", "true"}}));
+  c.assign({{"t", 0}});
+  c.seek({"t", 0}, 0);
+  auto fp = c.async_poll(1000ms, asio::use_future);
+  auto [pec, records] = run_until(io, fp, 5s);
+  REQUIRE_FALSE(pec);
+  REQUIRE_FALSE(records.empty());
+  kafka.coordinator_silent = true;
+  const auto start = clock_type::now();
+  auto f = c.async_close(500ms, asio::use_future);
+  const std::error_code ec = run_until(io, f, 40s);
+  const auto took = clock_type::now() - start;
+  CHECK(ec == client_errc::timeout);
+  CHECK(took >= 450ms);
+  CHECK(took < 2s);  // not default.api.timeout.ms (60 s), not request.timeout.ms (30 s)
+  CHECK(c.error_text().find("g1") != std::string::npos);
+}
