@@ -332,8 +332,8 @@ net::Pool::Result<std::monostate> Consumer::close(std::chrono::milliseconds time
   // close(Duration) does; what is not done by then is left (the group times the member out).
   const auto deadline = clock::now() + timeout;
   std::error_code ec;
-  if (config_.enable_auto_commit && !config_.group_id.empty() &&
-      (!group_ || group_->state() == group::State::stable)) {
+  closing_deadline_ = deadline;
+  if (config_.enable_auto_commit && !config_.group_id.empty() && (!group_ || group_->generation() >= 0)) {
     auto positions = current_positions();
     if (!positions.empty()) {
       ec = co_await commit_on_close(std::move(positions), deadline);
@@ -341,7 +341,8 @@ net::Pool::Result<std::monostate> Consumer::close(std::chrono::milliseconds time
     }
   }
   if (group_) {
-    // Revoke (the listener runs; the default commit finds nothing left to commit), then LeaveGroup.
+    // Revoke (the listener runs; the default commit, through the same helper, finds nothing left to
+    // commit after a successful closing commit), then LeaveGroup.
     dispatch(group::event::Close{});
     while (*alive && group_->state() != group::State::left && group_->state() != group::State::fatal &&
            clock::now() < deadline) {
@@ -370,7 +371,8 @@ net::Pool::Result<std::monostate> Consumer::close(std::chrono::milliseconds time
 
 // The closing commit goes through the coordinator-request helper (net/coordinator_request.hpp): on
 // NOT_COORDINATOR it finds the coordinator again, within the close's deadline. A group member's commit
-// carries its generation and member id; it is made only while the group is stable.
+// carries its generation and member id (mid-rebalance the broker refuses it at once, as Java's close
+// gives up its commit then).
 asio::awaitable<std::error_code> Consumer::commit_on_close(std::map<TopicPartition, int64_t> positions,
                                                            clock::time_point deadline) {
   auto alive = alive_;

@@ -374,7 +374,12 @@ asio::awaitable<void> Consumer::revoke_then_done(std::vector<TopicPartition> par
     for (const auto& tp : partitions)
       if (auto* p = state(tp); p && p->buffer.position() && p->buffer.position() != p->committed)
         offsets[tp] = *p->buffer.position();
-    if (!offsets.empty()) {
+    if (!offsets.empty() && closing_deadline_) {
+      // Closing: through the coordinator-request helper, which finds a moved coordinator again, within
+      // the close's deadline (the group machine leaves a commit refused with NOT_COORDINATOR alone
+      // unless the member is stable).
+      (void)co_await commit_on_close(std::move(offsets), *closing_deadline_);
+    } else if (!offsets.empty()) {
       auto [ec, none] = co_await commit_through_group(std::move(offsets));
       (void)ec;  // a failed commit here must not hold up the rebalance; the error is in error_text()
     }

@@ -251,6 +251,8 @@ class Consumer {
   std::error_code fetch_error_;  // an error from the fetch path, reported by the next poll
   std::chrono::steady_clock::time_point last_auto_commit_;
   bool closed_ = false;
+  // Set by close(): the revocation's default commit goes through commit_on_close within it.
+  std::optional<std::chrono::steady_clock::time_point> closing_deadline_;
   bool metadata_stale_ = true;
   // Set by group membership (subscribe); a plain assign() consumer commits with generation -1, no member.
   int32_t generation_ = -1;
