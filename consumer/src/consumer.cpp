@@ -30,6 +30,16 @@ OffsetClientOptions offset_client_options(const Config& c) {
   return o;
 }
 
+// Whether poll() reports an error at once instead of trying again until its deadline: the consumer's own
+// verdicts, and a broker's error that the error policy says retrying cannot help (GROUP_ID_NOT_FOUND or
+// GROUP_AUTHORIZATION_FAILED from OffsetFetch, TOPIC_AUTHORIZATION_FAILED, ...). Lost connections and
+// timeouts are tried again.
+bool poll_gives_up(ApiFamily family, std::error_code ec) {
+  if (ec == client_errc::unknown_topic || ec == client_errc::no_offset || ec == client_errc::invalid_config)
+    return true;
+  return ec.category() == kafka_category() && !is_retry(error_action(family, ec));
+}
+
 std::string kafka_error_name(int16_t code) {
   const auto* e = find_kafka_error(code);
   return e ? std::string(e->name) : "error " + std::to_string(code);
@@ -104,7 +114,9 @@ net::Pool::Result<std::map<TopicPartition, int64_t>> Consumer::list_offsets(
     std::vector<TopicPartition> partitions, int64_t which) {
   return Core::run(core_, core_->list_offsets(std::move(partitions), which));
 }
-net::Pool::Result<std::monostate> Consumer::close() { return Core::run(core_, core_->close()); }
+net::Pool::Result<std::monostate> Consumer::close(std::chrono::milliseconds timeout) {
+  return Core::run(core_, core_->close(timeout));
+}
 
 // ---------------------------------------------------------------------------------- lifetime
 
@@ -237,6 +249,7 @@ asio::awaitable<Failure> Consumer::Core::ensure_metadata() {
     co_return Failure{ec,
                       "metadata from bootstrap.servers=" + config_.bootstrap_servers + ": " + ec.message()};
   metadata_stale_ = false;
+  for (auto& [node, session] : sessions_) session.on_metadata_updated();  // held partitions may go again
   for (const auto& [tp, p] : parts_) {
     const net::TopicInfo* t = pool_->metadata().topic(tp.topic);
     if (!t || as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition ||
@@ -254,13 +267,20 @@ asio::awaitable<Failure> Consumer::Core::ensure_metadata() {
 
 // ------------------------------------------------------------------------------------------ positions
 
-asio::awaitable<Failure> Consumer::Core::resolve_positions() {
+asio::awaitable<Failure> Consumer::Core::resolve_positions(clock::time_point deadline, ApiFamily& failed_in) {
   std::vector<TopicPartition> unknown;
   for (const auto& [tp, p] : parts_)
     if (!p->buffer.position() && p->pending_reset == 0 && !p->awaiting_group_offsets) unknown.push_back(tp);
-  // First the group's committed offsets.
+  // First the group's committed offsets, retried within the poll's time (as Java's poll does); the next
+  // poll asks again.
+  failed_in = ApiFamily::offset_fetch;
   if (!unknown.empty() && !config_.group_id.empty()) {
-    auto r = co_await committed(unknown);
+    // Retried within the poll's time (as Java's poll does); the next poll asks again.
+    OffsetClientOptions within_poll = offsets_.options();
+    within_poll.timeout =
+        std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()),
+                   std::chrono::milliseconds(0), within_poll.timeout);
+    auto r = co_await OffsetClient(pool_, within_poll).committed(unknown);
     if (r.ec) co_return Failure{r.ec, std::move(r.error_text)};
     for (const auto& [tp, off] : r.value)
       if (auto* p = state(tp)) {
@@ -287,6 +307,7 @@ asio::awaitable<Failure> Consumer::Core::resolve_positions() {
   if (!none.empty())
     co_return Failure{client_errc::no_offset,
                       partition_list(none) + ": no committed offset and auto.offset.reset=none"};
+  failed_in = ApiFamily::list_offsets;
   for (auto* list : {&earliest, &latest}) {
     if (list->empty()) continue;
     const int64_t which = list == &earliest ? proto::ListOffsetsRequest::kEarliestTimestamp
@@ -335,11 +356,10 @@ asio::awaitable<Outcome<std::span<const Record>>> Consumer::Core::poll(std::chro
       co_return failed({client_errc::listener_failed, std::exchange(listener_text_, {})});
     }
     if (fetch_failure_) co_return failed(std::exchange(fetch_failure_, {}));
+    ApiFamily failed_in = ApiFamily::metadata;
     Failure f = co_await ensure_metadata();
-    if (!f) f = co_await resolve_positions();
-    if (f.ec == client_errc::unknown_topic || f.ec == client_errc::no_offset ||
-        f.ec == client_errc::invalid_config)
-      co_return failed(std::move(f));
+    if (!f) f = co_await resolve_positions(deadline, failed_in);
+    if (f && poll_gives_up(failed_in, f.ec)) co_return failed(std::move(f));
     if (!f) {
       start_fetches();
       Failure read;
@@ -372,21 +392,27 @@ asio::awaitable<Failure> Consumer::Core::maybe_auto_commit() {
   co_return Failure{r.ec, std::move(r.error_text)};
 }
 
-asio::awaitable<Outcome<std::monostate>> Consumer::Core::close() {
+asio::awaitable<Outcome<std::monostate>> Consumer::Core::close(std::chrono::milliseconds timeout) {
   using Result = Outcome<std::monostate>;
   if (stage_ == Stage::closed) co_return Result{};
+  // The whole close (its commit, the revocation, LeaveGroup) ends by this deadline, as Java's
+  // close(Duration) does; what is not done by then is left (the group times the member out).
+  const auto deadline = clock::now() + timeout;
+  closing_deadline_ = deadline;
   Result out;
-  if (config_.enable_auto_commit && !config_.group_id.empty()) {
+  if (config_.enable_auto_commit && !config_.group_id.empty() && (!group_ || group_->generation() >= 0)) {
     auto positions = current_positions();
-    if (!positions.empty()) out = co_await commit(std::move(positions));
+    if (!positions.empty()) out = co_await commit_on_close(std::move(positions), deadline);
   }
   if (group_ && stage_ == Stage::open) {
-    // Revoke (the listener or the default commit runs), then LeaveGroup; bounded by default.api.timeout.ms.
+    // Revoke (the listener runs; the default commit, through the same helper, finds nothing left to
+    // commit after a successful closing commit), then LeaveGroup.
     dispatch(group::event::Close{});
-    const auto deadline = clock::now() + config_.default_api_timeout;
     while (stage_ == Stage::open && group_->state() != group::State::left &&
            group_->state() != group::State::fatal && clock::now() < deadline) {
-      asio::steady_timer t(executor_, std::chrono::milliseconds(20));
+      asio::steady_timer t(executor_,
+                           std::min<clock::duration>(std::chrono::milliseconds(20),
+                                                     std::max<clock::duration>(deadline - clock::now(), {})));
       co_await t.async_wait(use_nothrow);
     }
   }
@@ -399,6 +425,47 @@ asio::awaitable<Outcome<std::monostate>> Consumer::Core::close() {
   failure_ = {client_errc::operation_aborted, "the consumer is closed"};
   shut_down();
   co_return out;
+}
+
+// The closing commit goes through the coordinator-request helper (net/coordinator_request.hpp): on
+// NOT_COORDINATOR it finds the coordinator again, within the close's deadline. A group member's commit
+// carries its generation and member id (mid-rebalance the broker refuses it at once, as Java's close
+// gives up its commit then).
+asio::awaitable<Outcome<std::monostate>> Consumer::Core::commit_on_close(
+    std::map<TopicPartition, int64_t> positions, clock::time_point deadline) {
+  using Result = Outcome<std::monostate>;
+  std::vector<group::OffsetToCommit> to_commit;
+  for (const auto& [tp, off] : positions)
+    if (const auto* p = state(tp)) to_commit.push_back({tp, off, p->buffer.position_epoch(), std::string()});
+  OffsetClientOptions within_close = offsets_.options();
+  within_close.timeout =
+      std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()),
+               std::chrono::milliseconds(0));
+  // The helper's budget is looked at between attempts; a coordinator that never answers is cut off here,
+  // at the deadline (the commit ends with operation_aborted when close shuts the pool).
+  struct Pending {
+    explicit Pending(executor_type ex, clock::time_point at) : done(ex, at) {}
+    asio::steady_timer done;
+    std::optional<OffsetResult<OffsetClient::CommitOutcomes>> result;
+  };
+  auto pending = std::make_shared<Pending>(executor_, deadline);
+  spawn([pending, client = OffsetClient(pool_, within_close), to_commit = std::move(to_commit),
+         generation = group_ ? group_->generation() : generation_,
+         member_id = group_ ? group_->member_id() : member_id_]() mutable -> asio::awaitable<void> {
+    pending->result = co_await client.commit(std::move(to_commit), generation, std::move(member_id));
+    pending->done.cancel();
+  });
+  if (!pending->result) co_await pending->done.async_wait(use_nothrow);
+  if (!pending->result)
+    co_return Result{
+        client_errc::timeout,
+        "commit to group " + config_.group_id + " on close: no answer within the close's timeout",
+        {}};
+  const auto& r = *pending->result;
+  for (const auto& o : r.value)
+    if (!o.ec)
+      if (auto* p = state(o.tp)) p->committed = o.offset;
+  co_return Result{r.ec, r.error_text, {}};
 }
 
 }  // namespace kafkawire

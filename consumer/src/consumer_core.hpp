@@ -64,7 +64,10 @@ struct Consumer::Core : std::enable_shared_from_this<Consumer::Core> {
       std::map<TopicPartition, int64_t> timestamps);
   asio::awaitable<Outcome<std::map<TopicPartition, int64_t>>> list_offsets(
       std::vector<TopicPartition> partitions, int64_t which);
-  asio::awaitable<Outcome<std::monostate>> close();
+  asio::awaitable<Outcome<std::monostate>> close(std::chrono::milliseconds timeout);
+  // The closing commit, through the coordinator-request helper, ended by the close's deadline.
+  asio::awaitable<Outcome<std::monostate>> commit_on_close(std::map<TopicPartition, int64_t> positions,
+                                                           std::chrono::steady_clock::time_point deadline);
 
   // The application-facing calls without I/O (consumer.cpp).
   void assign(const std::vector<TopicPartition>& partitions);
@@ -80,10 +83,13 @@ struct Consumer::Core : std::enable_shared_from_this<Consumer::Core> {
   void unsubscribe();
 
   asio::awaitable<Failure> ensure_metadata();
-  asio::awaitable<Failure> resolve_positions();
+  // Positions from the committed offsets, else auto.offset.reset; failed_in: the API an error came from.
+  asio::awaitable<Failure> resolve_positions(std::chrono::steady_clock::time_point deadline,
+                                             ApiFamily& failed_in);
   asio::awaitable<Failure> maybe_auto_commit();
   // Fetching (fetch_driver.cpp): the sessions and buffers decide, these carry it out.
   void start_fetches();
+  int32_t leader_epoch(const TopicPartition& tp) const;  // from the metadata (-1: none known)
   asio::awaitable<void> fetch_from(int32_t node, std::vector<TopicPartition> partitions);
   void handle_fetch_result(int32_t node, const fetch::FetchResult& result, const fetch::Frame& frame);
   bool drain(std::vector<Record>& out, size_t max, Failure& failure);
@@ -154,6 +160,8 @@ struct Consumer::Core : std::enable_shared_from_this<Consumer::Core> {
   std::chrono::steady_clock::time_point last_auto_commit_;
   Stage stage_ = Stage::open;
   Failure failure_;  // why the stage is no longer open: what every operation completes with
+  // Set by close(): the revocation's default commit goes through commit_on_close within it.
+  std::optional<std::chrono::steady_clock::time_point> closing_deadline_;
   bool metadata_stale_ = true;
   // Set by group membership (subscribe); a plain assign() consumer commits with generation -1, no member.
   int32_t generation_ = -1;

@@ -34,6 +34,13 @@ std::string error_name(std::error_code ec) {
 
 }  // namespace
 
+int32_t Consumer::Core::leader_epoch(const TopicPartition& tp) const {
+  if (const net::TopicInfo* info = pool_->metadata().topic(tp.topic))
+    if (static_cast<size_t>(tp.partition) < info->partitions.size())
+      return info->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+  return -1;
+}
+
 void Consumer::Core::start_fetches() {
   if (stage_ != Stage::open) return;
   std::map<int32_t, std::vector<TopicPartition>> by_leader;
@@ -44,6 +51,9 @@ void Consumer::Core::start_fetches() {
       metadata_stale_ = true;
       continue;
     }
+    // Refused for a stale leader: it waits for new metadata (fetch_session.hpp).
+    if (auto s = sessions_.find(*leader); s != sessions_.end() && s->second.holds(tp, leader_epoch(tp)))
+      continue;
     by_leader[*leader].push_back(tp);
   }
   for (auto& [node, list] : by_leader) {
@@ -82,12 +92,8 @@ asio::awaitable<void> Consumer::Core::fetch_from(int32_t node, std::vector<Topic
     PartitionState* p = state(tp);
     const auto offset = p ? p->buffer.next_fetch_offset() : std::nullopt;
     if (!offset) continue;
-    fetch::WantedPartition w{tp, {}, *offset, -1, p->buffer.generation()};
-    if (const net::TopicInfo* info = pool_->metadata().topic(tp.topic)) {
-      w.topic_id = info->id;
-      if (static_cast<size_t>(tp.partition) < info->partitions.size())
-        w.current_leader_epoch = info->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
-    }
+    fetch::WantedPartition w{tp, {}, *offset, leader_epoch(tp), p->buffer.generation()};
+    if (const net::TopicInfo* info = pool_->metadata().topic(tp.topic)) w.topic_id = info->id;
     wanted.push_back(std::move(w));
   }
   if (wanted.empty()) {
@@ -109,6 +115,11 @@ asio::awaitable<void> Consumer::Core::fetch_from(int32_t node, std::vector<Topic
   const int32_t asked =
       ledger_.fetch_started(config_.fetch_max_bytes, config_.max_partition_fetch_bytes, wanted.size());
   const fetch::PlannedFetch planned = session.plan(std::move(wanted), *version, asked);
+  if (planned.nothing_to_fetch) {  // all of them wait for metadata: the next poll refreshes it
+    ledger_.fetch_finished(asked);
+    finish();
+    co_return;
+  }
   auto [ec, reply] =
       co_await conn->async_send_at(planned.request, planned.version, use_nothrow, config_.fetch_max_wait);
   ledger_.fetch_finished(asked);
@@ -122,6 +133,13 @@ asio::awaitable<void> Consumer::Core::fetch_from(int32_t node, std::vector<Topic
   }
   const fetch::FetchResult result = session.on_response(reply.message);
   handle_fetch_result(node, result, reply.frame);
+  if (result.back_off) {
+    // A partition was refused for a stale leader: no Fetch to this broker for retry.backoff.ms (Java's
+    // fetcher does the same), while the poll refreshes the metadata.
+    wake();
+    asio::steady_timer t(executor_, config_.retry_backoff);
+    co_await t.async_wait(use_nothrow);
+  }
   finish(result.action != fetch::SessionAction::fail);
 }
 
@@ -140,6 +158,11 @@ void Consumer::Core::handle_fetch_result(int32_t node, const fetch::FetchResult&
     if (o.leader_hint)
       pool_->metadata().apply_leader_hint(tp.topic, tp.partition, o.leader_hint->leader_id,
                                           o.leader_hint->leader_epoch);
+    if (o.action == fetch::PartitionAction::refresh_metadata) {
+      // The session holds it until new metadata arrives, whatever the buffer makes of the answer.
+      metadata_stale_ = true;
+      pool_->metadata().mark_stale(tp.topic);
+    }
     PartitionState* p = state(tp);
     if (!p) continue;  // let go of while the Fetch was out
     switch (p->buffer.take(o, frame)) {

@@ -108,8 +108,20 @@ bool by_partition(const WantedPartition& a, const WantedPartition& b) { return a
 
 PlannedFetch FetchSession::plan(std::vector<WantedPartition> wanted, int16_t version,
                                 std::optional<int32_t> max_bytes) {
-  std::sort(wanted.begin(), wanted.end(), by_partition);
+  // Held partitions wait for metadata; one wanted at another leader epoch has it (a KIP-951 hint).
+  std::erase_if(wanted, [&](const WantedPartition& w) {
+    const auto it = held_.find(w.tp);
+    if (it == held_.end()) return false;
+    if (it->second == w.current_leader_epoch) return true;
+    held_.erase(it);
+    return false;
+  });
   PlannedFetch out;
+  if (wanted.empty()) {
+    out.nothing_to_fetch = true;
+    return out;
+  }
+  std::sort(wanted.begin(), wanted.end(), by_partition);
   const bool all_ids = std::none_of(wanted.begin(), wanted.end(),
                                     [](const WantedPartition& w) { return w.topic_id.is_zero(); });
   out.version = all_ids ? version : std::min<int16_t>(version, 12);
@@ -265,6 +277,8 @@ FetchResult FetchSession::on_response(const proto::FetchResponse& response) {
                                                             : make_error_code(o.error);
           break;
         case PartitionAction::refresh_metadata:
+          held_[asked->tp] = asked->current_leader_epoch;
+          r.back_off = true;
           break;
       }
     }

@@ -359,8 +359,15 @@ asio::awaitable<void> Consumer::Core::revoke_then_done(std::vector<TopicPartitio
     for (const auto& tp : partitions)
       if (auto* p = state(tp); p && p->buffer.position() && p->buffer.position() != p->committed)
         offsets[tp] = *p->buffer.position();
-    // A failed commit here must not hold up the rebalance; the next owner starts from the last commit.
-    if (!offsets.empty()) (void)co_await commit_through_group(std::move(offsets));
+    if (!offsets.empty() && closing_deadline_) {
+      // Closing: through the coordinator-request helper, which finds a moved coordinator again, within
+      // the close's deadline (the group machine leaves a commit refused with NOT_COORDINATOR alone
+      // unless the member is stable).
+      (void)co_await commit_on_close(std::move(offsets), *closing_deadline_);
+    } else if (!offsets.empty()) {
+      // A failed commit here must not hold up the rebalance; the next owner starts from the last commit.
+      (void)co_await commit_through_group(std::move(offsets));
+    }
   }
   if (stage_ != Stage::open) co_return;
   apply_assignment_change({}, partitions);

@@ -291,7 +291,13 @@ TEST_CASE("fetch session: leader moved: refresh metadata, keep the position", "[
       CHECK(buffer.take(o, got.frame) == Taken::refresh_metadata);
       CHECK(buffer.position() == 70);
       CHECK(buffer.next_fetch_offset() == 70);
-      // The session survives a partition error: the next Fetch is incremental.
+      // The session survives a partition error; the partition waits for new metadata, then the next
+      // Fetch is incremental.
+      CHECK(r.back_off);
+      CHECK(s.holds({"t", 0}, 5));
+      CHECK(s.plan({want(0, 70, buffer.generation())}, kV).nothing_to_fetch);
+      CHECK(s.id() == 42);
+      s.on_metadata_updated();
       CHECK(s.plan({want(0, 70, buffer.generation())}, kV).incremental);
     }
   }
@@ -499,4 +505,61 @@ TEST_CASE("fetch session: a Fetch asks for at most the bytes the consumer's buff
   CHECK(as_sent(s.plan({want(0, 10)}, kV, 5000)).max_bytes == 5000);
   s.on_failure();
   CHECK(as_sent(s.plan({want(0, 10)}, kV, 1 << 21)).max_bytes == 1 << 20);  // never above fetch.max.bytes
+}
+
+TEST_CASE("fetch session: a partition refused for a stale leader waits for metadata, and is forgotten",
+          "[fetch_session]") {
+  // The busy loop seen against kfake: FENCED_LEADER_EPOCH answered at once, and the partition, unchanged in
+  // the session, asked again at once by an incremental Fetch naming nothing.
+  FetchSession s = open_session(2);
+  s.plan({want(0, 0), want(1, 0)}, kV);
+  const auto fenced = response(kV, 42, {{"t", 0, static_cast<int16_t>(kafka_errc::fenced_leader_epoch)}});
+  FetchResult r = s.on_response(fenced.message);
+  CHECK(only(r).action == PartitionAction::refresh_metadata);
+  CHECK(r.back_off);
+  CHECK(s.holds({"t", 0}, 5));
+  CHECK_FALSE(s.holds({"t", 1}, 5));
+  CHECK(s.size() == 2);
+
+  // The next Fetch leaves it out and tells the broker's session to forget it.
+  auto planned = s.plan({want(0, 0), want(1, 0)}, kV);
+  REQUIRE_FALSE(planned.nothing_to_fetch);
+  CHECK(planned.incremental);
+  auto req = as_sent(planned);
+  CHECK(offsets(req).empty());
+  CHECK(forgotten(req) == std::vector<int32_t>{0});
+  r = s.on_response(response(kV, 42, {}).message);
+  CHECK_FALSE(r.back_off);
+  CHECK(s.size() == 1);  // the broker's session holds partition 1 only
+
+  // Only the held partition wanted: nothing is sent, nothing is in flight.
+  CHECK(s.plan({want(0, 0)}, kV).nothing_to_fetch);
+  CHECK(s.on_response(response(kV, 42, {}).message).partitions.empty());
+
+  // New metadata at the same epoch: fetched again, named anew in the session.
+  s.on_metadata_updated();
+  CHECK_FALSE(s.holds({"t", 0}, 5));
+  planned = s.plan({want(0, 0), want(1, 0)}, kV);
+  CHECK(planned.incremental);
+  CHECK(offsets(as_sent(planned)) == std::map<int32_t, int64_t>{{0, 0}});
+  r = s.on_response(response(kV, 42, {{"t", 0, 0, batches(0, 1, 2)}}).message);
+  CHECK(only(r).action == PartitionAction::buffer);
+  CHECK(s.size() == 2);
+}
+
+TEST_CASE("fetch session: a held partition goes again at a new leader epoch (KIP-951 hint)",
+          "[fetch_session]") {
+  FetchSession s = open_session(1);
+  s.plan({want(0, 0)}, kV);
+  PartAnswer refused{"t", 0, static_cast<int16_t>(kafka_errc::not_leader_or_follower)};
+  refused.current_leader = {0, 6};
+  CHECK(s.on_response(response(kV, 42, {refused}).message).back_off);
+  CHECK(s.plan({want(0, 0, 1, 5)}, kV).nothing_to_fetch);  // still the refused epoch
+  const auto planned = s.plan({want(0, 0, 1, 6)}, kV);     // the hint's epoch, taken into the metadata
+  REQUIRE_FALSE(planned.nothing_to_fetch);
+  const auto req = as_sent(planned);
+  REQUIRE(req.topics.size() == 1);
+  REQUIRE(req.topics[0].partitions.size() == 1);
+  CHECK(req.topics[0].partitions[0].current_leader_epoch == 6);
+  CHECK_FALSE(s.holds({"t", 0}, 6));
 }

@@ -61,6 +61,7 @@
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
+#include "kafkawire/protocol/error_policy.hpp"
 #include "kafkawire/protocol/fetch.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
 
@@ -165,10 +166,16 @@ class Consumer {
     return net::async_run<std::map<TopicPartition, int64_t>>(
         executor_, list_offsets(std::move(partitions), which), std::forward<Token>(token));
   }
-  // Commits (with enable.auto.commit) and closes, within default.api.timeout.ms.
+  // Commits (with enable.auto.commit), leaves the group and closes, all within `timeout` (30 s by default,
+  // as Java's close()): after it, close completes with what it has (the commit's error, if any).
+  static constexpr std::chrono::milliseconds kDefaultCloseTimeout{30000};
   template <class Token>
   auto async_close(Token&& token) {
     return net::async_run(executor_, close(), std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_close(std::chrono::milliseconds timeout, Token&& token) {
+    return net::async_run(executor_, close(timeout), std::forward<Token>(token));
   }
 
   // What the last error was about, in words: "orders-3: no committed offset and auto.offset.reset=none".
@@ -188,7 +195,7 @@ class Consumer {
       std::map<TopicPartition, int64_t> timestamps);
   net::Pool::Result<std::map<TopicPartition, int64_t>> list_offsets(std::vector<TopicPartition> partitions,
                                                                     int64_t which);
-  net::Pool::Result<std::monostate> close();
+  net::Pool::Result<std::monostate> close(std::chrono::milliseconds timeout = kDefaultCloseTimeout);
 
   std::map<TopicPartition, int64_t> current_positions() const;
 

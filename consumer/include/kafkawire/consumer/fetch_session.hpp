@@ -53,6 +53,11 @@
 //                                        refresh_metadata: the position is kept, the partition is
 //                                        fetched again from its (maybe new) leader.
 //   anything else (TOPIC_AUTHORIZATION_FAILED, ...)   fail: the typed kafka_errc error, from the next poll.
+// A partition refused with refresh_metadata waits for new metadata (as Java's fetcher does): the session
+// holds it back, plan() leaves it out (an incremental Fetch forgets it on the broker) until
+// on_metadata_updated() or a wanted leader epoch other than the one refused, and the result asks the
+// caller to back off (retry.backoff.ms) before this broker's next Fetch. Without that, a broker answering
+// FENCED_LEADER_EPOCH at once is asked again at once, thousands of times a second.
 // Top-level errors (v7+): FETCH_SESSION_ID_NOT_FOUND and INVALID_FETCH_SESSION_EPOCH: restart with a full
 // fetch; FETCH_SESSION_TOPIC_ID_ERROR, UNKNOWN_TOPIC_ID, INCONSISTENT_TOPIC_ID: restart and refresh
 // metadata; anything else: fail. An answer for a topic id this session did not ask for: refresh metadata.
@@ -100,6 +105,8 @@ struct PlannedFetch {
   protocol::FetchRequest request;
   int16_t version = 0;       // what to send it at: the negotiated version, or 12 without topic ids
   bool incremental = false;  // request.topics holds only what changed since the session's last Fetch
+  // Every wanted partition waits for metadata: send nothing (the session has nothing in flight).
+  bool nothing_to_fetch = false;
 };
 
 enum class PartitionAction : uint8_t {
@@ -144,6 +151,9 @@ struct FetchResult {
   SessionAction action = SessionAction::proceed;
   std::error_code ec;             // restart and fail: the top-level error
   bool refresh_metadata = false;  // a topic (id) the session does not know, or a topic id error
+  // A partition was refused for a stale leader and is held until new metadata: wait retry.backoff.ms
+  // before this broker's next Fetch.
+  bool back_off = false;
   std::span<const PartitionOutcome> partitions;
   std::span<const protocol::FetchResponse::NodeEndpoint> node_endpoints;  // KIP-951, v16+
 };
@@ -172,6 +182,13 @@ class FetchSession {
   // A Fetch that closes the open session on the broker (SessionEpoch -1, no partitions, no wait);
   // nullopt when none is open. The session is forgotten either way.
   std::optional<PlannedFetch> close(int16_t version);
+  // New metadata arrived: the partitions held since a refresh_metadata refusal may be fetched again.
+  void on_metadata_updated() { held_.clear(); }
+  // True while `tp` waits for metadata after a refusal at this leader epoch (plan() leaves it out).
+  bool holds(const TopicPartition& tp, int32_t leader_epoch) const {
+    const auto it = held_.find(tp);
+    return it != held_.end() && it->second == leader_epoch;
+  }
 
   int32_t id() const { return id_; }        // 0: none open
   int32_t epoch() const { return epoch_; }  // the epoch the next incremental Fetch carries
@@ -206,6 +223,8 @@ class FetchSession {
   int16_t version_ = -1;
   bool incremental_ = false;
   std::vector<PartitionOutcome> outcomes_;  // reused from answer to answer
+  // Partitions refused with refresh_metadata -> the leader epoch they were refused at.
+  std::map<TopicPartition, int32_t> held_;
 };
 
 }  // namespace kafkawire::fetch
