@@ -302,6 +302,26 @@ TEST_CASE("leader: decodes every subscription, runs the chosen assignor, sends t
   CHECK(s.logged("metadata changed: payments has 3 partitions, assigned with 2"));
 }
 
+TEST_CASE("JoinGroup naming a protocol the member did not offer: a typed fatal error, no assignor run",
+          "[coordinator]") {
+  Script s(config({"range"}));
+  Actions a = s.on(event::Start{{"orders"}});
+  a = s.on(event::CoordinatorFound{1});
+  auto join = first<action::SendJoinGroup>(a);
+  REQUIRE(join);
+  auto resp = join_ok(4, "m1", "m1", "no-such-assignor");  // this member is the leader
+  resp.members = {{"m1", std::nullopt, proto::Bytes(subscription_bytes({"orders"}))}};
+  a = s.after(20ms, event::JoinGroupResult{join->tag, resp});
+  auto err = first<action::Error>(a);
+  REQUIRE(err);
+  CHECK(err->fatal);
+  CHECK(err->ec == kafka_errc::inconsistent_group_protocol);
+  CHECK(err->text.find("no-such-assignor") != std::string::npos);
+  CHECK_FALSE(first<action::RequestMetadata>(a));
+  CHECK_FALSE(first<action::SendSyncGroup>(a));
+  CHECK(s.m.state() == State::fatal);
+}
+
 TEST_CASE("leader: a topic the cluster does not have is skipped, and rebalanced when it appears",
           "[coordinator]") {
   Script s;
