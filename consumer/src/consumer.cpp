@@ -123,13 +123,7 @@ net::Pool::Result<std::monostate> Consumer::close(std::chrono::milliseconds time
 void Consumer::Core::stop(std::exception_ptr e) {
   // The consumer's state is unknown after an exception: nothing more is fetched or sent, and every
   // operation fails with internal_error, the exception's text attached.
-  std::string what = "unknown exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    what = x.what();
-  } catch (...) {
-  }
+  const std::string what = describe_exception(e);
   if (stage_ != Stage::open) return;
   stage_ = Stage::closed;
   failure_ = {client_errc::internal_error,

@@ -43,13 +43,7 @@ void Producer::Core::spawn(asio::awaitable<void> work) {
 void Producer::Core::stop(std::exception_ptr e) {
   // The state of the queues is unknown after an exception: nothing more is sent, and what has no result
   // fails with internal_error. Records in requests still running get their results from those.
-  std::string what = "unknown exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    what = x.what();
-  } catch (...) {
-  }
+  const std::string what = describe_exception(e);
   if (stage_ == Stage::open) stage_ = Stage::closed;
   failure_ = client_errc::internal_error;
   abandon_queued(failure_, "the producer stopped: an exception escaped its background work: " + what);

@@ -367,13 +367,7 @@ void Connection::spawn_background(asio::awaitable<void> work, std::string_view n
 }
 
 void Connection::close_on_exception(std::exception_ptr e, std::string_view where) {
-  std::string what = "an exception that is not a std::exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    what = x.what();
-  } catch (...) {
-  }
+  const std::string what = describe_exception(e);
   close(client_errc::internal_error, "connection to " + host_ + ":" + std::to_string(port_) +
                                          " failed internally: its " + std::string(where) +
                                          " stopped on an exception: " + what);

@@ -117,4 +117,15 @@ bool is_retriable(std::error_code ec) noexcept {
   return false;
 }
 
+std::string describe_exception(std::exception_ptr e) {
+  if (!e) return "no exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+  }
+  return "an exception that is not a std::exception";
+}
+
 }  // namespace kafkawire

@@ -11,7 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -219,6 +221,10 @@ enum class client_errc {
 inline std::error_code make_error_code(client_errc e) noexcept {
   return {static_cast<int>(e), client_category()};
 }
+
+// What an exception that stopped kafkawire's own work was, in words for internal_error's text: what()
+// of a std::exception, else a sentence saying it was something else.
+std::string describe_exception(std::exception_ptr e);
 
 }  // namespace kafkawire
 
