@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 
+#include "../../consumer/src/producer_core.hpp"  // ProducerInternals, for the exception test
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
 #include "kafkawire/protocol/api_versions.hpp"
@@ -32,6 +33,18 @@
 #include "kafkawire/protocol/record_batch.hpp"
 #include "support/frame_faults.hpp"
 #include "support/run.hpp"
+
+namespace kafkawire {
+// Nothing in the producer throws today but bad_alloc or a bug: the test throws from its background work.
+struct ProducerInternals {
+  static void spawn_throwing(Producer& p, std::string what) {
+    p.core_->spawn([](std::string what) -> boost::asio::awaitable<void> {
+      throw std::runtime_error(what);
+      co_return;
+    }(std::move(what)));
+  }
+};
+}  // namespace kafkawire
 
 namespace asio = boost::asio;
 using namespace kafkawire;
@@ -729,6 +742,41 @@ TEST_CASE("producer: destroying the producer while flushes wait aborts them", "[
   k.release_produce();
   run_while_not(
       io, [] { return false; }, 200ms);
+  k.stop();
+}
+
+TEST_CASE("producer: an exception escaping its background work stops it; what has no result fails with it",
+          "[producer][exception]") {
+  asio::io_context io;
+  FakeKafka k(io, 3, 0);
+  k.produce_answered = 0;  // the first record's request waits at the broker
+  k.start();
+  Producer prod(io.get_executor(), producer_config(k));
+  std::optional<std::error_code> first, queued, flushed, after;
+  prod.async_send(ProducerRecord{.topic = "t", .key = "a", .value = "v"},
+                  [&](std::error_code ec, RecordMetadata) { first = ec; });
+  prod.async_flush([&](std::error_code ec) { flushed = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return k.produce_requests >= 1; }, 10000ms));
+  // Sent after the flush took its batch: it waits in its queue (linger.ms is ten minutes).
+  prod.async_send(ProducerRecord{.topic = "t", .key = "b", .value = "v"},
+                  [&](std::error_code ec, RecordMetadata) { queued = ec; });
+
+  ProducerInternals::spawn_throwing(prod, "boom: a bug in the sender");
+  REQUIRE(run_while_not(
+      io, [&] { return queued.has_value() && flushed.has_value(); }, 2000ms));
+  CHECK(*queued == client_errc::internal_error);
+  CHECK(*flushed == client_errc::internal_error);
+  CHECK_THAT(prod.error_text(), Catch::Contains("boom: a bug in the sender"));
+  // Stopped: a new record fails at once, with the same error.
+  prod.async_send(ProducerRecord{.topic = "t", .value = "v"},
+                  [&](std::error_code ec, RecordMetadata) { after = ec; });
+  REQUIRE(ready_now(io, [&] { return after.has_value(); }));
+  CHECK(*after == client_errc::internal_error);
+  // The record whose request was out gets a result too (its connection was closed), not silence.
+  REQUIRE(run_while_not(
+      io, [&] { return first.has_value(); }, 5000ms));
+  CHECK(*first);
   k.stop();
 }
 

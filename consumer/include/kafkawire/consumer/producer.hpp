@@ -113,6 +113,7 @@ class Producer {
   // the Producer stops it and fails what has no result yet, and the work finishes on a Core that is
   // still there, instead of asking after every wait whether `this` survived.
   struct Core;
+  friend struct ProducerInternals;  // tests reach the Core through it
   void enqueue(ProducerRecord record, Handler handler);
 
   executor_type executor_;
