@@ -63,6 +63,7 @@
 #include <string>
 #include <vector>
 
+#include "kafkawire/protocol/leader_hint.hpp"
 #include "kafkawire/protocol/message.hpp"
 
 namespace kafkawire::protocol {
@@ -190,11 +191,7 @@ struct FetchResponse {
     int64_t end_offset = -1;
     friend bool operator==(const EpochEndOffset&, const EpochEndOffset&) = default;
   };
-  struct LeaderIdAndEpoch {
-    int32_t leader_id = -1;
-    int32_t leader_epoch = -1;
-    friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
-  };
+  using LeaderIdAndEpoch = protocol::LeaderIdAndEpoch;  // leader_hint.hpp (KIP-951)
   struct SnapshotId {
     int64_t end_offset = -1;
     int32_t epoch = -1;
@@ -226,13 +223,7 @@ struct FetchResponse {
     std::vector<PartitionData> partitions;
     friend bool operator==(const FetchableTopicResponse&, const FetchableTopicResponse&) = default;
   };
-  struct NodeEndpoint {
-    int32_t node_id = 0;
-    std::string host;
-    int32_t port = 0;
-    std::optional<std::string> rack;
-    friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
-  };
+  using NodeEndpoint = protocol::NodeEndpoint;  // leader_hint.hpp (KIP-951)
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;  // v7+
@@ -247,13 +238,6 @@ template <class V>
 void visit(V& v, FetchResponse::EpochEndOffset& m) {
   v.field("Epoch", m.epoch);
   v.field("EndOffset", m.end_offset);
-  v.tags();
-}
-
-template <class V>
-void visit(V& v, FetchResponse::LeaderIdAndEpoch& m) {
-  v.field("LeaderId", m.leader_id);
-  v.field("LeaderEpoch", m.leader_epoch);
   v.tags();
 }
 
@@ -293,15 +277,6 @@ void visit(V& v, FetchResponse::FetchableTopicResponse& m) {
   if (v.version() <= 12) v.field("Topic", m.topic);
   if (v.version() >= 13) v.field("TopicId", m.topic_id);
   v.field("Partitions", m.partitions);
-  v.tags();
-}
-
-template <class V>
-void visit(V& v, FetchResponse::NodeEndpoint& m) {
-  v.field("NodeId", m.node_id);
-  v.field("Host", m.host);
-  v.field("Port", m.port);
-  v.field("Rack", m.rack);
   v.tags();
 }
 

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "kafkawire/protocol/leader_hint.hpp"
 #include "kafkawire/protocol/message.hpp"
 
 namespace kafkawire::protocol {
@@ -97,11 +98,7 @@ struct ProduceResponse {
     std::optional<std::string> batch_index_error_message;
     friend bool operator==(const BatchIndexAndErrorMessage&, const BatchIndexAndErrorMessage&) = default;
   };
-  struct LeaderIdAndEpoch {
-    int32_t leader_id = -1;
-    int32_t leader_epoch = -1;
-    friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
-  };
+  using LeaderIdAndEpoch = protocol::LeaderIdAndEpoch;  // leader_hint.hpp (KIP-951)
   struct PartitionProduceResponse {
     int32_t index = 0;
     int16_t error_code = 0;
@@ -119,13 +116,7 @@ struct ProduceResponse {
     std::vector<PartitionProduceResponse> partition_responses;
     friend bool operator==(const TopicProduceResponse&, const TopicProduceResponse&) = default;
   };
-  struct NodeEndpoint {
-    int32_t node_id = 0;
-    std::string host;
-    int32_t port = 0;
-    std::optional<std::string> rack;
-    friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
-  };
+  using NodeEndpoint = protocol::NodeEndpoint;  // leader_hint.hpp (KIP-951)
 
   std::vector<TopicProduceResponse> responses;
   int32_t throttle_time_ms = 0;
@@ -138,13 +129,6 @@ template <class V>
 void visit(V& v, ProduceResponse::BatchIndexAndErrorMessage& m) {
   v.field("BatchIndex", m.batch_index);
   v.field("BatchIndexErrorMessage", m.batch_index_error_message);
-  v.tags();
-}
-
-template <class V>
-void visit(V& v, ProduceResponse::LeaderIdAndEpoch& m) {
-  v.field("LeaderId", m.leader_id);
-  v.field("LeaderEpoch", m.leader_epoch);
   v.tags();
 }
 
@@ -169,15 +153,6 @@ void visit(V& v, ProduceResponse::TopicProduceResponse& m) {
   if (v.version() <= 12) v.field("Name", m.name);
   if (v.version() >= 13) v.field("TopicId", m.topic_id);
   v.field("PartitionResponses", m.partition_responses);
-  v.tags();
-}
-
-template <class V>
-void visit(V& v, ProduceResponse::NodeEndpoint& m) {
-  v.field("NodeId", m.node_id);
-  v.field("Host", m.host);
-  v.field("Port", m.port);
-  v.field("Rack", m.rack);
   v.tags();
 }
 
