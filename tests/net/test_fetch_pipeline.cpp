@@ -749,34 +749,39 @@ TEST_CASE("producer: an exception escaping its background work stops it; what ha
           "[producer][exception]") {
   asio::io_context io;
   FakeKafka k(io, 3, 0);
-  k.produce_answered = 0;  // the first record's request waits at the broker
+  k.produce_answered = 0;  // Produce requests wait at the broker
   k.start();
-  Producer prod(io.get_executor(), producer_config(k));
-  std::optional<std::error_code> first, queued, flushed, after;
-  prod.async_send(ProducerRecord{.topic = "t", .key = "a", .value = "v"},
-                  [&](std::error_code ec, RecordMetadata) { first = ec; });
-  prod.async_flush([&](std::error_code ec) { flushed = ec; });
-  REQUIRE(run_while_not(
-      io, [&] { return k.produce_requests >= 1; }, 10000ms));
-  // Sent after the flush took its batch: it waits in its queue (linger.ms is ten minutes).
-  prod.async_send(ProducerRecord{.topic = "t", .key = "b", .value = "v"},
-                  [&](std::error_code ec, RecordMetadata) { queued = ec; });
-
-  ProducerInternals::spawn_throwing(prod, "boom: a bug in the sender");
-  REQUIRE(run_while_not(
-      io, [&] { return queued.has_value() && flushed.has_value(); }, 2000ms));
-  CHECK(*queued == client_errc::internal_error);
-  CHECK(*flushed == client_errc::internal_error);
-  CHECK_THAT(prod.error_text(), Catch::Contains("boom: a bug in the sender"));
-  // Stopped: a new record fails at once, with the same error.
-  prod.async_send(ProducerRecord{.topic = "t", .value = "v"},
-                  [&](std::error_code ec, RecordMetadata) { after = ec; });
-  REQUIRE(ready_now(io, [&] { return after.has_value(); }));
-  CHECK(*after == client_errc::internal_error);
-  // The record whose request was out gets a result too (its connection was closed), not silence.
-  REQUIRE(run_while_not(
-      io, [&] { return first.has_value(); }, 5000ms));
-  CHECK(*first);
+  SECTION("a queued record and every later one fail with internal_error, and error_text() says why") {
+    Producer prod(io.get_executor(), producer_config(k));
+    std::optional<std::error_code> queued, after;
+    // linger.ms is ten minutes: the record waits in its queue.
+    prod.async_send(ProducerRecord{.topic = "t", .key = "b", .value = "v"},
+                    [&](std::error_code ec, RecordMetadata) { queued = ec; });
+    ProducerInternals::spawn_throwing(prod, "boom: a bug in the sender");
+    REQUIRE(run_while_not(
+        io, [&] { return queued.has_value(); }, 2000ms));
+    CHECK(*queued == client_errc::internal_error);
+    CHECK_THAT(prod.error_text(), Catch::Contains("boom: a bug in the sender"));
+    CHECK(k.produce_requests == 0);
+    prod.async_send(ProducerRecord{.topic = "t", .value = "v"},
+                    [&](std::error_code ec, RecordMetadata) { after = ec; });
+    REQUIRE(ready_now(io, [&] { return after.has_value(); }));
+    CHECK(*after == client_errc::internal_error);
+  }
+  SECTION("a waiting flush fails with internal_error; the record of a request that was out gets an error") {
+    Producer prod(io.get_executor(), producer_config(k));
+    std::optional<std::error_code> first, flushed;
+    prod.async_send(ProducerRecord{.topic = "t", .key = "a", .value = "v"},
+                    [&](std::error_code ec, RecordMetadata) { first = ec; });
+    prod.async_flush([&](std::error_code ec) { flushed = ec; });
+    REQUIRE(run_while_not(
+        io, [&] { return k.produce_requests >= 1; }, 10000ms));
+    ProducerInternals::spawn_throwing(prod, "boom: a bug in the sender");
+    REQUIRE(run_while_not(
+        io, [&] { return flushed.has_value() && first.has_value(); }, 5000ms));
+    CHECK(*flushed == client_errc::internal_error);
+    CHECK(*first);  // its connection was closed: an error, not silence
+  }
   k.stop();
 }
 

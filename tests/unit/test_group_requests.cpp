@@ -2,6 +2,7 @@
 // the driver may negotiate. Each request is encoded and decoded again at that version, so what is checked is
 // what goes on the wire.
 #include <catch2/catch.hpp>
+#include <deque>
 
 #include "kafkawire/consumer/group_requests.hpp"
 
@@ -13,14 +14,16 @@ using kafkawire::group::TopicPartition;
 
 namespace {
 
-// The request as the broker reads it at `version`.
+// The request as the broker reads it at `version`. A decoded message's Bytes point into the frame it was
+// read from, so the frames stay alive until the program ends (a few hundred bytes).
 template <class Req>
 Req on_the_wire(const Req& request, int16_t version) {
+  static std::deque<std::vector<uint8_t>> frames;
   std::error_code ec;
-  const std::vector<uint8_t> bytes = proto::encode(request, version, &ec);
+  frames.push_back(proto::encode(request, version, &ec));
   REQUIRE_FALSE(ec);
   Req decoded;
-  REQUIRE_FALSE(proto::decode(proto::Bytes(bytes), decoded, version));
+  REQUIRE_FALSE(proto::decode(proto::Bytes(frames.back()), decoded, version));
   return decoded;
 }
 
