@@ -122,16 +122,16 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
     }
     auto [cec, conn] = co_await pool_->connection(leader, net::Purpose::general);
     if (stage_ == Stage::destroyed) break;
-    // A retried batch goes again only when the earlier batches of its partition are on their way (so
-    // none overtakes another), with the stamp the session has for it now (a bump renumbers). Asked only
-    // with the connection at hand, and sent without a pause after: the order the session hands out is the
-    // order on the wire.
-    if (attempt > 0) {
+    // Each batch goes (again) only when the earlier batches of its partition are out on this same
+    // connection (so none overtakes another), with the stamp the session has for it now (a bump
+    // renumbers). Asked with the connection at hand, and sent without a pause after: the order the
+    // session hands out is the order on the wire.
+    if (!cec) {
       Batches now;
       for (auto& b : batches) {
-        if (auto stamp = session_.resend(b.tp, b.id)) {
+        if (auto stamp = session_.send(b.tp, b.id, conn->serial())) {
           b.stamp = *stamp;
-          ++batches_resent_;
+          if (attempt > 0) ++batches_resent_;
           now.push_back(std::move(b));
         } else if (session_.state() == ProducerSession::State::fatal) {
           error_text_ = session_.fatal_text();
@@ -142,8 +142,9 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
       }
       batches = std::move(now);
       if (batches.empty()) {
+        // Nothing may go yet: after retry.backoff.ms (the top of the loop, from the first retry on), again.
         batches = std::move(waiting);
-        --attempt;  // nothing sent: not an attempt
+        if (attempt > 0) --attempt;  // nothing sent: not an attempt
         continue;
       }
     }

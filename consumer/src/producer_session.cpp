@@ -78,8 +78,12 @@ bool ProducerSession::may_start(const TopicPartition& tp) const {
   // Under an older epoch its batches finish first; the next one starts at 0 under the current epoch.
   if (!current(p) && !p.batches.empty()) return false;
   if (static_cast<int>(p.batches.size()) >= options_.max_in_flight) return false;
+  // Until a batch is written under its epoch, the broker may have no state for the producer on this
+  // partition and would take any sequence: a second batch could be written before a first one it
+  // refused for a moment. One at a time until then.
+  if (p.acked_ordinal == 0 && !p.batches.empty()) return false;
   // A batch waiting to be resent goes before any new one.
-  return std::all_of(p.batches.begin(), p.batches.end(), [](const Batch& b) { return b.on_wire; });
+  return std::none_of(p.batches.begin(), p.batches.end(), [](const Batch& b) { return b.awaiting_resend; });
 }
 
 std::optional<ProducerSession::Started> ProducerSession::start(const TopicPartition& tp, int32_t records) {
@@ -93,21 +97,25 @@ std::optional<ProducerSession::Started> ProducerSession::start(const TopicPartit
   }
   const BatchStamp stamp{producer_id_, epoch_, p.next_sequence};
   p.next_sequence = advance(p.next_sequence, records);
-  p.batches.push_back({id, records, ++p.started, stamp, true});
+  p.batches.push_back({id, records, ++p.started, stamp});
   return Started{id, stamp};
 }
 
-std::optional<BatchStamp> ProducerSession::resend(const TopicPartition& tp, BatchId id) {
+std::optional<BatchStamp> ProducerSession::send(const TopicPartition& tp, BatchId id, uint64_t channel) {
   if (!options_.idempotent) return BatchStamp{};
   if (state_ != State::ready) return std::nullopt;
   auto it = partitions_.find(tp);
   if (it == partitions_.end() || it->second.renumber_pending) return std::nullopt;
   for (Batch& b : it->second.batches) {
     if (b.id == id) {
-      b.on_wire = true;
+      b.channel = channel;
+      b.awaiting_resend = false;
       return b.stamp;
     }
-    if (!b.on_wire) return std::nullopt;  // an earlier batch of the partition is not resent yet
+    // An earlier batch not out on this connection (waiting, or out on another one whose requests may
+    // still reach the broker): this one would overtake it. None written yet under the partition's
+    // epoch (after a bump): the first goes alone, as in may_start.
+    if (b.channel != channel || it->second.acked_ordinal == 0) return std::nullopt;
   }
   return std::nullopt;
 }
@@ -130,7 +138,8 @@ ProducerSession::Verdict ProducerSession::on_result(const TopicPartition& tp, Ba
     return written ? Verdict::done : Verdict::fail;
   Partition& p = pit->second;
   const bool first = bit == p.batches.begin();
-  bit->on_wire = false;
+  bit->channel = 0;
+  bit->awaiting_resend = true;
   // A bump or a renumbering changed its stamp while this attempt was out: the answer is about numbers
   // that are no longer the partition's.
   const bool renumbered = !(sent == bit->stamp);

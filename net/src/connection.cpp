@@ -1,5 +1,6 @@
 #include "kafkawire/net/connection.hpp"
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -40,8 +41,12 @@ std::string_view to_string(Connection::State s) {
   return "?";
 }
 
+namespace {
+std::atomic<uint64_t> last_serial{0};  // atomic: connections may be made on several threads' io_contexts
+}  // namespace
+
 Connection::Connection(executor_type ex, ConnectionOptions options)
-    : executor_(ex), options_(std::move(options)), socket_(ex), watchdog_timer_(ex) {}
+    : executor_(ex), serial_(++last_serial), options_(std::move(options)), socket_(ex), watchdog_timer_(ex) {}
 
 Connection::~Connection() {
   boost::system::error_code ignored;

@@ -47,8 +47,11 @@ struct BrokerPartition {
     if (s.producer_id == producer_id && s.producer_epoch < epoch)
       return wire(kafka_errc::invalid_producer_epoch);
     if (s.producer_id != producer_id || s.producer_epoch > epoch) {
-      // A new producer id or a new epoch starts at sequence 0.
-      if (s.base_sequence != 0) return wire(kafka_errc::out_of_order_sequence_number);
+      // A new epoch of a producer the partition knows starts at sequence 0. A producer id the partition
+      // has no state for may start anywhere (Kafka's ProducerAppendInfo: without a producer epoch, any
+      // sequence is accepted), which is what makes a later batch arriving first dangerous.
+      if (s.producer_id == producer_id && s.base_sequence != 0)
+        return wire(kafka_errc::out_of_order_sequence_number);
       producer_id = s.producer_id;
       epoch = s.producer_epoch;
       recent.clear();
@@ -69,6 +72,21 @@ std::vector<int> numbers(int from, int count) {
   std::vector<int> v;
   for (int i = 0; i < count; ++i) v.push_back(from + i);
   return v;
+}
+
+// Writes a batch of one record (numbered `record`) to tp, so that the partition has a batch written under
+// the session's epoch: until then the session lets one batch of it out at a time.
+void write_one(ProducerSession& s, const TopicPartition& tp, BrokerPartition& broker, int record = 0) {
+  auto a = s.start(tp, 1);
+  REQUIRE(a);
+  auto sa = s.send(tp, a->id, 1);
+  REQUIRE(sa);
+  REQUIRE(s.on_result(tp, a->id, *sa, {.error_code = broker.append(*sa, {record})}) == Verdict::done);
+}
+
+void write_one(ProducerSession& s, const TopicPartition& tp) {
+  BrokerPartition broker;
+  write_one(s, tp, broker);
 }
 
 }  // namespace
@@ -100,13 +118,17 @@ TEST_CASE("producer session: no batch before the producer id; sequences count re
   REQUIRE(s.state() == ProducerSession::State::ready);
 
   auto a = s.start(tp0, 3);
-  auto b = s.start(tp0, 10);
   auto c = s.start(tp1, 4);
-  REQUIRE((a && b && c));
+  REQUIRE((a && c));
   CHECK(a->stamp == BatchStamp{4000, 2, 0});
-  CHECK(b->stamp == BatchStamp{4000, 2, 3});
   CHECK(c->stamp == BatchStamp{4000, 2, 0});
+  // Nothing of tp0 written yet: the broker may have no state for the producer there and would take any
+  // sequence, so one batch at a time.
+  CHECK_FALSE(s.may_start(tp0));
   CHECK(s.on_result(tp0, a->id, a->stamp, {}) == Verdict::done);
+  auto b = s.start(tp0, 10);
+  REQUIRE(b);
+  CHECK(b->stamp == BatchStamp{4000, 2, 3});
   auto d = s.start(tp0, 1);
   REQUIRE(d);
   CHECK(d->stamp.base_sequence == 13);
@@ -126,22 +148,23 @@ TEST_CASE("producer session: a non-retriable InitProducerId error is fatal, and 
 
   auto t = ready_session();
   auto a = t.start(tp0, 1);
-  auto b = t.start(tp0, 1);
+  auto b = t.start(tp1, 1);
   REQUIRE((a && b));
   CHECK(t.on_result(tp0, a->id, a->stamp, {.error_code = wire(kafka_errc::producer_fenced)}) ==
         Verdict::fail);
   CHECK(t.state() == ProducerSession::State::fatal);
   CHECK(t.fatal_error() == kafka_errc::producer_fenced);
   // The other batch fails too, even on a retriable error.
-  CHECK(t.on_result(tp0, b->id, b->stamp,
+  CHECK(t.on_result(tp1, b->id, b->stamp,
                     {.error_code = wire(kafka_errc::not_leader_or_follower), .retriable = true}) ==
         Verdict::fail);
-  CHECK_FALSE(t.resend(tp0, b->id));
+  CHECK_FALSE(t.send(tp1, b->id, 1));
 }
 
 TEST_CASE("producer session: at most max_in_flight batches of a partition without a result",
           "[producer_session]") {
   auto s = ready_session();
+  write_one(s, tp0);
   std::vector<ProducerSession::Started> started;
   for (int i = 0; i < 5; ++i) {
     auto b = s.start(tp0, 1);
@@ -164,7 +187,7 @@ TEST_CASE("producer session: an answer lost after the write: the retry keeps its
   REQUIRE(a);
   CHECK(broker.append(a->stamp, numbers(0, 3)) == 0);  // written, the answer lost
   CHECK(s.on_result(tp0, a->id, a->stamp, {.answered = false, .retriable = true}) == Verdict::retry);
-  auto again = s.resend(tp0, a->id);
+  auto again = s.send(tp0, a->id, 1);
   REQUIRE(again);
   CHECK(*again == a->stamp);
   const int16_t code = broker.append(*again, numbers(0, 3));
@@ -186,6 +209,7 @@ TEST_CASE("producer session: OUT_OF_ORDER_SEQUENCE_NUMBER after a later batch wa
   // would write a twice in the first case, so a is retried as it is and, once the budget is spent, fails
   // with the error (Java does the same).
   auto s = ready_session();
+  write_one(s, tp0);
   auto a = s.start(tp0, 1);
   REQUIRE(a);
   std::vector<ProducerSession::Started> later;
@@ -193,12 +217,12 @@ TEST_CASE("producer session: OUT_OF_ORDER_SEQUENCE_NUMBER after a later batch wa
   CHECK(s.on_result(tp0, a->id, a->stamp, {.answered = false, .retriable = true}) == Verdict::retry);
   for (const auto& b : later) CHECK(s.on_result(tp0, b.id, b.stamp, {}) == Verdict::done);
   const Outcome out_of_order{.error_code = wire(kafka_errc::out_of_order_sequence_number)};
-  auto ra = s.resend(tp0, a->id);
+  auto ra = s.send(tp0, a->id, 1);
   REQUIRE(ra);
   CHECK(*ra == a->stamp);
   CHECK(s.on_result(tp0, a->id, *ra, out_of_order) == Verdict::retry);
   CHECK(s.producer_epoch() == 0);
-  ra = s.resend(tp0, a->id);
+  ra = s.send(tp0, a->id, 1);
   REQUIRE(ra);
   CHECK(*ra == a->stamp);
   Outcome last = out_of_order;
@@ -211,6 +235,7 @@ TEST_CASE("producer session: a batch waiting to be resent is not overtaken by la
           "[producer_session]") {
   auto s = ready_session();
   BrokerPartition broker;
+  write_one(s, tp0, broker);  // the broker has state for the producer on the partition
   auto a = s.start(tp0, 2);
   auto b = s.start(tp0, 2);
   REQUIRE((a && b));
@@ -218,29 +243,30 @@ TEST_CASE("producer session: a batch waiting to be resent is not overtaken by la
   CHECK(s.on_result(tp0, a->id, a->stamp,
                     {.error_code = wire(kafka_errc::not_leader_or_follower), .retriable = true}) ==
         Verdict::retry);
-  const int16_t code = broker.append(b->stamp, numbers(2, 2));
+  const int16_t code = broker.append(b->stamp, numbers(3, 2));
   CHECK(code == wire(kafka_errc::out_of_order_sequence_number));
   // Not the first batch without a result: an earlier one is missing; retried as it is, no new epoch.
   CHECK(s.on_result(tp0, b->id, b->stamp, {.error_code = code}) == Verdict::retry);
   CHECK(s.producer_epoch() == 0);
   // No new batch, and b not before a.
   CHECK_FALSE(s.may_start(tp0));
-  CHECK_FALSE(s.resend(tp0, b->id));
-  auto ra = s.resend(tp0, a->id);
+  CHECK_FALSE(s.send(tp0, b->id, 1));
+  auto ra = s.send(tp0, a->id, 1);
   REQUIRE(ra);
   CHECK(*ra == a->stamp);
-  auto rb = s.resend(tp0, b->id);
+  auto rb = s.send(tp0, b->id, 1);
   REQUIRE(rb);
   CHECK(*rb == b->stamp);
-  CHECK(s.on_result(tp0, a->id, *ra, {.error_code = broker.append(*ra, numbers(0, 2))}) == Verdict::done);
-  CHECK(s.on_result(tp0, b->id, *rb, {.error_code = broker.append(*rb, numbers(2, 2))}) == Verdict::done);
-  CHECK(broker.log == numbers(0, 4));
+  CHECK(s.on_result(tp0, a->id, *ra, {.error_code = broker.append(*ra, numbers(1, 2))}) == Verdict::done);
+  CHECK(s.on_result(tp0, b->id, *rb, {.error_code = broker.append(*rb, numbers(3, 2))}) == Verdict::done);
+  CHECK(broker.log == numbers(0, 5));
   CHECK(s.may_start(tp0));
 }
 
 TEST_CASE("producer session: OUT_OF_ORDER_SEQUENCE_NUMBER on the first batch bumps the epoch and renumbers",
           "[producer_session]") {
   auto s = ready_session(7, 3);
+  write_one(s, tp0);
   BrokerPartition broker;
   auto a = s.start(tp0, 2);
   auto b = s.start(tp0, 3);
@@ -260,12 +286,15 @@ TEST_CASE("producer session: OUT_OF_ORDER_SEQUENCE_NUMBER on the first batch bum
   CHECK(s.on_result(tp0, b->id, b->stamp, {.error_code = wire(kafka_errc::out_of_order_sequence_number)}) ==
         Verdict::retry);
   CHECK(s.producer_epoch() == 4);  // one bump, not two
-  auto ra = s.resend(tp0, a->id);
-  auto rb = s.resend(tp0, b->id);
-  REQUIRE((ra && rb));
+  auto ra = s.send(tp0, a->id, 1);
+  REQUIRE(ra);
   CHECK(*ra == BatchStamp{7, 4, 0});
-  CHECK(*rb == BatchStamp{7, 4, 2});
+  // Nothing written under the new epoch yet: the first batch goes alone.
+  CHECK_FALSE(s.send(tp0, b->id, 1));
   CHECK(s.on_result(tp0, a->id, *ra, {.error_code = broker.append(*ra, numbers(0, 2))}) == Verdict::done);
+  auto rb = s.send(tp0, b->id, 1);
+  REQUIRE(rb);
+  CHECK(*rb == BatchStamp{7, 4, 2});
   CHECK(s.on_result(tp0, b->id, *rb, {.error_code = broker.append(*rb, numbers(2, 3))}) == Verdict::done);
   CHECK(broker.log == numbers(0, 5));
 
@@ -293,7 +322,7 @@ TEST_CASE("producer session: UNKNOWN_PRODUCER_ID bumps the epoch; the batch is w
   CHECK(s.on_result(tp0, b->id, b->stamp, {.error_code = wire(kafka_errc::unknown_producer_id)}) ==
         Verdict::retry);
   CHECK(s.producer_epoch() == 1);
-  auto rb = s.resend(tp0, b->id);
+  auto rb = s.send(tp0, b->id, 1);
   REQUIRE(rb);
   CHECK(*rb == BatchStamp{7, 1, 0});
   CHECK(s.on_result(tp0, b->id, *rb, {.error_code = broker.append(*rb, numbers(2, 2))}) == Verdict::done);
@@ -303,13 +332,14 @@ TEST_CASE("producer session: UNKNOWN_PRODUCER_ID bumps the epoch; the batch is w
 TEST_CASE("producer session: INVALID_PRODUCER_EPOCH asks for a new producer id, then renumbers",
           "[producer_session]") {
   auto s = ready_session(7, 5);
+  write_one(s, tp0);
   auto a = s.start(tp0, 2);
   auto b = s.start(tp0, 1);
   REQUIRE((a && b));
   CHECK(s.on_result(tp0, a->id, a->stamp, {.error_code = wire(kafka_errc::invalid_producer_epoch)}) ==
         Verdict::retry);
   CHECK(s.state() == ProducerSession::State::uninitialized);
-  CHECK_FALSE(s.resend(tp0, a->id));  // not before the new id
+  CHECK_FALSE(s.send(tp0, a->id, 1));  // not before the new id
   CHECK_FALSE(s.may_start(tp1));
   auto req = s.init_request();
   REQUIRE(req);
@@ -323,10 +353,13 @@ TEST_CASE("producer session: INVALID_PRODUCER_EPOCH asks for a new producer id, 
   CHECK(s.on_result(tp0, b->id, b->stamp, {.error_code = wire(kafka_errc::invalid_producer_epoch)}) ==
         Verdict::retry);
   CHECK(s.state() == ProducerSession::State::ready);
-  auto ra = s.resend(tp0, a->id);
-  auto rb = s.resend(tp0, b->id);
-  REQUIRE((ra && rb));
+  auto ra = s.send(tp0, a->id, 1);
+  REQUIRE(ra);
   CHECK(*ra == BatchStamp{8, 0, 0});
+  CHECK_FALSE(s.send(tp0, b->id, 1));  // the first under the new id goes alone
+  CHECK(s.on_result(tp0, a->id, *ra, {}) == Verdict::done);
+  auto rb = s.send(tp0, b->id, 1);
+  REQUIRE(rb);
   CHECK(*rb == BatchStamp{8, 0, 2});
 }
 
@@ -335,16 +368,17 @@ TEST_CASE("producer session: a refused batch fails; the later ones close its gap
   auto s = ready_session();
   BrokerPartition broker;
   auto a = s.start(tp0, 1);
+  REQUIRE(a);
+  CHECK(s.on_result(tp0, a->id, a->stamp, {.error_code = broker.append(a->stamp, {0})}) == Verdict::done);
   auto b = s.start(tp0, 2);
   auto c = s.start(tp0, 3);
-  REQUIRE((a && b && c));
-  CHECK(s.on_result(tp0, a->id, a->stamp, {.error_code = broker.append(a->stamp, {0})}) == Verdict::done);
+  REQUIRE((b && c));
   // b is refused for good (not written); c, right behind it, is out of order.
   CHECK(s.on_result(tp0, b->id, b->stamp, {.error_code = wire(kafka_errc::invalid_record)}) == Verdict::fail);
   const int16_t code = broker.append(c->stamp, numbers(3, 3));
   REQUIRE(code == wire(kafka_errc::out_of_order_sequence_number));
   CHECK(s.on_result(tp0, c->id, c->stamp, {.error_code = code}) == Verdict::retry);
-  auto rc = s.resend(tp0, c->id);
+  auto rc = s.send(tp0, c->id, 1);
   REQUIRE(rc);
   CHECK(*rc == BatchStamp{7, 0, 1});  // b's numbers
   CHECK(s.on_result(tp0, c->id, *rc, {.error_code = broker.append(*rc, numbers(3, 3))}) == Verdict::done);
@@ -355,6 +389,7 @@ TEST_CASE("producer session: a batch that times out for good bumps the epoch of 
           "[producer_session]") {
   auto s = ready_session(7, 0);
   BrokerPartition broker;
+  write_one(s, tp0, broker);  // the broker has state for the producer on the partition
   auto a = s.start(tp0, 2);
   auto b = s.start(tp0, 2);
   REQUIRE((a && b));
@@ -362,13 +397,13 @@ TEST_CASE("producer session: a batch that times out for good bumps the epoch of 
   CHECK(s.on_result(tp0, a->id, a->stamp, {.answered = false, .retriable = true, .may_retry = false}) ==
         Verdict::fail);
   CHECK(s.producer_epoch() == 1);
-  CHECK(s.on_result(tp0, b->id, b->stamp, {.error_code = broker.append(b->stamp, numbers(2, 2))}) ==
+  CHECK(s.on_result(tp0, b->id, b->stamp, {.error_code = broker.append(b->stamp, numbers(3, 2))}) ==
         Verdict::retry);
-  auto rb = s.resend(tp0, b->id);
+  auto rb = s.send(tp0, b->id, 1);
   REQUIRE(rb);
   CHECK(*rb == BatchStamp{7, 1, 0});
-  CHECK(s.on_result(tp0, b->id, *rb, {.error_code = broker.append(*rb, numbers(2, 2))}) == Verdict::done);
-  CHECK(broker.log == numbers(2, 2));
+  CHECK(s.on_result(tp0, b->id, *rb, {.error_code = broker.append(*rb, numbers(3, 2))}) == Verdict::done);
+  CHECK(broker.log == std::vector<int>{0, 3, 4});
 }
 
 TEST_CASE("producer session: not idempotent: no producer id, no limits, retry as the caller says",
@@ -385,30 +420,117 @@ TEST_CASE("producer session: not idempotent: no producer id, no limits, retry as
         Verdict::fail);
 }
 
-TEST_CASE("producer session: lost requests and answers at random: every record once, in order",
+TEST_CASE("producer session: a batch goes out only on the connection its partition's earlier batches are on",
           "[producer_session]") {
-  // One broker connection per partition (FIFO, as Kafka handles a connection's requests one at a time);
-  // each request is dropped before the broker, or written with its answer lost (either way the connection
-  // fails, and the requests behind it with it), or answered; and sometimes refused with a retriable error.
-  // The producer retries until every record is written.
-  for (unsigned seed = 1; seed <= 200; ++seed) {
+  // Found in CI against a real broker: b's first attempt went out on a new connection while a was still
+  // out on one that had just failed. The broker, with no state for the producer on the partition, wrote b
+  // first; a came back OUT_OF_ORDER_SEQUENCE_NUMBER, and the epoch bump that followed wrote b twice.
+  // (Now b would not start before a is written; the rule also holds once the broker has state.)
+  auto s = ready_session();
+  BrokerPartition broker;
+  write_one(s, tp0, broker);
+  auto a = s.start(tp0, 2);
+  auto b = s.start(tp0, 3);
+  REQUIRE((a && b));
+  CHECK_FALSE(s.send(tp0, b->id, 1));  // a is not out yet
+  const auto sa = s.send(tp0, a->id, 1);
+  REQUIRE(sa);
+  CHECK_FALSE(s.send(tp0, b->id, 2));  // a is out on connection 1: b on 2 could reach the broker first
+  // Connection 1 fails before the broker read a.
+  CHECK(s.on_result(tp0, a->id, *sa, {.answered = false, .retriable = true}) == Verdict::retry);
+  CHECK_FALSE(s.send(tp0, b->id, 2));  // a waits to be resent
+  const auto ra = s.send(tp0, a->id, 2);
+  const auto sb = s.send(tp0, b->id, 2);
+  REQUIRE((ra && sb));
+  CHECK(s.on_result(tp0, a->id, *ra, {.error_code = broker.append(*ra, numbers(1, 2))}) == Verdict::done);
+  CHECK(s.on_result(tp0, b->id, *sb, {.error_code = broker.append(*sb, numbers(3, 3))}) == Verdict::done);
+  CHECK(broker.log == numbers(0, 6));
+  CHECK(s.producer_epoch() == 0);
+}
+
+TEST_CASE("producer session: until a batch of a partition is written, one at a time", "[producer_session]") {
+  // Found in CI against a real broker: a (the partition's first batch) and b went out on one connection;
+  // the broker refused a for a moment (NOT_LEADER_OR_FOLLOWER) and, with no state for the producer on the
+  // partition, wrote b, whatever its sequence. a's resend came back OUT_OF_ORDER_SEQUENCE_NUMBER, and the
+  // epoch bump that followed wrote b a second time.
+  auto s = ready_session();
+  BrokerPartition broker;
+  auto a = s.start(tp0, 2);
+  REQUIRE(a);
+  CHECK_FALSE(s.may_start(tp0));
+  CHECK_FALSE(s.start(tp0, 3));
+  const auto sa = s.send(tp0, a->id, 1);
+  REQUIRE(sa);
+  CHECK(s.on_result(tp0, a->id, *sa,
+                    {.error_code = wire(kafka_errc::not_leader_or_follower), .retriable = true}) ==
+        Verdict::retry);
+  CHECK_FALSE(s.may_start(tp0));
+  const auto ra = s.send(tp0, a->id, 1);
+  REQUIRE(ra);
+  CHECK(s.on_result(tp0, a->id, *ra, {.error_code = broker.append(*ra, numbers(0, 2))}) == Verdict::done);
+  // Written: the broker has state now and refuses any gap; batches may go five at a time.
+  for (int i = 0; i < 5; ++i) {
+    auto b = s.start(tp0, 1);
+    REQUIRE(b);
+    REQUIRE(s.send(tp0, b->id, 1));
+  }
+  CHECK(broker.log == numbers(0, 2));
+}
+
+TEST_CASE("producer session: connections failing at random: every record once, in order",
+          "[producer_session]") {
+  // The producer puts each attempt on the current connection when send() allows it. A connection can
+  // fail at any time: the broker may still handle the requests it had read (a prefix of what was sent on
+  // it, in order, mixed with later connections' requests), the rest are lost, and the producer hears of
+  // every attempt on it as unanswered, some time later. A live connection's requests are handled in order,
+  // answered, sometimes refused with a retriable error. The broker plays Kafka's rules (BrokerPartition),
+  // including taking any first sequence from a producer it has no state for.
+  struct Attempt {
+    int32_t part;
+    ProducerSession::BatchId id;
+    BatchStamp stamp;
+  };
+  const int per_partition = 60;
+  int failed_total = 0;
+  for (unsigned seed = 1; seed <= 300; ++seed) {
     std::mt19937 rng(seed);
     auto s = ready_session();
     std::map<int32_t, BrokerPartition> brokers;
-    struct Attempt {
-      ProducerSession::BatchId id;
-      BatchStamp stamp;
-    };
-    std::map<int32_t, std::deque<Attempt>> wire_queue;  // per partition
+    std::map<uint64_t, std::deque<Attempt>> on_wire;      // per connection: sent, not handled by the broker
+    std::map<uint64_t, std::vector<Attempt>> unanswered;  // per connection: handled, answer not delivered
+    std::deque<Attempt> to_report;                        // attempts of failed connections, told later
+    uint64_t current = 1;
     std::map<ProducerSession::BatchId, std::vector<int>> records;
-    std::map<int32_t, std::vector<ProducerSession::BatchId>> waiting;  // to resend
+    std::map<int32_t, std::vector<ProducerSession::BatchId>> unsent;  // per partition, in start order
     std::map<int32_t, int> next_record;
-    const int per_partition = 60;
-    int done = 0;
-    for (int step = 0; step < 20000 && done < 2 * per_partition; ++step) {
+    int done = 0, failed = 0;
+    std::map<ProducerSession::BatchId, int> attempts;
+    auto handle = [&](const Attempt& at, Outcome out) {
+      // The caller's budget (delivery.timeout.ms), as attempts.
+      out.may_retry = ++attempts[at.id] < 100;
+      const auto v = s.on_result({"t", at.part}, at.id, at.stamp, out);
+      if (v == Verdict::done) {
+        done += static_cast<int>(records[at.id].size());
+      } else if (v == Verdict::fail) {
+        failed += static_cast<int>(records[at.id].size());
+      } else {
+        auto& u = unsent[at.part];
+        u.insert(std::upper_bound(u.begin(), u.end(), at.id), at.id);
+      }
+    };
+    auto fail_connection = [&](uint64_t c) {
+      // What the broker had read still gets handled; the rest never arrives.
+      auto& q = on_wire[c];
+      for (const auto& a : unanswered[c]) to_report.push_back(a);
+      for (const auto& a : q) to_report.push_back(a);
+      q.resize(rng() % (q.size() + 1));
+      unanswered.erase(c);
+      ++current;
+    };
+    for (int step = 0; step < 100000 && done + failed < 2 * per_partition; ++step) {
       const int32_t part = static_cast<int32_t>(rng() % 2);
       const TopicPartition tp{"t", part};
-      switch (rng() % 3) {
+      switch (rng() % 6) {
         case 0:  // drain a new batch
           if (next_record[part] < per_partition && s.may_start(tp)) {
             const int n = std::min(1 + static_cast<int>(rng() % 3), per_partition - next_record[part]);
@@ -416,57 +538,79 @@ TEST_CASE("producer session: lost requests and answers at random: every record o
             REQUIRE(b);
             records[b->id] = numbers(part * 1000 + next_record[part], n);
             next_record[part] += n;
-            wire_queue[part].push_back({b->id, b->stamp});
+            unsent[part].push_back(b->id);
           }
           break;
-        case 1:  // resend the first waiting batch of the partition, if allowed
-          if (!waiting[part].empty()) {
-            auto& w = waiting[part];
-            for (auto it = w.begin(); it != w.end(); ++it)
-              if (auto stamp = s.resend(tp, *it)) {
-                wire_queue[part].push_back({*it, *stamp});
-                w.erase(it);
-                break;
-              }
-          }
-          break;
-        case 2:  // the broker handles the next request of the partition
-          if (!wire_queue[part].empty()) {
-            Attempt a = wire_queue[part].front();
-            wire_queue[part].pop_front();
-            Outcome o;
-            const unsigned fate = rng() % 10;
-            if (fate == 0) {
-              o = {.answered = false, .retriable = true};  // lost on the way there
-            } else if (fate == 1) {
-              o = {.error_code = wire(kafka_errc::not_leader_or_follower), .retriable = true};
+        case 1:  // the sender puts what it may on the current connection
+          for (auto it = unsent[part].begin(); it != unsent[part].end();) {
+            if (auto stamp = s.send(tp, *it, current)) {
+              on_wire[current].push_back({part, *it, *stamp});
+              it = unsent[part].erase(it);
             } else {
-              o.error_code = brokers[part].append(a.stamp, records[a.id]);
-              if (fate == 2) o = {.answered = false, .retriable = true};  // written, answer lost
+              ++it;
             }
-            auto handle = [&](const Attempt& at, const Outcome& out) {
-              const auto v = s.on_result(tp, at.id, at.stamp, out);
-              REQUIRE(v != Verdict::fail);
-              if (v == Verdict::done)
-                done += static_cast<int>(records[at.id].size());
-              else
-                waiting[part].push_back(at.id);
-            };
-            handle(a, o);
-            // No answer means the connection failed: what was queued behind it on the wire never arrives
-            // (TCP keeps order: nothing after a lost request reaches the broker).
-            if (!o.answered) {
-              while (!wire_queue[part].empty()) {
-                handle(wire_queue[part].front(), {.answered = false, .retriable = true});
-                wire_queue[part].pop_front();
+          }
+          break;
+        case 2:    // the broker handles a request of some connection, live or failed
+        case 3: {  // (twice as often)
+          std::vector<uint64_t> busy;
+          for (const auto& [c, q] : on_wire)
+            if (!q.empty()) busy.push_back(c);
+          if (busy.empty()) break;
+          const uint64_t c = busy[rng() % busy.size()];
+          const Attempt a = on_wire[c].front();
+          on_wire[c].pop_front();
+          if (rng() % 10 == 0 && c == current) {
+            const Outcome refused{.error_code = wire(kafka_errc::not_leader_or_follower), .retriable = true};
+            handle(a, refused);
+            // The leader moved: this partition's requests on the connection are all refused. Or the
+            // partition was not ready for a moment: only this one is (found in CI: a later batch behind it
+            // was written first, by a broker with no state for the producer).
+            if (rng() % 2 == 0) break;
+            auto& q = on_wire[c];
+            for (auto it = q.begin(); it != q.end();)
+              if (it->part == a.part) {
+                handle(*it, refused);
+                it = q.erase(it);
+              } else {
+                ++it;
               }
-            }
+            break;
+          }
+          const int16_t code = brokers[a.part].append(a.stamp, records[a.id]);
+          if (c != current) break;  // the producer hears of it as unanswered (to_report)
+          if (rng() % 10 == 0) {    // written, the answer lost: the connection fails
+            unanswered[c].push_back(a);
+            fail_connection(c);
+          } else {
+            handle(a, {.error_code = code, .retriable = true});
+          }
+          break;
+        }
+        case 4:  // the current connection fails, now and then
+          if (rng() % 4 == 0) fail_connection(current);
+          break;
+        case 5:  // a failed connection's attempt is reported unanswered
+          if (!to_report.empty()) {
+            const Attempt a = to_report.front();
+            to_report.pop_front();
+            handle(a, {.answered = false, .retriable = true});
           }
           break;
       }
     }
     INFO("seed " << seed);
-    REQUIRE(done == 2 * per_partition);
+    REQUIRE(done + failed == 2 * per_partition);
+    // Requests of failed connections the broker still had: handled late, they must change nothing.
+    for (auto& [c, q] : on_wire)
+      for (const auto& a : q) brokers[a.part].append(a.stamp, records[a.id]);
+    // Each record once, in order. A batch may fail although it was written: its answer was lost and
+    // five later ones were written after it, so its resend is out of order, not a duplicate (Java fails
+    // it too: whether it is in the log cannot be told, and a new epoch could write it twice). Here that is
+    // the only way to fail, so the log holds every record.
     for (int32_t part = 0; part < 2; ++part) CHECK(brokers[part].log == numbers(part * 1000, per_partition));
+    failed_total += failed;
   }
+  // Rare: not a way out of the checks above.
+  CHECK(failed_total <= 300 * 2 * per_partition / 1000);
 }

@@ -6,27 +6,38 @@
 //
 //     ProducerSession s({.idempotent = true, .max_in_flight = 5});
 //     if (auto req = s.init_request()) send it to any broker, then s.on_init_response(ec, answer);
-//     if (auto b = s.start(tp, records)) write the batch with b->stamp; remember b->id;
+//     if (auto b = s.start(tp, records)) remember b->id;
+//     with the connection at hand: if (auto stamp = s.send(tp, id, conn.serial())) write the batch with
+//     *stamp and send it at once; else try again after retry.backoff.ms;
 //     switch (s.on_result(tp, b->id, stamp_sent, outcome)) { done / retry / fail }
-//     before sending a retry: if (auto stamp = s.resend(tp, id)) write the batch again with *stamp.
 //
 // The contract for the caller:
 //  - No batch starts before the producer id is known (state ready). init_request() hands out the
 //    InitProducerId to send when one is due, at most one at a time; every one is answered by exactly one
 //    on_init_response (ec: not answered; ask again after retry.backoff.ms).
-//  - start(tp, n) when a batch of n records of tp is drained: its stamp (producer id, epoch, base sequence)
-//    goes into the RecordBatch. Every started batch gets results until one is done or fail.
-//  - on_result with the stamp the answered attempt carried. retry: send it again, but only with the stamp
-//    resend() returns (a bump may have renumbered it) and only when resend() allows it; until then, wait
-//    (retry.backoff.ms) and ask again. Sending to one broker in the order resend() allowed keeps order:
-//    Kafka handles the requests of a connection one at a time.
+//  - start(tp, n) when a batch of n records of tp is drained. Every started batch gets results until one
+//    is done or fail.
+//  - Every attempt, the first and each retry, goes on the wire only when send() allows it, with the stamp
+//    (producer id, epoch, base sequence) send() returns for it (a bump may have renumbered it): asked with
+//    the connection at hand, and sent at once on it. send() allows a batch when every earlier batch of its
+//    partition without a result is out on that same connection: Kafka handles a connection's requests
+//    one at a time, in order, and requests of two connections in no order. Until then, wait
+//    (retry.backoff.ms) and ask again.
+//  - on_result with the stamp the answered attempt carried. retry: ask send() again.
 //
 // What it does, as Java's TransactionManager and Sender do for an idempotent, non-transactional producer:
 //  - A sequence number per partition, assigned when a batch is drained; a retried batch keeps its stamp.
 //  - At most max_in_flight batches of a partition without a result (5: the broker remembers the last 5
 //    batches of a producer per partition, which is what makes a resent one a duplicate it can recognise).
-//  - A partition with a batch waiting to be resent takes no new batch, and a batch is resent only when the
-//    batches before it in its partition are on their way: later batches never overtake an earlier one.
+//  - Until a batch of a partition is written under its epoch, one batch at a time: a broker with no state
+//    for the producer on a partition takes any sequence, so a later batch could be written before an
+//    earlier one it refused for a moment. Once one is written, the broker refuses gaps.
+//  - A partition with a batch waiting to be resent takes no new batch, and a batch goes out only on the
+//    connection its partition's earlier batches are out on: later batches never overtake an earlier one.
+//    (Both found in CI, where a later batch was written first: on a new connection while the earlier one
+//    was still out on one that had just failed; and right behind the partition's first batch, which the
+//    broker refused with NOT_LEADER_OR_FOLLOWER just before it became the leader. The earlier one then
+//    came back out of order, and the epoch bump that followed wrote the later one a second time.)
 //  - DUPLICATE_SEQUENCE_NUMBER: the broker has the batch already; success.
 //  - OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next sequence (not the first of its partition
 //    without a result, or a later batch was acknowledged): retried as it is, until the caller's budget ends
@@ -43,10 +54,6 @@
 //    non-retriable error) was not written: the later batches of its partition are renumbered to close the
 //    gap (Java's adjustSequencesDueToFailedBatch). Either way the caller fails the batch's records with the
 //    error; the later batches come after it, none is silently put before it.
-//  - The caller must put attempts on the wire in the order start() and resend() hand them out (resend()
-//    only once the connection is at hand, then send at once): a Kafka broker without state for this
-//    producer on a partition takes any first sequence, so a later batch arriving first would be written
-//    before an earlier one.
 //  - Fatal: CLUSTER_AUTHORIZATION_FAILED (no IDEMPOTENT_WRITE), PRODUCER_FENCED, TRANSACTIONAL_ID_*
 //    errors, a non-retriable InitProducerId error. Every batch fails from then on: fatal_error().
 //  - When an epoch changes, the other partitions finish their batches under the old one; their next batch
@@ -98,7 +105,7 @@ class ProducerSession {
   };
   enum class Verdict {
     done,   // written (or already there): complete the records with success
-    retry,  // send again when resend() allows
+    retry,  // send again when send() allows
     fail,   // fail the records with the batch's error (or fatal_error() in State::fatal)
   };
   using BatchId = uint64_t;
@@ -132,11 +139,13 @@ class ProducerSession {
 
   // Whether a new batch of tp may be drained now.
   bool may_start(const TopicPartition& tp) const;
-  // Starts a batch of `records` records of tp: its stamp. nullopt: not now (!may_start).
+  // Starts a batch of `records` records of tp: its id and its stamp as numbered now. nullopt: not now
+  // (!may_start).
   std::optional<Started> start(const TopicPartition& tp, int32_t records);
-  // The stamp to send a retried batch with, or nullopt: not yet (an earlier batch of the partition
-  // waits to be resent, or a producer id is being fetched).
-  std::optional<BatchStamp> resend(const TopicPartition& tp, BatchId id);
+  // The stamp to put an attempt of the batch on the wire with, now, on the connection numbered `channel`
+  // (net::Connection::serial()); nullopt: not yet (an earlier batch of the partition is not out on that
+  // connection, or a producer id is being fetched).
+  std::optional<BatchStamp> send(const TopicPartition& tp, BatchId id, uint64_t channel);
   // The result of the attempt that carried `sent`. After done or fail the batch is forgotten.
   Verdict on_result(const TopicPartition& tp, BatchId id, const BatchStamp& sent, const Outcome& outcome);
 
@@ -147,9 +156,10 @@ class ProducerSession {
   struct Batch {
     BatchId id;
     int32_t records;
-    uint64_t ordinal;     // its place among the partition's batches, from 1
-    BatchStamp stamp;     // what the next attempt carries
-    bool on_wire = true;  // an attempt is out; false: waiting to be resent
+    uint64_t ordinal;              // its place among the partition's batches, from 1
+    BatchStamp stamp;              // what the next attempt carries
+    uint64_t channel = 0;          // the connection its attempt is out on; 0: none is out
+    bool awaiting_resend = false;  // an attempt failed: it goes again before any new batch starts
   };
   struct Partition {
     int64_t producer_id = -1;  // the producer id and epoch its sequences count under

@@ -105,6 +105,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool is_ready() const { return state_ == State::ready; }
   const std::string& host() const { return host_; }
   uint16_t port() const { return port_; }
+  // A number no other Connection of this process has: which TCP connection a request rode. Requests of
+  // one connection reach the broker in the order they were sent, and Kafka handles them one at a time;
+  // requests of two connections have no order (the idempotent producer relies on this, producer_session.hpp).
+  uint64_t serial() const { return serial_; }
   // Why the connection closed (empty while it is open): "connect to 127.0.0.1:9092: Connection refused".
   const std::string& close_reason() const { return close_reason_; }
   // internal_error: an exception stopped the connection's own work; close_reason() says which.
@@ -298,6 +302,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   executor_type executor_;
+  const uint64_t serial_;
   ConnectionOptions options_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer watchdog_timer_;
