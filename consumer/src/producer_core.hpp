@@ -26,7 +26,8 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
     ProducerRecord record;
     int64_t timestamp;
     Handler handler;
-    // When the record gives up waiting for its topic to appear (auto-created topics): delivery.timeout.ms.
+    // async_send + delivery.timeout.ms: the record fails with timeout if it is not delivered by then
+    // (waiting for its topic, a leader, a producer id, or in retries).
     clock::time_point deadline{};
     uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
   };
@@ -89,6 +90,9 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   void finish_flush(FlushWaiter& w, std::error_code ec);
   // Fails every record not yet handed to a request, and (with `waiters`) every waiting flush.
   void abandon_queued(std::error_code ec, const std::string& why);
+  // Fails the records at the front of tp's queue whose delivery.timeout.ms has passed, saying why they
+  // waited.
+  void expire(const TopicPartition& tp, PartitionQueue& q, clock::time_point now);
   void abort_waiters(std::error_code ec);
   // co_spawn with a completion that keeps the Core and turns an escaping exception into stop().
   void spawn(asio::awaitable<void> work);

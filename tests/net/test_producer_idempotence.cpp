@@ -64,6 +64,8 @@ struct IdempotentFake {
   int init_before_first_produce = 0;
   std::set<int> lose_answer_of;     // Produce requests (numbered from 1) written but never answered
   std::set<int> lose_state_before;  // before these Produce requests, every partition forgets the producer
+  int16_t init_error = 0;           // what every InitProducerId is answered with (0: a producer id)
+  bool leaderless = false;          // Metadata names no leader for any partition
   std::vector<std::shared_ptr<tcp::socket>> sockets;
 
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()); }
@@ -159,7 +161,8 @@ struct IdempotentFake {
           for (int32_t p = 0; p < partitions; ++p) {
             proto::MetadataResponse::MetadataResponsePartition mp;
             mp.partition_index = p;
-            mp.leader_id = 0;
+            mp.leader_id = leaderless ? -1 : 0;
+            if (leaderless) mp.error_code = wire(kafka_errc::leader_not_available);
             mp.leader_epoch = 0;
             mp.replica_nodes = {0};
             mp.isr_nodes = {0};
@@ -174,8 +177,9 @@ struct IdempotentFake {
         if (produce_requests == 0) ++init_before_first_produce;
         CHECK_FALSE(init.transactional_id);
         proto::InitProducerIdResponse resp;
-        resp.producer_id = 1000 + init_requests - 1;
-        resp.producer_epoch = 0;
+        resp.producer_id = init_error ? -1 : 1000 + init_requests - 1;
+        resp.producer_epoch = init_error ? -1 : 0;
+        resp.error_code = init_error;
         proto::encode(w, resp, version);
       } else if (key == proto::ProduceRequest::api_key) {
         proto::ProduceRequest p;
@@ -365,4 +369,39 @@ TEST_CASE("idempotent producer: acks=1 left to Java's rule turns idempotence off
       Config({{"bootstrap.servers", k.bootstrap()}, {"acks", "1"}, {"enable.idempotence", "true"}}),
       ConfigError);
   k.stop();
+}
+
+TEST_CASE("producer: records that wait for a producer id or a leader fail at delivery.timeout.ms, saying why",
+          "[producer][idempotence]") {
+  // Before, they waited for good: a retriable InitProducerId error, or a partition without a leader,
+  // left async_send without a result and flush() hanging.
+  for (const bool leaderless : {false, true}) {
+    DYNAMIC_SECTION((leaderless ? "no leader" : "no producer id")) {
+      asio::io_context io;
+      IdempotentFake k(io, 1);
+      if (leaderless)
+        k.leaderless = true;
+      else
+        k.init_error = wire(kafka_errc::coordinator_load_in_progress);  // retriable: asked again and again
+      k.start();
+      Producer prod(io.get_executor(), Config({{"bootstrap.servers", k.bootstrap()},
+                                               {"delivery.timeout.ms", "400"},
+                                               {"retry.backoff.ms", "20"}}));
+      Sent sent;
+      const auto start = std::chrono::steady_clock::now();
+      send_spaced(io, prod, 3, 1, 1ms, sent);
+      REQUIRE(run_while_not(
+          io, [&] { return sent.delivered == 3; }, 5000ms));
+      const auto took = std::chrono::steady_clock::now() - start;
+      CHECK(sent.first_error == client_errc::timeout);
+      CHECK(took >= 400ms);
+      CHECK(took < 3000ms);
+      INFO(prod.error_text());
+      CHECK(prod.error_text().find(leaderless ? "no leader for t-0" : "no producer id") != std::string::npos);
+      CHECK(prod.error_text().find("delivery.timeout.ms") != std::string::npos);
+      CHECK(k.produce_requests == 0);
+      if (!leaderless) CHECK(k.init_requests > 1);
+      k.stop();
+    }
+  }
 }
