@@ -340,6 +340,12 @@ void GroupMember::revoke(PartitionSet p) {  // a copy: p is often owned_ itself
 }
 
 void GroupMember::on(const event::CoordinatorFound& e) {
+  if (state_ == State::revoking) {  // looked for while the application revokes (coordinator_lost)
+    find_in_flight_ = false;
+    coordinator_ = e.node_id;
+    log("coordinator is node " + std::to_string(e.node_id) + "; join it after the revocation");
+    return;
+  }
   if (state_ != State::finding_coordinator) {
     log("ignored CoordinatorFound in " + std::string(to_string(state_)));
     return;
@@ -359,6 +365,11 @@ void GroupMember::on(const event::CoordinatorFound& e) {
 }
 
 void GroupMember::on(const event::CoordinatorFailed& e) {
+  if (state_ == State::revoking) {  // the next commit or the join after the revocation asks again
+    find_in_flight_ = false;
+    log("FindCoordinator failed while revoking: " + e.ec.message());
+    return;
+  }
   if (state_ != State::finding_coordinator) return;
   find_in_flight_ = false;
   if (e.ec == errc::group_authorization_failed) return fail(e.ec, "FindCoordinator: " + e.ec.message());

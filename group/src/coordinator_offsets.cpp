@@ -1,5 +1,7 @@
 // GroupMember: offsets. Commits (only for partitions this member owns, in the current generation) and the
 // committed offsets that newly assigned partitions start from. See coordinator.hpp for the contract.
+#include <algorithm>
+
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/protocol/error_policy.hpp"
 #include "member_detail.hpp"
@@ -18,6 +20,12 @@ void GroupMember::on(const event::CommitRequested& e) {
       pc.refused.push_back({o.tp, o.offset, make_error_code(client_errc::not_assigned)});
     } else if (!coordinator_) {
       pc.refused.push_back({o.tp, o.offset, make_error_code(errc::coordinator_not_available)});
+      // While the application revokes, nothing else looks for the coordinator, and its commit is
+      // what the revocation waits for.
+      if (state_ == State::revoking && !find_in_flight_) {
+        find_in_flight_ = true;
+        emit(action::FindCoordinator{cfg_.group_id});
+      }
     } else {
       pc.sent.push_back(o);
     }
@@ -28,6 +36,7 @@ void GroupMember::on(const event::CommitRequested& e) {
   }
   action::SendOffsetCommit r{epoch_,      e.id,       *coordinator_,          cfg_.group_id,
                              generation_, member_id_, cfg_.group_instance_id, pc.sent};
+  pc.coordinator = *coordinator_;
   commits_[e.id] = std::move(pc);
   emit(std::move(r));
 }
@@ -57,6 +66,14 @@ void GroupMember::on(const event::OffsetCommitResult& e) {
   std::string names;
   for (errc c : codes) names += (names.empty() ? "" : ",") + error_name(c);
   const std::string err = "OffsetCommit: " + names;
+  // The coordinator moved, and the member still takes it for the coordinator: whatever the state, find
+  // the new one (mid-rebalance too: a revoke hook's commit would otherwise go to the old one until
+  // default.api.timeout.ms; found with kfake moving coordinators).
+  const bool coordinator_moved = std::any_of(codes.begin(), codes.end(), [](errc c) {
+    return error_action(ApiFamily::offset_commit, c) == ErrorAction::find_coordinator;
+  });
+  if (coordinator_moved && coordinator_ == pc.coordinator && state_ != State::stable)
+    return coordinator_lost(err);
   if (e.tag != epoch_ || state_ != State::stable) {
     // Mid-rebalance (or about an older generation): the rebalance decides membership, not the commit.
     log(err + " while " + std::string(to_string(state_)) + ": reported, assignment kept");

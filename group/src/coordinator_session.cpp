@@ -80,8 +80,13 @@ void GroupMember::coordinator_lost(const std::string& why) {
   bump_epoch();
   switch (state_) {
     case State::revoking:
-      log("forgot the coordinator (" + why + "); find it after the revocation");
+      // Found now, not after the revocation: the application's revoke hook may be committing.
+      log("forgot the coordinator (" + why + "); find it while the application revokes");
       note(why);
+      if (!find_in_flight_) {
+        find_in_flight_ = true;
+        emit(action::FindCoordinator{cfg_.group_id});
+      }
       return;
     case State::leaving:
       finish_leave(why + "; left without an answer");

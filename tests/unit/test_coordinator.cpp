@@ -675,6 +675,57 @@ TEST_CASE("NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE: forget it, find it again
   }
 }
 
+TEST_CASE("NOT_COORDINATOR on the revoke hook's commit: the coordinator is found while revoking",
+          "[coordinator]") {
+  // Found with kfake moving coordinators: the member kept the old coordinator until the revocation
+  // ended, and the revocation waited for the commit, which went to the old coordinator again and again
+  // until default.api.timeout.ms.
+  Script s;
+  s.to_stable({{"orders", {0, 1}}});
+  s.now += 3s;
+  auto hb = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
+  s.after(5ms, event::HeartbeatResult{hb->tag, wire(kafka_errc::rebalance_in_progress)});
+  REQUIRE(s.m.state() == State::revoking);
+  auto commit =
+      first<action::SendOffsetCommit>(s.on(event::CommitRequested{5, offsets({{"orders", {0, 1}}}, 40)}));
+  REQUIRE(commit);
+  REQUIRE(commit->node == 1);
+  Actions a = s.after(
+      5ms, event::OffsetCommitResult{commit->tag, 5,
+                                     commit_answer({{"orders", {0, 1}}}, wire(kafka_errc::not_coordinator))});
+  auto done = first<action::CommitCompleted>(a);
+  REQUIRE(done);
+  CHECK(done->results.at(0).ec == make_error_code(kafka_errc::not_coordinator));
+  CHECK(first<action::FindCoordinator>(a));  // at once
+  CHECK(s.m.state() == State::revoking);
+  CHECK_FALSE(s.m.coordinator());
+
+  // The hook commits again before the answer: refused locally, no second FindCoordinator.
+  a = s.after(5ms, event::CommitRequested{6, offsets({{"orders", {0, 1}}}, 40)});
+  REQUIRE(first<action::CommitCompleted>(a));
+  CHECK(first<action::CommitCompleted>(a)->results.at(0).ec ==
+        make_error_code(kafka_errc::coordinator_not_available));
+  CHECK_FALSE(first<action::FindCoordinator>(a));
+
+  a = s.after(5ms, event::CoordinatorFound{2});
+  CHECK(s.m.state() == State::revoking);
+  CHECK(s.m.coordinator() == 2);
+  auto again = first<action::SendOffsetCommit>(
+      s.after(5ms, event::CommitRequested{7, offsets({{"orders", {0, 1}}}, 40)}));
+  REQUIRE(again);
+  CHECK(again->node == 2);
+  CHECK(again->generation == 1);
+  a = s.after(5ms, event::OffsetCommitResult{again->tag, 7, commit_answer({{"orders", {0, 1}}}, 0)});
+  REQUIRE(first<action::CommitCompleted>(a));
+  CHECK_FALSE(first<action::CommitCompleted>(a)->results.at(0).ec);
+
+  // Done revoking: the join goes to the new coordinator.
+  auto join = first<action::SendJoinGroup>(s.on(event::RevokeDone{}));
+  REQUIRE(join);
+  CHECK(join->node == 2);
+  CHECK(join->member_id == "m1");
+}
+
 TEST_CASE("a JoinGroup the connection lost is treated as a lost coordinator", "[coordinator]") {
   Script s;
   s.on(event::Start{{"orders"}});

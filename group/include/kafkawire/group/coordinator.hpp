@@ -388,6 +388,7 @@ class GroupMember {
   struct PendingCommit {
     std::vector<OffsetToCommit> sent;
     std::vector<CommitOutcome> refused;  // answered locally (not owned, no coordinator)
+    int32_t coordinator = -1;            // the node it was sent to
   };
   enum class AfterRevoke : uint8_t { join, leave };
 
