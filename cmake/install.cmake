@@ -45,6 +45,12 @@ endif()
 if("PkgConfig::kafkawire_snappy" IN_LIST kw_protocol_libs)
   set(KAFKAWIRE_PACKAGE_SNAPPY ON)
 endif()
+# kafkawire::net links OpenSSL's imported targets publicly when it was built with them.
+get_target_property(kw_net_libs kafkawire_net LINK_LIBRARIES)
+set(KAFKAWIRE_PACKAGE_OPENSSL OFF)
+if("OpenSSL::Crypto" IN_LIST kw_net_libs)
+  set(KAFKAWIRE_PACKAGE_OPENSSL ON)
+endif()
 set(KAFKAWIRE_PACKAGE_BOOST_VERSION 1.81)  # what protocol/ and net/CMakeLists.txt require
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/kafkawireConfig.cmake.in

@@ -149,7 +149,7 @@ void print(const ExplainNode& n, size_t depth, const TextOptions& o, std::string
   std::string name = std::string(depth * 2, ' ') + (n.error ? "!! " : "") + n.name;
   std::string line = offset_text(n.offset) + "  ";
   if (n.leaf()) {
-    line += pad(hex(n.raw, std::min<size_t>(16, o.max_hex), " "), 49);
+    line += pad(n.hidden ? std::string("(not shown)") : hex(n.raw, std::min<size_t>(16, o.max_hex), " "), 49);
     std::string value = n.value;
     line += pad(name, 38) + " " + pad(n.type, 24) + " " + value;
   } else {
@@ -160,7 +160,7 @@ void print(const ExplainNode& n, size_t depth, const TextOptions& o, std::string
   while (!line.empty() && line.back() == ' ') line.pop_back();
   out += line;
   out += '\n';
-  if (n.leaf()) {
+  if (n.leaf() && !n.hidden) {
     const size_t shown = std::min(n.raw.len, o.max_hex);
     for (size_t i = 16; i < shown; i += 16) {
       line = offset_text(n.offset + i) + "  " +
@@ -181,7 +181,8 @@ void json(const ExplainNode& n, std::string& out) {
   append_json_string(out, n.type);
   out += ",\"offset\":" + std::to_string(n.offset) + ",\"length\":" + std::to_string(n.length);
   if (n.block) out += ",\"block\":" + std::to_string(n.block);
-  if (n.leaf()) out += ",\"hex\":\"" + hex(n.raw, n.raw.len) + "\"";
+  if (n.leaf() && !n.hidden) out += ",\"hex\":\"" + hex(n.raw, n.raw.len) + "\"";
+  if (n.hidden) out += ",\"hidden\":true";
   if (!n.value.empty()) {
     out += ",\"value\":";
     append_json_string(out, n.value);

@@ -4,6 +4,11 @@
 
 namespace kafkawire::protocol {
 
+std::string secret_text(size_t length) {
+  return std::to_string(length) + (length == 1 ? " byte" : " bytes") +
+         " (not shown: may hold a password or token)";
+}
+
 uint64_t Reader::uvarlong() {
   uint64_t v = 0;
   for (int shift = 0; shift < 64; shift += 7) {

@@ -60,6 +60,7 @@ constexpr int16_t COORDINATOR_NOT_AVAILABLE = 15;
 constexpr int16_t NOT_COORDINATOR = 16;
 constexpr int16_t ILLEGAL_GENERATION = 22;
 constexpr int16_t UNKNOWN_MEMBER_ID = 25;
+constexpr int16_t ILLEGAL_SASL_STATE = 34;
 constexpr int16_t UNSUPPORTED_VERSION = 35;
 constexpr int16_t TOPIC_ALREADY_EXISTS = 36;
 constexpr int16_t GROUP_ID_NOT_FOUND = 69;
@@ -228,6 +229,7 @@ class Suite {
       stage("ListGroups", [&] { list_groups(); });
       stage("ConsumerGroupHeartbeat", [&] { consumer_group_heartbeat(); });
       stage("InitProducerId", [&] { init_producer_id(); });
+      stage("SaslHandshake x SaslAuthenticate", [&] { sasl_on_plaintext(); });
       stage("DeleteTopics", [&] { delete_topics(); });
       stage("cleanup", [&] { cleanup(); });
     } catch (const std::exception& e) {
@@ -1620,6 +1622,27 @@ class Suite {
       if (!r || !c.code(r->error_code, NONE, "ErrorCode")) continue;
       c.that(r->producer_id >= 0, "ProducerId " + std::to_string(r->producer_id) + " is not an id");
       c.equal(r->producer_epoch, int16_t{0}, "ProducerEpoch");
+    }
+  }
+
+  // ---- SaslHandshake, SaslAuthenticate -----------------------------------------------------------------
+
+  // The suite's broker listens in PLAINTEXT, where a connection counts as authenticated from the start:
+  // the broker answers both APIs with ILLEGAL_SASL_STATE, which checks their layouts at every version
+  // without a SASL listener.
+  void sasl_on_plaintext() {
+    for (int16_t v : versions<proto::SaslHandshakeRequest>()) {
+      Check c = check<proto::SaslHandshakeRequest>(v);
+      proto::SaslHandshakeRequest req;
+      req.mechanism = "PLAIN";
+      if (auto r = call(c, req)) c.code(r->error_code, ILLEGAL_SASL_STATE, "ErrorCode");
+    }
+    static constexpr std::string_view kPlain("\0kwc\0not-a-password", 19);
+    for (int16_t v : versions<proto::SaslAuthenticateRequest>()) {
+      Check c = check<proto::SaslAuthenticateRequest>(v);
+      proto::SaslAuthenticateRequest req;
+      req.auth_bytes.bytes = Bytes(kPlain);
+      if (auto r = call(c, req)) c.code(r->error_code, ILLEGAL_SASL_STATE, "ErrorCode");
     }
   }
 

@@ -44,5 +44,17 @@ check "a cut pcap: says where" grep -q 'past the end of the file' "$WORK/err"
 check "a pcap with --skip: bad usage" test $rc -eq 2
 check "a pcap with --skip: says which options apply" grep -q 'only --api, --json and --max-hex apply' "$WORK/err"
 
+# A SaslAuthenticate v2 request with a PLAIN password ("\0alice\0hunter2secret"): its auth bytes are shown
+# as a length only, in the text and in --json, neither as text nor as hex.
+sasl=0000002400240002000000070003636c69001500616c6963650068756e7465723273656372657400
+for mode in text json; do
+  flags=(); [ $mode = json ] && flags=(--json)
+  out=$("$KW" explain "${flags[@]}" "$sasl" 2>"$WORK/err"); rc=$?
+  check "SaslAuthenticate ($mode): exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+  check "SaslAuthenticate ($mode): the length shown" grep -q '20 bytes (not shown: may hold a password or token)' <<<"$out"
+  check "SaslAuthenticate ($mode): no password" test "$(grep -c 'hunter2' <<<"$out")" -eq 0
+  check "SaslAuthenticate ($mode): no password in hex" test "$(tr -d ' ' <<<"$out" | grep -c '68756e74657232')" -eq 0
+done
+
 if [ $failures -ne 0 ]; then echo "$failures checks failed"; exit 1; fi
 echo "explain on captures: all checks passed"

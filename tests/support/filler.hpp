@@ -92,6 +92,8 @@ class Filler {
       std::vector<uint8_t> v(c % 5 + 1);
       for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>(c * 13 + i);
       x = store(std::move(v));
+    } else if constexpr (std::is_same_v<T, SecretBytes>) {
+      fill(name, x.bytes);
     } else if constexpr (std::is_same_v<T, Records>) {
       if (nulls_) {  // records are nullable at every version
         x.bytes.reset();

@@ -35,6 +35,8 @@ bootstrap.servers at the --listen address.
                         (before any rewriting). A response carries its request's api key and version, so
                         `kafkawire explain --response --api KEY --version V` can read it. Lines starting
                         with # are comments. `-` writes to stdout instead of the summary lines.
+                        SaslAuthenticate frames are left out (a comment line says so): their
+                        auth bytes may hold a password or a token.
 
 Every frame is forwarded unchanged, except in responses that name brokers: in Metadata,
 FindCoordinator and the NodeEndpoints of Fetch and Produce every advertised broker address is replaced by

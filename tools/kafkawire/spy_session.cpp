@@ -201,7 +201,15 @@ asio::awaitable<void> SpyProxy::Session::responses() {
 
 void SpyProxy::Session::dump(bool request, int16_t key, int16_t version, int32_t corr,
                              const std::vector<uint8_t>& frame) {
-  if (std::ostream* out = proxy_->options_.dump)
+  std::ostream* out = proxy_->options_.dump;
+  if (out && key == proto::SaslAuthenticateRequest::api_key) {
+    // Its auth bytes may hold a password or a token: the dump says so instead of the bytes.
+    *out << "# " << id_ << (request ? " request " : " response ") << key << " " << version << " " << corr
+         << ": " << frame.size() << " B SaslAuthenticate, not dumped (may hold a password or token)\n"
+         << std::flush;
+    return;
+  }
+  if (out)
     *out << dump_line(id_, request, key, version, corr, frame.data(), frame.size()) << '\n' << std::flush;
 }
 

@@ -174,5 +174,21 @@ std::string describe(const proto::ListGroupsResponse& m) {
 std::string describe(const proto::InitProducerIdResponse& m) {
   return "producer " + std::to_string(m.producer_id) + ", epoch " + std::to_string(m.producer_epoch);
 }
+std::string describe(const proto::SaslHandshakeRequest& m) { return "mechanism " + m.mechanism; }
+std::string describe(const proto::SaslHandshakeResponse& m) {
+  std::string s = "enabled:";
+  for (const auto& mech : m.mechanisms) s += " " + mech;
+  return m.mechanisms.empty() ? "no mechanism enabled" : s;
+}
+// The auth bytes themselves may hold a password or a token: their length only.
+std::string describe(const proto::SaslAuthenticateRequest& m) {
+  return "auth bytes: " + proto::secret_text(m.auth_bytes.bytes.len);
+}
+std::string describe(const proto::SaslAuthenticateResponse& m) {
+  std::string s = "auth bytes: " + proto::secret_text(m.auth_bytes.bytes.len);
+  if (m.session_lifetime_ms > 0) s += ", session lifetime " + std::to_string(m.session_lifetime_ms) + " ms";
+  if (m.error_message) s += ", " + *m.error_message;
+  return s;
+}
 
 }  // namespace kafkawire::cli::spy

@@ -52,6 +52,10 @@ std::string describe(const proto::ConsumerGroupHeartbeatRequest& m);
 std::string describe(const proto::ConsumerGroupHeartbeatResponse& m);
 std::string describe(const proto::ListGroupsResponse& m);
 std::string describe(const proto::InitProducerIdResponse& m);
+std::string describe(const proto::SaslHandshakeRequest& m);
+std::string describe(const proto::SaslHandshakeResponse& m);
+std::string describe(const proto::SaslAuthenticateRequest& m);
+std::string describe(const proto::SaslAuthenticateResponse& m);
 
 // Every non-zero ErrorCode anywhere in a decoded message: one more visitor of the same visit() functions.
 class ErrorScan {
@@ -106,7 +110,7 @@ class ErrorScan {
       if (x) scan(name, *x);
     } else if constexpr (std::is_class_v<T> && !std::is_same_v<T, std::string> &&
                          !std::is_same_v<T, proto::Bytes> && !std::is_same_v<T, proto::Uuid> &&
-                         !std::is_same_v<T, proto::Records>) {
+                         !std::is_same_v<T, proto::Records> && !std::is_same_v<T, proto::SecretBytes>) {
       visit(*this, x);
     }
   }

@@ -25,6 +25,8 @@
 #include "kafkawire/protocol/offset_delete.hpp"
 #include "kafkawire/protocol/offset_fetch.hpp"
 #include "kafkawire/protocol/produce.hpp"
+#include "kafkawire/protocol/sasl_authenticate.hpp"
+#include "kafkawire/protocol/sasl_handshake.hpp"
 #include "kafkawire/protocol/sync_group.hpp"
 
 namespace kafkawire::protocol {
@@ -44,9 +46,10 @@ using AllApis =
     TypeList<Api<ProduceRequest>, Api<FetchRequest>, Api<ListOffsetsRequest>, Api<MetadataRequest>,
              Api<OffsetCommitRequest>, Api<OffsetFetchRequest>, Api<FindCoordinatorRequest>,
              Api<JoinGroupRequest>, Api<HeartbeatRequest>, Api<LeaveGroupRequest>, Api<SyncGroupRequest>,
-             Api<DescribeGroupsRequest>, Api<ListGroupsRequest>, Api<ApiVersionsRequest>,
-             Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>, Api<InitProducerIdRequest>,
-             Api<OffsetDeleteRequest>, Api<ConsumerGroupHeartbeatRequest>>;
+             Api<DescribeGroupsRequest>, Api<ListGroupsRequest>, Api<SaslHandshakeRequest>,
+             Api<ApiVersionsRequest>, Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>,
+             Api<InitProducerIdRequest>, Api<SaslAuthenticateRequest>, Api<OffsetDeleteRequest>,
+             Api<ConsumerGroupHeartbeatRequest>>;
 
 // Messages that are not requests or responses but have versions of their own.
 using OtherMessages =

@@ -41,9 +41,10 @@ struct ExplainNode {
   std::string value;  // the decoded value as text; empty for most containers
   size_t offset = 0;  // of the first byte, counted in the node's space (see block)
   size_t length = 0;
-  Bytes raw;           // the node's bytes
-  uint32_t block = 0;  // 0: the explained input; k > 0: Explanation::blocks[k - 1] (decompressed records)
-  bool error = false;  // a truncation, a bad length, trailing bytes, a CRC mismatch, ...
+  Bytes raw;            // the node's bytes
+  uint32_t block = 0;   // 0: the explained input; k > 0: Explanation::blocks[k - 1] (decompressed records)
+  bool error = false;   // a truncation, a bad length, trailing bytes, a CRC mismatch, ...
+  bool hidden = false;  // a SecretBytes value: its bytes are never printed (neither hex nor text)
   std::vector<ExplainNode> children;
 
   bool leaf() const { return children.empty(); }
@@ -272,6 +273,24 @@ class Explainer {
       leaf(name, flexible_ ? "compact_string" : "string", [&] { return quote(x = r_.string(flexible_)); });
     } else if constexpr (std::is_same_v<T, Bytes>) {
       leaf(name, flexible_ ? "compact_bytes" : "bytes", [&] { return bytes_value(x = r_.bytes(flexible_)); });
+    } else if constexpr (std::is_same_v<T, SecretBytes>) {
+      // The length prefix is shown; the bytes themselves are a leaf that the printers keep hidden.
+      const size_t start = r_.offset();
+      const int32_t n = r_.bytes_length(flexible_);
+      if (!r_.ok()) return error_at(start, std::string(name) + " (bytes length)");
+      if (n < 0) {
+        r_.fail(client_errc::malformed);
+        return error_at(start, std::string(name) + " (null for bytes that are not nullable)");
+      }
+      open(name, flexible_ ? "compact_bytes" : "bytes", start);
+      add_leaf("length", flexible_ ? "uvarint length" : "int32 length", start,
+               flexible_ ? std::to_string(n + 1) + " (" + std::to_string(n) + " bytes)"
+                         : std::to_string(n) + " bytes");
+      const size_t data_start = r_.offset();
+      x.bytes = r_.take(static_cast<size_t>(n));  // bytes_length() checked that n bytes remain
+      top().value = secret_text(x.bytes.len);
+      if (n > 0) add_leaf("bytes", "secret", data_start, secret_text(x.bytes.len)).hidden = true;
+      close();
     } else if constexpr (std::is_same_v<T, Uuid>) {
       leaf(name, "uuid", [&] { return uuid_value(x = r_.uuid()); });
     } else if constexpr (std::is_same_v<T, Records>) {
@@ -488,10 +507,11 @@ struct TextOptions {
 
 // The annotated tree: offset, hex (16 bytes a line), indented field name, wire type, value. Offsets in
 // decompressed blocks are printed with a leading '~'.
+// Hidden leaves (SecretBytes) show "(not shown)" instead of their hex.
 std::string to_text(const Explanation& e, const TextOptions& options = {});
 
-// The tree as JSON: {"name","type","offset","length","block"(if > 0),"hex"(leaves),"value","error"(if
-// set),"children"}.
+// The tree as JSON: {"name","type","offset","length","block"(if > 0),"hex"(leaves, but not hidden ones),
+// "hidden"(if set),"value","error"(if set),"children"}.
 std::string to_json(const Explanation& e);
 
 }  // namespace kafkawire::protocol

@@ -2,6 +2,10 @@
 // schema name with its first letter lowered), bytes and records as base64, UUIDs as Kafka's Uuid.toString
 // (URL-safe base64 without padding), null for null. The golden-vector generator feeds this to the Java
 // reference implementation, and the tools print it with -J.
+//
+// SecretBytes (SaslAuthenticate's AuthBytes: a password, a token) are printed as a string giving their
+// length only, "23 bytes (not shown: may hold a password or token)", unless the writer is told to reveal
+// them (Secrets::reveal), which only the golden-vector filler does, since its values are made up.
 #pragma once
 
 #include <string>
@@ -19,10 +23,12 @@ void append_json_string(std::string& out, std::string_view s);
 // one (a stray continuation byte, a cut sequence, an overlong form, a surrogate, past U+10FFFF).
 size_t utf8_sequence_length(std::string_view s, size_t i);
 
+enum class Secrets { hide, reveal };
+
 class JsonWriter {
  public:
-  JsonWriter(std::string& out, int16_t version, bool flexible)
-      : out_(out), version_(version), flexible_(flexible) {}
+  JsonWriter(std::string& out, int16_t version, bool flexible, Secrets secrets = Secrets::hide)
+      : out_(out), version_(version), flexible_(flexible), secrets_(secrets) {}
   int16_t version() const { return version_; }
   bool flexible() const { return flexible_; }
 
@@ -85,6 +91,11 @@ class JsonWriter {
       append_json_string(out_, x);
     } else if constexpr (std::is_same_v<U, Bytes>) {
       out_ += '"' + base64(x) + '"';
+    } else if constexpr (std::is_same_v<U, SecretBytes>) {
+      if (secrets_ == Secrets::reveal)
+        value(x.bytes);
+      else
+        append_json_string(out_, secret_text(x.bytes.len));
     } else if constexpr (std::is_same_v<U, Records>) {
       if (x.bytes)
         value(*x.bytes);
@@ -116,13 +127,14 @@ class JsonWriter {
   std::string& out_;
   int16_t version_;
   bool flexible_;
+  Secrets secrets_;
   bool first_ = true;
 };
 
 template <Message M>
-std::string to_json(const M& m, int16_t version) {
+std::string to_json(const M& m, int16_t version, Secrets secrets = Secrets::hide) {
   std::string out;
-  JsonWriter w(out, version, is_flexible<M>(version));
+  JsonWriter w(out, version, is_flexible<M>(version), secrets);
   w.object(const_cast<M&>(m));
   return out;
 }

@@ -14,7 +14,8 @@
 //
 // that lists the fields in wire order for the version at hand, with the names of Kafka's JSON schema. The
 // C++ type of a member says its wire type (int32_t is INT32, std::string is STRING or COMPACT_STRING by
-// version, std::optional<...> is the nullable form, std::vector is an array, Uuid, Bytes, Records).
+// version, std::optional<...> is the nullable form, std::vector is an array, Uuid, Bytes, Records;
+// SecretBytes is BYTES that the printers show as a length only).
 // Visitors give the walk a meaning: Encoder writes bytes, Decoder reads them, JsonWriter (json.hpp)
 // prints, the explainer in tools/ records offsets. One description, so encode and decode cannot drift.
 //
@@ -105,7 +106,8 @@ class MinWireSize {
       return 16;
     } else if constexpr (std::is_same_v<T, std::string>) {
       return flexible_ ? 1 : 2;
-    } else if constexpr (std::is_same_v<T, Bytes> || std::is_same_v<T, Records> || is_vector<T>::value) {
+    } else if constexpr (std::is_same_v<T, Bytes> || std::is_same_v<T, SecretBytes> ||
+                         std::is_same_v<T, Records> || is_vector<T>::value) {
       return flexible_ ? 1 : 4;
     } else if constexpr (is_optional<T>::value) {
       using E = typename T::value_type;
@@ -233,6 +235,8 @@ class Encoder {
       w_.string(x, flexible_);
     } else if constexpr (std::is_same_v<U, Bytes>) {
       w_.bytes(x, flexible_);
+    } else if constexpr (std::is_same_v<U, SecretBytes>) {
+      w_.bytes(x.bytes, flexible_);
     } else if constexpr (std::is_same_v<U, Records>) {
       w_.nullable_bytes(x.bytes, flexible_);
     } else if constexpr (std::is_same_v<U, Uuid>) {
@@ -348,6 +352,8 @@ class Decoder {
       x = r_.string(flexible_);
     } else if constexpr (std::is_same_v<T, Bytes>) {
       x = r_.bytes(flexible_);
+    } else if constexpr (std::is_same_v<T, SecretBytes>) {
+      x.bytes = r_.bytes(flexible_);
     } else if constexpr (std::is_same_v<T, Records>) {
       x.bytes = r_.nullable_bytes(flexible_);
     } else if constexpr (std::is_same_v<T, Uuid>) {

@@ -67,6 +67,15 @@ struct Records {
   friend bool operator==(const Records&, const Records&) = default;
 };
 
+// A `bytes` field that may hold a password or a token (SaslAuthenticate's AuthBytes). On the wire it is
+// plain BYTES; a type of its own so that every printer (JSON, explain, the spy) shows its length only.
+struct SecretBytes {
+  Bytes bytes;
+  friend bool operator==(const SecretBytes&, const SecretBytes&) = default;
+};
+// What the printers show instead: "23 bytes (not shown: may hold a password or token)".
+std::string secret_text(size_t length);
+
 class Reader {
  public:
   Reader() = default;
