@@ -45,7 +45,7 @@ endif()
 if("PkgConfig::kafkawire_snappy" IN_LIST kw_protocol_libs)
   set(KAFKAWIRE_PACKAGE_SNAPPY ON)
 endif()
-# kafkawire::net links OpenSSL's imported targets publicly when it was built with them.
+# kafkawire::net links OpenSSL's imported targets when it was built with them.
 get_target_property(kw_net_libs kafkawire_net LINK_LIBRARIES)
 set(KAFKAWIRE_PACKAGE_OPENSSL OFF)
 if("OpenSSL::Crypto" IN_LIST kw_net_libs)

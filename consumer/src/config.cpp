@@ -1,12 +1,17 @@
 #include "kafkawire/consumer/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <type_traits>
 
 #include "kafkawire/net/pool.hpp"
+#include "kafkawire/net/sasl.hpp"
+#include "kafkawire/net/tls.hpp"
 #include "kafkawire/protocol/error.hpp"
 
 namespace kafkawire {
@@ -19,6 +24,9 @@ constexpr ConfigRule number(int64_t lo, int64_t hi) { return {ConfigKind::whole_
 constexpr ConfigRule ms(int64_t lo) { return {ConfigKind::duration_ms, lo, INT32_MAX}; }
 constexpr ConfigRule flag() { return {ConfigKind::flag}; }
 constexpr ConfigRule one_of(std::string_view choices) { return {ConfigKind::one_of, 0, 0, choices}; }
+constexpr ConfigRule one_of_any_case(std::string_view choices) {
+  return {ConfigKind::one_of, 0, 0, choices, true};
+}
 constexpr ConfigRule list_of(std::string_view choices) { return {ConfigKind::list_of, 0, 0, choices}; }
 
 // Stores a checked value into the field `Field` points to, converted to the field's type. An enum field
@@ -50,7 +58,8 @@ void store_acks(Config& c, const ConfigValue& v) { c.acks = v.text == "-1" ? "al
 
 const std::vector<ConfigKey>& config_keys() {
   // Sections: docs/configuration.md groups the keys by them, in this order.
-  constexpr std::string_view conn = "connection", cons = "consumer", grp = "group", prod = "producer";
+  constexpr std::string_view conn = "connection", sec = "security", cons = "consumer", grp = "group",
+                             prod = "producer";
   static const std::vector<ConfigKey> keys = {
       {"bootstrap.servers", "",
        "host:port[,host:port...]: brokers to ask for the cluster's metadata first; after that the client "
@@ -93,6 +102,65 @@ const std::vector<ConfigKey>& config_keys() {
        "bound on the calls that wait for the cluster: commit, committed, offsets_for_times, list_offsets, "
        "close",
        conn, ms(0), into<&Config::default_api_timeout>},
+      {"security.protocol", "PLAINTEXT",
+       "how connections to brokers are made: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT (SASL without TLS: "
+       "credentials travel in the clear, PLAIN above all), SASL_SSL (SASL over TLS); any case",
+       sec, one_of_any_case("PLAINTEXT,SSL,SASL_PLAINTEXT,SASL_SSL"), into<&Config::security_protocol>},
+      {"sasl.mechanism", "PLAIN",
+       "the SASL mechanism, with SASL_PLAINTEXT or SASL_SSL: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (the "
+       "broker proves it knows the password too) or OAUTHBEARER (a token: "
+       "sasl.oauthbearer.token(.file) or a token provider set in code); any case",
+       sec, one_of_any_case("PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER"), into<&Config::sasl_mechanism>},
+      {"sasl.username", "", "the user name for PLAIN and SCRAM (or sasl.jaas.config)", sec, text(),
+       into<&Config::sasl_username>},
+      {"sasl.password", "", "the password for PLAIN and SCRAM (never logged, never shown by explain or spy)",
+       sec, text(), into<&Config::sasl_password>},
+      {"sasl.jaas.config", "",
+       "Java's form of the credentials, read for PLAIN and SCRAM: "
+       "`org.apache.kafka.common.security.plain.PlainLoginModule required username=\"alice\" "
+       "password=\"secret\";` (or ScramLoginModule); instead of sasl.username and sasl.password",
+       sec, text(), into<&Config::sasl_jaas_config>},
+      {"sasl.oauthbearer.token", "",
+       "OAUTHBEARER: the token (a JWT) to send; for tools and tests, a long-lived program sets a token "
+       "provider in code instead",
+       sec, text(), into<&Config::sasl_oauthbearer_token>},
+      {"sasl.oauthbearer.token.file", "",
+       "OAUTHBEARER: a file holding the token, read again at each authentication (so a refreshed token is "
+       "used when the connection re-authenticates)",
+       sec, text(), into<&Config::sasl_oauthbearer_token_file>},
+      {"ssl.ca.location", "",
+       "PEM file of the CA certificates that sign the brokers' certificates; neither this nor ssl.ca.pem: "
+       "the system's trust store",
+       sec, text(), into<&Config::ssl_ca_location>},
+      {"ssl.ca.pem", "", "the CA certificates as PEM text, instead of ssl.ca.location", sec, text(),
+       into<&Config::ssl_ca_pem>},
+      {"ssl.certificate.location", "",
+       "PEM file of the client's certificate (chain), for brokers that require one (mutual TLS)", sec, text(),
+       into<&Config::ssl_certificate_location>},
+      {"ssl.certificate.pem", "", "the client's certificate as PEM text, instead of ssl.certificate.location",
+       sec, text(), into<&Config::ssl_certificate_pem>},
+      {"ssl.key.location", "", "PEM file of the client certificate's private key", sec, text(),
+       into<&Config::ssl_key_location>},
+      {"ssl.key.pem", "", "the private key as PEM text, instead of ssl.key.location", sec, text(),
+       into<&Config::ssl_key_pem>},
+      {"ssl.key.password", "", "the password of an encrypted private key", sec, text(),
+       into<&Config::ssl_key_password>},
+      {"ssl.endpoint.identification.algorithm", "https",
+       "https: the broker's certificate must name the host or IP address it was reached at (and the host "
+       "name is sent as SNI); none: any certificate the CA signed is accepted",
+       sec, one_of_any_case("https,none"), into<&Config::ssl_endpoint_identification_algorithm>},
+      {"ssl.truststore.location", "",
+       "Java's name for ssl.ca.location, with ssl.truststore.type=PEM (kafkawire reads PEM, not JKS or "
+       "PKCS12)",
+       sec, text(), into<&Config::ssl_truststore_location>},
+      {"ssl.truststore.type", "", "PEM (the only store type kafkawire reads; convert JKS with keytool)", sec,
+       one_of_any_case("PEM"), into<&Config::ssl_truststore_type>},
+      {"ssl.keystore.location", "",
+       "Java's name for a PEM file holding the client's certificate and its private key, with "
+       "ssl.keystore.type=PEM",
+       sec, text(), into<&Config::ssl_keystore_location>},
+      {"ssl.keystore.type", "", "PEM (the only store type kafkawire reads)", sec, one_of_any_case("PEM"),
+       into<&Config::ssl_keystore_type>},
       {"group.id", "",
        "the consumer group: needed by subscribe() (group membership) and to commit or read committed offsets",
        cons, text(), into<&Config::group_id>},
@@ -251,6 +319,27 @@ int64_t choice_index(std::string_view choices, std::string_view name) {
   return it == names.end() ? -1 : it - names.begin();
 }
 
+// The same, case-insensitively; `canonical` becomes the choice as the table spells it.
+int64_t choice_index_any_case(std::string_view choices, std::string_view name, std::string_view& canonical) {
+  auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  int64_t index = 0;
+  for (std::string_view rest = choices;; ++index) {
+    const size_t comma = rest.find(',');
+    const std::string_view choice = rest.substr(0, comma);
+    if (same(choice, name)) {
+      canonical = choice;
+      return index;
+    }
+    if (comma == std::string_view::npos) return -1;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
 // Checks `v` against the rule of `k`; the error names the key and what it accepts.
 std::error_code parse_value(const ConfigKey& k, std::string_view v, ConfigValue& out, std::string& problem) {
   const ConfigRule& rule = k.rule;
@@ -281,7 +370,8 @@ std::error_code parse_value(const ConfigKey& k, std::string_view v, ConfigValue&
       out.number = v == "true";
       return {};
     case ConfigKind::one_of:
-      out.number = choice_index(rule.choices, v);
+      out.number =
+          rule.any_case ? choice_index_any_case(rule.choices, v, out.text) : choice_index(rule.choices, v);
       if (out.number < 0)
         return bad(problem, k.name, "'" + std::string(v) + "' is not one of " + choice_list(rule.choices));
       return {};
@@ -315,7 +405,7 @@ std::string config_accepts(const ConfigRule& rule) {
     case ConfigKind::flag:
       return "true, false";
     case ConfigKind::one_of:
-      return choice_list(rule.choices);
+      return choice_list(rule.choices) + (rule.any_case ? " (any case)" : "");
     case ConfigKind::list_of:
       return "a list of " + choice_list(rule.choices);
   }
@@ -384,6 +474,7 @@ std::error_code Config::parse(const std::map<std::string, std::string>& kv, Conf
     return client_errc::invalid_config;
   }
   if (auto ec = check_idempotence(c, problem, failed_key)) return ec;
+  if (auto ec = check_security(c, problem, failed_key)) return ec;
   out = std::move(c);
   return {};
 }
@@ -411,6 +502,71 @@ std::error_code Config::check_idempotence(const Config& c, std::string& problem,
   return client_errc::invalid_config;
 }
 
+std::error_code Config::check_security(Config& c, std::string& problem, std::string* failed_key) {
+  auto refuse = [&](const std::string& key, const std::string& why) {
+    problem = key + ": " + why;
+    if (failed_key) *failed_key = key;
+    return make_error_code(client_errc::invalid_config);
+  };
+  constexpr std::string_view no_openssl =
+      "this kafkawire was built without OpenSSL (CMake option KAFKAWIRE_WITH_OPENSSL, Debian package "
+      "libssl-dev)";
+  const bool tls = c.security_protocol == "SSL" || c.security_protocol == "SASL_SSL";
+  const bool sasl = c.security_protocol == "SASL_PLAINTEXT" || c.security_protocol == "SASL_SSL";
+  if (tls && !net::openssl_built_in())
+    return refuse("security.protocol", c.security_protocol + " needs TLS, and " + std::string(no_openssl));
+
+  // Each PEM input once: a file or the text, and Java's store names only for PEM stores.
+  const std::pair<const char*, const char*> either[] = {{"ssl.ca.location", "ssl.ca.pem"},
+                                                        {"ssl.certificate.location", "ssl.certificate.pem"},
+                                                        {"ssl.key.location", "ssl.key.pem"},
+                                                        {"ssl.truststore.location", "ssl.ca.location"},
+                                                        {"ssl.truststore.location", "ssl.ca.pem"},
+                                                        {"ssl.keystore.location", "ssl.certificate.location"},
+                                                        {"ssl.keystore.location", "ssl.certificate.pem"},
+                                                        {"ssl.keystore.location", "ssl.key.location"},
+                                                        {"ssl.keystore.location", "ssl.key.pem"}};
+  for (const auto& [a, b] : either)
+    if (c.values.count(a) && !c.values.at(a).empty() && c.values.count(b) && !c.values.at(b).empty())
+      return refuse(b, std::string("set either ") + a + " or " + b + ", not both");
+  if (!c.ssl_truststore_location.empty() && c.ssl_truststore_type != "PEM")
+    return refuse(
+        "ssl.truststore.type",
+        "kafkawire reads PEM trust stores only: set ssl.truststore.type=PEM (or use ssl.ca.location)");
+  if (!c.ssl_keystore_location.empty() && c.ssl_keystore_type != "PEM")
+    return refuse("ssl.keystore.type",
+                  "kafkawire reads PEM key stores only: set ssl.keystore.type=PEM (or use "
+                  "ssl.certificate.location and ssl.key.location)");
+
+  if (!sasl) return {};
+  if ((c.sasl_mechanism == "SCRAM-SHA-256" || c.sasl_mechanism == "SCRAM-SHA-512") &&
+      !net::openssl_built_in())
+    return refuse("sasl.mechanism",
+                  c.sasl_mechanism + " needs OpenSSL's HMAC and PBKDF2, and " + std::string(no_openssl));
+  if (!c.sasl_jaas_config.empty() && c.sasl_mechanism != "OAUTHBEARER") {
+    std::string user, password, why;
+    if (!net::parse_jaas_config(c.sasl_jaas_config, user, password, why))
+      return refuse("sasl.jaas.config", why);
+    if ((!c.sasl_username.empty() && c.sasl_username != user) ||
+        (!c.sasl_password.empty() && c.sasl_password != password))
+      return refuse("sasl.jaas.config", "set either it or sasl.username and sasl.password, not both");
+    c.sasl_username = user;
+    c.sasl_password = password;
+  }
+  // OAUTHBEARER's token may come from a provider set in code after the Config is made: pool_options()
+  // checks that there is one.
+  if (c.sasl_mechanism == "OAUTHBEARER") return {};
+  if (c.sasl_username.empty())
+    return refuse("sasl.username", "SASL " + c.sasl_mechanism +
+                                       " needs a user name (sasl.username, or "
+                                       "sasl.jaas.config)");
+  if (c.sasl_password.empty())
+    return refuse("sasl.password", "SASL " + c.sasl_mechanism +
+                                       " needs a password (sasl.password, or "
+                                       "sasl.jaas.config)");
+  return {};
+}
+
 bool Config::idempotent() const {
   return enable_idempotence && acks == "all" && retries > 0 && max_in_flight_requests <= 5;
 }
@@ -435,6 +591,65 @@ net::PoolOptions pool_options(const Config& c) {
   o.reconnect_backoff = c.reconnect_backoff;
   o.reconnect_backoff_max = c.reconnect_backoff_max;
   o.metadata_max_age = c.metadata_max_age;
+  if (c.security_protocol == "SSL" || c.security_protocol == "SASL_SSL") {
+    net::TlsOptions t;
+    t.ca_location = c.ssl_ca_location;
+    t.ca_pem = c.ssl_ca_pem;
+    t.certificate_location = c.ssl_certificate_location;
+    t.certificate_pem = c.ssl_certificate_pem;
+    t.key_location = c.ssl_key_location;
+    t.key_pem = c.ssl_key_pem;
+    t.key_password = c.ssl_key_password;
+    t.verify_hostname = c.ssl_endpoint_identification_algorithm == "https";
+    if (!t.ca_pem.empty()) t.ca_key = "ssl.ca.pem";
+    if (!t.certificate_pem.empty()) t.certificate_key = "ssl.certificate.pem";
+    if (!t.key_pem.empty()) t.key_key = "ssl.key.pem";
+    if (!c.ssl_truststore_location.empty()) {
+      t.ca_location = c.ssl_truststore_location;
+      t.ca_key = "ssl.truststore.location";
+    }
+    if (!c.ssl_keystore_location.empty()) {  // one PEM file with the certificate and its key
+      t.certificate_location = t.key_location = c.ssl_keystore_location;
+      t.certificate_key = t.key_key = "ssl.keystore.location";
+    }
+    std::error_code ec;
+    o.connection.tls = net::make_tls_context(t, ec, problem);
+    if (!o.connection.tls) {
+      const auto colon = problem.find(": ");
+      const bool names_key = problem.starts_with("ssl.") && colon != std::string::npos;
+      throw ConfigError(names_key ? problem.substr(0, colon) : "security.protocol", problem);
+    }
+  }
+  if (c.security_protocol == "SASL_PLAINTEXT" || c.security_protocol == "SASL_SSL") {
+    net::SaslConfig s;
+    s.mechanism = c.sasl_mechanism;
+    s.username = c.sasl_username;
+    s.password = c.sasl_password;
+    if (c.sasl_oauthbearer_token_provider) {
+      s.token_provider = c.sasl_oauthbearer_token_provider.get;
+    } else if (!c.sasl_oauthbearer_token_file.empty()) {
+      // Read at each authentication: a token refreshed in the file is used at the next one.
+      s.token_provider = [path = c.sasl_oauthbearer_token_file](std::string& token,
+                                                                std::string& why) -> std::error_code {
+        std::ifstream in(path, std::ios::binary);
+        token.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+        if (in.bad() || !in.is_open() || token.empty()) {
+          why = "sasl.oauthbearer.token.file: no token in " + path;
+          return client_errc::invalid_config;
+        }
+        return {};
+      };
+    } else if (!c.sasl_oauthbearer_token.empty() || c.sasl_mechanism != "OAUTHBEARER") {
+      s.token = c.sasl_oauthbearer_token;
+    } else {
+      throw ConfigError("sasl.oauthbearer.token",
+                        "sasl.oauthbearer.token: OAUTHBEARER needs a token: sasl.oauthbearer.token, "
+                        "sasl.oauthbearer.token.file, or a token provider set in code "
+                        "(Config::sasl_oauthbearer_token_provider)");
+    }
+    o.connection.sasl = std::move(s);
+  }
   return o;
 }
 

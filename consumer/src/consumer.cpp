@@ -240,8 +240,8 @@ asio::awaitable<Failure> Consumer::Core::ensure_metadata() {
   auto [ec, none] = co_await pool_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end()),
                                                      config_.allow_auto_create_topics);
   if (ec)
-    co_return Failure{ec,
-                      "metadata from bootstrap.servers=" + config_.bootstrap_servers + ": " + ec.message()};
+    co_return Failure{
+        ec, "metadata from bootstrap.servers=" + config_.bootstrap_servers + ": " + pool_->describe(ec)};
   metadata_stale_ = false;
   for (auto& [node, session] : sessions_) session.on_metadata_updated();  // held partitions may go again
   for (const auto& [tp, p] : parts_) {

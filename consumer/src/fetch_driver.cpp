@@ -127,7 +127,7 @@ asio::awaitable<void> Consumer::Core::fetch_from(int32_t node, std::vector<Topic
     session.on_failure();  // a new connection means a new session
     metadata_stale_ = true;
     if (ec != client_errc::disconnected && ec != client_errc::timeout && ec != client_errc::operation_aborted)
-      fail_next_poll(ec, "Fetch from broker " + std::to_string(node) + ": " + ec.message());
+      fail_next_poll(ec, "Fetch from broker " + std::to_string(node) + ": " + pool_->describe(ec));
     finish();
     co_return;
   }

@@ -122,7 +122,8 @@ OffsetClient::Result<OffsetClient::CommitOutcomes> OffsetClient::commit_impl(
   if (ec) {
     for (const auto& o : offsets) out.value.push_back({o.tp, o.offset, ec});
     out.ec = ec;
-    out.error_text = "commit " + partition_list(all) + " to group " + options.group_id + ": " + ec.message();
+    out.error_text =
+        "commit " + partition_list(all) + " to group " + options.group_id + ": " + pool->describe(ec);
     co_return out;
   }
   const auto answers = proto::read_offset_commit_response(reply.message, reply.version);
@@ -171,7 +172,7 @@ boost::asio::awaitable<FetchOutcome> fetch_offsets(std::shared_ptr<net::Pool> po
       max_version);
   if (ec) {
     out.ec = ec;
-    out.error_text = "committed offsets of group " + group + ": " + ec.message();
+    out.error_text = "committed offsets of group " + group + ": " + pool->describe(ec);
     co_return out;
   }
   out.answer = proto::read_offset_fetch_response(reply.message, group, reply.version);
@@ -253,10 +254,10 @@ OffsetClient::offsets_for_times_impl(std::shared_ptr<net::Pool> pool, OffsetClie
     bool retry = false;
     if (auto [ec, none] = co_await pool->refresh_metadata(topics); ec) {
       if (!is_retry(error_action(ApiFamily::metadata, ec))) {
-        fail(ec, "ListOffsets: metadata: " + ec.message());
+        fail(ec, "ListOffsets: metadata: " + pool->describe(ec));
         co_return out;
       }
-      last_problem = "metadata: " + ec.message();
+      last_problem = "metadata: " + pool->describe(ec);
       retry = true;
     } else {
       // One ListOffsets per leader.
@@ -287,10 +288,10 @@ OffsetClient::offsets_for_times_impl(std::shared_ptr<net::Pool> pool, OffsetClie
         auto [ec, reply] = co_await pool->send(leader, net::Purpose::general, req);
         if (ec) {
           if (!is_retry(error_action(ApiFamily::list_offsets, ec))) {
-            fail(ec, "ListOffsets to broker " + std::to_string(leader) + ": " + ec.message());
+            fail(ec, "ListOffsets to broker " + std::to_string(leader) + ": " + pool->describe(ec));
             co_return out;
           }
-          last_problem = "broker " + std::to_string(leader) + ": " + ec.message();
+          last_problem = "broker " + std::to_string(leader) + ": " + pool->describe(ec);
           retry = true;
           continue;
         }

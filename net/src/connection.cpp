@@ -11,6 +11,10 @@
 #include <boost/endian/conversion.hpp>
 #include <limits>
 
+#include "kafkawire/protocol/sasl_authenticate.hpp"
+#include "kafkawire/protocol/sasl_handshake.hpp"
+#include "tls_stream.hpp"
+
 namespace kafkawire::net {
 
 using namespace std::chrono_literals;
@@ -33,6 +37,8 @@ std::string_view to_string(Connection::State s) {
       return "connecting";
     case Connection::State::negotiating:
       return "negotiating";
+    case Connection::State::authenticating:
+      return "authenticating";
     case Connection::State::ready:
       return "ready";
     case Connection::State::closed:
@@ -46,11 +52,19 @@ std::atomic<uint64_t> last_serial{0};  // atomic: connections may be made on sev
 }  // namespace
 
 Connection::Connection(executor_type ex, ConnectionOptions options)
-    : executor_(ex), serial_(++last_serial), options_(std::move(options)), socket_(ex), watchdog_timer_(ex) {}
+    : executor_(ex),
+      serial_(++last_serial),
+      options_(std::move(options)),
+      socket_(ex),
+      watchdog_timer_(ex),
+      reauth_timer_(ex) {}
 
 Connection::~Connection() {
   boost::system::error_code ignored;
   socket_.close(ignored);
+#if KAFKAWIRE_HAVE_OPENSSL
+  if (tls_) tls_->stream.lowest_layer().close(ignored);
+#endif
 }
 
 std::optional<int16_t> Connection::negotiated_version(int16_t api_key, int16_t our_min,
@@ -125,6 +139,9 @@ asio::awaitable<std::error_code> Connection::connect_and_negotiate(std::string h
     co_return close_error_;
   }
   socket_.set_option(asio::ip::tcp::no_delay(true));
+  if (options_.tls) {
+    if (auto ec = co_await start_tls(host)) co_return ec;
+  }
 
   state_ = State::negotiating;
   spawn_background(read_loop(), "read loop");
@@ -133,8 +150,82 @@ asio::awaitable<std::error_code> Connection::connect_and_negotiate(std::string h
     if (state_ != State::closed) close(ec, "ApiVersions with " + where + ": " + ec.message());
     co_return close_error_ ? close_error_ : ec;
   }
+  if (options_.sasl) {
+    state_ = State::authenticating;
+    if (auto ec = co_await authenticate()) co_return ec;  // closed, with the reason
+  }
   state_ = State::ready;
   co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> Connection::start_tls(const std::string& host) {
+  const std::string where = host + ":" + std::to_string(port_);
+#if KAFKAWIRE_HAVE_OPENSSL
+  using namespace asio::experimental::awaitable_operators;
+  tls_ = std::make_unique<TlsStream>(TlsStream{{std::move(socket_), options_.tls->ssl}});
+  boost::system::error_code not_address;
+  asio::ip::make_address(host, not_address);
+  // SNI names hosts, never IP addresses (RFC 6066).
+  if (not_address && SSL_set_tlsext_host_name(tls_->stream.native_handle(), host.c_str()) != 1) {
+    close(client_errc::tls_failed, "TLS with " + where + ": cannot set the server name (SNI)");
+    co_return close_error_;
+  }
+  if (options_.tls->verify_hostname) {
+    // As asio's host_name_verification, remembering when the name was what failed (OpenSSL only says
+    // "certificate verify failed").
+    tls_->stream.set_verify_callback([tls = tls_.get(), check = asio::ssl::host_name_verification(host)](
+                                         bool preverified, asio::ssl::verify_context& ctx) mutable {
+      if (!preverified) return false;
+      const bool named = check(preverified, ctx);
+      if (!named) tls->name_mismatch = true;
+      return named;
+    });
+  }
+  asio::steady_timer timer(executor_, setup_deadline_);
+  auto result = co_await (tls_->stream.async_handshake(asio::ssl::stream_base::client, use_nothrow) ||
+                          timer.async_wait(use_nothrow));
+  if (state_ == State::closed) co_return close_error_;
+  if (result.index() == 1) {
+    close(client_errc::timeout, "TLS handshake with " + where +
+                                    ": not done within socket.connection.setup.timeout.ms (" +
+                                    std::to_string(options_.connect_timeout.count()) + " ms)");
+    co_return close_error_;
+  }
+  if (auto [ec] = std::get<0>(result); ec) {
+    std::string why = ec.message();
+    const long verify = SSL_get_verify_result(tls_->stream.native_handle());
+    if (tls_->name_mismatch)
+      why += ": the broker's certificate does not name " + host +
+             " (ssl.endpoint.identification.algorithm=none turns this check off)";
+    else if (verify != X509_V_OK)
+      why += std::string(": ") + X509_verify_cert_error_string(verify) +
+             (verify == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+                      verify == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                      verify == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+                  ? " (is ssl.ca.location the CA that signed the broker's certificate?)"
+                  : "");
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+      why +=
+          ": the broker closed the connection (is this port a TLS listener? does it require a client "
+          "certificate?)";
+    close(client_errc::tls_failed, "TLS handshake with " + where + ": " + why);
+    co_return close_error_;
+  }
+  co_return std::error_code{};
+#else
+  close(client_errc::invalid_config, "TLS with " + where +
+                                         ": this kafkawire was built without OpenSSL "
+                                         "(CMake option KAFKAWIRE_WITH_OPENSSL)");
+  co_return close_error_;
+#endif
+}
+
+asio::awaitable<std::tuple<boost::system::error_code, size_t>> Connection::read_exact(
+    asio::mutable_buffer buffer) {
+#if KAFKAWIRE_HAVE_OPENSSL
+  if (tls_) co_return co_await asio::async_read(tls_->stream, buffer, until_full, use_nothrow);
+#endif
+  co_return co_await asio::async_read(socket_, buffer, until_full, use_nothrow);
 }
 
 asio::awaitable<std::error_code> Connection::negotiate() {
@@ -201,11 +292,21 @@ void Connection::submit(std::vector<uint8_t> frame, Pending pending, bool expect
     fail(std::move(pending.handler), not_ready_error());
     return;
   }
+  pending.deadline = state_ == State::negotiating || state_ == State::authenticating
+                         ? setup_deadline_
+                         : std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
+  if (reauthenticating_ && pending.api_key != proto::SaslHandshakeRequest::api_key &&
+      pending.api_key != proto::SaslAuthenticateRequest::api_key) {
+    // Nothing may come between the SASL requests of a re-authentication: this goes after them.
+    held_.push_back({std::move(frame), std::move(pending), expect_response});
+    return;
+  }
+  enqueue(std::move(frame), std::move(pending), expect_response);
+}
+
+void Connection::enqueue(std::vector<uint8_t> frame, Pending pending, bool expect_response) {
   outbox_.push_back(std::move(frame));
   if (expect_response) {
-    pending.deadline = state_ == State::negotiating
-                           ? setup_deadline_
-                           : std::chrono::steady_clock::now() + options_.request_timeout + extra_wait;
     const bool earliest = in_flight_.empty() || pending.deadline < watchdog_timer_.expiry();
     in_flight_.push_back(std::move(pending));
     if (earliest) watchdog_timer_.cancel();  // the watchdog re-arms for the new earliest deadline
@@ -221,6 +322,12 @@ void Connection::submit(std::vector<uint8_t> frame, Pending pending, bool expect
   write_next();
 }
 
+void Connection::release_held() {
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& h : held) enqueue(std::move(h.frame), std::move(h.pending), h.expect_response);
+}
+
 void Connection::write_next() {
   if (writing_ || outbox_.empty() || state_ == State::closed) return;
   writing_ = true;
@@ -230,18 +337,23 @@ void Connection::write_next() {
   std::vector<uint8_t> frame = std::move(outbox_.front());
   outbox_.pop_front();
   const auto buffer = asio::buffer(frame);
-  asio::async_write(
-      socket_, buffer,
-      [self = shared_from_this(), frame = std::move(frame)](boost::system::error_code ec, size_t) {
-        self->writing_ = false;
-        if (self->state_ == State::closed) return;
-        if (ec) {
-          self->close(ec,
-                      "write to " + self->host_ + ":" + std::to_string(self->port_) + ": " + ec.message());
-          return;
-        }
-        self->write_next();
-      });
+  auto on_written = [self = shared_from_this(), frame = std::move(frame)](boost::system::error_code ec,
+                                                                          size_t) {
+    self->writing_ = false;
+    if (self->state_ == State::closed) return;
+    if (ec) {
+      self->close(ec, "write to " + self->host_ + ":" + std::to_string(self->port_) + ": " + ec.message());
+      return;
+    }
+    self->write_next();
+  };
+#if KAFKAWIRE_HAVE_OPENSSL
+  if (tls_) {
+    asio::async_write(tls_->stream, buffer, std::move(on_written));
+    return;
+  }
+#endif
+  asio::async_write(socket_, buffer, std::move(on_written));
 }
 
 // Large frames (Fetch answers) are read into recycled buffers: a buffer no one else holds any more is
@@ -274,14 +386,36 @@ asio::awaitable<void> Connection::read_loop() {
   const std::string where = host_ + ":" + std::to_string(port_);
   while (state_ != State::closed) {
     uint8_t size_bytes[4];
-    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(size_bytes), use_nothrow);
+    auto [ec, n] = co_await read_exact(asio::buffer(size_bytes));
     if (state_ == State::closed) co_return;
     if (ec) {
+#if KAFKAWIRE_HAVE_OPENSSL
+      // An alert from the broker's TLS (with TLS 1.3 a refused client certificate arrives only now, after
+      // the handshake): not a connection to try again as it is.
+      if (ec.category() == asio::error::get_ssl_category()) {
+        const std::string what = ec.message();
+        close(client_errc::tls_failed,
+              "TLS with " + where + ": " + what +
+                  (what.find("certificate") != std::string::npos && !options_.tls->has_client_certificate
+                       ? " (the broker wants a client certificate: ssl.certificate.location and "
+                         "ssl.key.location)"
+                       : ""));
+        co_return;
+      }
+#endif
       close(client_errc::disconnected, "connection to " + where + " lost: " +
                                            (ec == asio::error::eof ? "closed by the broker" : ec.message()));
       co_return;
     }
     const uint32_t size = boost::endian::load_big_u32(size_bytes);
+    // A TLS record (an alert or a handshake: type 21 or 22, version 3.x) where a Kafka frame should be:
+    // a TLS listener reached without TLS.
+    if (!tls_ && (size_bytes[0] == 21 || size_bytes[0] == 22) && size_bytes[1] == 3) {
+      close(client_errc::malformed, "the broker at " + where +
+                                        " answered with TLS: it is a TLS listener (set security.protocol to "
+                                        "SSL or SASL_SSL)");
+      co_return;
+    }
     if (size > uint32_t{INT32_MAX}) {  // an int32 size below zero: not Kafka framing, or out of sync
       close(client_errc::malformed, "response frame from " + where + " has a negative size (" +
                                         std::to_string(static_cast<int32_t>(size)) +
@@ -298,7 +432,7 @@ asio::awaitable<void> Connection::read_loop() {
       co_return;
     }
     auto buffer = frame_buffer(size);
-    auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(*buffer), until_full, use_nothrow);
+    auto [ec2, n2] = co_await read_exact(asio::buffer(*buffer));
     if (state_ == State::closed) co_return;
     if (ec2) {
       close(client_errc::disconnected, "connection to " + where + " lost mid-frame: " + ec2.message());
@@ -338,11 +472,12 @@ asio::awaitable<void> Connection::watchdog() {
     auto earliest = std::chrono::steady_clock::time_point::max();
     for (const auto& p : in_flight_) earliest = std::min(earliest, p.deadline);
     if (earliest <= std::chrono::steady_clock::now()) {
-      if (state_ == State::negotiating) {  // only ApiVersions is in flight, under the setup deadline
-        close(client_errc::timeout,
-              "connection setup with " + host_ + ":" + std::to_string(port_) +
-                  ": no answer to ApiVersions within socket.connection.setup.timeout.ms (" +
-                  std::to_string(options_.connect_timeout.count()) + " ms)");
+      if (state_ == State::negotiating || state_ == State::authenticating) {  // under the setup deadline
+        close(client_errc::timeout, "connection setup with " + host_ + ":" + std::to_string(port_) +
+                                        ": no answer to " +
+                                        std::string(proto::api_name(in_flight_.front().api_key)) +
+                                        " within socket.connection.setup.timeout.ms (" +
+                                        std::to_string(options_.connect_timeout.count()) + " ms)");
         co_return;
       }
       const auto& late =
@@ -390,11 +525,21 @@ void Connection::close(std::error_code reason, std::string text) {
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+#if KAFKAWIRE_HAVE_OPENSSL
+  if (tls_) {
+    tls_->stream.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    tls_->stream.lowest_layer().close(ignored);
+  }
+#endif
   watchdog_timer_.cancel();
   outbox_.clear();
   auto pending = std::move(in_flight_);
   in_flight_.clear();
   for (auto& p : pending) fail(std::move(p.handler), close_error_);
+  reauth_timer_.cancel();
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& h : held) fail(std::move(h.pending.handler), close_error_);
 }
 
 }  // namespace kafkawire::net

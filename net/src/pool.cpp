@@ -99,6 +99,8 @@ Pool::Result<std::shared_ptr<Connection>> Pool::connection(int32_t node_id, Purp
       s.next_attempt = std::chrono::steady_clock::now() + backoff(s.failures);
       s.last_error = closed_ ? std::error_code(client_errc::operation_aborted) : ec;
       s.conn = conn;  // keeps close_reason() for whoever asks
+      last_connect_error_ = s.last_error;
+      last_connect_reason_ = conn->close_reason();
       co_return std::tuple{s.last_error, nullptr};
     }
     s.failures = 0;
@@ -178,6 +180,11 @@ void Pool::close() {
     if (slot.conn) slot.conn->close(client_errc::operation_aborted, "pool closed");
     if (slot.attempt_done) slot.attempt_done->cancel();
   }
+}
+
+std::string Pool::describe(std::error_code ec) const {
+  if (ec && ec == last_connect_error_ && !last_connect_reason_.empty()) return last_connect_reason_;
+  return ec.message();
 }
 
 }  // namespace kafkawire::net

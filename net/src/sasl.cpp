@@ -8,7 +8,7 @@
 #include "kafkawire/protocol/error.hpp"
 #include "kafkawire/protocol/json.hpp"
 
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -32,7 +32,7 @@ std::vector<uint8_t> to_bytes(std::string_view s) { return {s.begin(), s.end()};
 
 // Clears a string holding a secret before its memory goes back to the allocator.
 void wipe(std::string& s) {
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
 #else
   volatile char* p = s.data();
@@ -112,7 +112,7 @@ std::optional<std::vector<std::pair<char, std::string_view>>> scram_attributes(s
   }
 }
 
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
 std::string b64(const std::vector<uint8_t>& v) { return protocol::base64(protocol::Bytes(v)); }
 
 // RFC 5802 saslname: ',' and '=' escaped as =2C and =3D.
@@ -160,7 +160,7 @@ void wipe(std::vector<uint8_t>& v) {
 }  // namespace
 
 std::vector<std::string> supported_sasl_mechanisms() {
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
   return {std::string(kPlain), std::string(kScram256), std::string(kScram512), std::string(kOauth)};
 #else
   return {std::string(kPlain), std::string(kOauth)};
@@ -172,12 +172,12 @@ std::error_code SaslClient::check(const SaslConfig& c, std::string& problem) {
   if (m != kPlain && m != kOauth && !is_scram(m)) {
     problem = "SASL mechanism \"" + printable(m) + "\" is not supported; kafkawire supports " +
               join(supported_sasl_mechanisms());
-#if !KAFKAWIRE_WITH_OPENSSL
+#if !KAFKAWIRE_HAVE_OPENSSL
     problem += " (and SCRAM-SHA-256 and SCRAM-SHA-512 when built with KAFKAWIRE_WITH_OPENSSL)";
 #endif
     return kafka_errc::unsupported_sasl_mechanism;
   }
-#if !KAFKAWIRE_WITH_OPENSSL
+#if !KAFKAWIRE_HAVE_OPENSSL
   if (is_scram(m)) {
     problem = m +
               " needs OpenSSL, and this build of kafkawire was made without it: build with "
@@ -283,7 +283,7 @@ SaslClient::Step SaslClient::start() {
     state_ = State::oauth_sent;
     return s;
   }
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
   // SCRAM client-first.
   if (nonce_.empty()) {
     std::vector<uint8_t> random(24);
@@ -367,7 +367,7 @@ SaslClient::Step SaslClient::scram_server_first(std::string_view msg) {
   if (iterations < kScramMinIterations)
     return bad("an iteration count of " + std::to_string(iterations) + ", below the minimum of " +
                std::to_string(kScramMinIterations) + " (Kafka's)");
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
   const EVP_MD* md = scram_digest(m);
   const size_t n = static_cast<size_t>(EVP_MD_size(md));
   // SaltedPassword = Hi(password, salt, i) = PBKDF2 with HMAC-H; ClientKey = HMAC(SaltedPassword,
@@ -419,7 +419,7 @@ SaslClient::Step SaslClient::scram_server_final(std::string_view msg) {
         m + ": the server-final-message is neither v=signature nor e=error: \"" + printable(msg) + "\"");
   const auto signature = base64_decode((*attrs)[0].second);
   bool same = signature && signature->size() == server_signature_.size() && !server_signature_.empty();
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
   same = same && CRYPTO_memcmp(signature->data(), server_signature_.data(), server_signature_.size()) == 0;
 #else
   same = false;

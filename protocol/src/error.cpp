@@ -79,6 +79,10 @@ class ClientCategory final : public std::error_category {
         return "not assigned to this member: the group gave the partition to another member in a rebalance";
       case client_errc::listener_failed:
         return "a rebalance listener threw (the rebalance went on)";
+      case client_errc::tls_failed:
+        return "TLS handshake failed";
+      case client_errc::authentication_failed:
+        return "SASL authentication failed: the broker did not prove it knows the credentials";
     }
     return "kafkawire error " + std::to_string(code);
   }

@@ -63,6 +63,7 @@ inline std::string config_markdown() {
       "table with `kafkawire --help-config`.\n";
   const std::pair<std::string_view, std::string_view> sections[] = {
       {"connection", "Connections and metadata (Consumer and Producer)"},
+      {"security", "Security: TLS and SASL (Consumer and Producer)"},
       {"consumer", "Consumer"},
       {"group", "Consumer groups (subscribe)"},
       {"producer", "Producer"},

@@ -11,7 +11,8 @@ case "${1:-}" in
       echo "using the broker at $KAFKAWIRE_BOOTSTRAP"
       exit 0
     fi
-    "$root/tools/broker/kafka-local" start ${KAFKAWIRE_BROKER_VERSION:+--version "$KAFKAWIRE_BROKER_VERSION"}
+    # --secured: TLS and SASL listeners beside the plaintext one, for tests/broker/test_security.cpp.
+    "$root/tools/broker/kafka-local" start --secured ${KAFKAWIRE_BROKER_VERSION:+--version "$KAFKAWIRE_BROKER_VERSION"}
     mkdir -p "$(dirname "$marker")" && touch "$marker"
     ;;
   stop)

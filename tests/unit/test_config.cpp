@@ -7,6 +7,7 @@
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
 #include "kafkawire/net/pool.hpp"
+#include "kafkawire/net/tls.hpp"
 #include "kafkawire/protocol/error.hpp"
 
 using namespace kafkawire;
@@ -92,7 +93,9 @@ TEST_CASE("documented keys without a default are the optional strings and bootst
   for (const auto& k : config_keys()) {
     if (!k.default_value.empty()) continue;
     INFO(k.name);
-    CHECK((k.name == "bootstrap.servers" || k.name == "group.id" || k.name == "group.instance.id"));
+    // And the security settings, which have nothing to default to (credentials, files, a store type).
+    CHECK((k.name == "bootstrap.servers" || k.name == "group.id" || k.name == "group.instance.id" ||
+           (k.section == "security" && k.rule.kind == ConfigKind::text) || k.name.ends_with("store.type")));
   }
 }
 
@@ -300,4 +303,143 @@ TEST_CASE("enable.idempotence: on by default; a conflicting setting turns it off
     CHECK_THROWS_AS(Config(kv), ConfigError);
   }
   CHECK(Config{{"bootstrap.servers", b}, {"enable.idempotence", "true"}, {"acks", "all"}}.idempotent());
+}
+
+namespace {
+
+// Parses kv; on failure returns "key: problem" (the key parse() names), else "".
+std::string refusal(std::map<std::string, std::string> kv) {
+  kv.emplace("bootstrap.servers", "127.0.0.1:1");
+  Config out;
+  std::string problem, failed;
+  if (!Config::parse(kv, out, problem, &failed)) return "";
+  return failed + " | " + problem;
+}
+
+}  // namespace
+
+TEST_CASE("security: security.protocol and sasl.mechanism in any case; what each needs",
+          "[config][security]") {
+  const std::string b = "127.0.0.1:1";
+  Config c{{"bootstrap.servers", b},
+           {"security.protocol", "sasl_plaintext"},
+           {"sasl.mechanism", "plain"},
+           {"sasl.username", "alice"},
+           {"sasl.password", "secret"}};
+  CHECK(c.security_protocol == "SASL_PLAINTEXT");
+  CHECK(c.sasl_mechanism == "PLAIN");
+  CHECK(Config{{"bootstrap.servers", b}}.security_protocol == "PLAINTEXT");
+  CHECK(refusal({{"security.protocol", "TLS"}})
+            .starts_with("security.protocol | security.protocol: 'TLS' is not one of PLAINTEXT, SSL, "
+                         "SASL_PLAINTEXT, SASL_SSL"));
+  CHECK(refusal({{"security.protocol", "SASL_PLAINTEXT"}, {"sasl.mechanism", "GSSAPI"}})
+            .starts_with("sasl.mechanism | sasl.mechanism: 'GSSAPI' is not one of PLAIN"));
+  // Credentials: each mechanism says what is missing, naming the key.
+  CHECK(refusal({{"security.protocol", "SASL_PLAINTEXT"}}).starts_with("sasl.username | "));
+  CHECK(refusal({{"security.protocol", "SASL_PLAINTEXT"}, {"sasl.username", "alice"}})
+            .starts_with("sasl.password | "));
+  // OAUTHBEARER: the token, its file or a provider set in code later; needed when the client is made.
+  Config oauth{
+      {"bootstrap.servers", b}, {"security.protocol", "SASL_PLAINTEXT"}, {"sasl.mechanism", "OAUTHBEARER"}};
+  try {
+    pool_options(oauth);
+    FAIL("no ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(e.key() == "sasl.oauthbearer.token");
+  }
+  oauth.sasl_oauthbearer_token_provider.get = [](std::string& token, std::string&) -> std::error_code {
+    token = "eyJ";
+    return {};
+  };
+  CHECK(pool_options(oauth).connection.sasl->token_provider);
+  CHECK(refusal({{"security.protocol", "SASL_PLAINTEXT"},
+                 {"sasl.mechanism", "OAUTHBEARER"},
+                 {"sasl.oauthbearer.token", "eyJ"}}) == "");
+  // Without SASL the sasl.* keys are not needed (as in Java, they are ignored).
+  CHECK(refusal({{"sasl.mechanism", "SCRAM-SHA-512"}}) == "");
+}
+
+TEST_CASE("security: sasl.jaas.config gives the user name and password, as Java's login modules",
+          "[config][security]") {
+  const std::string b = "127.0.0.1:1";
+  Config c{{"bootstrap.servers", b},
+           {"security.protocol", "SASL_SSL"},
+           {"sasl.mechanism", "SCRAM-SHA-256"},
+           {"sasl.jaas.config",
+            "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" "
+            "password=\"s3cr\\\"et\";"}};
+  if (net::openssl_built_in()) {
+    CHECK(c.sasl_username == "alice");
+    CHECK(c.sasl_password == "s3cr\"et");
+  }
+  CHECK(refusal({{"security.protocol", "SASL_PLAINTEXT"}, {"sasl.jaas.config", "nonsense"}})
+            .starts_with("sasl.jaas.config | sasl.jaas.config: "));
+  CHECK(refusal({{"security.protocol", "SASL_PLAINTEXT"},
+                 {"sasl.username", "bob"},
+                 {"sasl.jaas.config",
+                  "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"alice\" "
+                  "password=\"x\";"}})
+            .starts_with("sasl.jaas.config | "));
+}
+
+TEST_CASE("security: each PEM input once; Java's store names only for PEM", "[config][security]") {
+  CHECK(refusal({{"ssl.ca.location", "/a.pem"}, {"ssl.ca.pem", "-----BEGIN"}}) ==
+        "ssl.ca.pem | ssl.ca.pem: set either ssl.ca.location or ssl.ca.pem, not both");
+  CHECK(refusal({{"ssl.truststore.location", "/a.pem"}, {"ssl.ca.location", "/b.pem"}})
+            .starts_with("ssl.ca.location | "));
+  CHECK(refusal({{"ssl.truststore.location", "/a.jks"}}).starts_with("ssl.truststore.type | "));
+  CHECK(refusal({{"ssl.truststore.location", "/a.pem"}, {"ssl.truststore.type", "pem"}}) == "");
+  CHECK(refusal({{"ssl.keystore.location", "/a.p12"}, {"ssl.keystore.type", "PKCS12"}})
+            .starts_with("ssl.keystore.type | ssl.keystore.type: 'PKCS12' is not one of PEM"));
+}
+
+TEST_CASE("security: TLS needs OpenSSL; files are read when the pool is made, errors name the key",
+          "[config][security]") {
+  const std::string b = "127.0.0.1:1";
+  if (!net::openssl_built_in()) {
+    // The rule for optional dependencies: the configuration fails naming the build option.
+    const auto why = refusal({{"security.protocol", "SSL"}});
+    CHECK(why.starts_with("security.protocol | "));
+    CHECK(why.find("KAFKAWIRE_WITH_OPENSSL") != std::string::npos);
+    CHECK(refusal({{"security.protocol", "SASL_PLAINTEXT"},
+                   {"sasl.mechanism", "SCRAM-SHA-256"},
+                   {"sasl.username", "a"},
+                   {"sasl.password", "b"}})
+              .find("KAFKAWIRE_WITH_OPENSSL") != std::string::npos);
+    return;
+  }
+  // The system's trust store when no CA is given.
+  CHECK(pool_options(Config{{"bootstrap.servers", b}, {"security.protocol", "ssl"}}).connection.tls);
+  CHECK_FALSE(pool_options(Config{{"bootstrap.servers", b}}).connection.tls);
+  try {
+    pool_options(
+        Config{{"bootstrap.servers", b}, {"security.protocol", "SSL"}, {"ssl.ca.location", "/nope.pem"}});
+    FAIL("no ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(e.key() == "ssl.ca.location");
+    CHECK(std::string(e.what()) == "ssl.ca.location: cannot read /nope.pem: No such file or directory");
+  }
+  try {
+    pool_options(Config{{"bootstrap.servers", b}, {"security.protocol", "SSL"}, {"ssl.ca.pem", "not a pem"}});
+    FAIL("no ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(e.key() == "ssl.ca.pem");
+  }
+  try {
+    pool_options(
+        Config{{"bootstrap.servers", b}, {"security.protocol", "SSL"}, {"ssl.certificate.pem", "x"}});
+    FAIL("no ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()).find("without a private key") != std::string::npos);
+  }
+  // SASL settings reach the connections.
+  auto o = pool_options(Config{{"bootstrap.servers", b},
+                               {"security.protocol", "SASL_PLAINTEXT"},
+                               {"sasl.username", "alice"},
+                               {"sasl.password", "secret"}});
+  REQUIRE(o.connection.sasl);
+  CHECK(o.connection.sasl->mechanism == "PLAIN");
+  CHECK(o.connection.sasl->username == "alice");
+  CHECK(o.connection.sasl->password == "secret");
+  CHECK_FALSE(o.connection.tls);
 }

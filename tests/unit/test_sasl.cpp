@@ -59,7 +59,7 @@ TEST_CASE("sasl: check() names what is wrong with a config", "[sasl]") {
                                                         "b")}};
   CHECK(SaslClient::check(oauth, problem) == client_errc::invalid_config);
 
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
   CHECK(SaslClient::check(config("SCRAM-SHA-256"), problem) == std::error_code());
   CHECK(SaslClient::check(config("SCRAM-SHA-512"), problem) == std::error_code());
 #else
@@ -166,7 +166,7 @@ TEST_CASE("sasl: OAUTHBEARER", "[sasl]") {
   }
 }
 
-#if KAFKAWIRE_WITH_OPENSSL
+#if KAFKAWIRE_HAVE_OPENSSL
 
 TEST_CASE("sasl: SCRAM-SHA-256, the RFC 7677 example", "[sasl]") {
   SaslClient c(config("SCRAM-SHA-256", "user", "pencil"), "rOprNGfwEbeRWgbNEkqO");
@@ -295,7 +295,7 @@ TEST_CASE("sasl: SCRAM client-first with a random nonce, the user name escaped",
   CHECK(na != nb);
 }
 
-#endif  // KAFKAWIRE_WITH_OPENSSL
+#endif  // KAFKAWIRE_HAVE_OPENSSL
 
 TEST_CASE("sasl: sasl.jaas.config", "[sasl]") {
   std::string user, password, problem;

@@ -204,9 +204,10 @@ asio::awaitable<std::error_code> bounded_metadata(net::Pool& pool, const Config&
       co_return ec;
     }
     last_error = ec;
-    // A broker-side error is an answer: no point asking again. Not reaching anyone may be a broker
-    // that is still starting: ask again until the bound.
-    if (&ec.category() == &kafka_category()) break;
+    // A broker-side error is an answer, and a refused TLS handshake or configuration will not change: no
+    // point asking again. Not reaching anyone may be a broker that is still starting: ask again until
+    // the bound.
+    if (ec != client_errc::disconnected && ec != client_errc::timeout) break;
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
     asio::steady_timer t(pool.get_executor(), std::min<std::chrono::steady_clock::duration>(
@@ -220,11 +221,11 @@ asio::awaitable<std::error_code> bounded_metadata(net::Pool& pool, const Config&
                  "kafkawire: no answer to Metadata from bootstrap.servers=%s within the -m timeout (%s)%s\n",
                  config.bootstrap_servers.c_str(),
                  (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms").c_str(),
-                 last_error ? ("; last error: " + last_error.message()).c_str() : "");
+                 last_error ? ("; last error: " + pool.describe(last_error)).c_str() : "");
     co_return client_errc::timeout;
   }
   std::fprintf(stderr, "kafkawire: no answer to Metadata from bootstrap.servers=%s: %s\n",
-               config.bootstrap_servers.c_str(), ec.message().c_str());
+               config.bootstrap_servers.c_str(), pool.describe(ec).c_str());
   co_return ec;
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -42,6 +43,7 @@ struct ConfigRule {
   ConfigKind kind = ConfigKind::text;
   int64_t min = 0, max = 0;
   std::string_view choices{};
+  bool any_case = false;  // one_of: "ssl" is SSL, as Java reads security.protocol; stored as the choice
 };
 
 // A value that passed its key's rule, on its way into its field of Config.
@@ -124,6 +126,34 @@ struct Config {
   int32_t max_request_size{};
   int32_t max_in_flight_requests{};
   bool enable_idempotence{};  // as set; idempotent() says whether the producer is
+  // Security (TLS and SASL)
+  std::string security_protocol;  // PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+  std::string sasl_mechanism;     // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER
+  std::string sasl_username;
+  std::string sasl_password;
+  std::string sasl_jaas_config;
+  std::string sasl_oauthbearer_token;
+  std::string sasl_oauthbearer_token_file;
+  // OAUTHBEARER from the program: called at each (re-)authentication for a token (a JWT). Set in code,
+  // not by a key; takes precedence over sasl.oauthbearer.token(.file).
+  struct TokenProvider {
+    std::function<std::error_code(std::string& token, std::string& problem)> get;
+    explicit operator bool() const { return static_cast<bool>(get); }
+    // Functions cannot be compared: two Configs are equal here when both have one or neither has.
+    friend bool operator==(const TokenProvider& a, const TokenProvider& b) { return !a == !b; }
+  } sasl_oauthbearer_token_provider;
+  std::string ssl_ca_location;
+  std::string ssl_ca_pem;
+  std::string ssl_certificate_location;
+  std::string ssl_certificate_pem;
+  std::string ssl_key_location;
+  std::string ssl_key_pem;
+  std::string ssl_key_password;
+  std::string ssl_endpoint_identification_algorithm;  // https or none
+  std::string ssl_truststore_location;                // Java's names, PEM only
+  std::string ssl_truststore_type;
+  std::string ssl_keystore_location;
+  std::string ssl_keystore_type;
 
   // Every key at its default.
   Config();
@@ -153,6 +183,9 @@ struct Config {
   explicit Config(Blank) {}
   static const Config& defaults();  // built once from the table
   static std::error_code check_idempotence(const Config& c, std::string& problem, std::string* failed_key);
+  // security.protocol against sasl.* and ssl.*, and against what this build has; fills sasl.username and
+  // sasl.password from sasl.jaas.config.
+  static std::error_code check_security(Config& c, std::string& problem, std::string* failed_key);
 };
 
 // The connection settings of a Config as the Pool takes them (Consumer and Producer alike). Throws

@@ -19,6 +19,12 @@
 //   async_connect with `timeout` after that long, not after request.timeout.ms.
 // - A response frame larger than receive.message.max.bytes closes the connection with message_too_large
 //   before the frame is read; a negative size prefix closes it with `malformed`.
+// - Security (net/tls.hpp, net/sasl.hpp): with `tls`, the TCP connection is wrapped in TLS before anything
+//   else (the broker's certificate checked against the CA and the host name); with `sasl`, ApiVersions is
+//   followed by SaslHandshake and SaslAuthenticate, and the connection is ready only once the broker has
+//   accepted the credentials. All of it is part of the setup, under its one deadline. When the broker
+//   gives the session a lifetime (KIP-368, connections.max.reauth.ms), the connection authenticates again
+//   before it ends: requests made meanwhile wait and then go out in order; none fails for it.
 // - Exceptions: one escaping the connection's own work (its read loop, its deadline watchdog, its setup),
 //   such as bad_alloc or a completion handler that throws when the read loop invokes it, closes the
 //   connection with internal_error: every request in flight fails with it, close_reason() says what was
@@ -44,8 +50,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "kafkawire/net/sasl.hpp"
+#include "kafkawire/net/tls.hpp"
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/header.hpp"
 #include "kafkawire/protocol/message.hpp"
@@ -61,7 +70,9 @@ struct ConnectionOptions {
   std::string software_version = "0.1.0";
   size_t receive_message_max_bytes = 100 * 1024 * 1024;  // as librdkafka
   std::chrono::milliseconds request_timeout{30000};
-  std::chrono::milliseconds connect_timeout{10000};  // TCP connect and ApiVersions together
+  std::chrono::milliseconds connect_timeout{10000};  // TCP connect, TLS, ApiVersions and SASL together
+  std::shared_ptr<TlsContext> tls;                   // set: TLS (security.protocol SSL or SASL_SSL)
+  std::optional<SaslConfig> sasl;                    // set: SASL (SASL_PLAINTEXT or SASL_SSL)
 };
 
 struct VersionRange {
@@ -90,10 +101,12 @@ struct Reply {
   const M* operator->() const { return &message; }
 };
 
+struct TlsStream;  // net/src/tls_stream.hpp
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using executor_type = asio::any_io_executor;
-  enum class State { idle, connecting, negotiating, ready, closed };
+  enum class State { idle, connecting, negotiating, authenticating, ready, closed };
 
   static std::shared_ptr<Connection> create(executor_type ex, ConnectionOptions options = {}) {
     return std::shared_ptr<Connection>(new Connection(std::move(ex), std::move(options)));
@@ -111,6 +124,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t serial() const { return serial_; }
   // Why the connection closed (empty while it is open): "connect to 127.0.0.1:9092: Connection refused".
   const std::string& close_reason() const { return close_reason_; }
+  // SASL: how many times the broker accepted this connection's credentials (the first time, then each
+  // KIP-368 re-authentication).
+  int authentications() const { return authentications_; }
   // internal_error: an exception stopped the connection's own work; close_reason() says which.
   std::error_code close_error() const { return close_error_; }
 
@@ -195,6 +211,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
                      asio::any_completion_handler<void(std::error_code)> handler);
   asio::awaitable<std::error_code> connect_and_negotiate(std::string host, uint16_t port);
   asio::awaitable<std::error_code> negotiate();
+  // SaslHandshake, then SaslAuthenticate until the mechanism is done (connection_sasl.cpp).
+  asio::awaitable<std::error_code> authenticate();
+  // KIP-368: authenticates again at `when` (before the session's lifetime ends); requests wait meanwhile.
+  asio::awaitable<void> reauthenticate_at(std::chrono::steady_clock::time_point when);
+  // The TLS handshake (with SNI and host-name verification) on the connected socket.
+  asio::awaitable<std::error_code> start_tls(const std::string& host);
+  // Reads exactly the buffer's size from the socket or the TLS stream.
+  asio::awaitable<std::tuple<boost::system::error_code, size_t>> read_exact(asio::mutable_buffer buffer);
   asio::awaitable<void> read_loop();
   asio::awaitable<void> watchdog();
   // Runs read_loop() or watchdog(). An exception escaping one (bad_alloc, a completion handler that
@@ -219,6 +243,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Queues a framed request; the handler gets the response frame or an error.
   void submit(std::vector<uint8_t> frame, Pending pending, bool expect_response,
               std::chrono::milliseconds extra_wait);
+  // Hands a request with its deadline to the write queue (and the response queue).
+  void enqueue(std::vector<uint8_t> frame, Pending pending, bool expect_response);
+  // After a re-authentication: the requests held meanwhile go out, in the order they were made.
+  void release_held();
   void start_raw(int16_t api_key, int16_t version, std::vector<uint8_t> body, bool expect_response,
                  FrameHandler handler);
   void write_next();
@@ -305,13 +333,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const uint64_t serial_;
   ConnectionOptions options_;
   asio::ip::tcp::socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // with TLS: the stream that took over socket_ (tls_stream.hpp)
   asio::steady_timer watchdog_timer_;
   State state_ = State::idle;
   std::string host_;
   uint16_t port_ = 0;
   int32_t next_correlation_id_ = 1;
   std::deque<Pending> in_flight_;  // sent (or queued), oldest first: responses come back in this order
-  std::deque<std::vector<uint8_t>> outbox_;                          // frames not yet handed to the socket
+  std::deque<std::vector<uint8_t>> outbox_;  // frames not yet handed to the socket
+  // While authenticating again (KIP-368), requests wait here: nothing may come between the SASL requests.
+  struct Held {
+    std::vector<uint8_t> frame;
+    Pending pending;
+    bool expect_response;
+  };
+  std::deque<Held> held_;
+  bool reauthenticating_ = false;
+  int authentications_ = 0;
+  asio::steady_timer reauth_timer_;  // when to authenticate again; cancelled by close()
   std::vector<std::shared_ptr<std::vector<uint8_t>>> spare_frames_;  // see frame_buffer()
   bool writing_ = false;
   std::map<int16_t, VersionRange> broker_versions_;

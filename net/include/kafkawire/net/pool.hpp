@@ -160,6 +160,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // A pool dropped without close() closes its connections too: otherwise their read loops keep the
   // sockets (and the io_context's run()) alive until the broker closes idle connections (10 min).
   ~Pool() { close(); }
+  // What went wrong, for an error text: when `ec` is how the last failed connection attempt ended, the
+  // reason that connection gave ("SASL SCRAM-SHA-512 with 10.0.0.7:9094: SASL_AUTHENTICATION_FAILED:
+  // ...", "TLS handshake with ...: certificate verify failed"); else ec.message().
+  std::string describe(std::error_code ec) const;
   // The delay before the n-th consecutive reconnect attempt (n >= 1), with jitter.
   std::chrono::milliseconds backoff(int failures);
 
@@ -183,6 +187,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::map<std::string, BrokerInfo> coordinators_;
   std::minstd_rand jitter_;
   bool closed_ = false;
+  std::error_code last_connect_error_;  // the last failed connection attempt, and its close_reason()
+  std::string last_connect_reason_;
 };
 
 }  // namespace kafkawire::net

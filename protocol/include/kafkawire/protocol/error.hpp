@@ -216,6 +216,8 @@ enum class client_errc {
   internal_error,           // an exception escaped kafkawire's own work (bad_alloc, a bug); it stopped
   not_assigned,             // a commit for a partition the group no longer assigns to this member
   listener_failed,          // a rebalance listener threw; the rebalance went on (take_listener_exception)
+  tls_failed,               // the TLS handshake failed: certificate not trusted, host name mismatch, ...
+  authentication_failed,    // SASL: the client refused the broker (e.g. a SCRAM server signature)
 };
 
 inline std::error_code make_error_code(client_errc e) noexcept {

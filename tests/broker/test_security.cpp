@@ -1,0 +1,363 @@
+// TLS, mutual TLS and SASL against the secured listeners of the test broker (tools/broker/kafka-local
+// --secured): the consumer story over each, and the refusals a user meets when something is wrong. The
+// listeners, certificates and users are in the broker's secured.env.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
+#include "helpers.hpp"
+#include "kafkawire/consumer/consumer.hpp"
+#include "kafkawire/consumer/producer.hpp"
+#include "kafkawire/net/connection.hpp"
+#include "kafkawire/net/tls.hpp"
+#include "kafkawire/protocol/error.hpp"
+#include "kafkawire/protocol/metadata.hpp"
+
+using namespace kafkawire;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using kafkawire::testing::create_topic;
+using kafkawire::testing::run_until;
+using kafkawire::testing::unique;
+
+namespace {
+
+// KEY=value lines of the broker's secured.env: KAFKAWIRE_SECURED_ENV names the file, else it is where
+// kafka-local keeps it for the test broker (<state root>/<base port>/secured.env).
+const std::map<std::string, std::string>& secured() {
+  static const std::map<std::string, std::string> env = [] {
+    std::map<std::string, std::string> kv;
+    std::string path;
+    if (const char* e = std::getenv("KAFKAWIRE_SECURED_ENV"); e && *e) {
+      path = e;
+    } else {
+      const char* dir = std::getenv("KAFKAWIRE_BROKER_DIR");
+      path = std::string(dir && *dir ? dir : "/tmp/kafkawire-broker") + "/" +
+             std::to_string(kafkawire::testing::first_broker().second) + "/secured.env";
+    }
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      const auto eq = line.find('=');
+      if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+      std::string value = line.substr(eq + 1);
+      if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"'))
+        value = value.substr(1, value.size() - 2);
+      kv[line.substr(0, eq)] = value;
+    }
+    return kv;
+  }();
+  return env;
+}
+
+// Whether to run: the secured listeners exist, or the run said it has none (an outside broker).
+bool have_secured_broker() {
+  if (!secured().empty()) return true;
+  const char* opt_out = std::getenv("KAFKAWIRE_NO_SECURED_BROKER");
+  INFO("no secured.env from `kafka-local start --secured`; set KAFKAWIRE_NO_SECURED_BROKER=1 to skip");
+  REQUIRE((opt_out && std::string(opt_out) == "1"));
+  WARN("skipped: KAFKAWIRE_NO_SECURED_BROKER=1");
+  return false;
+}
+
+std::string env(const std::string& key) {
+  auto it = secured().find(key);
+  INFO("secured.env has no " << key);
+  REQUIRE(it != secured().end());
+  return it->second;
+}
+
+std::string base64url(std::string_view in) {
+  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (unsigned char c : in) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out += digits[(bits >> count) & 63];
+    }
+  }
+  if (count > 0) out += digits[(bits << (6 - count)) & 63];
+  return out;
+}
+
+// An unsigned JWT (alg none), which the broker's unsecured OAUTHBEARER validator takes: for tests only.
+std::string unsecured_token(const std::string& subject) {
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return base64url(R"({"alg":"none"})") + "." +
+         base64url("{\"sub\":\"" + subject + "\",\"iat\":" + std::to_string(now) +
+                   ",\"exp\":" + std::to_string(now + 3600) + "}") +
+         ".";
+}
+
+using Settings = std::map<std::string, std::string>;
+
+Settings tls_settings() {
+  return {{"ssl.ca.location", env("KAFKAWIRE_TLS_CA")},
+          {"ssl.certificate.location", env("KAFKAWIRE_TLS_CERT")},
+          {"ssl.key.location", env("KAFKAWIRE_TLS_KEY")}};
+}
+
+// The settings of each secured way in, by name.
+std::vector<std::pair<std::string, Settings>> ways_in() {
+  std::vector<std::pair<std::string, Settings>> ways;
+  Settings ssl = tls_settings();
+  ssl["bootstrap.servers"] = env("KAFKAWIRE_SSL_BOOTSTRAP");
+  ssl["security.protocol"] = "SSL";
+  ways.emplace_back("SSL with a client certificate", ssl);
+  for (const std::string protocol : {"SASL_SSL", "SASL_PLAINTEXT"}) {
+    for (const std::string mechanism : {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"}) {
+      if (mechanism == "OAUTHBEARER" && protocol == "SASL_PLAINTEXT") continue;
+      Settings s;
+      s["bootstrap.servers"] = env("KAFKAWIRE_" + protocol + "_BOOTSTRAP");
+      s["security.protocol"] = protocol;
+      s["sasl.mechanism"] = mechanism;
+      if (protocol == "SASL_SSL") s["ssl.ca.location"] = env("KAFKAWIRE_TLS_CA");
+      if (mechanism == "OAUTHBEARER") {
+        s["sasl.oauthbearer.token"] = unsecured_token(env("KAFKAWIRE_SASL_USER"));
+      } else {
+        s["sasl.username"] = env("KAFKAWIRE_SASL_USER");
+        s["sasl.password"] = env("KAFKAWIRE_SASL_PASSWORD");
+      }
+      ways.emplace_back(protocol + " " + mechanism, s);
+    }
+  }
+  return ways;
+}
+
+Config with(Settings s, std::initializer_list<std::pair<const std::string, std::string>> extra = {}) {
+  for (const auto& [k, v] : extra) s[k] = v;
+  return Config(s);
+}
+
+// Asks for the partitions' latest offsets: the quickest request that needs a working connection.
+std::tuple<std::error_code, std::string> try_list_offsets(asio::io_context& io, const Config& config,
+                                                          const std::string& topic) {
+  Consumer c(io.get_executor(), config);
+  auto f = c.async_list_offsets({{topic, 0}}, -1, asio::use_future);
+  auto [ec, offsets] = run_until(io, f, 60s);
+  return {ec, c.error_text()};
+}
+
+}  // namespace
+
+TEST_CASE("security: produce, consume in a group, commit and resume over every secured listener",
+          "[broker][security]") {
+  if (!have_secured_broker()) return;
+  for (const auto& [name, settings] : ways_in()) {
+    DYNAMIC_SECTION(name) {
+      asio::io_context io;
+      const std::string topic = unique("kw-secured");
+      const std::string group = unique("kw-secured-group");
+      create_topic(io, topic, 2);
+      {
+        Producer p(io.get_executor(), with(settings, {{"linger.ms", "1"}}));
+        std::vector<std::future<std::tuple<std::error_code, RecordMetadata>>> sent;
+        for (int i = 0; i < 40; ++i)
+          sent.push_back(p.async_send(ProducerRecord{.topic = topic,
+                                                     .partition = i % 2,
+                                                     .key = "k" + std::to_string(i),
+                                                     .value = "v" + std::to_string(i)},
+                                      asio::use_future));
+        for (auto& f : sent) {
+          auto [ec, md] = run_until(io, f, 60s);
+          INFO(p.error_text());
+          REQUIRE_FALSE(ec);
+        }
+      }
+      const auto group_config = with(settings, {{"group.id", group},
+                                                {"enable.auto.commit", "false"},
+                                                {"auto.offset.reset", "earliest"},
+                                                {"max.poll.records", "15"}});
+      size_t first_run = 0;
+      {
+        Consumer c(io.get_executor(), group_config);
+        c.subscribe({topic});
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (first_run < 15 && std::chrono::steady_clock::now() < deadline) {
+          auto f = c.async_poll(200ms, asio::use_future);
+          auto [ec, records] = run_until(io, f, 60s);
+          INFO(c.error_text());
+          REQUIRE_FALSE(ec);
+          first_run += records.size();
+        }
+        REQUIRE(first_run >= 15);
+        auto f = c.async_commit(asio::use_future);  // what the polls returned
+        auto ec = run_until(io, f, 60s);
+        INFO(c.error_text());
+        REQUIRE_FALSE(ec);
+        auto closed = c.async_close(asio::use_future);
+        run_until(io, closed, 60s);
+      }
+      // A new member of the group resumes where the commit left off: together, each record once.
+      Consumer c(io.get_executor(), group_config);
+      c.subscribe({topic});
+      size_t second_run = 0;
+      const auto deadline = std::chrono::steady_clock::now() + 60s;
+      while (first_run + second_run < 40 && std::chrono::steady_clock::now() < deadline) {
+        auto f = c.async_poll(200ms, asio::use_future);
+        auto [ec, records] = run_until(io, f, 60s);
+        INFO(c.error_text());
+        REQUIRE_FALSE(ec);
+        second_run += records.size();
+      }
+      CHECK(first_run + second_run == 40);
+    }
+  }
+}
+
+TEST_CASE("security: a wrong password or an unknown user is refused with the broker's reason",
+          "[broker][security]") {
+  if (!have_secured_broker()) return;
+  asio::io_context io;
+  const std::string topic = unique("kw-secured-refused");
+  create_topic(io, topic, 1);
+  for (const std::string mechanism : {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}) {
+    DYNAMIC_SECTION(mechanism) {
+      for (const auto& [user, password] : std::vector<std::pair<std::string, std::string>>{
+               {env("KAFKAWIRE_SASL_USER"), "not-the-password"}, {"nobody-" + unique("u"), "x"}}) {
+        INFO(user);
+        auto [ec, text] =
+            try_list_offsets(io,
+                             Config({{"bootstrap.servers", env("KAFKAWIRE_SASL_PLAINTEXT_BOOTSTRAP")},
+                                     {"security.protocol", "SASL_PLAINTEXT"},
+                                     {"sasl.mechanism", mechanism},
+                                     {"sasl.username", user},
+                                     {"sasl.password", password},
+                                     {"default.api.timeout.ms", "5000"}}),
+                             topic);
+        INFO(text);
+        CHECK(ec == kafka_errc::sasl_authentication_failed);
+        CHECK(text.find("SASL " + mechanism) != std::string::npos);
+        CHECK(text.find("not-the-password") == std::string::npos);  // never in a message
+      }
+    }
+  }
+}
+
+TEST_CASE("security: TLS refusals name the reason; the certificate is checked against the host",
+          "[broker][security]") {
+  if (!have_secured_broker()) return;
+  asio::io_context io;
+  const std::string topic = unique("kw-secured-tls");
+  create_topic(io, topic, 1);
+  const std::string ssl = env("KAFKAWIRE_SSL_BOOTSTRAP");
+  auto base = [&] {
+    Settings s = tls_settings();
+    s["bootstrap.servers"] = ssl;
+    s["security.protocol"] = "SSL";
+    s["default.api.timeout.ms"] = "5000";
+    return s;
+  };
+  SECTION("the listener requires a client certificate") {
+    Settings s = base();
+    s.erase("ssl.certificate.location");
+    s.erase("ssl.key.location");
+    auto [ec, text] = try_list_offsets(io, Config(s), topic);
+    INFO(text);
+    CHECK(ec == client_errc::tls_failed);  // refused at once, not retried until the timeout
+    CHECK(text.find("client certificate") != std::string::npos);
+  }
+  SECTION("a CA that did not sign the broker's certificate (the system's store)") {
+    Settings s = base();
+    s.erase("ssl.ca.location");
+    auto [ec, text] = try_list_offsets(io, Config(s), topic);
+    INFO(text);
+    CHECK(ec == client_errc::tls_failed);
+    CHECK(text.find("certificate verify failed") != std::string::npos);
+  }
+  SECTION("by host name: the certificate names localhost too") {
+    Settings s = base();
+    std::string b = ssl.substr(0, ssl.find(','));
+    s["bootstrap.servers"] = "localhost" + b.substr(b.rfind(':'));
+    auto [ec, text] = try_list_offsets(io, Config(s), topic);
+    INFO(text);
+    CHECK_FALSE(ec);
+  }
+  SECTION("an encrypted key with its password; a wrong password fails when the client is made") {
+    Settings s = base();
+    s["ssl.key.location"] = env("KAFKAWIRE_TLS_KEY_ENCRYPTED");
+    s["ssl.key.password"] = env("KAFKAWIRE_TLS_KEY_PASSWORD");
+    auto [ec, text] = try_list_offsets(io, Config(s), topic);
+    INFO(text);
+    CHECK_FALSE(ec);
+    s["ssl.key.password"] = "wrong";
+    try {
+      Consumer c(io.get_executor(), Config(s));
+      FAIL("no ConfigError");
+    } catch (const ConfigError& e) {
+      CHECK(e.key() == "ssl.key.location");
+      CHECK(std::string(e.what()).find("ssl.key.password") != std::string::npos);
+    }
+  }
+  if (secured().count("KAFKAWIRE_TLS_WRONG_HOST_BOOTSTRAP")) {
+    SECTION("a certificate for another host is refused, unless the check is off") {
+      Settings s = base();
+      s["bootstrap.servers"] = env("KAFKAWIRE_TLS_WRONG_HOST_BOOTSTRAP");
+      auto [ec, text] = try_list_offsets(io, Config(s), topic);
+      INFO(text);
+      CHECK(ec == client_errc::tls_failed);
+      CHECK(text.find("certificate does not name 127.0.0.1") != std::string::npos);
+      s["ssl.endpoint.identification.algorithm"] = "none";
+      auto [ec2, text2] = try_list_offsets(io, Config(s), topic);
+      INFO(text2);
+      CHECK_FALSE(ec2);
+    }
+  }
+}
+
+TEST_CASE(
+    "security: a SASL connection authenticates again before its session ends (KIP-368), and no "
+    "request fails for it",
+    "[broker][security]") {
+  if (!have_secured_broker()) return;
+  asio::io_context io;
+  // The broker gives sessions on its SASL_PLAINTEXT listener this lifetime, and closes a connection used
+  // after it without having authenticated again.
+  const auto lifetime = std::chrono::milliseconds(std::stoi(env("KAFKAWIRE_SASL_PLAINTEXT_REAUTH_MS")));
+  net::ConnectionOptions options;
+  options.sasl = net::SaslConfig{};
+  options.sasl->mechanism = "SCRAM-SHA-512";
+  options.sasl->username = env("KAFKAWIRE_SASL_USER");
+  options.sasl->password = env("KAFKAWIRE_SASL_PASSWORD");
+  auto conn = net::Connection::create(io.get_executor(), options);
+  std::string where = env("KAFKAWIRE_SASL_PLAINTEXT_BOOTSTRAP");
+  where = where.substr(0, where.find(','));
+  auto connected = conn->async_connect(where.substr(0, where.rfind(':')),
+                                       static_cast<uint16_t>(std::stoi(where.substr(where.rfind(':') + 1))),
+                                       asio::use_future);
+  REQUIRE_FALSE(run_until(io, connected));
+  CHECK(conn->authentications() == 1);
+  // Two requests at a time, all the way through 1.5 lifetimes: those made while the connection
+  // authenticates again wait for it, then go.
+  int answered = 0;
+  const auto end = std::chrono::steady_clock::now() + lifetime * 3 / 2;
+  while (std::chrono::steady_clock::now() < end) {
+    protocol::MetadataRequest m;
+    m.topics.emplace();  // no topics: brokers and the controller only
+    auto a = conn->async_send(m, asio::use_future);
+    auto b = conn->async_send(m, asio::use_future);
+    for (auto* f : {&a, &b}) {
+      auto [ec, reply] = run_until(io, *f);
+      INFO(conn->close_reason());
+      REQUIRE_FALSE(ec);
+      ++answered;
+    }
+    asio::steady_timer pause(io, 100ms);
+    auto paused = pause.async_wait(asio::use_future);
+    run_until(io, paused);
+  }
+  CHECK(answered > 20);
+  CHECK(conn->authentications() >= 2);
+  CHECK(conn->is_ready());
+  conn->close();
+}
