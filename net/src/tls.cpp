@@ -20,7 +20,7 @@ std::shared_ptr<TlsContext> fail(std::error_code& ec, std::string& problem, std:
 
 // The PEM text of a file, read here so that a missing file is reported with the system's reason, not
 // OpenSSL's ("no start line" for an empty read).
-bool read_file(const std::string& path, std::string& out, std::string& why) {
+[[maybe_unused]] bool read_file(const std::string& path, std::string& out, std::string& why) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     why = "cannot read " + path + ": " + std::strerror(errno);
