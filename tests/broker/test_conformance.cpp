@@ -32,13 +32,16 @@
 #include <vector>
 
 #include "broker_env.hpp"
+#include "kafkawire/consumer/config.hpp"
 #include "kafkawire/net/connection.hpp"
+#include "kafkawire/net/pool.hpp"
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/compression.hpp"
 #include "kafkawire/protocol/error.hpp"
 #include "kafkawire/protocol/init_producer_id.hpp"
 #include "kafkawire/protocol/json.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
+#include "secured_env.hpp"
 #include "support/run.hpp"
 
 namespace {
@@ -61,6 +64,7 @@ constexpr int16_t NOT_COORDINATOR = 16;
 constexpr int16_t ILLEGAL_GENERATION = 22;
 constexpr int16_t UNKNOWN_MEMBER_ID = 25;
 constexpr int16_t ILLEGAL_SASL_STATE = 34;
+constexpr int16_t SASL_AUTHENTICATION_FAILED = 58;
 constexpr int16_t UNSUPPORTED_VERSION = 35;
 constexpr int16_t TOPIC_ALREADY_EXISTS = 36;
 constexpr int16_t GROUP_ID_NOT_FOUND = 69;
@@ -203,12 +207,16 @@ struct SetupFailure : std::runtime_error {
 
 class Suite {
  public:
-  Suite() {
+  // `options`: how connections are made (TLS, SASL); `where`: the broker's host:port for them.
+  explicit Suite(net::ConnectionOptions options = {}, std::string where = kafkawire::testing::bootstrap())
+      : options_(std::move(options)), where_(std::move(where)) {
     std::random_device rd;
     std::ostringstream id;
     id << std::hex << std::setw(8) << std::setfill('0') << rd();
     run_id_ = id.str();
-    bootstrap_ = kafkawire::testing::first_broker();
+    const std::string first = where_.substr(0, where_.find(','));
+    bootstrap_ = {first.substr(0, first.rfind(':')),
+                  static_cast<uint16_t>(std::stoi(first.substr(first.rfind(':') + 1)))};
   }
 
   void run() {
@@ -229,7 +237,12 @@ class Suite {
       stage("ListGroups", [&] { list_groups(); });
       stage("ConsumerGroupHeartbeat", [&] { consumer_group_heartbeat(); });
       stage("InitProducerId", [&] { init_producer_id(); });
-      stage("SaslHandshake x SaslAuthenticate", [&] { sasl_on_plaintext(); });
+      // Over SASL the connection's own setup is that exchange (and a SaslHandshake on an authenticated
+      // connection would start a re-authentication).
+      if (!options_.sasl)
+        stage("SaslHandshake x SaslAuthenticate", [&] { sasl_on_plaintext(); });
+      else
+        stage("SaslHandshake x SaslAuthenticate", [&] { sasl_on_sasl_listener(); });
       stage("DeleteTopics", [&] { delete_topics(); });
       stage("cleanup", [&] { cleanup(); });
     } catch (const std::exception& e) {
@@ -259,8 +272,9 @@ class Suite {
   std::string topic(const std::string& what) const { return "kwc-" + run_id_ + "-" + what; }
   std::string group(const std::string& what) const { return "kwc-" + run_id_ + "-" + what; }
 
-  std::shared_ptr<net::Connection> connect_to(const std::string& host, uint16_t port, std::string& why) {
-    auto c = net::Connection::create(io_.get_executor());
+  std::shared_ptr<net::Connection> connect_to(const std::string& host, uint16_t port, std::string& why,
+                                              net::ConnectionOptions options) {
+    auto c = net::Connection::create(io_.get_executor(), std::move(options));
     auto f = c->async_connect(host, port, asio::use_future);
     std::error_code ec;
     try {
@@ -283,15 +297,16 @@ class Suite {
     if (c && c->is_ready()) return c;
     auto addr = bootstrap_;
     if (auto it = addrs_.find(node); node >= 0 && it != addrs_.end()) addr = it->second;
-    c = connect_to(addr.first, addr.second, why);
+    auto options = options_;
+    if (node == kUnauthenticated) options.sasl.reset();
+    c = connect_to(addr.first, addr.second, why, std::move(options));
     return c;
   }
 
   void connect_bootstrap() {
     std::string why;
     auto c = connection(-1, why);
-    if (!c)
-      throw SetupFailure("no connection to the broker at " + kafkawire::testing::bootstrap() + ": " + why);
+    if (!c) throw SetupFailure("no connection to the broker at " + where_ + ": " + why);
     broker_ = c->broker_versions();
   }
 
@@ -1619,6 +1634,15 @@ class Suite {
       req.transactional_id = std::nullopt;
       req.transaction_timeout_ms = INT32_MAX;
       auto r = call(c, req);
+      // A fresh broker creates its transaction state log on the first InitProducerId and answers
+      // COORDINATOR_LOAD_IN_PROGRESS (or NOT_AVAILABLE) until it is ready, as for groups.
+      for (int attempt = 0;
+           r && attempt < 100 &&
+           (r->error_code == COORDINATOR_LOAD_IN_PROGRESS || r->error_code == COORDINATOR_NOT_AVAILABLE);
+           ++attempt) {
+        std::this_thread::sleep_for(200ms);
+        r = call(c, req);
+      }
       if (!r || !c.code(r->error_code, NONE, "ErrorCode")) continue;
       c.that(r->producer_id >= 0, "ProducerId " + std::to_string(r->producer_id) + " is not an id");
       c.equal(r->producer_epoch, int16_t{0}, "ProducerEpoch");
@@ -1626,6 +1650,50 @@ class Suite {
   }
 
   // ---- SaslHandshake, SaslAuthenticate -----------------------------------------------------------------
+
+  // connection(): the bootstrap broker, over TLS when the suite uses it, but without SASL: the suite sends
+  // the SASL requests itself.
+  static constexpr int32_t kUnauthenticated = -2;
+  void fresh_unauthenticated() {
+    if (auto it = conns_.find(kUnauthenticated); it != conns_.end() && it->second) it->second->close();
+  }
+
+  // On a SASL listener, each version on a new connection: SaslHandshake names the suite's mechanism and
+  // lists it among those enabled; after a v1 handshake for PLAIN, SaslAuthenticate with a wrong password
+  // is SASL_AUTHENTICATION_FAILED (58) with a message. (Success is what every other stage's connection
+  // did, at the top version.)
+  void sasl_on_sasl_listener() {
+    const std::string mechanism = options_.sasl->mechanism;
+    for (int16_t v : versions<proto::SaslHandshakeRequest>()) {
+      fresh_unauthenticated();
+      Check c = check<proto::SaslHandshakeRequest>(v);
+      proto::SaslHandshakeRequest req;
+      req.mechanism = mechanism;
+      if (auto r = call(c, req, kUnauthenticated)) {
+        c.code(r->error_code, NONE, "ErrorCode");
+        c.that(std::find(r->mechanisms.begin(), r->mechanisms.end(), mechanism) != r->mechanisms.end(),
+               "Mechanisms lists " + mechanism);
+      }
+    }
+    static constexpr std::string_view kPlain("\0kwc\0not-a-password", 19);
+    for (int16_t v : versions<proto::SaslAuthenticateRequest>()) {
+      fresh_unauthenticated();
+      Check hello =
+          check<proto::SaslHandshakeRequest>(top<proto::SaslHandshakeRequest>(), "before SaslAuthenticate");
+      proto::SaslHandshakeRequest plain;
+      plain.mechanism = "PLAIN";
+      auto h = call(hello, plain, kUnauthenticated);
+      if (!h || !hello.code(h->error_code, NONE, "ErrorCode")) continue;
+      Check c = check<proto::SaslAuthenticateRequest>(v);
+      proto::SaslAuthenticateRequest req;
+      req.auth_bytes.bytes = Bytes(kPlain);
+      if (auto r = call(c, req, kUnauthenticated)) {
+        c.code(r->error_code, SASL_AUTHENTICATION_FAILED, "ErrorCode");
+        c.that(r->error_message && !r->error_message->empty(), "ErrorMessage says why");
+      }
+    }
+    fresh_unauthenticated();
+  }
 
   // The suite's broker listens in PLAINTEXT, where a connection counts as authenticated from the start:
   // the broker answers both APIs with ILLEGAL_SASL_STATE, which checks their layouts at every version
@@ -1767,6 +1835,8 @@ class Suite {
 
   asio::io_context io_;
   std::string run_id_;
+  net::ConnectionOptions options_;
+  std::string where_;
   std::pair<std::string, uint16_t> bootstrap_;
   std::map<int32_t, std::pair<std::string, uint16_t>> addrs_;
   std::map<int32_t, std::shared_ptr<net::Connection>> conns_;
@@ -1830,7 +1900,8 @@ int report_matrix(const Suite& s, std::ostream& out) {
   int failing = 0;
   out << "\nKafka wire-protocol conformance: broker Kafka " << broker_version(s.bootstrap_.second);
   if (s.metadata_version_ >= 0) out << " (metadata.version level " << s.metadata_version_ << ")";
-  out << " at " << kafkawire::testing::bootstrap() << ", run " << s.run_id_ << ", " << std::fixed
+  out << " at " << s.where_ << (s.options_.sasl ? " over SASL " + s.options_.sasl->mechanism : "")
+      << (s.options_.tls ? " with TLS" : "") << ", run " << s.run_id_ << ", " << std::fixed
       << std::setprecision(1) << s.elapsed_ << " s, " << s.requests_ << " requests, " << s.records_compared_
       << " fetched records compared\n";
   out << "ok: every check passed; ok*: passed, with a note below; FAIL: a check failed (listed below); -: "
@@ -1916,4 +1987,24 @@ TEST_CASE("conformance: every API at every version both sides serve", "[broker][
   INFO(text.str());
   CHECK(suite.setup_error().empty());
   CHECK(failing == 0);
+}
+
+TEST_CASE("conformance: the same over every secured listener and SASL mechanism",
+          "[broker][conformance][security]") {
+  // The codec does not change with the transport, but what goes through TLS records and an
+  // authenticated session is what a secured cluster sees: every API again, there.
+  if (!kafkawire::testing::have_secured_broker()) return;
+  for (const auto& [name, settings] : kafkawire::testing::ways_in()) {
+    DYNAMIC_SECTION(name) {
+      const auto options = kafkawire::pool_options(kafkawire::Config(settings)).connection;
+      Suite suite(options, settings.at("bootstrap.servers"));
+      suite.run();
+      std::ostringstream text;
+      const int failing = suite.report(text);
+      std::cout << "\n" << name << ":" << text.str();
+      INFO(text.str());
+      CHECK(suite.setup_error().empty());
+      CHECK(failing == 0);
+    }
+  }
 }

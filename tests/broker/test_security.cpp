@@ -17,122 +17,23 @@
 #include "kafkawire/net/tls.hpp"
 #include "kafkawire/protocol/error.hpp"
 #include "kafkawire/protocol/metadata.hpp"
+#include "secured_env.hpp"
 
 using namespace kafkawire;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using kafkawire::testing::create_topic;
+using kafkawire::testing::env;
+using kafkawire::testing::have_secured_broker;
 using kafkawire::testing::run_until;
+using kafkawire::testing::secured;
+using kafkawire::testing::Settings;
+using kafkawire::testing::tls_settings;
 using kafkawire::testing::unique;
+using kafkawire::testing::unsecured_token;
+using kafkawire::testing::ways_in;
 
 namespace {
-
-// KEY=value lines of the broker's secured.env: KAFKAWIRE_SECURED_ENV names the file, else it is where
-// kafka-local keeps it for the test broker (<state root>/<base port>/secured.env).
-const std::map<std::string, std::string>& secured() {
-  static const std::map<std::string, std::string> env = [] {
-    std::map<std::string, std::string> kv;
-    std::string path;
-    if (const char* e = std::getenv("KAFKAWIRE_SECURED_ENV"); e && *e) {
-      path = e;
-    } else {
-      const char* dir = std::getenv("KAFKAWIRE_BROKER_DIR");
-      path = std::string(dir && *dir ? dir : "/tmp/kafkawire-broker") + "/" +
-             std::to_string(kafkawire::testing::first_broker().second) + "/secured.env";
-    }
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) {
-      const auto eq = line.find('=');
-      if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-      std::string value = line.substr(eq + 1);
-      if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"'))
-        value = value.substr(1, value.size() - 2);
-      kv[line.substr(0, eq)] = value;
-    }
-    return kv;
-  }();
-  return env;
-}
-
-// Whether to run: the secured listeners exist, or the run said it has none (an outside broker).
-bool have_secured_broker() {
-  if (!secured().empty()) return true;
-  const char* opt_out = std::getenv("KAFKAWIRE_NO_SECURED_BROKER");
-  INFO("no secured.env from `kafka-local start --secured`; set KAFKAWIRE_NO_SECURED_BROKER=1 to skip");
-  REQUIRE((opt_out && std::string(opt_out) == "1"));
-  WARN("skipped: KAFKAWIRE_NO_SECURED_BROKER=1");
-  return false;
-}
-
-std::string env(const std::string& key) {
-  auto it = secured().find(key);
-  INFO("secured.env has no " << key);
-  REQUIRE(it != secured().end());
-  return it->second;
-}
-
-std::string base64url(std::string_view in) {
-  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (unsigned char c : in) {
-    bits = (bits << 8) | c;
-    count += 8;
-    while (count >= 6) {
-      count -= 6;
-      out += digits[(bits >> count) & 63];
-    }
-  }
-  if (count > 0) out += digits[(bits << (6 - count)) & 63];
-  return out;
-}
-
-// An unsigned JWT (alg none), which the broker's unsecured OAUTHBEARER validator takes: for tests only.
-std::string unsecured_token(const std::string& subject) {
-  const auto now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  return base64url(R"({"alg":"none"})") + "." +
-         base64url("{\"sub\":\"" + subject + "\",\"iat\":" + std::to_string(now) +
-                   ",\"exp\":" + std::to_string(now + 3600) + "}") +
-         ".";
-}
-
-using Settings = std::map<std::string, std::string>;
-
-Settings tls_settings() {
-  return {{"ssl.ca.location", env("KAFKAWIRE_TLS_CA")},
-          {"ssl.certificate.location", env("KAFKAWIRE_TLS_CERT")},
-          {"ssl.key.location", env("KAFKAWIRE_TLS_KEY")}};
-}
-
-// The settings of each secured way in, by name.
-std::vector<std::pair<std::string, Settings>> ways_in() {
-  std::vector<std::pair<std::string, Settings>> ways;
-  Settings ssl = tls_settings();
-  ssl["bootstrap.servers"] = env("KAFKAWIRE_SSL_BOOTSTRAP");
-  ssl["security.protocol"] = "SSL";
-  ways.emplace_back("SSL with a client certificate", ssl);
-  for (const std::string protocol : {"SASL_SSL", "SASL_PLAINTEXT"}) {
-    for (const std::string mechanism : {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"}) {
-      if (mechanism == "OAUTHBEARER" && protocol == "SASL_PLAINTEXT") continue;
-      Settings s;
-      s["bootstrap.servers"] = env("KAFKAWIRE_" + protocol + "_BOOTSTRAP");
-      s["security.protocol"] = protocol;
-      s["sasl.mechanism"] = mechanism;
-      if (protocol == "SASL_SSL") s["ssl.ca.location"] = env("KAFKAWIRE_TLS_CA");
-      if (mechanism == "OAUTHBEARER") {
-        s["sasl.oauthbearer.token"] = unsecured_token(env("KAFKAWIRE_SASL_USER"));
-      } else {
-        s["sasl.username"] = env("KAFKAWIRE_SASL_USER");
-        s["sasl.password"] = env("KAFKAWIRE_SASL_PASSWORD");
-      }
-      ways.emplace_back(protocol + " " + mechanism, s);
-    }
-  }
-  return ways;
-}
 
 Config with(Settings s, std::initializer_list<std::pair<const std::string, std::string>> extra = {}) {
   for (const auto& [k, v] : extra) s[k] = v;
