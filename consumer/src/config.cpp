@@ -116,9 +116,9 @@ const std::vector<ConfigKey>& config_keys() {
       {"sasl.password", "", "the password for PLAIN and SCRAM (never logged, never shown by explain or spy)",
        sec, text(), into<&Config::sasl_password>},
       {"sasl.jaas.config", "",
-       "Java's form of the credentials, read for PLAIN and SCRAM: "
-       "`org.apache.kafka.common.security.plain.PlainLoginModule required username=\"alice\" "
-       "password=\"secret\";` (or ScramLoginModule); instead of sasl.username and sasl.password",
+       "Java's form of the credentials, read for PLAIN and SCRAM: the PlainLoginModule or ScramLoginModule "
+       "entry, `... required username=\"alice\" password=\"secret\";`; instead of sasl.username and "
+       "sasl.password",
        sec, text(), into<&Config::sasl_jaas_config>},
       {"sasl.oauthbearer.token", "",
        "OAUTHBEARER: the token (a JWT) to send; for tools and tests, a long-lived program sets a token "

@@ -184,6 +184,33 @@ TEST_CASE("security: TLS refusals name the reason; the certificate is checked ag
     INFO(text);
     CHECK_FALSE(ec);
   }
+  SECTION("PEM as text, and Java's store names for PEM files") {
+    auto read = [](const std::string& path) {
+      std::ifstream in(path);
+      return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    Settings text = base();
+    text.erase("ssl.ca.location");
+    text.erase("ssl.certificate.location");
+    text.erase("ssl.key.location");
+    text["ssl.ca.pem"] = read(env("KAFKAWIRE_TLS_CA"));
+    text["ssl.certificate.pem"] = read(env("KAFKAWIRE_TLS_CERT"));
+    text["ssl.key.pem"] = read(env("KAFKAWIRE_TLS_KEY"));
+    auto [ec, why] = try_list_offsets(io, Config(text), topic);
+    INFO(why);
+    CHECK_FALSE(ec);
+    // Java's keystore in PEM: one file with the certificate and its key.
+    const std::string keystore = "/tmp/kw-keystore-" + unique("pem") + ".pem";
+    std::ofstream(keystore) << read(env("KAFKAWIRE_TLS_CERT")) << read(env("KAFKAWIRE_TLS_KEY"));
+    Settings java{{"bootstrap.servers", ssl},         {"security.protocol", "SSL"},
+                  {"default.api.timeout.ms", "5000"}, {"ssl.truststore.location", env("KAFKAWIRE_TLS_CA")},
+                  {"ssl.truststore.type", "PEM"},     {"ssl.keystore.location", keystore},
+                  {"ssl.keystore.type", "PEM"}};
+    auto [ec2, why2] = try_list_offsets(io, Config(java), topic);
+    std::remove(keystore.c_str());
+    INFO(why2);
+    CHECK_FALSE(ec2);
+  }
   SECTION("an encrypted key with its password; a wrong password fails when the client is made") {
     Settings s = base();
     s["ssl.key.location"] = env("KAFKAWIRE_TLS_KEY_ENCRYPTED");

@@ -338,8 +338,9 @@ expect_contains "silent broker, -m 2: names the timeout" "$SILENT within the -m 
 # then tries again until -m ends.
 timeout 60 "$KW" -b "$SILENT" -L -m 3 -X socket.connection.setup.timeout.ms=500 >"$WORK/out" 2>"$WORK/err"
 expect_rc "silent broker, setup timeout: failure" 1 $?
-expect_contains "silent broker, setup timeout: the last error is the connection's timeout" \
-  "last error: timed out" "$(cat "$WORK/err")"
+expect_contains "silent broker, setup timeout: the last error is the connection's timeout, and why" \
+  "last error: connection setup with $SILENT: no answer to ApiVersions within socket.connection.setup.timeout.ms (500 ms)" \
+  "$(cat "$WORK/err")"
 kill "$SILENT_PID" 2>/dev/null
 SILENT_PID=
 
