@@ -206,8 +206,8 @@ asio::awaitable<std::error_code> Connection::start_tls(const std::string& host) 
                   : "");
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
       why +=
-          ": the broker closed the connection (is this port a TLS listener? does it require a client "
-          "certificate?)";
+          ": the broker closed the connection without a word of TLS: a plaintext listener (set "
+          "security.protocol to PLAINTEXT or SASL_PLAINTEXT)?";
     close(client_errc::tls_failed, "TLS handshake with " + where + ": " + why);
     co_return close_error_;
   }

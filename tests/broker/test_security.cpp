@@ -145,6 +145,25 @@ TEST_CASE("security: a wrong password or an unknown user is refused with the bro
   }
 }
 
+TEST_CASE("security: a mechanism the listener does not enable is refused with the ones it does",
+          "[broker][security]") {
+  if (!have_secured_broker()) return;
+  asio::io_context io;
+  const std::string topic = unique("kw-secured-mechanism");
+  create_topic(io, topic, 1);
+  auto [ec, text] = try_list_offsets(io,
+                                     Config({{"bootstrap.servers", env("KAFKAWIRE_SASL_PLAINTEXT_BOOTSTRAP")},
+                                             {"security.protocol", "SASL_PLAINTEXT"},
+                                             {"sasl.mechanism", "OAUTHBEARER"},
+                                             {"sasl.oauthbearer.token", unsecured_token("kafkawire")},
+                                             {"default.api.timeout.ms", "5000"}}),
+                                     topic);
+  INFO(text);
+  CHECK(ec == kafka_errc::unsupported_sasl_mechanism);
+  CHECK(text.find("does not offer OAUTHBEARER; it offers") != std::string::npos);
+  CHECK(text.find("SCRAM-SHA-512") != std::string::npos);
+}
+
 TEST_CASE("security: TLS refusals name the reason; the certificate is checked against the host",
           "[broker][security]") {
   if (!have_secured_broker()) return;
@@ -183,6 +202,22 @@ TEST_CASE("security: TLS refusals name the reason; the certificate is checked ag
     auto [ec, text] = try_list_offsets(io, Config(s), topic);
     INFO(text);
     CHECK_FALSE(ec);
+  }
+  SECTION("a plaintext client on a TLS port, a TLS client on a plaintext port: each says which is which") {
+    const auto start = std::chrono::steady_clock::now();
+    auto [ec, text] =
+        try_list_offsets(io, Config({{"bootstrap.servers", ssl}, {"default.api.timeout.ms", "5000"}}), topic);
+    INFO(text);
+    CHECK(ec == client_errc::malformed);
+    CHECK(text.find("answered with TLS: it is a TLS listener") != std::string::npos);
+    Settings s = base();
+    s["bootstrap.servers"] = kafkawire::testing::bootstrap();
+    auto [ec2, text2] = try_list_offsets(io, Config(s), topic);
+    INFO(text2);
+    CHECK(ec2 == client_errc::tls_failed);
+    CHECK(text2.find("a plaintext listener") != std::string::npos);
+    // Refused, not retried until default.api.timeout.ms.
+    CHECK(std::chrono::steady_clock::now() - start < 4s);
   }
   SECTION("PEM as text, and Java's store names for PEM files") {
     auto read = [](const std::string& path) {
