@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "broker_env.hpp"
+#include "kafkawire/protocol/json.hpp"
 
 namespace kafkawire::testing {
 
@@ -59,31 +60,16 @@ inline std::string env(const std::string& key) {
   return it->second;
 }
 
-inline std::string base64url(std::string_view in) {
-  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (unsigned char c : in) {
-    bits = (bits << 8) | c;
-    count += 8;
-    while (count >= 6) {
-      count -= 6;
-      out += digits[(bits >> count) & 63];
-    }
-  }
-  if (count > 0) out += digits[(bits << (6 - count)) & 63];
-  return out;
-}
-
 // An unsigned JWT (alg none), which the broker's unsecured OAUTHBEARER validator takes: for tests only.
 inline std::string unsecured_token(const std::string& subject) {
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  return base64url(R"({"alg":"none"})") + "." +
-         base64url("{\"sub\":\"" + subject + "\",\"iat\":" + std::to_string(now) +
-                   ",\"exp\":" + std::to_string(now + 3600) + "}") +
+  // JWT segments are base64url without padding (RFC 7515).
+  auto segment = [](const std::string& json) { return protocol::base64(protocol::Bytes(json), true); };
+  return segment(R"({"alg":"none"})") + "." +
+         segment("{\"sub\":\"" + subject + "\",\"iat\":" + std::to_string(now) +
+                 ",\"exp\":" + std::to_string(now + 3600) + "}") +
          ".";
 }
 
