@@ -218,11 +218,17 @@ asio::awaitable<void> Producer::Core::sender() {
       if (it == queues_.end()) it = queues_.begin();
       auto& [tp, q] = *it;
       if (q.records.empty()) continue;
-      // Records still here at their delivery.timeout.ms (no leader, no producer id, a broker slower than
-      // the application) fail with timeout: none is in a batch yet, so no sequence number is lost.
-      if (q.records.front().deadline <= now) expire(tp, q, now);
-      if (q.records.empty()) continue;
-      next_due = std::min(next_due, q.records.front().deadline);
+      // Records that wait on something that is not coming (a leader, a producer id) fail at their
+      // delivery.timeout.ms: none is in a batch yet, so no sequence number is lost. Records merely queued
+      // behind a slow broker wait on: without a bound on the producer's memory (Java's buffer.memory
+      // blocks send()), expiring them would fail what the application was never told to hold back.
+      const bool stuck = (session_.idempotent() && session_.state() != ProducerSession::State::ready) ||
+                         !pool_->metadata().leader(tp.topic, tp.partition);
+      if (stuck) {
+        if (q.records.front().deadline <= now) expire(tp, q, now);
+        if (q.records.empty()) continue;
+        next_due = std::min(next_due, q.records.front().deadline);
+      }
       if (const auto when = due(q); when > now) {
         next_due = std::min(next_due, when);
         continue;
@@ -272,12 +278,8 @@ asio::awaitable<void> Producer::Core::sender() {
     }
     for (auto& [leader, requests] : by_leader)
       for (auto& request : requests) {
-        // The request's retries end at its oldest record's delivery.timeout.ms, counted from async_send
-        // (as Java expires a batch by its creation time).
-        auto deadline = clock::time_point::max();
-        for (const auto& b : request.batches) deadline = std::min(deadline, b.records.front().deadline);
         ++requests_in_flight_[leader];
-        spawn(send_batches(leader, std::move(request.batches), deadline));
+        spawn(send_batches(leader, std::move(request.batches), now + config_.delivery_timeout));
       }
     if (!unrouted_.empty() || session_.state() == ProducerSession::State::uninitialized)
       next_due = std::min(next_due, now + config_.retry_backoff);
@@ -290,13 +292,10 @@ asio::awaitable<void> Producer::Core::sender() {
 }
 
 void Producer::Core::expire(const TopicPartition& tp, PartitionQueue& q, clock::time_point now) {
-  std::string why;
-  if (session_.state() != ProducerSession::State::ready && session_.idempotent())
-    why = "no producer id" + (error_text_.empty() ? std::string() : " (" + error_text_ + ")");
-  else if (!pool_->metadata().leader(tp.topic, tp.partition))
-    why = "no leader for " + to_string(tp);
-  else
-    why = "not sent: the broker took earlier records too slowly";
+  const std::string why =
+      session_.idempotent() && session_.state() != ProducerSession::State::ready
+          ? "no producer id" + (error_text_.empty() ? std::string() : " (" + error_text_ + ")")
+          : "no leader for " + to_string(tp);
   error_text_ = to_string(tp) + ": " + why + " within delivery.timeout.ms (" +
                 std::to_string(config_.delivery_timeout.count()) + " ms)";
   size_t bytes = 0;

@@ -26,8 +26,8 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
     ProducerRecord record;
     int64_t timestamp;
     Handler handler;
-    // async_send + delivery.timeout.ms: the record fails with timeout if it is not delivered by then
-    // (waiting for its topic, a leader, a producer id, or in retries).
+    // async_send + delivery.timeout.ms: the record fails with timeout if it is still waiting for its
+    // topic, a leader or a producer id then (retries count from when its batch is drained).
     clock::time_point deadline{};
     uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
   };
