@@ -89,6 +89,7 @@ Pool::Result<std::shared_ptr<Connection>> Pool::connection(int32_t node_id, Purp
       co_await wait.async_wait(use_nothrow);
     }
     auto conn = Connection::create(executor_, options_.connection);
+    if (auto& old = slots_[{node_id, purpose}].conn) retired_authentications_ += old->authentications();
     slots_[{node_id, purpose}].conn = conn;  // not ready, but close() reaches it: no connect outlives it
     auto [ec] = co_await conn->async_connect(addr->first, addr->second, use_nothrow);
     Slot& s = slots_[{node_id, purpose}];  // the map may have grown while we waited
@@ -106,6 +107,7 @@ Pool::Result<std::shared_ptr<Connection>> Pool::connection(int32_t node_id, Purp
     s.failures = 0;
     s.last_error = {};
     s.conn = conn;
+    ++connections_opened_;
     co_return std::tuple{std::error_code{}, conn};
   }
 }
@@ -180,6 +182,13 @@ void Pool::close() {
     if (slot.conn) slot.conn->close(client_errc::operation_aborted, "pool closed");
     if (slot.attempt_done) slot.attempt_done->cancel();
   }
+}
+
+Pool::Counters Pool::counters() const {
+  Counters c{.connections_opened = connections_opened_, .authentications = retired_authentications_};
+  for (const auto& [key, slot] : slots_)
+    if (slot.conn) c.authentications += static_cast<uint64_t>(slot.conn->authentications());
+  return c;
 }
 
 std::string Pool::describe(std::error_code ec) const {

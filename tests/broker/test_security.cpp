@@ -324,3 +324,80 @@ TEST_CASE(
   CHECK(conn->is_ready());
   conn->close();
 }
+
+TEST_CASE(
+    "security: a producer and a group consumer run through several SASL session lifetimes on the "
+    "connections they opened first, no request failing (KIP-368)",
+    "[broker][security]") {
+  if (!have_secured_broker()) return;
+  const auto lifetime = std::chrono::milliseconds(std::stoi(env("KAFKAWIRE_SASL_PLAINTEXT_REAUTH_MS")));
+  Settings settings;
+  for (const auto& [name, s] : ways_in())
+    if (name == "SASL_PLAINTEXT SCRAM-SHA-512") settings = s;
+  REQUIRE_FALSE(settings.empty());
+  asio::io_context io;
+  const std::string topic = unique("kw-reauth");
+  create_topic(io, topic, 2);
+  Producer p(io.get_executor(), with(settings, {{"linger.ms", "5"}}));
+  Consumer c(io.get_executor(), with(settings, {{"group.id", unique("kw-reauth-group")},
+                                                {"auto.offset.reset", "earliest"},
+                                                {"enable.auto.commit", "false"}}));
+  c.subscribe({topic});
+
+  // Ten records a round, then poll until they are back and commit them: every connection each client
+  // needs (bootstrap, partition leader, fetch, group coordinator) is used in every round.
+  int sent = 0;
+  size_t received = 0;
+  auto round = [&] {
+    std::vector<std::future<std::tuple<std::error_code, RecordMetadata>>> acks;
+    for (int i = 0; i < 10; ++i, ++sent)
+      acks.push_back(p.async_send(
+          ProducerRecord{.topic = topic, .partition = sent % 2, .value = "v" + std::to_string(sent)},
+          asio::use_future));
+    for (auto& f : acks) {
+      auto [ec, md] = run_until(io, f, 60s);
+      INFO(p.error_text());
+      REQUIRE_FALSE(ec);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (received < static_cast<size_t>(sent) && std::chrono::steady_clock::now() < deadline) {
+      auto f = c.async_poll(100ms, asio::use_future);
+      auto [ec, records] = run_until(io, f, 60s);
+      INFO(c.error_text());
+      REQUIRE_FALSE(ec);
+      received += records.size();
+    }
+    REQUIRE(received == static_cast<size_t>(sent));
+    auto committed = c.async_commit(asio::use_future);
+    auto ec = run_until(io, committed, 60s);
+    INFO(c.error_text());
+    REQUIRE_FALSE(ec);
+  };
+
+  round();  // both clients have every connection they need now
+  const auto producer_start = p.pool().counters();
+  const auto consumer_start = c.pool().counters();
+  REQUIRE(producer_start.connections_opened > 0);
+  REQUIRE(consumer_start.connections_opened > 0);
+  const auto end = std::chrono::steady_clock::now() + lifetime * 5 / 2;
+  while (std::chrono::steady_clock::now() < end) {
+    round();
+    asio::steady_timer pause(io, 200ms);
+    auto paused = pause.async_wait(asio::use_future);
+    run_until(io, paused);
+  }
+
+  // The broker closes a connection used after its session ended without a re-authentication, and the
+  // clients would have reconnected quietly: the same connections all the way through shows they were
+  // authenticated again in time, each at least twice in 2.5 lifetimes.
+  for (const auto& [who, start, now] : {std::tuple{"producer", producer_start, p.pool().counters()},
+                                        std::tuple{"consumer", consumer_start, c.pool().counters()}}) {
+    INFO(who << ": " << start.connections_opened << " connections, " << now.authentications
+             << " authentications");
+    CHECK(now.connections_opened == start.connections_opened);
+    CHECK(now.authentications >= 3 * now.connections_opened);
+  }
+  CHECK(received == static_cast<size_t>(sent));
+  auto closed = c.async_close(asio::use_future);
+  run_until(io, closed, 60s);
+}

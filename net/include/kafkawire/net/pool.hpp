@@ -167,6 +167,16 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // The delay before the n-th consecutive reconnect attempt (n >= 1), with jitter.
   std::chrono::milliseconds backoff(int failures);
 
+  // What this pool's connections went through, for monitoring and for tests that must tell a quiet
+  // reconnect from a connection that stayed up: a consumer retries a request on a new connection
+  // without a caller noticing, so "no request failed" alone cannot show that KIP-368
+  // re-authentication kept a connection open.
+  struct Counters {
+    uint64_t connections_opened = 0;  // connections that became ready (each reconnect counts again)
+    uint64_t authentications = 0;     // SASL authentications accepted: first ones and re-authentications
+  };
+  Counters counters() const;
+
  private:
   struct Slot {
     std::shared_ptr<Connection> conn;
@@ -189,6 +199,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   bool closed_ = false;
   std::error_code last_connect_error_;  // the last failed connection attempt, and its close_reason()
   std::string last_connect_reason_;
+  uint64_t connections_opened_ = 0;
+  uint64_t retired_authentications_ = 0;  // of connections no longer in a slot
 };
 
 }  // namespace kafkawire::net
