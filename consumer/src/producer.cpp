@@ -70,6 +70,34 @@ void Producer::Core::complete(Pending& p, std::error_code ec, RecordMetadata md)
   auto h = std::move(p.handler);
   asio::post(executor_,
              [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
+  settle(p);
+}
+
+void Producer::Core::complete_batch(std::vector<Pending>& records, std::error_code ec,
+                                    const RecordMetadata& md) {
+  // One posted function calls every handler of the batch, in order: a post per record (an allocation
+  // and a trip through the scheduler each) was a tenth of the producer's CPU.
+  struct Delivery {
+    Handler handler;
+    int64_t timestamp;
+  };
+  std::vector<Delivery> deliveries;
+  deliveries.reserve(records.size());
+  for (auto& p : records) deliveries.push_back({std::move(p.handler), p.timestamp});
+  asio::post(executor_, [deliveries = std::move(deliveries), ec, md]() mutable {
+    for (size_t i = 0; i < deliveries.size(); ++i) {
+      RecordMetadata r = md;
+      if (!ec) {
+        if (r.offset >= 0) r.offset += static_cast<int64_t>(i);
+        if (r.timestamp < 0) r.timestamp = deliveries[i].timestamp;
+      }
+      std::move(deliveries[i].handler)(ec, std::move(r));
+    }
+  });
+  for (auto& p : records) settle(p);
+}
+
+void Producer::Core::settle(Pending& p) {
   if (p.seq == 0) return;
   // A flush waiting for this record and no other completes now; it is posted after the record's own
   // handler, so when a flush completes the delivery handlers of its records have run.
@@ -99,7 +127,9 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
   const int64_t ts = record.timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::system_clock::now().time_since_epoch())
                                                    .count());
-  Pending p{std::move(record), ts, std::move(handler), clock::now() + config_.delivery_timeout, next_seq_++};
+  const size_t bytes = record_size(record);
+  Pending p{std::move(record), ts,   std::move(handler), clock::now() + config_.delivery_timeout,
+            next_seq_++,       bytes};
   ++queued_;
   // A record whose topic the metadata knows goes straight to its partition's queue; the sender is woken
   // only when that queue has something to send sooner than the sender planned. Waking it for every record
@@ -161,7 +191,7 @@ const TopicPartition* Producer::Core::route(Pending& p) {
   auto it = queues_.try_emplace({p.record.topic, *part}).first;
   PartitionQueue& q = it->second;
   if (q.records.empty()) q.oldest = clock::now();
-  q.bytes += record_size(p.record);
+  q.bytes += p.bytes;
   q.records.push_back(std::move(p));
   return &it->first;
 }
@@ -259,9 +289,10 @@ asio::awaitable<void> Producer::Core::sender() {
         requests.emplace_back();
       }
       std::vector<Pending> batch;
+      batch.reserve(std::min(q.records.size(), static_cast<size_t>(config_.batch_size) / 16 + 1));
       size_t bytes = 0;
       while (!q.records.empty() && (batch.empty() || bytes < static_cast<size_t>(config_.batch_size))) {
-        bytes += record_size(q.records.front().record);
+        bytes += q.records.front().bytes;
         batch.push_back(std::move(q.records.front()));
         q.records.pop_front();
       }
@@ -300,7 +331,7 @@ void Producer::Core::expire(const TopicPartition& tp, PartitionQueue& q, clock::
                 std::to_string(config_.delivery_timeout.count()) + " ms)";
   size_t bytes = 0;
   while (!q.records.empty() && q.records.front().deadline <= now) {
-    bytes += record_size(q.records.front().record);
+    bytes += q.records.front().bytes;
     --queued_;
     complete(q.records.front(), client_errc::timeout, {});
     q.records.pop_front();

@@ -30,6 +30,7 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
     // topic, a leader or a producer id then (retries count from when its batch is drained).
     clock::time_point deadline{};
     uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
+    size_t bytes = 0;  // about what it takes in a batch, counted once (batch.size, max.request.size)
   };
   // One partition's records in one RecordBatch, and the producer id, epoch and sequence its next attempt
   // carries (from the session).
@@ -87,6 +88,11 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   std::error_code build_request(const Batches& batches, proto::ProduceRequest& req,
                                 std::vector<std::vector<uint8_t>>& buffers);
   void complete(Pending& p, std::error_code ec, RecordMetadata md);
+  // A batch's results: record i of a written batch gets md's offset + i (and its own timestamp unless the
+  // broker gave one).
+  void complete_batch(std::vector<Pending>& records, std::error_code ec, const RecordMetadata& md);
+  // The record has its result: flushes waiting for it may complete.
+  void settle(Pending& p);
   void finish_flush(FlushWaiter& w, std::error_code ec);
   // Fails every record not yet handed to a request, and (with `waiters`) every waiting flush.
   void abandon_queued(std::error_code ec, const std::string& why);

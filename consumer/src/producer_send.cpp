@@ -61,7 +61,7 @@ std::error_code Producer::Core::build_request(const Batches& batches, proto::Pro
 void Producer::Core::fail_batch(Batch& b, std::error_code ec) {
   // Not answered (aborted, not built): whether it was written is unknown, which the session treats as such.
   session_.on_result(b.tp, b.id, b.stamp, {.answered = false, .retriable = false, .may_retry = false});
-  for (auto& p : b.records) complete(p, ec, {});
+  complete_batch(b.records, ec, {});
   sending_ -= b.records.size();
 }
 
@@ -221,12 +221,7 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
                  : code                                            ? make_kafka_error(code)
                         : make_error_code(kafka_errc::unknown_server_error);
       if (result) error_text_ = to_string(tp) + ": " + result.message();
-      for (size_t i = 0; i < b.records.size(); ++i) {
-        RecordMetadata r = md;
-        if (r.offset >= 0) r.offset += static_cast<int64_t>(i);
-        if (r.timestamp < 0) r.timestamp = b.records[i].timestamp;
-        complete(b.records[i], result, r);
-      }
+      complete_batch(b.records, result, md);
       sending_ -= b.records.size();
     }
     batches = std::move(retry);
