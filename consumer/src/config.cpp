@@ -246,8 +246,18 @@ const std::vector<ConfigKey>& config_keys() {
        "sent again, within delivery.timeout.ms",
        prod, number(0, INT32_MAX), into<&Config::retries>},
       {"delivery.timeout.ms", "120000",
-       "bound on the time from async_send to the record's delivery result, retries included", prod, ms(1),
-       into<&Config::delivery_timeout>},
+       "bound on how long a record taken in (see buffer.memory) waits for its topic, a leader or a producer "
+       "id, and on the retries of its batch from when it is sent; records merely queued behind a busy "
+       "broker wait on, bounded by buffer.memory",
+       prod, ms(1), into<&Config::delivery_timeout>},
+      {"buffer.memory", "33554432",
+       "bytes of records the producer holds without a delivery result; a record sent when they are full "
+       "waits, in order, for room up to max.block.ms",
+       prod, number(1, INT64_MAX), into<&Config::buffer_memory>},
+      {"max.block.ms", "60000",
+       "how long a record may wait for room in buffer.memory before it fails with client_errc::timeout "
+       "(0: at once, as librdkafka's queue-full error)",
+       prod, ms(0), into<&Config::max_block>},
       {"max.request.size", "1048576",
        "a Produce request holds batches of at most this many bytes in all (at least one batch)", prod,
        number(1, INT32_MAX), into<&Config::max_request_size>},

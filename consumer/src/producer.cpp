@@ -97,7 +97,37 @@ void Producer::Core::complete_batch(std::vector<Pending>& records, std::error_co
   for (auto& p : records) settle(p);
 }
 
+void Producer::Core::take_in(Pending& p, clock::time_point now) {
+  p.holds_memory = true;
+  buffered_bytes_ += p.bytes;
+  p.deadline = now + config_.delivery_timeout;
+}
+
+void Producer::Core::admit_waiting(clock::time_point now) {
+  while (!waiting_for_memory_.empty()) {
+    Pending& p = waiting_for_memory_.front();
+    if (buffered_bytes_ + p.bytes <= static_cast<uint64_t>(config_.buffer_memory)) {
+      take_in(p, now);
+      unrouted_.push_back(std::move(p));  // routed below, behind what was taken in before it
+    } else if (p.deadline <= now) {
+      error_text_ = p.record.topic + ": buffer.memory (" + std::to_string(config_.buffer_memory) +
+                    " bytes) stayed full for max.block.ms (" + std::to_string(config_.max_block.count()) +
+                    " ms): the brokers take records more slowly than they are sent";
+      --queued_;
+      complete(p, client_errc::timeout, {});
+    } else {
+      break;
+    }
+    waiting_for_memory_.pop_front();
+  }
+}
+
 void Producer::Core::settle(Pending& p) {
+  if (p.holds_memory) {
+    p.holds_memory = false;
+    buffered_bytes_ -= p.bytes;
+    if (!waiting_for_memory_.empty()) wakeup_.cancel();  // the sender takes waiting records in
+  }
   if (p.seq == 0) return;
   // A flush waiting for this record and no other completes now; it is posted after the record's own
   // handler, so when a flush completes the delivery handlers of its records have run.
@@ -128,9 +158,29 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
                                                    std::chrono::system_clock::now().time_since_epoch())
                                                    .count());
   const size_t bytes = record_size(record);
-  Pending p{std::move(record), ts,   std::move(handler), clock::now() + config_.delivery_timeout,
-            next_seq_++,       bytes};
+  if (bytes > static_cast<uint64_t>(config_.buffer_memory)) {
+    error_text_ = record.topic + ": a record of " + std::to_string(bytes) +
+                  " bytes can never fit in buffer.memory (" + std::to_string(config_.buffer_memory) + ")";
+    Pending p{std::move(record), 0, std::move(handler)};
+    complete(p, client_errc::invalid_argument, {});
+    return;
+  }
+  const auto now = clock::now();
+  Pending p{std::move(record), ts, std::move(handler), now + config_.max_block, next_seq_++, bytes};
   ++queued_;
+  // buffer.memory full (or records already waiting for room, which this one must not overtake): it
+  // waits for deliveries to make room, as Java's send() blocks, and fails at max.block.ms. Without this
+  // bound an application faster than its brokers grew the producer's memory without end.
+  if (!waiting_for_memory_.empty() ||
+      buffered_bytes_ + bytes > static_cast<uint64_t>(config_.buffer_memory)) {
+    waiting_for_memory_.push_back(std::move(p));
+    if (!sender_running_) {
+      sender_running_ = true;
+      spawn(sender());
+    }
+    return;
+  }
+  take_in(p, now);
   // A record whose topic the metadata knows goes straight to its partition's queue; the sender is woken
   // only when that queue has something to send sooner than the sender planned. Waking it for every record
   // made it scan every partition's queue per record: with 1,000 partitions most of the producer's CPU.
@@ -220,6 +270,7 @@ asio::awaitable<void> Producer::Core::sender() {
     }
     if (session_.state() == ProducerSession::State::fatal)
       abandon_queued(session_.fatal_error(), session_.fatal_text());
+    admit_waiting(clock::now());
     // Route records to partitions (metadata first for topics we have not seen).
     if (!unrouted_.empty()) {
       // Each topic once per Metadata request, however many of its records wait.
@@ -314,6 +365,7 @@ asio::awaitable<void> Producer::Core::sender() {
       }
     if (!unrouted_.empty() || session_.state() == ProducerSession::State::uninitialized)
       next_due = std::min(next_due, now + config_.retry_backoff);
+    if (!waiting_for_memory_.empty()) next_due = std::min(next_due, waiting_for_memory_.front().deadline);
     if (queued_ == 0 && sending_ == 0) break;
     wakeup_.expires_at(next_due == clock::time_point::max() ? now + std::chrono::seconds(1) : next_due);
     co_await wakeup_.async_wait(use_nothrow);
@@ -347,6 +399,8 @@ void Producer::Core::abandon_queued(std::error_code ec, const std::string& why) 
   if (queued_ > 0) error_text_ = why;
   for (auto& p : unrouted_) fail(p);
   unrouted_.clear();
+  for (auto& p : waiting_for_memory_) fail(p);
+  waiting_for_memory_.clear();
   for (auto& [tp, q] : queues_) {
     for (auto& p : q.records) fail(p);
     q.records.clear();

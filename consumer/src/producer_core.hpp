@@ -29,8 +29,9 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
     // async_send + delivery.timeout.ms: the record fails with timeout if it is still waiting for its
     // topic, a leader or a producer id then (retries count from when its batch is drained).
     clock::time_point deadline{};
-    uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
-    size_t bytes = 0;  // about what it takes in a batch, counted once (batch.size, max.request.size)
+    uint64_t seq = 0;           // the order it was sent in, from 1 (0: never queued, no flush waits for it)
+    size_t bytes = 0;           // about what it takes in a batch, counted once (batch.size, max.request.size)
+    bool holds_memory = false;  // taken in: its bytes count against buffer.memory until its result
   };
   // One partition's records in one RecordBatch, and the producer id, epoch and sequence its next attempt
   // carries (from the session).
@@ -70,6 +71,11 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
         wakeup_(ex) {}
 
   void enqueue(ProducerRecord record, Handler handler);
+  // Takes a record in: its bytes count against buffer.memory, and its delivery.timeout.ms starts.
+  void take_in(Pending& p, clock::time_point now);
+  // Takes in the records waiting for room in buffer.memory, in order, and fails those whose max.block.ms
+  // has passed.
+  void admit_waiting(clock::time_point now);
   // Puts a record in its partition's queue and returns that partition, or (nullptr) leaves it in
   // unrouted_ until the metadata can place it, or fails it for good (unknown topic, bad partition).
   const TopicPartition* route(Pending& p);
@@ -112,8 +118,10 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   std::shared_ptr<net::Pool> pool_;
   ProducerSession session_;  // producer id, epoch and sequence numbers (enable.idempotence)
   std::map<TopicPartition, PartitionQueue> queues_;
-  std::map<std::string, int32_t> sticky_;  // topic -> partition for records without a key
-  std::deque<Pending> unrouted_;           // waiting for metadata to pick a partition
+  std::map<std::string, int32_t> sticky_;   // topic -> partition for records without a key
+  std::deque<Pending> unrouted_;            // waiting for metadata to pick a partition
+  std::deque<Pending> waiting_for_memory_;  // sent while buffer.memory was full, in order
+  size_t buffered_bytes_ = 0;               // of the records taken in and without a result
   asio::steady_timer wakeup_;
   // Completed from complete() when their last record is. A list: its elements are never moved, and
   // Boost 1.81's any_completion_handler cannot be move-assigned (that recurses without end).

@@ -879,6 +879,76 @@ TEST_CASE("producer: a broker slower than the application gets every record once
   k.stop();
 }
 
+TEST_CASE("producer: records past buffer.memory wait for room, in order, and fail at max.block.ms",
+          "[producer][memory]") {
+  asio::io_context io;
+  FakeKafka k(io, 1, 0);
+  k.produce_answered = 0;  // every Produce waits for release_produce()
+  k.start();
+  // Each record takes 100 bytes in the producer's count (16 + an 84-byte value): ten fit.
+  Producer prod(io.get_executor(), Config({{"bootstrap.servers", k.bootstrap()},
+                                           {"acks", "1"},
+                                           {"linger.ms", "0"},
+                                           {"buffer.memory", "1000"},
+                                           {"max.block.ms", "400"}}));
+  const std::string value(84, 'v');
+  std::vector<int> order;  // which record each handler that ran was for
+  std::vector<std::error_code> results;
+  int next = 0;
+  auto send = [&](int n) {
+    for (int i = 0; i < n; ++i, ++next)
+      prod.async_send(ProducerRecord{.topic = "t", .partition = 0, .value = value},
+                      [&, index = next](std::error_code ec, RecordMetadata) {
+                        results.push_back(ec);
+                        order.push_back(index);
+                      });
+  };
+
+  // Twenty sent while the broker answers nothing: ten go out, ten wait for room.
+  send(20);
+  REQUIRE(run_while_not(
+      io, [&] { return k.records_written() == 10; }, 5000ms));
+  run_while_not(
+      io, [] { return false; }, 100ms);
+  CHECK(k.records_written() == 10);
+  CHECK(results.empty());
+  // Answers make room before max.block.ms: the other ten follow, and every result comes in send order.
+  k.release_produce();
+  REQUIRE(run_while_not(
+      io, [&] { return results.size() == 20; }, 5000ms));
+  CHECK(k.records_written() == 20);
+  for (const auto& ec : results) CHECK_FALSE(ec);
+  CHECK(std::is_sorted(order.begin(), order.end()));
+  CHECK(order.back() == 19);
+
+  // The broker stops answering again: past max.block.ms, the records that never got room fail with
+  // timeout and a text naming buffer.memory; the ten taken in are still delivered when answers come.
+  results.clear();
+  k.produce_answered = k.produce_requests;
+  send(15);
+  REQUIRE(run_while_not(
+      io, [&] { return results.size() == 5; }, 5000ms));
+  for (const auto& ec : results) CHECK(ec == client_errc::timeout);
+  CHECK(prod.error_text().find("buffer.memory (1000 bytes) stayed full for max.block.ms") !=
+        std::string::npos);
+  CHECK(prod.in_flight() == 10);
+  k.release_produce();
+  REQUIRE(run_while_not(
+      io, [&] { return results.size() == 15; }, 5000ms));
+  for (size_t i = 5; i < results.size(); ++i) CHECK_FALSE(results[i]);
+  CHECK(k.records_written() == 30);
+
+  // One record bigger than all of buffer.memory can never be taken in: it fails at once.
+  std::error_code too_big;
+  prod.async_send(ProducerRecord{.topic = "t", .value = std::string(2000, 'x')},
+                  [&](std::error_code ec, RecordMetadata) { too_big = ec; });
+  REQUIRE(run_while_not(
+      io, [&] { return bool(too_big); }, 1000ms));
+  CHECK(too_big == client_errc::invalid_argument);
+  CHECK(prod.error_text().find("can never fit in buffer.memory") != std::string::npos);
+  k.stop();
+}
+
 TEST_CASE("producer: destroying the producer completes every record without a result with operation_aborted",
           "[producer][destroy]") {
   asio::io_context io;

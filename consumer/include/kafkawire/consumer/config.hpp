@@ -123,6 +123,8 @@ struct Config {
   std::string compression_type;
   int32_t retries{};
   std::chrono::milliseconds delivery_timeout{};
+  int64_t buffer_memory{};
+  std::chrono::milliseconds max_block{};
   int32_t max_request_size{};
   int32_t max_in_flight_requests{};
   bool enable_idempotence{};  // as set; idempotent() says whether the producer is

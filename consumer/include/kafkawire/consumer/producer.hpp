@@ -11,6 +11,9 @@
 //   gather into larger batches.
 // - Retriable errors (a leader move, a timeout, a lost connection) are retried after retry.backoff.ms
 //   with fresh metadata, until delivery.timeout.ms; every record gets its own delivery result.
+// - Records without a result take at most buffer.memory bytes (32 MiB). One sent while that is full waits,
+//   in order, for deliveries to make room (Java's send() blocks instead) and fails with
+//   client_errc::timeout after max.block.ms (0: at once, like librdkafka's queue-full error).
 // - Idempotent by default (enable.idempotence=true, as in Java): before its first Produce the producer gets
 //   a producer id (InitProducerId, from any broker) and numbers each partition's batches, so a batch sent
 //   again after a lost answer is one the broker recognises and drops; at most 5 batches of a partition
