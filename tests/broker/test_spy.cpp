@@ -13,6 +13,7 @@
 #include "helpers.hpp"
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/explain.hpp"
+#include "secured_env.hpp"
 
 namespace asio = boost::asio;
 using namespace kafkawire;
@@ -26,13 +27,15 @@ namespace {
 struct Spy {
   // upstream_host: another name for the broker than the one it advertises makes the spy open a listener
   // of its own for the advertised address.
+  // upstream_port: another listener of the broker than the plaintext one (0: that one).
   explicit Spy(asio::io_context& io, bool explain = false, std::string upstream_host = "",
-               std::ostream* dump = nullptr) {
+               std::ostream* dump = nullptr, uint16_t upstream_port = 0) {
     cli::SpyOptions o;
     o.listen_host = "127.0.0.1";
     o.listen_port = 0;
     std::tie(o.upstream_host, o.upstream_port) = kafkawire::testing::first_broker();
     if (!upstream_host.empty()) o.upstream_host = upstream_host;
+    if (upstream_port != 0) o.upstream_port = upstream_port;
     o.explain = explain;
     o.dump = dump;
     o.print = [this](const std::string& line) { lines.push_back(line); };
@@ -279,6 +282,108 @@ TEST_CASE("spy: --dump writes every frame as it came, and explain reads each one
   CHECK(broker_address_seen);
   CHECK(cli::dump_line(3, false, 1, 17, 9, std::vector<uint8_t>{0, 0, 0, 4, 0, 0, 0, 9}.data(), 8) ==
         "3 response 1 17 9 0000000400000009");
+}
+
+TEST_CASE("spy: --dump keeps SASL exchanges with the password, proof and signature replaced",
+          "[broker][spy][security]") {
+  using kafkawire::testing::env;
+  if (!kafkawire::testing::have_secured_broker()) return;
+  std::string host;
+  uint16_t port = 0;
+  const std::string bootstrap = env("KAFKAWIRE_SASL_PLAINTEXT_BOOTSTRAP");
+  REQUIRE(cli::parse_host_port(bootstrap.substr(0, bootstrap.find(',')), host, port));
+  const std::string password = env("KAFKAWIRE_SASL_PASSWORD");
+  asio::io_context io;
+  const std::string topic = unique("kw-spy-sasl");
+  create_topic(io, topic, 1);
+  for (const std::string mechanism : {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}) {
+    DYNAMIC_SECTION(mechanism) {
+      std::ostringstream dump;
+      Spy spy(io, false, host, &dump, port);
+      {
+        Producer producer(io.get_executor(), via(spy.address, {{"security.protocol", "SASL_PLAINTEXT"},
+                                                               {"sasl.mechanism", mechanism},
+                                                               {"sasl.username", env("KAFKAWIRE_SASL_USER")},
+                                                               {"sasl.password", password}}));
+        auto f = producer.async_send(ProducerRecord{topic, 0, "k", "v", {}, std::nullopt}, asio::use_future);
+        auto [ec, md] = run_until(io, f);
+        INFO(producer.error_text());
+        REQUIRE_FALSE(ec);  // the redaction is in the dump only: the broker got the real bytes
+        auto c = producer.async_close(asio::use_future);
+        run_until(io, c);
+      }
+      drain(io);
+      INFO(spy.all());
+      INFO(dump.str());
+      CHECK(spy.count("SaslHandshake v1 corr=") >= 1);
+      CHECK(spy.count("mechanism " + mechanism) >= 1);
+      // The password is nowhere in the dump, neither as text nor in hex.
+      std::string password_hex;
+      for (unsigned char ch : password)
+        password_hex += "0123456789abcdef"[ch >> 4], password_hex += "0123456789abcdef"[ch & 15];
+      CHECK(dump.str().find(password) == std::string::npos);
+      CHECK(dump.str().find(password_hex) == std::string::npos);
+      // Every SaslAuthenticate frame is there, after a comment saying what was replaced in it; it still
+      // decodes, and its auth bytes hold the '*' filler where the secret was, as long as the secret.
+      std::istringstream in(dump.str());
+      std::string comment;
+      std::vector<std::string> replaced;
+      size_t sasl_frames = 0;
+      for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("#")) {
+          comment = line;
+          continue;
+        }
+        std::istringstream l(line);
+        uint64_t conn = 0;
+        std::string direction, hex;
+        int16_t key = -1, version = -1;
+        int32_t corr = 0;
+        REQUIRE(l >> conn >> direction >> key >> version >> corr >> hex);
+        if (key != protocol::SaslAuthenticateRequest::api_key) continue;
+        ++sasl_frames;
+        INFO(comment);
+        REQUIRE(comment.starts_with("# " + std::to_string(conn) + " " + direction + " 36 "));
+        CHECK(comment.find("SaslAuthenticate (" + mechanism + "), auth bytes: ") != std::string::npos);
+        replaced.push_back(comment.substr(comment.find("auth bytes: ") + 12));
+        std::vector<uint8_t> bytes;
+        for (size_t i = 0; i + 1 < hex.size(); i += 2)
+          bytes.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+        const auto e = protocol::explain_frame(
+            protocol::Bytes(bytes), direction == "request" ? protocol::FrameOptions::request()
+                                                           : protocol::FrameOptions::response(key, version));
+        CHECK(e.errors().empty());
+        const std::string text(bytes.begin(), bytes.end());
+        if (comment.find("the password replaced") != std::string::npos)
+          CHECK(text.find(env("KAFKAWIRE_SASL_USER") + '\0' + std::string(password.size(), '*')) !=
+                std::string::npos);
+        // A SCRAM proof and signature are the base64 of a SHA-256 (44 characters) or SHA-512 (88) HMAC.
+        const std::string stars(mechanism == "SCRAM-SHA-512" ? 88 : 44, '*');
+        if (comment.find("the proof (p=) replaced") != std::string::npos)
+          CHECK(text.find(",p=" + stars) != std::string::npos);
+        if (comment.find("the server signature (v=) replaced") != std::string::npos)
+          CHECK(text.find("v=" + stars) != std::string::npos);
+      }
+      const auto said = [&](const std::string& what) {
+        return std::count_if(replaced.begin(), replaced.end(),
+                             [&](const std::string& r) { return r.starts_with(what); });
+      };
+      // Per connection (the producer has two: the bootstrap and the partition leader's).
+      const long n = static_cast<long>(sasl_frames);
+      if (mechanism == "PLAIN") {
+        CHECK(n >= 2);  // one message each way
+        CHECK(n % 2 == 0);
+        CHECK(said("the password replaced by '*', same length") == n / 2);
+        CHECK(said("nothing (no secret in this message)") == n / 2);  // the broker's empty answer
+      } else {
+        CHECK(n >= 4);  // client-first, server-first, client-final, server-final
+        CHECK(n % 4 == 0);
+        CHECK(said("the proof (p=) replaced by '*', same length") == n / 4);
+        CHECK(said("the server signature (v=) replaced by '*', same length") == n / 4);
+        CHECK(said("nothing (no secret in this message)") == n / 2);
+      }
+    }
+  }
 }
 
 TEST_CASE("spy: kcat -L and kcat -C through the spy", "[broker][spy]") {

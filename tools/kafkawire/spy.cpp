@@ -35,8 +35,10 @@ bootstrap.servers at the --listen address.
                         (before any rewriting). A response carries its request's api key and version, so
                         `kafkawire explain --response --api KEY --version V` can read it. Lines starting
                         with # are comments. `-` writes to stdout instead of the summary lines.
-                        SaslAuthenticate frames are left out (a comment line says so): their
-                        auth bytes may hold a password or a token.
+                        SaslAuthenticate auth bytes may hold a password or a token: what is secret
+                        in them is replaced by '*' of the same length (PLAIN: the password; SCRAM:
+                        the proof p= and the server signature v=; OAUTHBEARER: the token; another
+                        mechanism: every byte), and a # line before the frame says what was.
 
 Every frame is forwarded unchanged, except in responses that name brokers: in Metadata,
 FindCoordinator and the NodeEndpoints of Fetch and Produce every advertised broker address is replaced by

@@ -54,14 +54,17 @@ struct SpyOptions {
   // Where the lines go (one call per line or tree, no trailing newline); default: stdout.
   std::function<void(const std::string&)> print;
   // When set, every frame is also written here as one line of text (see dump_line below), flushed at once:
-  // requests as the client sent them, responses as the broker sent them (before any address rewriting).
+  // requests as the client sent them, responses as the broker sent them (before any address rewriting),
+  // except that the secrets in SaslAuthenticate auth bytes are replaced by '*' (spy_redact.hpp).
   std::ostream* dump = nullptr;
 };
 
 // The first line `kafkawire spy --dump` writes: what the columns of the frame lines mean.
 inline constexpr const char* kDumpHeader =
     "# kafkawire spy frames: connection direction api_key api_version correlation_id hex (the frame with its "
-    "4-byte size)";
+    "4-byte size). Secrets in SaslAuthenticate auth bytes are replaced by '*' of the same length, and a # "
+    "line "
+    "before the frame says which";
 // One dumped frame: "3 request 1 17 12 0000002c0001..." or "3 response 1 17 12 ...". A response's api key
 // and version are those of the request it answers (-1 -1 when no request had its correlation id).
 std::string dump_line(uint64_t connection, bool request, int16_t api_key, int16_t api_version,

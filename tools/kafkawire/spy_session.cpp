@@ -9,6 +9,7 @@
 #include <boost/endian/conversion.hpp>
 #include <cstring>
 
+#include "spy_redact.hpp"
 #include "spy_summary.hpp"
 
 namespace kafkawire::cli {
@@ -202,15 +203,29 @@ asio::awaitable<void> SpyProxy::Session::responses() {
 void SpyProxy::Session::dump(bool request, int16_t key, int16_t version, int32_t corr,
                              const std::vector<uint8_t>& frame) {
   std::ostream* out = proxy_->options_.dump;
-  if (out && key == proto::SaslAuthenticateRequest::api_key) {
-    // Its auth bytes may hold a password or a token: the dump says so instead of the bytes.
-    *out << "# " << id_ << (request ? " request " : " response ") << key << " " << version << " " << corr
-         << ": " << frame.size() << " B SaslAuthenticate, not dumped (may hold a password or token)\n"
+  if (!out) return;
+  const std::string what = std::to_string(id_) + (request ? " request " : " response ") +
+                           std::to_string(key) + " " + std::to_string(version) + " " + std::to_string(corr);
+  if (key == proto::SaslAuthenticateRequest::api_key) {
+    // Its auth bytes may hold a password or a token: dumped with those replaced (spy_redact.hpp), and a
+    // comment line before it saying what was.
+    std::vector<uint8_t> redacted;
+    std::string replaced;
+    if (!spy::redact_sasl_authenticate_frame(sasl_mechanism_, request, version, frame, redacted, replaced)) {
+      *out << "# " << what << ": " << frame.size()
+           << " B SaslAuthenticate that does not decode, not dumped (may hold a password or token)\n"
+           << std::flush;
+      return;
+    }
+    *out << "# " << what << ": SaslAuthenticate"
+         << (sasl_mechanism_.empty() ? std::string() : " (" + sasl_mechanism_ + ")")
+         << ", auth bytes: " << replaced
+         << (replaced.starts_with("nothing") ? "" : " replaced by '*', same length") << '\n'
+         << dump_line(id_, request, key, version, corr, redacted.data(), redacted.size()) << '\n'
          << std::flush;
     return;
   }
-  if (out)
-    *out << dump_line(id_, request, key, version, corr, frame.data(), frame.size()) << '\n' << std::flush;
+  *out << dump_line(id_, request, key, version, corr, frame.data(), frame.size()) << '\n' << std::flush;
 }
 
 // Frames over --max-frame are streamed, never held: the dump says so instead of their bytes.
@@ -288,6 +303,7 @@ void SpyProxy::Session::on_request(const std::vector<uint8_t>& frame) {
     }
     decoded = true;
     p.summary = describe(m);
+    if constexpr (std::is_same_v<Req, proto::SaslHandshakeRequest>) sasl_mechanism_ = m.mechanism;
     if constexpr (std::is_same_v<Req, proto::ProduceRequest>) expect_response = m.acks != 0;
   });
   if (!known) {

@@ -65,6 +65,7 @@ class SpyProxy::Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   std::unordered_map<int32_t, Pending> pending_;
   spy::AddressRewriter rewriter_;
+  std::string sasl_mechanism_;  // what the last SaslHandshake asked for: how --dump redacts SaslAuthenticate
 };
 
 }  // namespace kafkawire::cli

@@ -187,7 +187,7 @@ std::string describe(const proto::SaslAuthenticateRequest& m) {
 std::string describe(const proto::SaslAuthenticateResponse& m) {
   std::string s = "auth bytes: " + proto::secret_text(m.auth_bytes.bytes.len);
   if (m.session_lifetime_ms > 0) s += ", session lifetime " + std::to_string(m.session_lifetime_ms) + " ms";
-  if (m.error_message) s += ", " + *m.error_message;
+  if (m.error_message && !m.error_message->empty()) s += ", " + *m.error_message;
   return s;
 }
 
