@@ -29,6 +29,9 @@ constexpr ConfigRule one_of_any_case(std::string_view choices) {
 }
 constexpr ConfigRule list_of(std::string_view choices) { return {ConfigKind::list_of, 0, 0, choices}; }
 
+// Marks a key whose value is a secret (ConfigKey::secret).
+constexpr ConfigSecret secret = ConfigSecret::value;
+
 // Stores a checked value into the field `Field` points to, converted to the field's type. An enum field
 // takes the index of the choice, so its enumerators are in the order of the key's choices.
 template <auto Field>
@@ -114,16 +117,16 @@ const std::vector<ConfigKey>& config_keys() {
       {"sasl.username", "", "the user name for PLAIN and SCRAM (or sasl.jaas.config)", sec, text(),
        into<&Config::sasl_username>},
       {"sasl.password", "", "the password for PLAIN and SCRAM (never logged, never shown by explain or spy)",
-       sec, text(), into<&Config::sasl_password>},
+       sec, text(), into<&Config::sasl_password>, secret},
       {"sasl.jaas.config", "",
        "Java's form of the credentials, read for PLAIN and SCRAM: the PlainLoginModule or ScramLoginModule "
        "entry, `... required username=\"alice\" password=\"secret\";`; instead of sasl.username and "
        "sasl.password",
-       sec, text(), into<&Config::sasl_jaas_config>},
+       sec, text(), into<&Config::sasl_jaas_config>, ConfigSecret::jaas_password},
       {"sasl.oauthbearer.token", "",
        "OAUTHBEARER: the token (a JWT) to send; for tools and tests, a long-lived program sets a token "
        "provider in code instead",
-       sec, text(), into<&Config::sasl_oauthbearer_token>},
+       sec, text(), into<&Config::sasl_oauthbearer_token>, secret},
       {"sasl.oauthbearer.token.file", "",
        "OAUTHBEARER: a file holding the token, read again at each authentication (so a refreshed token is "
        "used when the connection re-authenticates)",
@@ -142,13 +145,17 @@ const std::vector<ConfigKey>& config_keys() {
       {"ssl.key.location", "", "PEM file of the client certificate's private key", sec, text(),
        into<&Config::ssl_key_location>},
       {"ssl.key.pem", "", "the private key as PEM text, instead of ssl.key.location", sec, text(),
-       into<&Config::ssl_key_pem>},
+       into<&Config::ssl_key_pem>, secret},
       {"ssl.key.password", "", "the password of an encrypted private key", sec, text(),
-       into<&Config::ssl_key_password>},
-      {"ssl.endpoint.identification.algorithm", "https",
+       into<&Config::ssl_key_password>, secret},
+      {"ssl.endpoint.identification.algorithm",
+       "https",
        "https: the broker's certificate must name the host or IP address it was reached at (and the host "
-       "name is sent as SNI); none: any certificate the CA signed is accepted",
-       sec, one_of_any_case("https,none"), into<&Config::ssl_endpoint_identification_algorithm>},
+       "name is sent as SNI); none (or empty, Java's way to say none): any certificate the CA signed is "
+       "accepted",
+       sec,
+       {ConfigKind::one_of, 0, 0, "https,none", true, "none"},
+       into<&Config::ssl_endpoint_identification_algorithm>},
       {"ssl.truststore.location", "",
        "Java's name for ssl.ca.location, with ssl.truststore.type=PEM (kafkawire reads PEM, not JKS or "
        "PKCS12)",
@@ -350,10 +357,14 @@ int64_t choice_index_any_case(std::string_view choices, std::string_view name, s
   }
 }
 
-// Checks `v` against the rule of `k`; the error names the key and what it accepts.
+// Checks `v` against the rule of `k`; the error names the key and what it accepts, and shows the value
+// unless it is a secret.
 std::error_code parse_value(const ConfigKey& k, std::string_view v, ConfigValue& out, std::string& problem) {
   const ConfigRule& rule = k.rule;
   out.text = v;
+  auto shown = [&](std::string_view part) {
+    return k.secret == ConfigSecret::none ? "'" + std::string(part) + "'" : redacted(part);
+  };
   switch (rule.kind) {
     case ConfigKind::text:
       if (static_cast<int64_t>(v.size()) < rule.min)
@@ -366,30 +377,32 @@ std::error_code parse_value(const ConfigKey& k, std::string_view v, ConfigValue&
       int64_t x = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
       if (ec != std::errc() || p != v.data() + v.size())
-        return bad(problem, k.name, "'" + std::string(v) + "' is not a whole number");
+        return bad(problem, k.name, shown(v) + " is not a whole number");
       if (x < rule.min || x > rule.max)
         return bad(problem, k.name,
-                   "'" + std::string(v) + "' is out of range [" + std::to_string(rule.min) + ", " +
+                   shown(v) + " is out of range [" + std::to_string(rule.min) + ", " +
                        std::to_string(rule.max) + "]");
       out.number = x;
       return {};
     }
     case ConfigKind::flag:
-      if (v != "true" && v != "false")
-        return bad(problem, k.name, "'" + std::string(v) + "' is not true or false");
+      if (v != "true" && v != "false") return bad(problem, k.name, shown(v) + " is not true or false");
       out.number = v == "true";
       return {};
-    case ConfigKind::one_of:
-      out.number =
-          rule.any_case ? choice_index_any_case(rule.choices, v, out.text) : choice_index(rule.choices, v);
+    case ConfigKind::one_of: {
+      const std::string_view given = v.empty() && !rule.empty_is.empty() ? rule.empty_is : v;
+      out.text = given;
+      out.number = rule.any_case ? choice_index_any_case(rule.choices, given, out.text)
+                                 : choice_index(rule.choices, given);
       if (out.number < 0)
-        return bad(problem, k.name, "'" + std::string(v) + "' is not one of " + choice_list(rule.choices));
+        return bad(problem, k.name, shown(v) + " is not one of " + choice_list(rule.choices));
       return {};
+    }
     case ConfigKind::list_of:
       out.items = split_list(v);
       for (const auto& name : out.items)
         if (choice_index(rule.choices, name) < 0)
-          return bad(problem, k.name, "'" + name + "' is not one of " + choice_list(rule.choices));
+          return bad(problem, k.name, shown(name) + " is not one of " + choice_list(rule.choices));
       if (out.items.empty()) return bad(problem, k.name, "names none of " + choice_list(rule.choices));
       return {};
   }
@@ -415,7 +428,8 @@ std::string config_accepts(const ConfigRule& rule) {
     case ConfigKind::flag:
       return "true, false";
     case ConfigKind::one_of:
-      return choice_list(rule.choices) + (rule.any_case ? " (any case)" : "");
+      return choice_list(rule.choices) + (rule.any_case ? " (any case)" : "") +
+             (rule.empty_is.empty() ? "" : "; empty: " + std::string(rule.empty_is));
     case ConfigKind::list_of:
       return "a list of " + choice_list(rule.choices);
   }
@@ -433,9 +447,229 @@ std::string_view closest_config_key(std::string_view name) {
   return best_d <= std::max<size_t>(2, name.size() / 3) ? best : std::string_view();
 }
 
+const std::vector<JavaClientKey>& java_client_keys() {
+  static const std::vector<JavaClientKey> keys = {
+      {"client.dns.lookup", "use_all_dns_ips",
+       "kafkawire connects to each address a broker's name resolves to, in turn: Java's use_all_dns_ips "
+       "(its default), the only value it takes"},
+      {"ssl.truststore.password", "",
+       "a PEM trust store has no password (Java refuses one with ssl.truststore.type=PEM too, and PEM is "
+       "the only type kafkawire reads): remove the line"},
+      {"ssl.keystore.password", "",
+       "a PEM key store has no store password (Java refuses one with ssl.keystore.type=PEM too, and PEM is "
+       "the only type kafkawire reads): give the private key's password as ssl.key.password"},
+      {"ssl.truststore.certificates", "", "Java's name for the CA certificates as PEM text: use ssl.ca.pem"},
+      {"ssl.keystore.certificate.chain", "",
+       "Java's name for the client's certificate as PEM text: use ssl.certificate.pem"},
+      {"ssl.keystore.key", "", "Java's name for the private key as PEM text: use ssl.key.pem"},
+      {"key.serializer",
+       "org.apache.kafka.common.serialization.ByteArraySerializer,"
+       "org.apache.kafka.common.serialization.StringSerializer",
+       "kafkawire sends keys as the bytes it is given (ByteArraySerializer; StringSerializer gives the same "
+       "bytes for UTF-8 text) and has no other serializers"},
+      {"value.serializer",
+       "org.apache.kafka.common.serialization.ByteArraySerializer,"
+       "org.apache.kafka.common.serialization.StringSerializer",
+       "kafkawire sends values as the bytes it is given (ByteArraySerializer; StringSerializer gives the "
+       "same bytes for UTF-8 text) and has no other serializers"},
+      {"key.deserializer",
+       "org.apache.kafka.common.serialization.ByteArrayDeserializer,"
+       "org.apache.kafka.common.serialization.StringDeserializer",
+       "kafkawire returns keys as the bytes fetched (ByteArrayDeserializer; StringDeserializer reads the "
+       "same bytes as UTF-8 text) and has no other deserializers"},
+      {"value.deserializer",
+       "org.apache.kafka.common.serialization.ByteArrayDeserializer,"
+       "org.apache.kafka.common.serialization.StringDeserializer",
+       "kafkawire returns values as the bytes fetched (ByteArrayDeserializer; StringDeserializer reads the "
+       "same bytes as UTF-8 text) and has no other deserializers"},
+  };
+  return keys;
+}
+
+std::string redacted(std::string_view secret) {
+  // Characters, not bytes: UTF-8 continuation bytes are not counted.
+  const auto chars = std::count_if(secret.begin(), secret.end(),
+                                   [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; });
+  return "[redacted, " + std::to_string(chars) + (chars == 1 ? " char]" : " chars]");
+}
+
+std::string config_value_shown(std::string_view key, std::string_view value) {
+  const ConfigKey* k = find_config_key(key);
+  if (!k || k->secret == ConfigSecret::none) return std::string(value);
+  if (k->secret == ConfigSecret::value) return redacted(value);
+  // sasl.jaas.config: the module and the user name stay readable, every other option's value is cut out.
+  std::vector<net::JaasOptionSpan> spans;
+  if (!net::jaas_option_spans(value, spans)) return redacted(value);
+  std::string out;
+  size_t done = 0;
+  for (const auto& span : spans) {
+    if (span.name == "username") continue;
+    out.append(value.substr(done, span.begin - done));
+    out += redacted(span.value);
+    done = span.end;
+  }
+  out.append(value.substr(done));
+  return out;
+}
+
+namespace {
+
+constexpr bool is_properties_blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\f'; }
+
+// Java's loadConvert: the escapes of a key or a value. False on a malformed \uXXXX.
+bool unescape_property(std::string_view in, std::string& out) {
+  out.clear();
+  auto put_utf8 = [&](uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  };
+  auto hex4 = [&](size_t at, uint32_t& unit) {
+    if (at + 4 > in.size()) return false;
+    auto [p, ec] = std::from_chars(in.data() + at, in.data() + at + 4, unit, 16);
+    return ec == std::errc() && p == in.data() + at + 4;
+  };
+  for (size_t i = 0; i < in.size();) {
+    const char ch = in[i++];
+    if (ch != '\\') {
+      out += ch;
+      continue;
+    }
+    if (i == in.size()) break;  // a lone backslash at the very end: dropped, as Java does
+    const char e = in[i++];
+    switch (e) {
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'u': {
+        uint32_t unit = 0;
+        if (!hex4(i, unit)) return false;
+        i += 4;
+        if (unit >= 0xD800 && unit < 0xDC00) {  // UTF-16: a high surrogate needs its low half next
+          uint32_t low = 0;
+          if (i + 2 > in.size() || in[i] != '\\' || in[i + 1] != 'u' || !hex4(i + 2, low) || low < 0xDC00 ||
+              low >= 0xE000)
+            return false;
+          i += 6;
+          unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+        } else if (unit >= 0xDC00 && unit < 0xE000) {
+          return false;
+        }
+        put_utf8(unit);
+        break;
+      }
+      default:
+        out += e;  // \\ \= \: \# \! \  and any other character: itself
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parse_java_properties(std::string_view text, std::map<std::string, std::string>& out,
+                           std::string& problem) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte order mark
+  // The natural lines, ended by \n, \r or \r\n.
+  std::vector<std::string_view> lines;
+  for (size_t i = 0; i < text.size();) {
+    const size_t end = text.find_first_of("\r\n", i);
+    if (end == std::string_view::npos) {
+      lines.push_back(text.substr(i));
+      break;
+    }
+    lines.push_back(text.substr(i, end - i));
+    i = end + (text[end] == '\r' && end + 1 < text.size() && text[end + 1] == '\n' ? 2 : 1);
+  }
+  auto skip_blanks = [](std::string_view s) {
+    while (!s.empty() && is_properties_blank(s.front())) s.remove_prefix(1);
+    return s;
+  };
+  // An odd number of backslashes at the end: the line goes on.
+  auto continues = [](std::string_view s) {
+    size_t n = 0;
+    while (n < s.size() && s[s.size() - 1 - n] == '\\') ++n;
+    return n % 2 == 1;
+  };
+  for (size_t n = 0; n < lines.size(); ++n) {
+    const size_t first_line = n + 1;
+    std::string_view part = skip_blanks(lines[n]);
+    if (part.empty() || part.front() == '#' || part.front() == '!') continue;  // comments do not continue
+    std::string line;
+    while (continues(part) && n + 1 < lines.size()) {
+      line.append(part.substr(0, part.size() - 1));
+      part = skip_blanks(lines[++n]);
+    }
+    line.append(part);
+    // The key ends at the first '=', ':' or blank not escaped; blanks and one '=' or ':' follow it.
+    size_t key_end = 0;
+    bool escaped = false;
+    for (; key_end < line.size(); ++key_end) {
+      const char ch = line[key_end];
+      if (!escaped && (ch == '=' || ch == ':' || is_properties_blank(ch))) break;
+      escaped = ch == '\\' && !escaped;
+    }
+    size_t value_start = key_end;
+    bool separator = false;
+    while (value_start < line.size()) {
+      const char ch = line[value_start];
+      if (!is_properties_blank(ch)) {
+        if (separator || (ch != '=' && ch != ':')) break;
+        separator = true;
+      }
+      ++value_start;
+    }
+    std::string key, value;
+    if (!unescape_property(std::string_view(line).substr(0, key_end), key) ||
+        !unescape_property(std::string_view(line).substr(value_start), value)) {
+      // The line is not shown: it may hold a password.
+      problem = "line " + std::to_string(first_line) +
+                ": malformed \\uXXXX escape (four hex digits; a UTF-16 surrogate needs its pair)";
+      return false;
+    }
+    // Kafka's ConfigDef trims every value it reads (String.trim: every character up to ' ').
+    auto blank = [](char ch) { return static_cast<unsigned char>(ch) <= ' '; };
+    while (!value.empty() && blank(value.back())) value.pop_back();
+    value.erase(0, static_cast<size_t>(std::find_if_not(value.begin(), value.end(), blank) - value.begin()));
+    out[key] = std::move(value);
+  }
+  return true;
+}
+
 std::error_code Config::set(const std::string& key, const std::string& v, std::string& problem) {
   const ConfigKey* k = find_config_key(key);
   if (!k) {
+    for (const auto& j : java_client_keys()) {
+      if (j.name != key) continue;
+      const auto accepted = split_list(j.accepted);
+      if (std::find(accepted.begin(), accepted.end(), v) == accepted.end()) {
+        problem = key + ": " + std::string(j.why);
+        return client_errc::invalid_config;
+      }
+      values[key] = v;  // what kafkawire does anyway: kept, changes nothing
+      return {};
+    }
     const auto near = closest_config_key(key);
     problem = "unknown configuration key '" + key + "'" +
               (near.empty() ? std::string() : "; did you mean '" + std::string(near) + "'?");
@@ -446,6 +680,30 @@ std::error_code Config::set(const std::string& key, const std::string& v, std::s
   k->store(*this, value);
   values[key] = v;
   return {};
+}
+
+std::vector<std::pair<std::string, std::string>> Config::dump() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& k : config_keys()) {
+    const auto it = values.find(std::string(k.name));
+    if (it == values.end() && k.default_value.empty()) continue;
+    const std::string_view given = it != values.end() ? std::string_view(it->second) : k.default_value;
+    std::string effective(given);
+    ConfigValue v;
+    std::string problem;
+    if (!parse_value(k, given, v, problem)) {
+      if (k.rule.kind == ConfigKind::one_of) {
+        effective = v.text;
+      } else if (k.rule.kind == ConfigKind::list_of) {
+        effective.clear();
+        for (const auto& item : v.items) effective += (effective.empty() ? "" : ",") + item;
+      }
+    }
+    out.emplace_back(k.name, config_value_shown(k.name, effective));
+  }
+  for (const auto& [key, value] : values)
+    if (!find_config_key(key)) out.emplace_back(key, value);
+  return out;
 }
 
 const Config& Config::defaults() {

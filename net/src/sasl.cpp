@@ -550,6 +550,11 @@ class JaasLexer {
     }
   }
 
+ public:
+  // Where the next token starts looking: the end of the last one.
+  size_t pos() const { return i_; }
+
+ private:
   std::string_view s_;
   size_t i_ = 0;
 };
@@ -648,6 +653,27 @@ bool parse_jaas_config(std::string_view text, std::string& username, std::string
   username = std::move(*user);
   password = std::move(*pass);
   return true;
+}
+
+bool jaas_option_spans(std::string_view text, std::vector<JaasOptionSpan>& out) {
+  out.clear();
+  JaasLexer lex(text);
+  JaasToken a, b, c;
+  std::string problem;
+  if (!lex.next(a, problem) || !lex.next(b, problem)) return false;
+  for (;;) {
+    if (!lex.next(c, problem)) return false;
+    if (a.kind == JaasToken::word && b.kind == JaasToken::other && b.c == '=' &&
+        (c.kind == JaasToken::word || c.kind == JaasToken::quoted || c.kind == JaasToken::number)) {
+      const size_t end = lex.pos();
+      out.push_back(
+          {a.text, c.offset, end,
+           c.kind == JaasToken::quoted ? c.text : std::string(text.substr(c.offset, end - c.offset))});
+    }
+    if (c.kind == JaasToken::end) return true;
+    a = std::move(b);
+    b = std::move(c);
+  }
 }
 
 }  // namespace kafkawire::net

@@ -5,6 +5,7 @@
 //                           (```cmake for CMakeLists.txt and *.cmake, else ```cpp)
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -58,9 +59,11 @@ inline std::string config_markdown() {
       "if (auto ec = kafkawire::Config::parse(key_values, cfg, problem)) { /* problem names the key */ }\n"
       "```\n"
       "\n"
-      "The `kafkawire` command line takes the same keys with `-X key=value` or a file (`-F`), and prints "
-      "this\n"
-      "table with `kafkawire --help-config`.\n";
+      "The `kafkawire` command line takes the same keys with `-X key=value` or a Java client's properties "
+      "file\n"
+      "as it is (`-F client.properties`), prints the configuration they make with `-X dump` (secrets "
+      "redacted),\n"
+      "and prints this table with `kafkawire --help-config`.\n";
   const std::pair<std::string_view, std::string_view> sections[] = {
       {"connection", "Connections and metadata (Consumer and Producer)"},
       {"security", "Security: TLS and SASL (Consumer and Producer)"},
@@ -74,7 +77,32 @@ inline std::string config_markdown() {
       if (k.section == id)
         md += "| `" + std::string(k.name) + "` | " +
               (k.default_value.empty() ? std::string("(none)") : "`" + std::string(k.default_value) + "`") +
-              " | " + cell(config_accepts(k.rule)) + " | " + cell(k.meaning) + " |\n";
+              " | " + cell(config_accepts(k.rule)) + " | " + cell(k.meaning) +
+              (k.secret == ConfigSecret::none ? std::string()
+               : k.secret == ConfigSecret::value
+                   ? std::string(
+                         ". Secret: `kafkawire -X dump` and error messages show it as [redacted, N chars]")
+                   : std::string(
+                         ". Secret: `kafkawire -X dump` and error messages show the values of its options "
+                         "but username as [redacted, N chars]")) +
+              " |\n";
+  }
+  md +=
+      "\n## Keys of Java's clients\n\n"
+      "Keys that the properties files of Java clients often hold and kafkawire has no setting for. A value\n"
+      "listed under `taken` is what kafkawire does anyway: it is accepted and changes nothing. Any other "
+      "value\n"
+      "is refused with the reason below, naming the key (never the value). Other unknown keys are errors.\n"
+      "\n| key | taken | otherwise refused because |\n|---|---|---|\n";
+  for (const auto& j : java_client_keys()) {
+    std::string taken;
+    for (size_t at = 0; at < j.accepted.size();) {
+      const size_t comma = std::min(j.accepted.find(',', at), j.accepted.size());
+      taken += (taken.empty() ? "`" : ", `") + std::string(j.accepted.substr(at, comma - at)) + "`";
+      at = comma + 1;
+    }
+    md += "| `" + std::string(j.name) + "` | " + (taken.empty() ? std::string("(nothing)") : taken) + " | " +
+          cell(j.why) + " |\n";
   }
   return md;
 }

@@ -12,16 +12,22 @@
 //      (what Java committed on Java's partitions). They consume to L2(p) and commit.
 //   D. Java J3 joins the group now led by kafkawire (so the kafkawire leader plans for a Java member),
 //      then K1 and K2 leave: J3's first record of every partition is L2(p), what kafkawire committed.
+//
+// The same story runs over SASL_SSL (SCRAM-SHA-512, the broker's CA as a PEM trust store), with one
+// client.properties file in Java's syntax that both sides read: Java with Properties.load, kafkawire with
+// parse_java_properties (as `kafkawire -F` does).
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "helpers.hpp"
 #include "java_peers.hpp"
+#include "secured_env.hpp"
 
 namespace asio = boost::asio;
 using namespace kafkawire;
 using namespace std::chrono_literals;
-using kafkawire::testing::base_config;
 using kafkawire::testing::create_topic;
 using kafkawire::testing::JavaPeer;
 using kafkawire::testing::produce;
@@ -31,6 +37,15 @@ using kafkawire::testing::unique;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Settings = std::map<std::string, std::string>;
+
+// How the members reach the broker: kafkawire's settings (bootstrap.servers and, secured, the rest), and
+// for the Java members the same bootstrap and the properties file they load (none: plaintext).
+struct Transport {
+  Settings kafkawire;
+  std::string properties_file;
+  const std::string& bootstrap() const { return kafkawire.at("bootstrap.servers"); }
+};
 constexpr int kPartitions = 6;
 constexpr int kPerPartition = 40;
 
@@ -65,12 +80,13 @@ struct JavaMember {
   bool committed_reported = false;
   std::vector<std::string> errors;
 
-  JavaMember(std::string n, const std::string& group, const std::string& topic, const std::string& strategy,
-             Limits l)
+  JavaMember(std::string n, const Transport& t, const std::string& group, const std::string& topic,
+             const std::string& strategy, Limits l)
       : name(std::move(n)) {
-    proc = std::make_unique<JavaPeer>(
-        "GroupPeer", std::vector<std::string>{kafkawire::testing::bootstrap(), group, topic, strategy,
-                                              std::to_string(l.base), std::to_string(l.step), "60"});
+    std::vector<std::string> args{t.bootstrap(),          group, topic, strategy, std::to_string(l.base),
+                                  std::to_string(l.step), "60"};
+    if (!t.properties_file.empty()) args.push_back(t.properties_file);
+    proc = std::make_unique<JavaPeer>("GroupPeer", args);
   }
 
   void update() {
@@ -136,17 +152,19 @@ struct KwMember {
   std::map<int32_t, int64_t>* first = nullptr;
   std::set<int32_t> reached;
 
-  KwMember(std::string n, asio::io_context& io, const std::string& group, const std::string& strategy,
-           Limits l)
+  KwMember(std::string n, asio::io_context& io, const Transport& t, const std::string& group,
+           const std::string& strategy, Limits l)
       : name(std::move(n)), limits(l) {
-    consumer = std::make_unique<Consumer>(io.get_executor(),
-                                          base_config({{"group.id", group},
-                                                       {"auto.offset.reset", "earliest"},
-                                                       {"enable.auto.commit", "false"},
-                                                       {"session.timeout.ms", "6000"},
-                                                       {"heartbeat.interval.ms", "500"},
-                                                       {"client.id", "kafkawire-" + name},
-                                                       {"partition.assignment.strategy", strategy}}));
+    Settings kv = t.kafkawire;
+    for (const auto& [k, v] : Settings{{"group.id", group},
+                                       {"auto.offset.reset", "earliest"},
+                                       {"enable.auto.commit", "false"},
+                                       {"session.timeout.ms", "6000"},
+                                       {"heartbeat.interval.ms", "500"},
+                                       {"client.id", "kafkawire-" + name},
+                                       {"partition.assignment.strategy", strategy}})
+      kv[k] = v;
+    consumer = std::make_unique<Consumer>(io.get_executor(), Config(kv));
     RebalanceListener l2;
     l2.on_assigned = [this](const std::vector<TopicPartition>& tps) {
       for (const auto& tp : tps) reached.erase(tp.partition);
@@ -284,135 +302,173 @@ void close_member(asio::io_context& io, KwMember& k) {
   k.consumer.reset();
 }
 
+// The story of the header, with one assignor, the members connecting as `t` says.
+void mixed_group_story(const std::string& strategy, const Transport& t) {
+  asio::io_context io;
+  const std::string topic = unique("kw-interop-" + strategy);
+  const std::string group_id = unique("kw-interop");
+  create_topic(io, topic, kPartitions);
+  produce(io, topic, kPartitions, kPartitions * kPerPartition);
+
+  KwMember k1("K1", io, t, group_id, strategy, kL1), k2("K2", io, t, group_id, strategy, kL1);
+  k1.consumer_topic = k2.consumer_topic = topic;
+  std::map<int32_t, int64_t> kw_first;
+  k1.first = k2.first = &kw_first;
+  Group g{io, {}, {}, {}};
+
+  // A. A Java member first: it leads, and plans for everyone who joins.
+  JavaMember j1("J1", t, group_id, topic, strategy, kL1);
+  REQUIRE(j1.proc->started());
+  g.java = {&j1};
+  bool alone = g.until([&] { return j1.assignment.size() == kPartitions; }, 30s);
+  INFO(g.describe() << j1.proc->output());
+  REQUIRE(alone);
+  JavaMember j2("J2", t, group_id, topic, strategy, kL1);
+  k1.consumer->subscribe({topic});
+  k2.consumer->subscribe({topic});
+  g.kw = {&k1, &k2};
+  g.java = {&j1, &j2};
+  bool split = g.until([&] { return g.split(); }, 40s);
+  INFO(g.describe() << "J1 said:\n" << j1.proc->output() << "J2 said:\n" << j2.proc->output());
+  REQUIRE(split);
+  CHECK(g.failures.empty());
+  for (auto* k : g.kw) CHECK_FALSE(k->consumer->membership()->is_leader());  // J1 leads
+  for (size_t n :
+       {k1.assignment().size(), k2.assignment().size(), j1.assignment.size(), j2.assignment.size()})
+    CHECK((n == 1 || n == 2));  // 6 partitions over 4 members: 2, 2, 1, 1 with either assignor
+
+  // B. Everyone consumes to L1 and commits.
+  bool at_l1 = g.until(
+      [&] { return k1.all_reached() && k2.all_reached() && j1.all_reached(kL1) && j2.all_reached(kL1); },
+      30s);
+  INFO(g.describe());
+  REQUIRE(at_l1);
+  for (auto* k : g.kw) {
+    auto f = k->consumer->async_commit(asio::use_future);
+    INFO(k->name << ": " << k->consumer->error_text());
+    REQUIRE_FALSE(run_until(io, f));
+  }
+  for (auto* j : g.java) j->proc->send("commit");
+  REQUIRE(g.until([&] { return j1.committed_reported && j2.committed_reported; }, 20s));
+  for (auto* j : g.java)
+    for (int32_t p : j->assignment) CHECK(j->committed[p] == kL1.at(p));
+  CHECK(show(committed_offsets(io, *k1.consumer, topic)) == show(expected(kL1)));
+  CHECK(g.failures.empty());
+
+  // C. The Java members leave; kafkawire resumes their partitions where Java committed.
+  const std::set<int32_t> java_owned = [&] {
+    std::set<int32_t> s = j1.assignment;
+    s.insert(j2.assignment.begin(), j2.assignment.end());
+    return s;
+  }();
+  kw_first.clear();
+  k1.set_limits(kL2);
+  k2.set_limits(kL2);
+  j1.proc->send("close");
+  j2.proc->send("close");
+  int j1_status = -1, j2_status = -1;
+  bool left = g.until(
+      [&] {
+        if (j1_status < 0) j1_status = j1.proc->wait(0ms);
+        if (j2_status < 0) j2_status = j2.proc->wait(0ms);
+        return j1_status >= 0 && j2_status >= 0;
+      },
+      20s);
+  INFO(g.describe() << "J1 said:\n" << j1.proc->output() << "J2 said:\n" << j2.proc->output());
+  REQUIRE(left);
+  CHECK(j1_status == 0);
+  CHECK(j2_status == 0);
+  j1.assignment.clear();
+  j2.assignment.clear();
+  g.java.clear();
+  bool taken_over = g.until([&] { return g.split() && k1.all_reached() && k2.all_reached(); }, 40s);
+  INFO(g.describe() << k1.consumer->rebalance_timeline() << k2.consumer->rebalance_timeline());
+  REQUIRE(taken_over);
+  CHECK(show(kw_first) ==
+        show(expected(kL1)));  // Java's commits on Java's partitions, kafkawire's on its own
+  for (int32_t p : java_owned) {
+    INFO("partition " << p << " was Java's");
+    CHECK(kw_first[p] == kL1.at(p));
+  }
+  for (auto* k : g.kw) {
+    auto f = k->consumer->async_commit(asio::use_future);
+    INFO(k->name << ": " << k->consumer->error_text());
+    REQUIRE_FALSE(run_until(io, f));
+  }
+  CHECK(show(committed_offsets(io, *k1.consumer, topic)) == show(expected(kL2)));
+
+  // D. A Java member joins the group kafkawire now leads, then kafkawire leaves: Java resumes at L2.
+  CHECK((k1.consumer->membership()->is_leader() || k2.consumer->membership()->is_leader()));
+  JavaMember j3("J3", t, group_id, topic, strategy, kEnd);
+  REQUIRE(j3.proc->started());
+  g.java = {&j3};
+  bool mixed = g.until([&] { return g.split(); }, 40s);
+  INFO(g.describe() << "J3 said:\n" << j3.proc->output());
+  REQUIRE(mixed);
+  const std::set<int32_t> kw_owned = [&] {
+    std::set<int32_t> s = k1.assignment();
+    for (int32_t p : k2.assignment()) s.insert(p);
+    return s;
+  }();
+  CHECK(kw_owned.size() + j3.assignment.size() == kPartitions);
+  close_member(io, k1);
+  close_member(io, k2);
+  g.kw.clear();
+  bool all_java = g.until([&] { return j3.assignment.size() == kPartitions && j3.all_reached(kEnd); }, 40s);
+  INFO(g.describe() << "J3 said:\n" << j3.proc->output());
+  REQUIRE(all_java);
+  CHECK(show(j3.first) == show(expected(kL2)));  // where kafkawire committed, on every partition
+  for (int32_t p : kw_owned) {
+    INFO("partition " << p << " was kafkawire's until it left");
+    CHECK(j3.first[p] == kL2.at(p));
+  }
+  CHECK(j3.errors.empty());
+  j3.proc->send("close");
+  CHECK(j3.proc->wait(20s) == 0);
+  CHECK(g.failures.empty());
+}
+
 }  // namespace
 
 TEST_CASE("a group mixing kafkawire and Java consumers splits partitions and resumes each other's commits",
           "[broker][group][interop]") {
+  const Transport plaintext{{{"bootstrap.servers", kafkawire::testing::bootstrap()}}, ""};
   for (std::string strategy : {"range", "cooperative-sticky"}) {
-    SECTION(strategy) {
-      asio::io_context io;
-      const std::string topic = unique("kw-interop-" + strategy);
-      const std::string group_id = unique("kw-interop");
-      create_topic(io, topic, kPartitions);
-      produce(io, topic, kPartitions, kPartitions * kPerPartition);
-
-      KwMember k1("K1", io, group_id, strategy, kL1), k2("K2", io, group_id, strategy, kL1);
-      k1.consumer_topic = k2.consumer_topic = topic;
-      std::map<int32_t, int64_t> kw_first;
-      k1.first = k2.first = &kw_first;
-      Group g{io, {}, {}, {}};
-
-      // A. A Java member first: it leads, and plans for everyone who joins.
-      JavaMember j1("J1", group_id, topic, strategy, kL1);
-      REQUIRE(j1.proc->started());
-      g.java = {&j1};
-      bool alone = g.until([&] { return j1.assignment.size() == kPartitions; }, 30s);
-      INFO(g.describe() << j1.proc->output());
-      REQUIRE(alone);
-      JavaMember j2("J2", group_id, topic, strategy, kL1);
-      k1.consumer->subscribe({topic});
-      k2.consumer->subscribe({topic});
-      g.kw = {&k1, &k2};
-      g.java = {&j1, &j2};
-      bool split = g.until([&] { return g.split(); }, 40s);
-      INFO(g.describe() << "J1 said:\n" << j1.proc->output() << "J2 said:\n" << j2.proc->output());
-      REQUIRE(split);
-      CHECK(g.failures.empty());
-      for (auto* k : g.kw) CHECK_FALSE(k->consumer->membership()->is_leader());  // J1 leads
-      for (size_t n :
-           {k1.assignment().size(), k2.assignment().size(), j1.assignment.size(), j2.assignment.size()})
-        CHECK((n == 1 || n == 2));  // 6 partitions over 4 members: 2, 2, 1, 1 with either assignor
-
-      // B. Everyone consumes to L1 and commits.
-      bool at_l1 = g.until(
-          [&] { return k1.all_reached() && k2.all_reached() && j1.all_reached(kL1) && j2.all_reached(kL1); },
-          30s);
-      INFO(g.describe());
-      REQUIRE(at_l1);
-      for (auto* k : g.kw) {
-        auto f = k->consumer->async_commit(asio::use_future);
-        INFO(k->name << ": " << k->consumer->error_text());
-        REQUIRE_FALSE(run_until(io, f));
-      }
-      for (auto* j : g.java) j->proc->send("commit");
-      REQUIRE(g.until([&] { return j1.committed_reported && j2.committed_reported; }, 20s));
-      for (auto* j : g.java)
-        for (int32_t p : j->assignment) CHECK(j->committed[p] == kL1.at(p));
-      CHECK(show(committed_offsets(io, *k1.consumer, topic)) == show(expected(kL1)));
-      CHECK(g.failures.empty());
-
-      // C. The Java members leave; kafkawire resumes their partitions where Java committed.
-      const std::set<int32_t> java_owned = [&] {
-        std::set<int32_t> s = j1.assignment;
-        s.insert(j2.assignment.begin(), j2.assignment.end());
-        return s;
-      }();
-      kw_first.clear();
-      k1.set_limits(kL2);
-      k2.set_limits(kL2);
-      j1.proc->send("close");
-      j2.proc->send("close");
-      int j1_status = -1, j2_status = -1;
-      bool left = g.until(
-          [&] {
-            if (j1_status < 0) j1_status = j1.proc->wait(0ms);
-            if (j2_status < 0) j2_status = j2.proc->wait(0ms);
-            return j1_status >= 0 && j2_status >= 0;
-          },
-          20s);
-      INFO(g.describe() << "J1 said:\n" << j1.proc->output() << "J2 said:\n" << j2.proc->output());
-      REQUIRE(left);
-      CHECK(j1_status == 0);
-      CHECK(j2_status == 0);
-      j1.assignment.clear();
-      j2.assignment.clear();
-      g.java.clear();
-      bool taken_over = g.until([&] { return g.split() && k1.all_reached() && k2.all_reached(); }, 40s);
-      INFO(g.describe() << k1.consumer->rebalance_timeline() << k2.consumer->rebalance_timeline());
-      REQUIRE(taken_over);
-      CHECK(show(kw_first) ==
-            show(expected(kL1)));  // Java's commits on Java's partitions, kafkawire's on its own
-      for (int32_t p : java_owned) {
-        INFO("partition " << p << " was Java's");
-        CHECK(kw_first[p] == kL1.at(p));
-      }
-      for (auto* k : g.kw) {
-        auto f = k->consumer->async_commit(asio::use_future);
-        INFO(k->name << ": " << k->consumer->error_text());
-        REQUIRE_FALSE(run_until(io, f));
-      }
-      CHECK(show(committed_offsets(io, *k1.consumer, topic)) == show(expected(kL2)));
-
-      // D. A Java member joins the group kafkawire now leads, then kafkawire leaves: Java resumes at L2.
-      CHECK((k1.consumer->membership()->is_leader() || k2.consumer->membership()->is_leader()));
-      JavaMember j3("J3", group_id, topic, strategy, kEnd);
-      REQUIRE(j3.proc->started());
-      g.java = {&j3};
-      bool mixed = g.until([&] { return g.split(); }, 40s);
-      INFO(g.describe() << "J3 said:\n" << j3.proc->output());
-      REQUIRE(mixed);
-      const std::set<int32_t> kw_owned = [&] {
-        std::set<int32_t> s = k1.assignment();
-        for (int32_t p : k2.assignment()) s.insert(p);
-        return s;
-      }();
-      CHECK(kw_owned.size() + j3.assignment.size() == kPartitions);
-      close_member(io, k1);
-      close_member(io, k2);
-      g.kw.clear();
-      bool all_java =
-          g.until([&] { return j3.assignment.size() == kPartitions && j3.all_reached(kEnd); }, 40s);
-      INFO(g.describe() << "J3 said:\n" << j3.proc->output());
-      REQUIRE(all_java);
-      CHECK(show(j3.first) == show(expected(kL2)));  // where kafkawire committed, on every partition
-      for (int32_t p : kw_owned) {
-        INFO("partition " << p << " was kafkawire's until it left");
-        CHECK(j3.first[p] == kL2.at(p));
-      }
-      CHECK(j3.errors.empty());
-      j3.proc->send("close");
-      CHECK(j3.proc->wait(20s) == 0);
-      CHECK(g.failures.empty());
-    }
+    SECTION(strategy) { mixed_group_story(strategy, plaintext); }
   }
+}
+
+TEST_CASE(
+    "over SASL_SSL too: kafkawire and Java members of one group, reading the same client.properties, "
+    "resume each other's commits",
+    "[broker][group][interop][security]") {
+  using kafkawire::testing::env;
+  if (!kafkawire::testing::have_secured_broker()) return;
+  // The file as Java users write it: the JAAS entry continued over lines.
+  const auto path = std::filesystem::temp_directory_path() / (unique("kw-interop-sasl") + ".properties");
+  {
+    std::ofstream f(path);
+    f << "# a Java client's configuration for the SASL_SSL listener\n"
+      << "bootstrap.servers=" << env("KAFKAWIRE_SASL_SSL_BOOTSTRAP") << "\n"
+      << "security.protocol=SASL_SSL\n"
+      << "sasl.mechanism=SCRAM-SHA-512\n"
+      << "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \\\n"
+      << "    username=\"" << env("KAFKAWIRE_SASL_USER") << "\" \\\n"
+      << "    password=\"" << env("KAFKAWIRE_SASL_PASSWORD") << "\";\n"
+      << "ssl.truststore.type=PEM\n"
+      << "ssl.truststore.location=" << env("KAFKAWIRE_TLS_CA") << "\n";
+    REQUIRE(f.good());
+  }
+  struct Remove {
+    std::filesystem::path p;
+    ~Remove() { std::filesystem::remove(p); }
+  } remove{path};
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Transport sasl_ssl;
+  std::string problem;
+  if (!parse_java_properties(text, sasl_ssl.kafkawire, problem)) FAIL(problem);
+  sasl_ssl.properties_file = path.string();
+  // One assignor: the secured run checks the transport; the plaintext run covers both assignors.
+  mixed_group_story("cooperative-sticky", sasl_ssl);
 }

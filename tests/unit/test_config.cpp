@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <set>
 
 #include "kafkawire/consumer/config.hpp"
 #include "kafkawire/consumer/consumer.hpp"
@@ -442,4 +443,228 @@ TEST_CASE("security: TLS needs OpenSSL; files are read when the pool is made, er
   CHECK(o.connection.sasl->username == "alice");
   CHECK(o.connection.sasl->password == "secret");
   CHECK_FALSE(o.connection.tls);
+}
+
+TEST_CASE("Java's .properties syntax, as java.util.Properties reads a client's file",
+          "[config][properties]") {
+  auto parse = [](std::string_view text) {
+    std::map<std::string, std::string> kv;
+    std::string problem;
+    INFO(text);
+    REQUIRE(parse_java_properties(text, kv, problem));
+    return kv;
+  };
+  using KV = std::map<std::string, std::string>;
+  // The three separators, with blanks around them; blanks before the key; blank lines.
+  CHECK(parse("a=1\n  b : 2\n\tc 3\n\nd\te=4\n") == KV{{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "e=4"}});
+  // Only the first separator counts; the value may hold more; a key alone has an empty value.
+  CHECK(parse("a==1\nb:=2\nc = =3\nalone\nempty=\n") ==
+        KV{{"a", "=1"}, {"b", "=2"}, {"c", "=3"}, {"alone", ""}, {"empty", ""}});
+  // # and ! comments, after blanks too; not after a key.
+  CHECK(parse("# x=1\n  ! y=2\nz=3 # not a comment\n") == KV{{"z", "3 # not a comment"}});
+  // A trailing backslash continues the line, without the next line's leading blanks; two do not.
+  CHECK(parse("jaas=Module required \\\n    username=\"a\" \\\n\tpassword=\"b\";\nnext=1\n") ==
+        KV{{"jaas", "Module required username=\"a\" password=\"b\";"}, {"next", "1"}});
+  CHECK(parse("path=C:\\\\\nother=2\n") == KV{{"path", "C:\\"}, {"other", "2"}});
+  // A comment line never continues; a continued line may start with # (it is not a comment).
+  CHECK(parse("# comment \\\na=1\nb=x\\\n#y\n") == KV{{"a", "1"}, {"b", "x#y"}});
+  // Escapes: \t \n \r \f, \uXXXX (into UTF-8, surrogate pairs joined), any other character itself.
+  CHECK(parse("a=x\\ty\\nz\nb=\\u00e9\\u20AC\\uD83D\\uDE00\nc=C:\\dir\\sub\nk\\=e\\:y\\ z=v\n") ==
+        KV{{"a", "x\ty\nz"},
+           {"b", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"},
+           {"c", "C:dirsub"},
+           {"k=e:y z", "v"}});
+  // \r\n and \r line ends; values trimmed as Kafka's ConfigDef trims them; a later line wins; a BOM.
+  CHECK(parse("\xEF\xBB\xBF"
+              "a=1  \r\nb=2\t\rc=3\na=4") == KV{{"a", "4"}, {"b", "2"}, {"c", "3"}});
+  // A continuation on the last line, and a lone backslash at the very end: as Java, nothing more.
+  CHECK(parse("a=1\\") == KV{{"a", "1"}});
+  CHECK(parse("") == KV{});
+
+  // A malformed \u names the line and shows nothing of it (it may be a password).
+  std::map<std::string, std::string> kv;
+  std::string problem;
+  CHECK_FALSE(parse_java_properties("a=1\nsasl.password=s3cr\\u12x4et\n", kv, problem));
+  CHECK(problem.starts_with("line 2: malformed \\uXXXX escape"));
+  CHECK(problem.find("s3cr") == std::string::npos);
+  CHECK(problem.find("sasl.password") == std::string::npos);
+  CHECK_FALSE(parse_java_properties("a=\\u12", kv, problem));
+  CHECK_FALSE(parse_java_properties("a=\\uD83D alone", kv, problem));  // half a surrogate pair
+}
+
+TEST_CASE("a Java client's SASL_SSL file is a kafkawire Config", "[config][properties][security]") {
+  if (!net::openssl_built_in()) return;
+  std::map<std::string, std::string> kv;
+  std::string problem;
+  REQUIRE(parse_java_properties(
+      "bootstrap.servers=broker:9093\n"
+      "security.protocol=SASL_SSL\n"
+      "sasl.mechanism=SCRAM-SHA-512\n"
+      "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \\\n"
+      "  username=\"alice\" \\\n"
+      "  password=\"alice-secret\";\n"
+      "ssl.truststore.type=PEM\n"
+      "ssl.truststore.location=/etc/kafka/ca.pem\n"
+      "ssl.endpoint.identification.algorithm=\n"
+      "client.dns.lookup=use_all_dns_ips\n"
+      "key.deserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer\n"
+      "value.deserializer=org.apache.kafka.common.serialization.StringDeserializer\n",
+      kv, problem));
+  Config c;
+  REQUIRE_FALSE(Config::parse(kv, c, problem));
+  CHECK(c.security_protocol == "SASL_SSL");
+  CHECK(c.sasl_mechanism == "SCRAM-SHA-512");
+  CHECK(c.sasl_username == "alice");
+  CHECK(c.sasl_password == "alice-secret");
+  CHECK(c.ssl_truststore_location == "/etc/kafka/ca.pem");
+  // Java's empty ssl.endpoint.identification.algorithm: no host name check.
+  CHECK(c.ssl_endpoint_identification_algorithm == "none");
+  CHECK(c.values.at("client.dns.lookup") == "use_all_dns_ips");
+}
+
+TEST_CASE("keys of Java's clients: what kafkawire does anyway is taken, the rest refused naming the key",
+          "[config][security]") {
+  CHECK(refusal({{"client.dns.lookup", "use_all_dns_ips"}}) == "");
+  CHECK(refusal({{"client.dns.lookup", "resolve_canonical_bootstrap_servers_only"}})
+            .starts_with("client.dns.lookup | client.dns.lookup: kafkawire connects to each address"));
+  CHECK(refusal({{"value.serializer", "org.apache.kafka.common.serialization.StringSerializer"}}) == "");
+  CHECK(refusal({{"value.serializer", "io.confluent.kafka.serializers.KafkaAvroSerializer"}})
+            .starts_with("value.serializer | value.serializer: kafkawire sends values as the bytes"));
+  // Passwords and PEM text: refused whatever the value, and the value is never in the message.
+  for (const auto& [key, pointer] : std::vector<std::pair<std::string, std::string>>{
+           {"ssl.truststore.password", "remove the line"},
+           {"ssl.keystore.password", "ssl.key.password"},
+           {"ssl.truststore.certificates", "ssl.ca.pem"},
+           {"ssl.keystore.certificate.chain", "ssl.certificate.pem"},
+           {"ssl.keystore.key", "ssl.key.pem"}}) {
+    const std::string why = refusal({{key, "Zq9-secret-value"}});
+    INFO(why);
+    CHECK(why.starts_with(key + " | " + key + ": "));
+    CHECK(why.find(pointer) != std::string::npos);
+    CHECK(why.find("Zq9") == std::string::npos);
+  }
+  // Every Java key is unknown to the table (a key has one meaning) and says why it is refused.
+  for (const auto& j : java_client_keys()) {
+    INFO(j.name);
+    CHECK(find_config_key(j.name) == nullptr);
+    CHECK_FALSE(j.why.empty());
+  }
+  // Other unknown keys stay errors naming the closest known key.
+  CHECK(refusal({{"ssl.truststore.passwd", "x"}}).find("unknown configuration key") != std::string::npos);
+}
+
+TEST_CASE("secrets: marked once in the table, redacted in dumps and never in error messages",
+          "[config][security]") {
+  // What is a secret: passwords, tokens and private keys, each marked in config_keys().
+  std::set<std::string_view> secret_keys;
+  for (const auto& k : config_keys())
+    if (k.secret != ConfigSecret::none) secret_keys.insert(k.name);
+  CHECK(secret_keys == std::set<std::string_view>{"sasl.password", "sasl.jaas.config",
+                                                  "sasl.oauthbearer.token", "ssl.key.pem",
+                                                  "ssl.key.password"});
+  for (const auto& k : config_keys()) {
+    const bool looks_secret = k.name.find("password") != std::string_view::npos ||
+                              k.name.ends_with(".token") || k.name == "ssl.key.pem" ||
+                              k.name.find("jaas") != std::string_view::npos;
+    INFO(k.name);
+    CHECK(looks_secret == (k.secret != ConfigSecret::none));
+  }
+
+  CHECK(redacted("kafkawire-secret") == "[redacted, 16 chars]");
+  CHECK(redacted("\xC3\xA9") == "[redacted, 1 char]");  // characters, not bytes
+  CHECK(config_value_shown("sasl.password", "s3cret") == "[redacted, 6 chars]");
+  CHECK(config_value_shown("sasl.username", "alice") == "alice");
+  CHECK(config_value_shown("no.such.key", "x") == "x");
+  // The JAAS text: the module and the user name stay, every other option's value goes.
+  CHECK(config_value_shown(
+            "sasl.jaas.config",
+            "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"alice\" "
+            "password=\"a\\\"b\" other=plain;") ==
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"alice\" "
+        "password=[redacted, 3 chars] other=[redacted, 5 chars];");
+  CHECK(config_value_shown("sasl.jaas.config", "M required password='x y';") ==
+        "M required password=[redacted, 3 chars];");
+  // A text that does not even lex: all of it.
+  CHECK(config_value_shown("sasl.jaas.config", "M required password=\"s3cret") == "[redacted, 27 chars]");
+
+  // The dump: effective values, secrets redacted (PLAIN without TLS: a build without OpenSSL takes it).
+  const std::string marker = "Zq9SecretMarker";
+  const std::string key_pem = "-----BEGIN PRIVATE KEY-----\n" + marker + "\n-----END PRIVATE KEY-----\n";
+  Config c{
+      {"bootstrap.servers", "b:1"},
+      {"security.protocol", "sasl_plaintext"},
+      {"sasl.mechanism", "plain"},
+      {"sasl.jaas.config",
+       "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"alice\" password=\"" +
+           marker + "\";"},
+      {"ssl.key.pem", key_pem},
+      {"ssl.key.password", marker},
+      {"sasl.oauthbearer.token", marker},
+      {"ssl.endpoint.identification.algorithm", ""},
+      {"partition.assignment.strategy", " range ,roundrobin"}};
+  std::map<std::string, std::string> dumped;
+  for (const auto& [k, v] : c.dump()) {
+    CHECK(v.find(marker) == std::string::npos);
+    dumped[k] = v;
+  }
+  CHECK(dumped.at("security.protocol") == "SASL_PLAINTEXT");
+  CHECK(dumped.at("sasl.mechanism") == "PLAIN");
+  CHECK(dumped.at("ssl.endpoint.identification.algorithm") == "none");
+  CHECK(dumped.at("partition.assignment.strategy") == "range,roundrobin");
+  CHECK(dumped.at("ssl.key.pem") == redacted(key_pem));
+  CHECK(dumped.at("ssl.key.password") == "[redacted, 15 chars]");
+  CHECK(dumped.at("sasl.jaas.config") ==
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"alice\" "
+        "password=[redacted, 15 "
+        "chars];");
+  CHECK(dumped.at("fetch.max.wait.ms") == "500");  // defaults too
+  CHECK_FALSE(dumped.count("sasl.username"));      // neither set nor with a default
+
+  // Error messages: whatever is wrong, no secret in them.
+  const std::vector<std::map<std::string, std::string>> broken = {
+      {{"security.protocol", "SASL_SSL"},
+       {"sasl.jaas.config", "M required username=\"a\" password=\"" + marker}},
+      {{"security.protocol", "SASL_SSL"},
+       {"sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"a\" " + marker +
+            "=\"x\";"}},
+      {{"security.protocol", "SASL_SSL"},
+       {"sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"a\" "
+        "password=9" +
+            marker + ";"}},
+      {{"security.protocol", "SASL_SSL"}, {"sasl.password", marker}},
+      {{"security.protocol", "SASL_SSL"},
+       {"sasl.username", "bob"},
+       {"sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"a\" "
+        "password=\"" +
+            marker + "\";"}},
+      {{"ssl.key.pem", key_pem}, {"ssl.key.location", "/k.pem"}},
+      {{"ssl.truststore.password", marker}},
+      {{"ssl.keystore.key", key_pem}},
+  };
+  for (const auto& kv : broken) {
+    const std::string why = refusal(kv);
+    INFO(why);
+    CHECK_FALSE(why.empty());
+    CHECK(why.find(marker) == std::string::npos);
+  }
+  if (net::openssl_built_in()) {
+    // Read when the pool is made: a key that does not load, a password that does not open it.
+    for (const auto& kv : std::vector<Config>{
+             Config{{"bootstrap.servers", "b:1"},
+                    {"security.protocol", "SSL"},
+                    {"ssl.certificate.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"},
+                    {"ssl.key.pem", key_pem}},
+             Config{{"bootstrap.servers", "b:1"}, {"security.protocol", "SSL"}, {"ssl.key.pem", key_pem}}}) {
+      try {
+        pool_options(kv);
+        FAIL("no ConfigError");
+      } catch (const ConfigError& e) {
+        INFO(e.what());
+        CHECK(std::string(e.what()).find(marker) == std::string::npos);
+      }
+    }
+  }
 }

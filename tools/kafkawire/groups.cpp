@@ -47,7 +47,9 @@ Commands:
 
 Options:
   -b <brokers>                 bootstrap.servers (default: $KAFKAWIRE_BOOTSTRAP)
-  -X <key=value>               a configuration key;  -F <file>: key=value lines
+  -X <key=value>               a configuration key (-X dump: print the configuration, secrets
+                               redacted, and exit)
+  -F <file>                    configuration file, a Java client's .properties file as it is
   -m <seconds>                 how long to keep trying to reach the cluster at start (default 5)
   -J, --json                   JSON output (list, describe, reset-offsets)
   -h, --help                   this text
@@ -72,7 +74,17 @@ struct GroupsOptions {
   int64_t target_value = 0;
   bool execute = false;
   bool dry_run = false;
+  bool dump_config = false;  // -X dump
 };
+
+// The configuration as the user gave it, and what the commands need: the group's id (reset-offsets
+// consumes nothing, but its offset requests name it) and no automatic commits.
+ConfigInput groups_input(const GroupsOptions& o, const std::string& group) {
+  ConfigInput in = o.config;
+  if (!group.empty()) in.values["group.id"] = group;
+  in.values["enable.auto.commit"] = "false";
+  return in;
+}
 
 int parse_args(int argc, char** argv, GroupsOptions& o) {
   if (argc < 2)
@@ -109,6 +121,10 @@ int parse_args(int argc, char** argv, GroupsOptions& o) {
       if (v == "list") {
         print_config_keys(stdout);
         return kExitOk;
+      }
+      if (v == "dump") {
+        o.dump_config = true;
+        continue;
       }
       if (!o.config.add_pair(v, problem)) return usage_error(kCommand, "-X: " + problem);
     } else if (a == "-F") {
@@ -179,6 +195,9 @@ int parse_args(int argc, char** argv, GroupsOptions& o) {
       o.groups.emplace_back(a);
     }
   }
+  if (o.dump_config)
+    return dump_config(
+        groups_input(o, o.command == "reset-offsets" && !o.groups.empty() ? o.groups.front() : ""), stdout);
   if (o.command != "list" && o.command != "describe" && o.command != "reset-offsets" &&
       o.command != "delete-offsets")
     return usage_error(kCommand, o.command.empty()
@@ -296,10 +315,7 @@ asio::awaitable<std::map<TopicPartition, int64_t>> log_offsets(Consumer& c,
 }
 
 std::optional<Config> groups_config(const GroupsOptions& o, const std::string& group) {
-  ConfigInput in = o.config;
-  if (!group.empty()) in.values["group.id"] = group;
-  in.values["enable.auto.commit"] = "false";
-  return make_config(std::move(in));
+  return make_config(groups_input(o, group));
 }
 
 std::string or_dash(std::optional<int64_t> v) { return v ? std::to_string(*v) : "-"; }

@@ -53,6 +53,7 @@ struct KcatOptions {
   std::vector<std::string> positional;  // -G: topics; -P: files
   bool quiet = false;
   std::chrono::milliseconds metadata_timeout{5000};
+  bool dump_config = false;  // -X dump
 };
 
 void print_help(std::FILE* out) {
@@ -74,7 +75,10 @@ General:
   -p <partition>     partition (-P: default the partitioner; -1 too)
   -X <key=value>     a configuration key (-X list: every key). An unknown key is an error naming the
                      closest known one.
-  -F <file>          configuration file: key=value lines, # comments
+  -X dump            print the configuration -b/-X/-F (and the mode) make, key=value, then exit;
+                     secrets (passwords, tokens, private keys) are shown as [redacted, N chars]
+  -F <file>          configuration file, a Java client's .properties file as it is: key=value (or
+                     key: value), # and ! comments, a trailing \ continues the line
   -m <seconds>       how long to keep trying to reach the cluster at start (default 5)
   -q                 quiet: no informational messages on stderr
   -J                 JSON output (-C: one object per record; -L; -Q)
@@ -161,6 +165,10 @@ int parse_args(int argc, char** argv, KcatOptions& o) {
         if (arg == "list" || arg == "help") {
           print_config_keys(stdout);
           return kExitOk;
+        }
+        if (arg == "dump") {
+          o.dump_config = true;
+          break;
         }
         if (!o.config.add_pair(arg, problem)) return usage_error("", "-X: " + problem);
         break;
@@ -962,7 +970,7 @@ asio::awaitable<int> query(const KcatOptions& o, Config config) {
 int run_kcat(int argc, char** argv) {
   KcatOptions o;
   if (int rc = parse_args(argc, argv, o); rc >= 0) return rc;
-  if (o.mode == Mode::none) {
+  if (o.mode == Mode::none && !o.dump_config) {
     o.mode = ::isatty(STDIN_FILENO) ? Mode::consume : Mode::produce;
     if (!o.quiet)
       std::fprintf(
@@ -986,6 +994,7 @@ int run_kcat(int argc, char** argv) {
   }
   if ((o.mode == Mode::consume || o.mode == Mode::group) && o.json && o.format)
     return usage_error("", "give -J or -f, not both");
+  if (o.dump_config) return dump_config(o.config, stdout);
   auto config = make_config(o.config);
   if (!config) return kExitUsage;
   asio::io_context io;

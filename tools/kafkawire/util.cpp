@@ -9,10 +9,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 
 #include "kafkawire/protocol/error.hpp"
 #include "kafkawire/protocol/json.hpp"
@@ -32,20 +35,17 @@ int failure(const std::string& what) {
 
 // ------------------------------------------------------------------------------------ configuration
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 bool ConfigInput::add_pair(std::string_view pair, std::string& problem) {
   const auto eq = pair.find('=');
   if (eq == std::string_view::npos || eq == 0) {
-    problem = "'" + std::string(pair) + "' is not key=value";
+    // Only what looks like a key is shown: "sasl.password:s3cret" must not print the password.
+    const size_t key_end =
+        std::min(pair.size(), pair.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"));
+    problem =
+        "'" + std::string(pair.substr(0, key_end)) + "'" +
+        (key_end < pair.size() ? " and " + std::to_string(pair.size() - key_end) + " more characters" : "") +
+        " is not key=value";
     return false;
   }
   values[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
@@ -53,20 +53,22 @@ bool ConfigInput::add_pair(std::string_view pair, std::string& problem) {
 }
 
 bool ConfigInput::add_file(const std::string& path, std::string& problem) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
-    problem = path + ": cannot open";
+    problem = path + ": cannot open: " + std::strerror(errno);
     return false;
   }
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    const std::string_view t = trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    if (!add_pair(t, problem)) {
-      problem = path + ":" + std::to_string(n) + ": " + problem;
-      return false;
-    }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    problem = path + ": cannot read: " + std::strerror(errno);
+    return false;
   }
+  std::map<std::string, std::string> file;
+  if (!parse_java_properties(text, file, problem)) {
+    problem = path + ": " + problem;
+    return false;
+  }
+  for (auto& [k, v] : file) values[k] = std::move(v);
   return true;
 }
 
@@ -91,6 +93,17 @@ std::optional<Config> make_config(ConfigInput input) {
     return std::nullopt;
   }
   return config;
+}
+
+int dump_config(ConfigInput input, std::FILE* out) {
+  auto config = make_config(std::move(input));
+  if (!config) return kExitUsage;
+  for (const auto& [key, value] : config->dump()) {
+    std::string line = key + "=";
+    for (char ch : value) line += ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : std::string(1, ch);
+    std::fprintf(out, "%s\n", line.c_str());
+  }
+  return kExitOk;
 }
 
 namespace {

@@ -35,9 +35,11 @@ int failure(const std::string& what);
 struct ConfigInput {
   std::map<std::string, std::string> values;
 
-  // "key=value" (-X). False with `problem` set when there is no '='.
+  // "key=value" (-X). False with `problem` set when there is no '=' (naming the key, not what follows).
   bool add_pair(std::string_view pair, std::string& problem);
-  // key=value lines, '#' comments and blank lines skipped (-F). False with `problem` on a bad line.
+  // A Java client's properties file (-F), in java.util.Properties' syntax (parse_java_properties):
+  // key=value, key: value or key value; # and ! comments; a trailing backslash continues the line. False
+  // with `problem` ("path: line N: ...", never a value) when it cannot be read or has a bad escape.
   bool add_file(const std::string& path, std::string& problem);
   // Sets a key unless the user already did (the command's own defaults).
   void set_default(const std::string& key, const std::string& value) { values.emplace(key, value); }
@@ -48,6 +50,12 @@ struct ConfigInput {
 // failure prints the problem as Config words it (it names the key and, for an unknown one, the closest
 // known key) and returns nullopt: the caller exits with kExitUsage.
 std::optional<Config> make_config(ConfigInput input);
+
+// -X dump: prints the configuration `input` makes (validated as make_config does, so an error is the
+// one the command would stop with), every key that is set or has a default, key=value a line, secrets
+// redacted (config_value_shown: "sasl.password=[redacted, 12 chars]"); newlines in a value as \n.
+// Returns the exit status.
+int dump_config(ConfigInput input, std::FILE* out);
 
 // Prints every configuration key with its default and meaning (-X list, --help-config), the meanings
 // wrapped at word boundaries to $COLUMNS, else the terminal's width, else 100 columns.

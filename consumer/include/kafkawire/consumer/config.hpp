@@ -44,6 +44,9 @@ struct ConfigRule {
   int64_t min = 0, max = 0;
   std::string_view choices{};
   bool any_case = false;  // one_of: "ssl" is SSL, as Java reads security.protocol; stored as the choice
+  // one_of: an empty value is this choice (Java's empty ssl.endpoint.identification.algorithm is none);
+  // empty: an empty value is refused like any other that is not a choice.
+  std::string_view empty_is{};
 };
 
 // A value that passed its key's rule, on its way into its field of Config.
@@ -51,6 +54,14 @@ struct ConfigValue {
   std::string_view text;           // as given
   int64_t number = 0;              // whole_number, duration_ms; flag: 0 or 1; one_of: index in the choices
   std::vector<std::string> items;  // list_of: the names, trimmed
+};
+
+// Whether a key's value is a secret, and which part of it: never printed by a configuration dump
+// (`kafkawire -X dump`) nor by an error message; config_value_shown() writes it redacted.
+enum class ConfigSecret : uint8_t {
+  none,
+  value,          // the whole value (a password, a token, a private key's PEM text)
+  jaas_password,  // sasl.jaas.config: the values of its options but username
 };
 
 // One key, written once: its name, default, meaning, rule and the field it sets. Config's defaults, the
@@ -63,9 +74,37 @@ struct ConfigKey {
   std::string_view section;  // connection, consumer, group, producer
   ConfigRule rule;
   void (*store)(Config&, const ConfigValue&) = nullptr;
+  ConfigSecret secret = ConfigSecret::none;
 };
 const std::vector<ConfigKey>& config_keys();
 const ConfigKey* find_config_key(std::string_view name);
+
+// A key of Java's clients that kafkawire has no setting for, but that the properties files Java users
+// already have often hold. A value among `accepted` (comma-separated) is what kafkawire does anyway: it
+// is taken, kept in Config::values and changes nothing. Any other value (any value at all when
+// `accepted` is empty) is refused with `why`, which names the key and never the value (some of these are
+// passwords). Other unknown keys stay errors naming the closest known key.
+struct JavaClientKey {
+  std::string_view name;
+  std::string_view accepted;
+  std::string_view why;
+};
+const std::vector<JavaClientKey>& java_client_keys();
+
+// "[redacted, 12 chars]": what dumps and error messages show instead of a secret.
+std::string redacted(std::string_view secret);
+// `value` of `key` as it may be shown: as it is, or with its secret part redacted (ConfigKey::secret).
+std::string config_value_shown(std::string_view key, std::string_view value);
+
+// Java's .properties syntax (java.util.Properties.load), for the client files Java users already have:
+// `key=value`, `key: value` or `key value`; `#` and `!` comment lines; a line ending in an odd number of
+// backslashes continues on the next (whose leading blanks are dropped); escapes \t \n \r \f \uXXXX,
+// and a backslash before any other character is that character (`\=`, `\:`, `\ ` in keys). Values are
+// trimmed, as Kafka's ConfigDef trims them. A later line for a key replaces an earlier one. Bytes other
+// than escapes are kept as they are (UTF-8 stays UTF-8; Java would read them as ISO-8859-1). False with
+// `problem` ("line N: ...", never a value) on a malformed \uXXXX escape.
+bool parse_java_properties(std::string_view text, std::map<std::string, std::string>& out,
+                           std::string& problem);
 
 // What a key accepts, in words: "1 to 2147483647 ms", "true, false", "earliest, latest, none".
 std::string config_accepts(const ConfigRule& rule);
@@ -169,6 +208,13 @@ struct Config {
 
   // Sets one key (validated); the error message is in `problem`.
   std::error_code set(const std::string& key, const std::string& value, std::string& problem);
+
+  // The configuration as `kafkawire -X dump` prints it: every key that was set or has a default, in the
+  // order of config_keys(), then the keys of Java's clients taken (java_client_keys()); each value as it
+  // takes effect (a choice as the table spells it: "sasl_ssl" is SASL_SSL, an empty
+  // ssl.endpoint.identification.algorithm is none) and with its secret part redacted
+  // (config_value_shown()).
+  std::vector<std::pair<std::string, std::string>> dump() const;
 
   // Equal when every setting is (the raw `values` included).
   friend bool operator==(const Config&, const Config&) = default;

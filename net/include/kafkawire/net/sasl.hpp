@@ -123,4 +123,15 @@ class SaslClient {
 bool parse_jaas_config(std::string_view text, std::string& username, std::string& password,
                        std::string& problem);
 
+// Where the value of each `name=value` option of a sasl.jaas.config text is, as the same parser reads it:
+// [begin, end) of the value as written (quotes included) and the value itself. For redaction (Config's
+// dumps show the text with the values but username's cut out). False when the text does not lex (an
+// unclosed quote or comment): then nothing of it can be shown.
+struct JaasOptionSpan {
+  std::string name;
+  size_t begin = 0, end = 0;
+  std::string value;
+};
+bool jaas_option_spans(std::string_view text, std::vector<JaasOptionSpan>& out);
+
 }  // namespace kafkawire::net

@@ -1,8 +1,11 @@
 package kafkawire.peer;
 
 import java.io.BufferedReader;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -28,7 +31,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * A Java KafkaConsumer member of a consumer group (classic protocol), driven line by line on stdin by a
  * broker test that mixes it with kafkawire members (tests/broker/test_group_interop.cpp).
  *
- * <p>Usage: GroupPeer bootstrap group topic range|cooperative-sticky limitBase limitStep [maxSeconds]
+ * <p>Usage: GroupPeer bootstrap group topic range|cooperative-sticky limitBase limitStep [maxSeconds
+ * [client.properties]]
+ *
+ * <p>client.properties: a Java client's properties file (Properties.load) with the settings to reach the
+ * broker, e.g. security.protocol=SASL_SSL, sasl.mechanism, sasl.jaas.config and a PEM trust store; the
+ * group settings above are set over it.
  *
  * <p>It subscribes to the topic and polls all the time. Partition p is consumed up to its limit,
  * limitBase + limitStep * p (exclusive): there it is paused with its position exactly at the limit.
@@ -147,7 +155,8 @@ public final class GroupPeer {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 6) {
-      System.err.println("usage: GroupPeer bootstrap group topic range|cooperative-sticky limitBase limitStep [maxSeconds]");
+      System.err.println("usage: GroupPeer bootstrap group topic range|cooperative-sticky limitBase limitStep"
+          + " [maxSeconds [client.properties]]");
       System.exit(64);
     }
     String strategy;
@@ -174,6 +183,11 @@ public final class GroupPeer {
     watchdog.start();
 
     Properties p = new Properties();
+    if (args.length > 7) {
+      try (InputStream in = Files.newInputStream(Path.of(args[7]))) {
+        p.load(in);  // as Kafka's own tools read --command-config files
+      }
+    }
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, args[1]);
     p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
