@@ -45,6 +45,9 @@ std::shared_ptr<TlsContext> make_tls_context(const TlsOptions& o, std::error_cod
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   ctx.set_verify_mode(ssl::verify_peer);
+  // After the handshake a connection reads TLS itself while asio's stream writes (tls_stream.hpp): a TLS
+  // 1.2 renegotiation, which Kafka's brokers never start, would have asio's writes read the socket too.
+  SSL_CTX_set_options(ctx.native_handle(), SSL_OP_NO_RENEGOTIATION);
 
   std::string pem, why;
   if (!o.ca_pem.empty() || !o.ca_location.empty()) {
