@@ -162,7 +162,7 @@ asio::awaitable<std::error_code> Connection::start_tls(const std::string& host) 
   const std::string where = host + ":" + std::to_string(port_);
 #if KAFKAWIRE_HAVE_OPENSSL
   using namespace asio::experimental::awaitable_operators;
-  tls_ = std::make_unique<TlsStream>(TlsStream{{std::move(socket_), options_.tls->ssl}});
+  tls_ = std::make_unique<TlsStream>(std::move(socket_), options_.tls->ssl);
   boost::system::error_code not_address;
   asio::ip::make_address(host, not_address);
   // SNI names hosts, never IP addresses (RFC 6066).
@@ -211,6 +211,10 @@ asio::awaitable<std::error_code> Connection::start_tls(const std::string& host) 
     close(client_errc::tls_failed, "TLS handshake with " + where + ": " + why);
     co_return close_error_;
   }
+  if (!tls_->take_over_reading()) {
+    close(client_errc::tls_failed, "TLS with " + where + ": OpenSSL cannot make a BIO");
+    co_return close_error_;
+  }
   co_return std::error_code{};
 #else
   close(client_errc::invalid_config, "TLS with " + where +
@@ -223,7 +227,32 @@ asio::awaitable<std::error_code> Connection::start_tls(const std::string& host) 
 asio::awaitable<std::tuple<boost::system::error_code, size_t>> Connection::read_exact(
     asio::mutable_buffer buffer) {
 #if KAFKAWIRE_HAVE_OPENSSL
-  if (tls_) co_return co_await asio::async_read(tls_->stream, buffer, until_full, use_nothrow);
+  if (tls_) {
+    // Decrypt what has arrived, and read the socket only when that is not enough (tls_stream.hpp).
+    auto* out = static_cast<uint8_t*>(buffer.data());
+    size_t got = 0;
+    while (got < buffer.size()) {
+      boost::system::error_code ec;
+      const long n = tls_->decrypt(out + got, buffer.size() - got, ec);
+      if (n < 0) co_return std::tuple{ec, got};
+      if (n > 0) {
+        got += static_cast<size_t>(n);
+        continue;
+      }
+      // OpenSSL wants more than `in` holds. (It has taken all there was: keeping what it has not is for
+      // safety only.)
+      TlsInput& in = tls_->in;
+      in.end = std::copy(in.bytes.begin() + in.begin, in.bytes.begin() + in.end, in.bytes.begin()) -
+               in.bytes.begin();
+      in.begin = 0;
+      if (in.end == in.bytes.size()) in.bytes.resize(2 * in.bytes.size());
+      auto [read_ec, read] = co_await tls_->stream.next_layer().async_read_some(
+          asio::buffer(in.bytes.data() + in.end, in.bytes.size() - in.end), use_nothrow);
+      if (read_ec) co_return std::tuple{read_ec, got};
+      in.end += read;
+    }
+    co_return std::tuple{boost::system::error_code{}, got};
+  }
 #endif
   co_return co_await asio::async_read(socket_, buffer, until_full, use_nothrow);
 }

@@ -116,6 +116,60 @@ TEST_CASE("security: produce, consume in a group, commit and resume over every s
   }
 }
 
+// The connection reads TLS in chunks of its own and decrypts as many records as a read has room for
+// (net/src/tls_stream.hpp): one Fetch answer of ~3 MB spans many chunks and ~190 TLS records, and small
+// answers share a chunk. Every byte must come out as it went in, in order.
+TEST_CASE("security: Fetch answers larger than a TLS read arrive whole, byte for byte",
+          "[broker][security]") {
+  if (!have_secured_broker()) return;
+  asio::io_context io;
+  const std::string topic = unique("kw-secured-large");
+  create_topic(io, topic, 1);
+  constexpr int kRecords = 2000;
+  auto value_of = [](int i) {
+    std::string v(1500, ' ');
+    for (size_t j = 0; j < v.size(); ++j) v[j] = static_cast<char>('a' + (i * 31 + static_cast<int>(j)) % 26);
+    return v;
+  };
+  {
+    Producer p(io.get_executor(), kafkawire::testing::base_config({{"linger.ms", "5"}}));
+    std::vector<std::future<std::tuple<std::error_code, RecordMetadata>>> sent;
+    for (int i = 0; i < kRecords; ++i)
+      sent.push_back(p.async_send(ProducerRecord{.topic = topic, .partition = 0, .value = value_of(i)},
+                                  asio::use_future));
+    for (auto& f : sent) {
+      auto [ec, md] = run_until(io, f, 60s);
+      INFO(p.error_text());
+      REQUIRE_FALSE(ec);
+    }
+  }
+  for (const auto& [name, settings] : ways_in()) {
+    if (name != "SSL with a client certificate" && name != "SASL_SSL PLAIN") continue;
+    DYNAMIC_SECTION(name) {
+      Consumer c(io.get_executor(), with(settings, {{"auto.offset.reset", "earliest"},
+                                                    {"fetch.max.bytes", "4194304"},
+                                                    {"max.partition.fetch.bytes", "4194304"},
+                                                    {"max.poll.records", "100000"}}));
+      c.assign({{topic, 0}});
+      int next = 0;
+      const auto deadline = std::chrono::steady_clock::now() + 60s;
+      while (next < kRecords && std::chrono::steady_clock::now() < deadline) {
+        auto f = c.async_poll(500ms, asio::use_future);
+        auto [ec, batch] = run_until(io, f, 60s);
+        INFO(c.error_text());
+        REQUIRE_FALSE(ec);
+        for (const Record& r : batch) {
+          REQUIRE(r.offset() == next);
+          REQUIRE(r.value());
+          REQUIRE(r.value()->str() == value_of(next));
+          ++next;
+        }
+      }
+      CHECK(next == kRecords);
+    }
+  }
+}
+
 TEST_CASE("security: a wrong password or an unknown user is refused with the broker's reason",
           "[broker][security]") {
   if (!have_secured_broker()) return;

@@ -6,6 +6,7 @@
  * 500 at a time with rd_kafka_consume_batch_queue (like a poll of max.poll.records=500).
  *
  *   rdkafka_consume --bootstrap host:port --topic T --count N [-X key=value ...]
+ *   rdkafka_consume --version   (the librdkafka it runs on, which LD_LIBRARY_PATH may change)
  *
  * Prints: records=N bytes=B checksum=X wall_s=S */
 #include <inttypes.h>
@@ -50,6 +51,10 @@ static void set(rd_kafka_conf_t* conf, const char* key, const char* value) {
 }
 
 int main(int argc, char** argv) {
+  if (argc == 2 && !strcmp(argv[1], "--version")) {
+    printf("%s\n", rd_kafka_version_str());
+    return 0;
+  }
   const char *bootstrap = NULL, *topic = NULL;
   long long count = -1;
   char err[512];
