@@ -432,8 +432,15 @@ asio::awaitable<void> Connection::read_loop() {
         co_return;
       }
 #endif
-      close(client_errc::disconnected, "connection to " + where + " lost: " +
-                                           (ec == asio::error::eof ? "closed by the broker" : ec.message()));
+      std::string why = ec == asio::error::eof ? "closed by the broker" : ec.message();
+      // A SASL listener answers ApiVersions to anyone, then closes the connection at the first request
+      // that is not SaslHandshake: all a client configured without SASL ever sees of it.
+      if (ec == asio::error::eof && !options_.sasl && answers_after_setup_ == 0 && !in_flight_.empty() &&
+          in_flight_.front().api_key != proto::ApiVersionsRequest::api_key)
+        why +=
+            " after answering ApiVersions and nothing else, as a SASL listener does to a client that does "
+            "not authenticate (set security.protocol to SASL_PLAINTEXT or SASL_SSL, and sasl.mechanism)?";
+      close(client_errc::disconnected, "connection to " + where + " lost: " + why);
       co_return;
     }
     const uint32_t size = boost::endian::load_big_u32(size_bytes);
@@ -479,6 +486,10 @@ asio::awaitable<void> Connection::read_loop() {
     }
     Pending p = std::move(in_flight_.front());
     in_flight_.pop_front();
+    if (p.api_key != proto::ApiVersionsRequest::api_key &&
+        p.api_key != proto::SaslHandshakeRequest::api_key &&
+        p.api_key != proto::SaslAuthenticateRequest::api_key)
+      ++answers_after_setup_;
     Frame f;
     f.api_key = p.api_key;
     f.version = p.version;

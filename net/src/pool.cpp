@@ -193,6 +193,11 @@ Pool::Counters Pool::counters() const {
 
 std::string Pool::describe(std::error_code ec) const {
   if (ec && ec == last_connect_error_ && !last_connect_reason_.empty()) return last_connect_reason_;
+  // A connection that was up and closed with ec ("lost: closed by the broker after answering ...").
+  if (ec)
+    for (const auto& [key, slot] : slots_)
+      if (slot.conn && slot.conn->state() == Connection::State::closed && slot.conn->close_error() == ec)
+        return slot.conn->close_reason();
   return ec.message();
 }
 

@@ -218,6 +218,23 @@ TEST_CASE("security: a mechanism the listener does not enable is refused with th
   CHECK(text.find("SCRAM-SHA-512") != std::string::npos);
 }
 
+TEST_CASE("security: a client without SASL on a SASL listener is told that is what the listener wants",
+          "[broker][security]") {
+  if (!have_secured_broker()) return;
+  // The listener answers ApiVersions and then closes the connection: before the hint, all the user saw
+  // was "disconnected" until the timeout.
+  asio::io_context io;
+  const std::string topic = unique("kw-secured-nosasl");
+  create_topic(io, topic, 1);
+  auto [ec, text] = try_list_offsets(io,
+                                     Config({{"bootstrap.servers", env("KAFKAWIRE_SASL_PLAINTEXT_BOOTSTRAP")},
+                                             {"default.api.timeout.ms", "3000"}}),
+                                     topic);
+  INFO(text);
+  CHECK(ec);
+  CHECK(text.find("as a SASL listener does to a client that does not authenticate") != std::string::npos);
+}
+
 TEST_CASE("security: TLS refusals name the reason; the certificate is checked against the host",
           "[broker][security]") {
   if (!have_secured_broker()) return;

@@ -350,7 +350,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<Held> held_;
   bool reauthenticating_ = false;
   int authentications_ = 0;
-  asio::steady_timer reauth_timer_;  // when to authenticate again; cancelled by close()
+  uint64_t answers_after_setup_ = 0;  // responses to requests other than ApiVersions and SASL's
+  asio::steady_timer reauth_timer_;   // when to authenticate again; cancelled by close()
   std::vector<std::shared_ptr<std::vector<uint8_t>>> spare_frames_;  // see frame_buffer()
   bool writing_ = false;
   std::map<int16_t, VersionRange> broker_versions_;

@@ -162,7 +162,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   ~Pool() { close(); }
   // What went wrong, for an error text: when `ec` is how the last failed connection attempt ended, the
   // reason that connection gave ("SASL SCRAM-SHA-512 with 10.0.0.7:9094: SASL_AUTHENTICATION_FAILED:
-  // ...", "TLS handshake with ...: certificate verify failed"); else ec.message().
+  // ...", "TLS handshake with ...: certificate verify failed"); else the reason of a connection that
+  // was up and closed with `ec` ("connection to ... lost: closed by the broker ..."); else ec.message().
   std::string describe(std::error_code ec) const;
   // The delay before the n-th consecutive reconnect attempt (n >= 1), with jitter.
   std::chrono::milliseconds backoff(int failures);
