@@ -282,7 +282,7 @@ asio::awaitable<void> Producer::Core::sender() {
       if (!unknown.empty()) {
         auto [ec, none] = co_await pool_->refresh_metadata(unknown, config_.allow_auto_create_topics);
         if (stage_ == Stage::destroyed) break;
-        if (ec) error_text_ = "metadata: " + pool_->describe(ec);
+        if (ec && stage_ == Stage::open) error_text_ = "metadata: " + pool_->describe(ec);
       }
       std::deque<Pending> waiting = std::move(unrouted_);
       unrouted_.clear();
