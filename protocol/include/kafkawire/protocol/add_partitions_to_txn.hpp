@@ -30,46 +30,60 @@
 //
 // ---- Transactions, as a client drives them (what the producer's transaction manager is built on) ------
 //
+// What follows was read from the schemas, KIP-890 and Kafka's broker code, and then checked against Kafka
+// 4.4.0 (and 3.9.1 for protocol v1) by the "transactions" stage of tests/broker/test_conformance.cpp.
+//
 // Once per producer:
 //   FindCoordinator KeyType 1 (TRANSACTION, v1+), Key the transactional id: the transaction coordinator,
-//       the leader of the id's partition of __transaction_state. Everything below except Produce and
-//       TxnOffsetCommit goes there. A new cluster answers COORDINATOR_NOT_AVAILABLE (15) until that topic
-//       exists and COORDINATOR_LOAD_IN_PROGRESS (14) while it loads: ask again.
-//   InitProducerId TransactionalId, TransactionTimeoutMs: the producer id and epoch. It fences every
-//       older producer of the same transactional id (their requests get PRODUCER_FENCED or
-//       INVALID_PRODUCER_EPOCH) and aborts a transaction they left open (answering
-//       CONCURRENT_TRANSACTIONS (51) until that abort is done).
+//       the leader of the id's partition of __transaction_state. AddPartitionsToTxn, AddOffsetsToTxn,
+//       EndTxn and InitProducerId go there; Produce to the partition leaders, TxnOffsetCommit to the group's
+//       coordinator. A fresh cluster answers COORDINATOR_NOT_AVAILABLE (15) until the first such
+//       FindCoordinator has created __transaction_state, COORDINATOR_LOAD_IN_PROGRESS (14) while it loads.
+//   InitProducerId TransactionalId, TransactionTimeoutMs: the producer id and epoch. Asked again for the
+//       same transactional id it keeps the id and raises the epoch, which fences the producer that had it:
+//       its EndTxn gets PRODUCER_FENCED (90), or INVALID_PRODUCER_EPOCH (47) below v2. An open transaction
+//       of the fenced producer is aborted.
 //
 // Per transaction there are two protocols. Which one a broker speaks is its finalized feature
-// transaction.version (ApiVersions v3+ FinalizedFeatures): 2 means protocol v2 (KIP-890 part 2), the
-// default of a new Kafka 4.x cluster; Kafka 3.9 has protocol v1 only. The request versions are what tells
-// the broker which protocol a client follows, so a v1 client must stay at Produce v11, TxnOffsetCommit v4
-// and EndTxn v4 (Java caps them there, LAST_STABLE_VERSION_BEFORE_TRANSACTION_V2, unless
-// transaction.version >= 2).
+// transaction.version (ApiVersions v3+ FinalizedFeatures): 2 is protocol v2 (KIP-890 part 2), what a new
+// Kafka 4.x cluster gets; Kafka 3.9 has protocol v1 only. The request versions tell the broker which
+// protocol a client follows, so a v1 client stays at Produce v11, TxnOffsetCommit v4 and EndTxn v4 (Java
+// caps them there, LAST_STABLE_VERSION_BEFORE_TRANSACTION_V2, unless transaction.version >= 2).
 //
 // Protocol v1 (transaction.version 0-1):
-//   AddPartitionsToTxn v0-3, before the first Produce to each partition new to the transaction.
-//   Produce (to the leader): RecordBatches with the transactional attribute bit (4), the ProducerId and
-//       ProducerEpoch, BaseSequence counted per partition from 0 for each producer id and epoch, and the
-//       request's TransactionalId. The leader asks the coordinator whether the partition is in the
-//       transaction (KIP-890 part 1) and refuses the batch otherwise (INVALID_TXN_STATE (48), or
-//       TRANSACTION_ABORTABLE (120) at Produce v11).
+//   AddPartitionsToTxn v0-3 before the first Produce to each partition new to the transaction.
+//   Produce: RecordBatches with the transactional attribute bit (4), the ProducerId and ProducerEpoch,
+//       BaseSequence counted per partition from 0 for each producer id and epoch (it goes on across
+//       transactions), and the request's TransactionalId. The leader asks the coordinator whether the
+//       partition is in the transaction (KIP-890 part 1) and refuses the batch otherwise:
+//       TRANSACTION_ABORTABLE (120) at Produce v11 (INVALID_TXN_STATE (48) for older versions).
 //   AddOffsetsToTxn GroupId: puts the group's __consumer_offsets partition into the transaction.
-//   TxnOffsetCommit v0-4 (to the group coordinator): the consumed offsets, which a read of the group's
-//       offsets sees only once the transaction commits.
-//   EndTxn v0-4 Committed true or false: the coordinator has a COMMIT or ABORT control batch written to
-//       every partition of the transaction. The epoch stays; the next transaction continues the sequences.
+//   TxnOffsetCommit v0-4 (to the group coordinator): the consumed offsets. GenerationIdOrMemberEpoch -1 and
+//       MemberId "" commit outside any group generation. Until the transaction ends they are pending:
+//       OffsetFetch with RequireStable (v7+) answers UNSTABLE_OFFSET_COMMIT (88) for those partitions.
+//   EndTxn v0-4 Committed true or false: the coordinator has a COMMIT or ABORT control batch (bits 4 and
+//       5, the transaction's producer id and epoch) written to every partition of the transaction and to
+//       the group's offsets partition. The epoch stays the same.
 // Protocol v2 (transaction.version 2):
-//   No AddPartitionsToTxn: a transactional Produce v12+ adds its partitions to the transaction (the
-//       leader sends AddPartitionsToTxn v5 with VerifyOnly false to the coordinator itself).
+//   No AddPartitionsToTxn: a transactional Produce v12+ adds its partition to the transaction (the leader
+//       sends AddPartitionsToTxn v5, VerifyOnly false, to the coordinator itself).
 //   No AddOffsetsToTxn: TxnOffsetCommit v5+ adds the group's offsets partition itself.
-//   EndTxn v5: the coordinator bumps the producer epoch at every transaction end, writes the markers with
-//       the new epoch and answers it (and a new ProducerId once the epoch is exhausted). The next
-//       transaction uses them, with sequences from 0 again; a batch with the old epoch is fenced. A
-//       transaction v2 can be aborted before anything was added to it.
-// A read_committed Fetch (IsolationLevel 1) returns records only up to the LastStableOffset (the first
-// offset of a transaction still open) and lists the aborted transactions (ProducerId, FirstOffset) whose
-// batches the reader must drop up to their ABORT marker (record_batch.hpp's RecordBatchReader does).
+//   EndTxn v5: the coordinator raises the epoch at every end, writes the markers with the new epoch and
+//       answers ProducerId and ProducerEpoch (a new id at epoch 0 once the epoch is exhausted). The next
+//       transaction uses them with sequences from 0 again. A batch with the old epoch is then refused with
+//       INVALID_PRODUCER_EPOCH (47); the same EndTxn sent again with the old epoch (a retry whose answer was
+//       lost) is answered like the first time, with the new epoch, and ends nothing twice.
+//   A transaction with nothing in it cannot be committed (INVALID_TXN_STATE (48)) but can be aborted, which
+//       raises the epoch too: what a producer that aborts before its first send does.
+//   Kafka 4.4 also accepts the v1 requests inside a v2 transaction: AddPartitionsToTxn v3 and
+//       AddOffsetsToTxn work, and EndTxn v4 ends a transaction that Produce v12 started (without raising the
+//       epoch).
+// EndTxn answers once the outcome is decided, before every marker is written: until they are, the
+// producer's next AddPartitionsToTxn, AddOffsetsToTxn, InitProducerId or EndTxn may get
+// CONCURRENT_TRANSACTIONS (51) (ask again shortly), and a read_committed Fetch (IsolationLevel 1) still
+// stops at the LastStableOffset, the first offset of a transaction that is not complete. It lists the
+// aborted transactions (ProducerId, FirstOffset) whose batches a reader drops up to their ABORT marker
+// (record_batch.hpp's RecordBatchReader with read_committed does).
 #pragma once
 
 #include <cstdint>
