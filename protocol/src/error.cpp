@@ -81,6 +81,10 @@ class ClientCategory final : public std::error_category {
         return "a rebalance listener threw (the rebalance went on)";
       case client_errc::tls_failed:
         return "TLS handshake failed";
+      case client_errc::invalid_state:
+        return "not allowed in the current state";
+      case client_errc::transaction_aborted:
+        return "its transaction was aborted";
       case client_errc::authentication_failed:
         return "SASL authentication failed: the broker did not prove it knows the credentials";
     }

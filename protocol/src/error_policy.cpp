@@ -10,7 +10,7 @@ bool to_leader(ApiFamily f) {
 
 bool to_coordinator(ApiFamily f) {
   return f == ApiFamily::group_membership || f == ApiFamily::offset_commit || f == ApiFamily::offset_fetch ||
-         f == ApiFamily::group_admin;
+         f == ApiFamily::group_admin || f == ApiFamily::transaction || f == ApiFamily::txn_offset_commit;
 }
 
 // A broker's error code.
@@ -27,7 +27,17 @@ ErrorAction kafka_action(ApiFamily family, kafka_errc code) {
         return ErrorAction::find_coordinator;
       case e::request_timed_out:
         // Java's commit handler marks the coordinator unknown on a timeout: it may be the one in trouble.
-        return family == ApiFamily::offset_commit ? ErrorAction::find_coordinator : ErrorAction::retry;
+        return family == ApiFamily::offset_commit || family == ApiFamily::txn_offset_commit
+                   ? ErrorAction::find_coordinator
+                   : ErrorAction::retry;
+      default:
+        break;
+    }
+  }
+  if (family == ApiFamily::transaction || family == ApiFamily::txn_offset_commit) {
+    switch (code) {
+      case e::operation_not_attempted:
+        return ErrorAction::retry;
       default:
         break;
     }
@@ -110,6 +120,10 @@ std::string_view to_string(ApiFamily f) noexcept {
       return "offset_fetch";
     case ApiFamily::group_admin:
       return "group_admin";
+    case ApiFamily::transaction:
+      return "transaction";
+    case ApiFamily::txn_offset_commit:
+      return "txn_offset_commit";
   }
   return "?";
 }

@@ -20,7 +20,8 @@ namespace {
 constexpr ApiFamily kFamilies[] = {
     ApiFamily::metadata,      ApiFamily::produce,          ApiFamily::fetch,
     ApiFamily::list_offsets,  ApiFamily::find_coordinator, ApiFamily::group_membership,
-    ApiFamily::offset_commit, ApiFamily::offset_fetch,     ApiFamily::group_admin};
+    ApiFamily::offset_commit, ApiFamily::offset_fetch,     ApiFamily::group_admin,
+    ApiFamily::transaction,   ApiFamily::txn_offset_commit};
 
 bool to_leader(ApiFamily f) {
   return f == ApiFamily::metadata || f == ApiFamily::produce || f == ApiFamily::fetch ||
@@ -28,8 +29,9 @@ bool to_leader(ApiFamily f) {
 }
 bool to_coordinator(ApiFamily f) {
   return f == ApiFamily::group_membership || f == ApiFamily::offset_commit || f == ApiFamily::offset_fetch ||
-         f == ApiFamily::group_admin;
+         f == ApiFamily::group_admin || f == ApiFamily::transaction || f == ApiFamily::txn_offset_commit;
 }
+bool in_transaction(ApiFamily f) { return f == ApiFamily::transaction || f == ApiFamily::txn_offset_commit; }
 bool has_membership(ApiFamily f) { return f == ApiFamily::group_membership || f == ApiFamily::offset_commit; }
 
 // The group families' documented departure from "never retry what Java does not call retriable": the
@@ -65,6 +67,9 @@ TEST_CASE("error policy agrees with Java's RetriableException for every code", "
         CHECK(kafkawire::is_retry(a));
       } else if (has_membership(f) && membership_error(kafkawire::as_errc(info.code))) {
         CHECK(a == ErrorAction::rejoin);
+      } else if (in_transaction(f) && info.code == 55) {
+        // Java's TransactionManager retries OPERATION_NOT_ATTEMPTED (another partition failed).
+        CHECK(a == ErrorAction::retry);
       } else {
         // Not retriable: never sent again.
         CHECK(a == ErrorAction::fatal);
@@ -77,7 +82,8 @@ TEST_CASE("error policy agrees with Java's RetriableException for every code", "
       // (a commit) timed out.
       if (a == ErrorAction::find_coordinator) {
         CHECK(to_coordinator(f));
-        CHECK((info.code == 15 || info.code == 16 || (f == ApiFamily::offset_commit && info.code == 7)));
+        CHECK((info.code == 15 || info.code == 16 ||
+               ((f == ApiFamily::offset_commit || f == ApiFamily::txn_offset_commit) && info.code == 7)));
       }
       if (a == ErrorAction::rejoin) CHECK(has_membership(f));
     }
@@ -117,6 +123,17 @@ TEST_CASE("error policy: the decisions each family is known for", "[errors][poli
   CHECK(error_action(F::group_admin, kafka_errc::non_empty_group) == A::fatal);
   CHECK(error_action(F::group_admin, kafka_errc::rebalance_in_progress) == A::fatal);
   CHECK(error_action(F::find_coordinator, kafka_errc::coordinator_not_available) == A::retry);
+  // Transactions: the coordinator's own retries, and fencing is not retried (the manager makes it fatal).
+  CHECK(error_action(F::transaction, kafka_errc::concurrent_transactions) == A::retry);
+  CHECK(error_action(F::transaction, kafka_errc::coordinator_load_in_progress) == A::retry);
+  CHECK(error_action(F::transaction, kafka_errc::not_coordinator) == A::find_coordinator);
+  CHECK(error_action(F::transaction, kafka_errc::producer_fenced) == A::fatal);
+  CHECK(error_action(F::transaction, kafka_errc::transaction_abortable) == A::fatal);
+  CHECK(error_action(F::txn_offset_commit, kafka_errc::illegal_generation) == A::fatal);  // abortable
+  CHECK(error_action(F::txn_offset_commit, kafka_errc::request_timed_out) == A::find_coordinator);
+  CHECK(error_action(F::transaction, make_error_code(client_errc::disconnected)) == A::find_coordinator);
+  CHECK(error_action(F::transaction, kafka_errc::operation_not_attempted) == A::retry);
+  CHECK(error_action(F::offset_commit, kafka_errc::operation_not_attempted) == A::fatal);
   // The int16 overload reads a response field.
   CHECK(error_action(F::offset_fetch, int16_t{16}) == A::find_coordinator);
   CHECK(error_action(F::fetch, int16_t{0}) == A::none);

@@ -218,6 +218,8 @@ enum class client_errc {
   listener_failed,          // a rebalance listener threw; the rebalance went on (take_listener_exception)
   tls_failed,               // the TLS handshake failed: certificate not trusted, host name mismatch, ...
   authentication_failed,    // SASL: the client refused the broker (e.g. a SCRAM server signature)
+  invalid_state,            // a call out of order (commit_transaction() before begin_transaction(), ...)
+  transaction_aborted,      // a record of a transaction that was aborted before it was sent
 };
 
 inline std::error_code make_error_code(client_errc e) noexcept {

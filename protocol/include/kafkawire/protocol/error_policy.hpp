@@ -15,6 +15,11 @@
 // the application decides what to send after that. tests/unit/test_error_policy.cpp checks every code
 // against the Java hierarchy recorded in kafka_errors.inc (tests/golden/regen.sh errors).
 //
+// In the transaction families OPERATION_NOT_ATTEMPTED (another partition of the request failed) is
+// retried, as Java's TransactionManager does though its exception is not a RetriableException. What is
+// `fatal` here is not retried; whether it ends the transaction (abortable) or the producer (fenced) is
+// the transaction manager's call (consumer/transaction_manager.hpp).
+//
 // Errors from this side of the wire: a connection lost or a deadline passed (client_errc::disconnected,
 // timeout, or an operating-system error such as ECONNREFUSED) is retried; towards a coordinator it also
 // means finding the coordinator again (it may be the broker that went away). Every other client error
@@ -51,6 +56,9 @@ enum class ApiFamily : uint8_t {
   offset_commit,     // OffsetCommit: to the coordinator, with the member's generation
   offset_fetch,      // OffsetFetch: to the coordinator
   group_admin,       // DescribeGroups, OffsetDelete, DeleteGroups: to the coordinator, no membership
+  transaction,       // InitProducerId (with a transactional id), AddPartitionsToTxn, AddOffsetsToTxn,
+                     // EndTxn: to the transaction coordinator
+  txn_offset_commit,  // TxnOffsetCommit: to the group's coordinator, inside a transaction
 };
 
 ErrorAction error_action(ApiFamily family, std::error_code ec) noexcept;
