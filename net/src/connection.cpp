@@ -287,9 +287,17 @@ asio::awaitable<std::error_code> Connection::negotiate() {
     broker_versions_.clear();
     for (const auto& k : resp.api_keys)
       broker_versions_[k.api_key] = VersionRange{k.min_version, k.max_version};
+    finalized_features_.clear();
+    for (const auto& f : resp.finalized_features) finalized_features_[f.name] = f.max_version_level;
     co_return std::error_code{};
   }
   co_return make_error_code(kafka_errc::unsupported_version);
+}
+
+std::optional<int16_t> Connection::finalized_feature(std::string_view name) const {
+  auto it = finalized_features_.find(name);
+  if (it == finalized_features_.end()) return std::nullopt;
+  return it->second;
 }
 
 void Connection::start_raw(int16_t api_key, int16_t version, std::vector<uint8_t> body, bool expect_response,

@@ -58,7 +58,7 @@ std::optional<std::pair<std::string, uint16_t>> Pool::address(int32_t node_id) c
     return std::nullopt;
   }
   if (const BrokerInfo* b = metadata_.broker(node_id)) return std::pair{b->host, b->port};
-  for (const auto& [group, c] : coordinators_)
+  for (const auto& [key, c] : coordinators_)
     if (c.node_id == node_id) return std::pair{c.host, c.port};
   return std::nullopt;
 }
@@ -112,6 +112,13 @@ Pool::Result<std::shared_ptr<Connection>> Pool::connection(int32_t node_id, Purp
   }
 }
 
+std::optional<int16_t> Pool::finalized_feature(std::string_view name) const {
+  for (const auto& [key, slot] : slots_)
+    if (slot.conn && slot.conn->is_ready())
+      if (auto level = slot.conn->finalized_feature(name)) return level;
+  return std::nullopt;
+}
+
 Pool::Result<std::shared_ptr<Connection>> Pool::any_connection() {
   auto self = shared_from_this();
   for (const auto& [key, slot] : slots_)
@@ -146,15 +153,18 @@ Pool::Result<std::monostate> Pool::refresh_metadata(std::optional<std::vector<st
   co_return std::tuple{std::error_code{}, std::monostate{}};
 }
 
-Pool::Result<BrokerInfo> Pool::find_coordinator(std::string group) {
+Pool::Result<BrokerInfo> Pool::find_coordinator(std::string group, int8_t key_type) {
   auto self = shared_from_this();
-  if (auto it = coordinators_.find(group); it != coordinators_.end())
+  if (auto it = coordinators_.find({key_type, group}); it != coordinators_.end())
     co_return std::tuple{std::error_code{}, it->second};
   auto [ec, conn] = co_await any_connection();
   if (ec) co_return std::tuple{ec, BrokerInfo{}};
   const auto version = conn->negotiated_version<proto::FindCoordinatorRequest>();
   proto::FindCoordinatorRequest req;
-  req.key_type = proto::FindCoordinatorRequest::kGroup;
+  req.key_type = key_type;
+  // Transaction coordinators need v1 (KeyType); a broker without it cannot do transactions.
+  if (key_type != proto::FindCoordinatorRequest::kGroup && (!version || *version < 1))
+    co_return std::tuple{std::error_code(client_errc::unsupported_version), BrokerInfo{}};
   if (version && *version >= 4)
     req.coordinator_keys = {group};
   else
@@ -171,7 +181,7 @@ Pool::Result<BrokerInfo> Pool::find_coordinator(std::string group) {
     b = BrokerInfo{c.node_id, c.host, static_cast<uint16_t>(c.port), std::nullopt};
   }
   if (error) co_return std::tuple{make_kafka_error(error), BrokerInfo{}};
-  coordinators_[group] = b;
+  coordinators_[{key_type, group}] = b;
   if (!metadata_.broker(b.node_id)) metadata_.add_broker(b);
   co_return std::tuple{std::error_code{}, b};
 }

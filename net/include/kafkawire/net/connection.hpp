@@ -142,6 +142,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // What the broker said it serves (empty before negotiation).
   const std::map<int16_t, VersionRange>& broker_versions() const { return broker_versions_; }
+  // A finalized feature's level, from the ApiVersions answer (v3+), e.g. "transaction.version".
+  std::optional<int16_t> finalized_feature(std::string_view name) const;
   // The version a request of this kind goes out at: the highest both sides serve.
   std::optional<int16_t> negotiated_version(int16_t api_key, int16_t our_min, int16_t our_max) const;
   template <class Req>
@@ -355,6 +357,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<std::shared_ptr<std::vector<uint8_t>>> spare_frames_;  // see frame_buffer()
   bool writing_ = false;
   std::map<int16_t, VersionRange> broker_versions_;
+  std::map<std::string, int16_t, std::less<>> finalized_features_;  // name -> max version level
   std::string close_reason_;
   std::error_code close_error_;
   std::chrono::steady_clock::time_point setup_deadline_{};  // connect + ApiVersions: connect_timeout

@@ -130,9 +130,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // cache for the caller to read; the error code is for the request itself.
   Result<std::monostate> refresh_metadata(std::optional<std::vector<std::string>> topics,
                                           bool allow_auto_topic_creation = false);
-  // The coordinator of a group, from the cache or FindCoordinator.
-  Result<BrokerInfo> find_coordinator(std::string group);
-  void forget_coordinator(const std::string& group) { coordinators_.erase(group); }
+  // The coordinator of a group, from the cache or FindCoordinator; with key_type 1
+  // (FindCoordinatorRequest::kTransaction), the transaction coordinator of a transactional id.
+  Result<BrokerInfo> find_coordinator(std::string key, int8_t key_type = 0);
+  void forget_coordinator(const std::string& key, int8_t key_type = 0) { coordinators_.erase({key_type, key}); }
+  // A cluster-wide feature's finalized level (ApiVersions v3+ FinalizedFeatures, e.g.
+  // "transaction.version"), as the most recently negotiated ready connection saw it; nullopt when no
+  // ready connection reports it (an older broker, or none connected).
+  std::optional<int16_t> finalized_feature(std::string_view name) const;
 
   // The same operations for any completion token.
   template <class Token>
@@ -195,7 +200,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   PoolOptions options_;
   MetadataCache metadata_;
   std::map<std::pair<int32_t, Purpose>, Slot> slots_;
-  std::map<std::string, BrokerInfo> coordinators_;
+  std::map<std::pair<int8_t, std::string>, BrokerInfo> coordinators_;  // (key type, key)
   std::minstd_rand jitter_;
   bool closed_ = false;
   std::error_code last_connect_error_;  // the last failed connection attempt, and its close_reason()
