@@ -31,7 +31,7 @@ void ProducerSession::log(const std::string& line) const {
 }
 
 std::optional<protocol::InitProducerIdRequest> ProducerSession::init_request() {
-  if (!options_.idempotent || state_ != State::uninitialized) return std::nullopt;
+  if (!options_.idempotent || options_.transactional || state_ != State::uninitialized) return std::nullopt;
   state_ = State::initializing;
   protocol::InitProducerIdRequest req;
   req.transactional_id = std::nullopt;  // idempotent only
@@ -56,9 +56,15 @@ void ProducerSession::on_init_response(std::error_code ec, const protocol::InitP
     }
     return;
   }
-  producer_id_ = r.producer_id;
-  epoch_ = r.producer_epoch;
+  adopt(r.producer_id, r.producer_epoch);
+}
+
+void ProducerSession::adopt(int64_t producer_id, int16_t epoch) {
+  if (state_ == State::fatal) return;
+  producer_id_ = producer_id;
+  epoch_ = epoch;
   state_ = State::ready;
+  lost_track_ = false;
   log("producer id " + std::to_string(producer_id_) + " epoch " + std::to_string(epoch_));
   for (auto& [tp, p] : partitions_)
     if (p.renumber_pending) {
@@ -182,13 +188,22 @@ ProducerSession::Verdict ProducerSession::on_result(const TopicPartition& tp, Ba
         // be in the log already (a Kafka broker without state for the producer takes any first sequence,
         // so the order of the answers proves nothing): no new epoch, which could write it twice; retried
         // until the caller's budget ends, then it fails with this error.
-        if (first && !renumbered && p.acked_ordinal < bit->ordinal)
+        if (first && !renumbered && p.acked_ordinal < bit->ordinal) {
+          if (options_.transactional) {
+            lose_track(tp, "OUT_OF_ORDER_SEQUENCE_NUMBER at " + describe(sent));
+            return fail_batch(p, id);
+          }
           bump_epoch(tp, "OUT_OF_ORDER_SEQUENCE_NUMBER at " + describe(sent));
+        }
         retriable = true;
         outcome_unknown = true;
         break;
       case kafka_errc::unknown_producer_id:
         // The broker lost this producer's state for the partition (its records were deleted).
+        if (!renumbered && options_.transactional) {
+          lose_track(tp, "UNKNOWN_PRODUCER_ID at " + describe(sent));
+          return fail_batch(p, id);
+        }
         if (!renumbered) bump_epoch(tp, "UNKNOWN_PRODUCER_ID at " + describe(sent));
         retriable = true;
         outcome_unknown = true;
@@ -196,8 +211,15 @@ ProducerSession::Verdict ProducerSession::on_result(const TopicPartition& tp, Ba
       case kafka_errc::invalid_producer_epoch:
         // An epoch older than the broker's: after a bump, expected (renumbered). With the current epoch the
         // id is no longer ours: ask for a new one.
-        if (!renumbered && sent.producer_epoch == epoch_ && sent.producer_id == producer_id_)
+        if (!renumbered && sent.producer_epoch == epoch_ && sent.producer_id == producer_id_) {
+          if (options_.transactional) {
+            // Another producer with our transactional id, or the coordinator aborted the transaction
+            // (timeout): the transaction must end; the abort says which.
+            lose_track(tp, "INVALID_PRODUCER_EPOCH at " + describe(sent));
+            return fail_batch(p, id);
+          }
           reset_producer_id(tp, "INVALID_PRODUCER_EPOCH at " + describe(sent));
+        }
         retriable = true;
         outcome_unknown = true;
         break;
@@ -219,7 +241,10 @@ ProducerSession::Verdict ProducerSession::on_result(const TopicPartition& tp, Ba
   if (outcome_unknown) {
     // Perhaps written, perhaps not: the broker's next expected sequence is unknown. A new epoch starts
     // the partition's numbers again at 0.
-    bump_epoch(tp, to_string(tp) + ": a batch failed without a known outcome");
+    if (options_.transactional)
+      lose_track(tp, to_string(tp) + ": a batch failed without a known outcome");
+    else
+      bump_epoch(tp, to_string(tp) + ": a batch failed without a known outcome");
   } else {
     // Refused, so not written: the later batches close the gap it leaves.
     renumber(p, tp, "a batch was refused");
@@ -273,6 +298,17 @@ void ProducerSession::reset_producer_id(const TopicPartition& tp, std::string_vi
   epoch_ = -1;
   state_ = State::uninitialized;
   partitions_[tp].renumber_pending = true;
+}
+
+void ProducerSession::lose_track(const TopicPartition& tp, std::string_view why) {
+  lost_track_ = true;
+  log(to_string(tp) + ": the epoch must move on after the transaction is aborted (" + std::string(why) + ")");
+}
+
+ProducerSession::Verdict ProducerSession::fail_batch(Partition& p, BatchId id) {
+  p.batches.erase(
+      std::find_if(p.batches.begin(), p.batches.end(), [&](const Batch& b) { return b.id == id; }));
+  return Verdict::fail;
 }
 
 void ProducerSession::make_fatal(int16_t code, std::string text) {

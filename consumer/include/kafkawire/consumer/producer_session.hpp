@@ -59,8 +59,12 @@
 //  - When an epoch changes, the other partitions finish their batches under the old one; their next batch
 //    waits for that, then starts at sequence 0 under the new epoch (Java's per-partition producer epoch).
 //
-// Transactions will add states (a transactional id, begin / commit / abort) around `ready`; batches then
-// carry the transactional flag, and INVALID_PRODUCER_EPOCH / PRODUCER_FENCED become abortable or fatal.
+// Transactional (transactional.id set): the TransactionManager (transaction_manager.hpp) gets the producer
+// id from the transaction coordinator and hands it, and every later epoch, over with adopt(); the session
+// never asks for one and never bumps its own epoch. Where it would (a gap in a partition's sequence,
+// UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH with the current epoch, a batch that failed without a known
+// outcome), the batch fails instead, which makes the transaction abortable, and lost_track() says the
+// epoch must move on after the abort (KIP-360).
 //
 // With idempotent = false it only counts: stamps are {-1, -1, -1}, no limits, no init; the verdict of a
 // result is success / retry when the caller says retriable / fail.
@@ -91,6 +95,7 @@ struct BatchStamp {
 struct ProducerSessionOptions {
   bool idempotent = true;
   int max_in_flight = 5;  // batches of one partition without a result
+  bool transactional = false;
   // Gets one line per producer id / epoch change and per renumbering. Default: none.
   std::function<void(std::string_view)> log{};
 };
@@ -136,6 +141,12 @@ class ProducerSession {
   // Its answer; ec: it was not answered. A retriable error code leaves the session uninitialized (ask
   // again after the backoff), any other error makes it fatal.
   void on_init_response(std::error_code ec, const protocol::InitProducerIdResponse& r);
+  // Transactional: the producer id and epoch from the transaction manager (after init, after an epoch
+  // bump, after each EndTxn under transactions v2). Partitions start again at sequence 0 under a new one,
+  // each once its batches under the old one are over.
+  void adopt(int64_t producer_id, int16_t epoch);
+  // Transactional: a partition lost track of its sequence since the last adopt(); the epoch must move on.
+  bool lost_track() const { return lost_track_; }
 
   // Whether a new batch of tp may be drained now.
   bool may_start(const TopicPartition& tp) const;
@@ -181,6 +192,9 @@ class ProducerSession {
   void bump_epoch(const TopicPartition& tp, std::string_view why);
   // A new producer id is needed; tp's batches are renumbered when it arrives.
   void reset_producer_id(const TopicPartition& tp, std::string_view why);
+  // Transactional: instead of a bump, the batch fails and lost_track() is set.
+  void lose_track(const TopicPartition& tp, std::string_view why);
+  Verdict fail_batch(Partition& p, BatchId id);  // forgets the batch: Verdict::fail
   void make_fatal(int16_t code, std::string text);
   void log(const std::string& line) const;
 
@@ -190,6 +204,7 @@ class ProducerSession {
   int16_t epoch_ = -1;
   BatchId next_id_ = 1;
   std::map<TopicPartition, Partition> partitions_;
+  bool lost_track_ = false;
   std::error_code fatal_;
   std::string fatal_text_;
 };
