@@ -203,7 +203,8 @@ void TransactionManager::on_batch_failed(std::error_code ec, std::string_view te
   if (state_ != State::in_transaction && state_ != State::committing) return;
   // From a partition leader, an epoch older than the broker's is abortable (KIP-588); fencing and
   // authorization are not.
-  const bool fatal = ec == kafka_errc::producer_fenced || ec == kafka_errc::transactional_id_authorization_failed ||
+  const bool fatal = ec == kafka_errc::producer_fenced ||
+                     ec == kafka_errc::transactional_id_authorization_failed ||
                      ec == kafka_errc::cluster_authorization_failed || ec == client_errc::unsupported_version;
   error_ = ec;
   error_text_ = "a record of the transaction failed: " + std::string(text);
@@ -333,7 +334,8 @@ ErrorAction TransactionManager::apply_error(ApiFamily family, std::error_code ec
   return ErrorAction::none;
 }
 
-ErrorAction TransactionManager::on_init_producer_id(std::error_code ec, const protocol::InitProducerIdResponse& r) {
+ErrorAction TransactionManager::on_init_producer_id(std::error_code ec,
+                                                    const protocol::InitProducerIdResponse& r) {
   if (state_ != State::initializing && state_ != State::bumping_epoch) return ErrorAction::none;
   if (!ec && r.error_code) ec = make_kafka_error(r.error_code);
   if (ec) return apply_error(ApiFamily::transaction, ec, "InitProducerId");
@@ -352,7 +354,8 @@ ErrorAction TransactionManager::on_add_partitions(std::error_code ec,
   int16_t code = 0;
   if (!ec)
     for (const auto& t : r.results_by_topic_v3_and_below)
-      for (const auto& p : t.results_by_partition) code = worst(ApiFamily::transaction, code, p.partition_error_code);
+      for (const auto& p : t.results_by_partition)
+        code = worst(ApiFamily::transaction, code, p.partition_error_code);
   if (!ec && code) ec = make_kafka_error(code);
   if (!ec) {
     added_.insert(asking_.begin(), asking_.end());
@@ -367,7 +370,8 @@ ErrorAction TransactionManager::on_add_partitions(std::error_code ec,
   return apply_error(ApiFamily::transaction, ec, what);
 }
 
-ErrorAction TransactionManager::on_add_offsets(std::error_code ec, const protocol::AddOffsetsToTxnResponse& r) {
+ErrorAction TransactionManager::on_add_offsets(std::error_code ec,
+                                               const protocol::AddOffsetsToTxnResponse& r) {
   if (operation_ != Operation::send_offsets) return ErrorAction::none;
   if (!ec && r.error_code) ec = make_kafka_error(r.error_code);
   if (ec) return apply_error(ApiFamily::transaction, ec, "AddOffsetsToTxn " + offsets_.group.group_id);
@@ -406,8 +410,8 @@ ErrorAction TransactionManager::on_end_txn(std::error_code ec, const protocol::E
     to_state(State::bumping_epoch, "EndTxn (abort) answered; a partition lost track of its sequence");
     return ErrorAction::none;
   }
-  to_state(State::ready, std::string(what) + " answered, producer " + std::to_string(producer_id_) + " epoch " +
-                             std::to_string(epoch_));
+  to_state(State::ready, std::string(what) + " answered, producer " + std::to_string(producer_id_) +
+                             " epoch " + std::to_string(epoch_));
   finish({});
   return ErrorAction::none;
 }

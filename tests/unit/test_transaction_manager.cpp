@@ -27,7 +27,8 @@ protocol::InitProducerIdResponse producer(int64_t id, int16_t epoch, int16_t err
   return r;
 }
 
-protocol::AddPartitionsToTxnResponse added(const protocol::AddPartitionsToTxnRequest& req, int16_t error = 0) {
+protocol::AddPartitionsToTxnResponse added(const protocol::AddPartitionsToTxnRequest& req,
+                                           int16_t error = 0) {
   protocol::AddPartitionsToTxnResponse r;
   for (const auto& t : req.v3_and_below_topics) {
     auto& rt = r.results_by_topic_v3_and_below.emplace_back();
@@ -37,7 +38,8 @@ protocol::AddPartitionsToTxnResponse added(const protocol::AddPartitionsToTxnReq
   return r;
 }
 
-protocol::TxnOffsetCommitResponse offsets_answer(const protocol::TxnOffsetCommitRequest& req, int16_t error = 0) {
+protocol::TxnOffsetCommitResponse offsets_answer(const protocol::TxnOffsetCommitRequest& req,
+                                                 int16_t error = 0) {
   protocol::TxnOffsetCommitResponse r;
   for (const auto& t : req.topics) {
     auto& rt = r.topics.emplace_back();
@@ -93,7 +95,8 @@ TEST_CASE("transactions: init asks the transaction coordinator, retrying what Ja
         ErrorAction::retry);
   CHECK(t.on_init_producer_id({}, producer(-1, -1, wire(kafka_errc::not_coordinator))) ==
         ErrorAction::find_coordinator);
-  CHECK(t.on_init_producer_id(make_error_code(client_errc::disconnected), {}) == ErrorAction::find_coordinator);
+  CHECK(t.on_init_producer_id(make_error_code(client_errc::disconnected), {}) ==
+        ErrorAction::find_coordinator);
   CHECK_FALSE(t.take_result());
   CHECK(t.state() == State::initializing);
   CHECK(t.on_init_producer_id({}, producer(7, 3)) == ErrorAction::none);
@@ -107,8 +110,9 @@ TEST_CASE("transactions: init asks the transaction coordinator, retrying what Ja
 TEST_CASE("transactions: not authorized for the transactional id is fatal", "[transactions][unit]") {
   TransactionManager t({.transactional_id = "enricher-1"});
   REQUIRE_FALSE(t.init());
-  CHECK(t.on_init_producer_id({}, producer(-1, -1, wire(kafka_errc::transactional_id_authorization_failed))) ==
-        ErrorAction::none);
+  CHECK(
+      t.on_init_producer_id({}, producer(-1, -1, wire(kafka_errc::transactional_id_authorization_failed))) ==
+      ErrorAction::none);
   CHECK(t.state() == State::fatal_error);
   CHECK(t.take_result() == kafka_errc::transactional_id_authorization_failed);
   CHECK(t.begin() == kafka_errc::transactional_id_authorization_failed);

@@ -178,8 +178,8 @@ class TransactionManager {
   int64_t producer_id_ = -1;
   int16_t epoch_ = -1;
   bool producer_changed_ = false;
-  bool bump_epoch_ = false;          // after the abort: InitProducerId with the current id and epoch
-  std::set<TopicPartition> added_;   // in the transaction (v1: the coordinator said so)
+  bool bump_epoch_ = false;           // after the abort: InitProducerId with the current id and epoch
+  std::set<TopicPartition> added_;    // in the transaction (v1: the coordinator said so)
   std::set<TopicPartition> pending_;  // waiting for AddPartitionsToTxn
   std::set<TopicPartition> asking_;   // in the AddPartitionsToTxn out now
   TransactionOffsets offsets_;        // of send_offsets() under way

@@ -133,7 +133,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // The coordinator of a group, from the cache or FindCoordinator; with key_type 1
   // (FindCoordinatorRequest::kTransaction), the transaction coordinator of a transactional id.
   Result<BrokerInfo> find_coordinator(std::string key, int8_t key_type = 0);
-  void forget_coordinator(const std::string& key, int8_t key_type = 0) { coordinators_.erase({key_type, key}); }
+  void forget_coordinator(const std::string& key, int8_t key_type = 0) {
+    coordinators_.erase({key_type, key});
+  }
   // A cluster-wide feature's finalized level (ApiVersions v3+ FinalizedFeatures, e.g.
   // "transaction.version"), as the most recently negotiated ready connection saw it; nullopt when no
   // ready connection reports it (an older broker, or none connected).

@@ -46,18 +46,18 @@ enum class ErrorAction : uint8_t {
 
 // Families of APIs that answer the same error the same way.
 enum class ApiFamily : uint8_t {
-  metadata,          // Metadata (topic and partition errors)
-  produce,           // Produce: to a partition's leader
-  fetch,             // Fetch: to a partition's leader (or a follower, KIP-392)
-  list_offsets,      // ListOffsets: to a partition's leader
-  find_coordinator,  // FindCoordinator: to any broker
-  group_membership,  // JoinGroup, SyncGroup, Heartbeat, LeaveGroup (ConsumerGroupHeartbeat): to the
-                     // coordinator
-  offset_commit,     // OffsetCommit: to the coordinator, with the member's generation
-  offset_fetch,      // OffsetFetch: to the coordinator
-  group_admin,       // DescribeGroups, OffsetDelete, DeleteGroups: to the coordinator, no membership
-  transaction,       // InitProducerId (with a transactional id), AddPartitionsToTxn, AddOffsetsToTxn,
-                     // EndTxn: to the transaction coordinator
+  metadata,           // Metadata (topic and partition errors)
+  produce,            // Produce: to a partition's leader
+  fetch,              // Fetch: to a partition's leader (or a follower, KIP-392)
+  list_offsets,       // ListOffsets: to a partition's leader
+  find_coordinator,   // FindCoordinator: to any broker
+  group_membership,   // JoinGroup, SyncGroup, Heartbeat, LeaveGroup (ConsumerGroupHeartbeat): to the
+                      // coordinator
+  offset_commit,      // OffsetCommit: to the coordinator, with the member's generation
+  offset_fetch,       // OffsetFetch: to the coordinator
+  group_admin,        // DescribeGroups, OffsetDelete, DeleteGroups: to the coordinator, no membership
+  transaction,        // InitProducerId (with a transactional id), AddPartitionsToTxn, AddOffsetsToTxn,
+                      // EndTxn: to the transaction coordinator
   txn_offset_commit,  // TxnOffsetCommit: to the group's coordinator, inside a transaction
 };
 
