@@ -279,6 +279,15 @@ const std::vector<ConfigKey>& config_keys() {
        "conflicting value of those, it is a configuration error; left unset, a conflicting value turns "
        "idempotence off (as in Java)",
        prod, flag(), into<&Config::enable_idempotence>},
+      {"transactional.id", "",
+       "makes the producer transactional: init_transactions() fences any earlier producer with the same id "
+       "and aborts its open transaction, and records and consumed offsets are committed or aborted together "
+       "(exactly-once consume-process-produce). Needs idempotence",
+       prod, text(), into<&Config::transactional_id>},
+      {"transaction.timeout.ms", "60000",
+       "the transaction coordinator aborts a transaction still open this long after its first record or "
+       "offsets reached it; at most the broker's transaction.max.timeout.ms (15 min by default)",
+       prod, ms(1), into<&Config::transaction_timeout>},
   };
   return keys;
 }
@@ -750,7 +759,14 @@ std::error_code Config::parse(const std::map<std::string, std::string>& kv, Conf
 std::error_code Config::check_idempotence(const Config& c, std::string& problem, std::string* failed_key) {
   // Java's rule: explicitly asked for, idempotence with a setting it cannot keep is an error; by default,
   // such a setting turns it off (idempotent() says which).
-  if (!c.enable_idempotence || !c.values.count("enable.idempotence")) return {};
+  // A transactional producer is idempotent, whatever is set: Java refuses a conflict either way.
+  const bool transactional = !c.transactional_id.empty();
+  if (transactional && !c.enable_idempotence) {
+    problem = "transactional.id needs idempotence, but enable.idempotence=false; remove one of them";
+    if (failed_key) *failed_key = "enable.idempotence";
+    return client_errc::invalid_config;
+  }
+  if (!c.enable_idempotence || (!c.values.count("enable.idempotence") && !transactional)) return {};
   std::string key, why;
   if (c.acks != "all") {
     key = "acks";
@@ -764,8 +780,10 @@ std::error_code Config::check_idempotence(const Config& c, std::string& problem,
           " (idempotence allows at most 5: the broker remembers the last 5 batches of a producer)";
   }
   if (key.empty()) return {};
-  problem =
-      "enable.idempotence=true conflicts with " + why + "; set enable.idempotence=false or change " + key;
+  problem = transactional
+                ? "transactional.id needs idempotence, which conflicts with " + why + "; change " + key
+                : "enable.idempotence=true conflicts with " + why +
+                      "; set enable.idempotence=false or change " + key;
   if (failed_key) *failed_key = key;
   return client_errc::invalid_config;
 }

@@ -93,6 +93,16 @@ void Consumer::resume(const std::vector<TopicPartition>& partitions) { core_->se
 std::vector<TopicPartition> Consumer::paused() const { return core_->paused(); }
 std::optional<int64_t> Consumer::position(const TopicPartition& tp) const { return core_->position(tp); }
 std::map<TopicPartition, int64_t> Consumer::current_positions() const { return core_->current_positions(); }
+ConsumerGroupMetadata Consumer::group_metadata() const {
+  const Config& c = config();
+  ConsumerGroupMetadata m{c.group_id, -1, {}, c.group_instance_id};
+  if (const group::GroupMember* g = membership()) {
+    m.generation_id = g->generation();
+    m.member_id = g->member_id();
+  }
+  return m;
+}
+TransactionOffsets Consumer::transaction_offsets() const { return {group_metadata(), current_positions()}; }
 const std::string& Consumer::error_text() const { return core_->error_text_; }
 const OffsetClient& Consumer::offset_client() const { return core_->offsets_; }
 

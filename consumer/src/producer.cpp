@@ -48,6 +48,7 @@ void Producer::Core::stop(std::exception_ptr e) {
   failure_ = client_errc::internal_error;
   abandon_queued(failure_, "the producer stopped: an exception escaped its background work: " + what);
   abort_waiters(failure_);
+  finish_transaction_waiters(failure_);
   sender_running_ = false;
   pool_->close();
 }
@@ -57,7 +58,9 @@ void Producer::Core::destroy() {
   failure_ = client_errc::operation_aborted;
   abandon_queued(failure_, "the producer was destroyed");
   abort_waiters(failure_);
+  finish_transaction_waiters(failure_);
   wakeup_.cancel();
+  txn_wakeup_.cancel();
   pool_->close();
 }
 
@@ -154,6 +157,17 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
     complete(p, failure_ ? failure_ : std::error_code(client_errc::operation_aborted), {});
     return;
   }
+  // A transactional producer takes records only inside a transaction that can still commit.
+  if (txn_)
+    if (auto ec = txn_->may_send()) {
+      error_text_ = record.topic + ": " +
+                    (ec == client_errc::invalid_state
+                         ? std::string("no transaction: call begin_transaction() before sending")
+                         : "the transaction cannot commit (" + txn_->last_error_text() + "): abort it");
+      Pending p{std::move(record), 0, std::move(handler)};
+      complete(p, ec, {});
+      return;
+    }
   const int64_t ts = record.timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::system_clock::now().time_since_epoch())
                                                    .count());
@@ -270,6 +284,10 @@ asio::awaitable<void> Producer::Core::sender() {
     }
     if (session_.state() == ProducerSession::State::fatal)
       abandon_queued(session_.fatal_error(), session_.fatal_text());
+    // A transaction that can no longer commit sends nothing more (Java fails its undrained batches too).
+    if (txn_ && (txn_->state() == TransactionManager::State::abortable_error ||
+                 txn_->state() == TransactionManager::State::fatal_error))
+      abandon_queued(txn_->last_error(), txn_->last_error_text());
     admit_waiting(clock::now());
     // Route records to partitions (metadata first for topics we have not seen).
     if (!unrouted_.empty()) {
@@ -294,6 +312,7 @@ asio::awaitable<void> Producer::Core::sender() {
     const auto now = clock::now();
     auto next_due = clock::time_point::max();
     std::map<int32_t, std::vector<PlannedRequest>> by_leader;
+    bool transaction_waits = false;  // a partition waits to be added to the transaction
     auto it = queues_.upper_bound(drained_last_);
     for (size_t visited = 0; visited < queues_.size(); ++visited, ++it) {
       if (it == queues_.end()) it = queues_.begin();
@@ -323,6 +342,11 @@ asio::awaitable<void> Producer::Core::sender() {
       // Idempotence: at most max.in.flight batches of a partition out, none past one waiting to be resent,
       // none before the producer id. The answer that changes this wakes the sender.
       if (!session_.may_start(tp)) continue;
+      // Transactions (v1): a partition joins the transaction (AddPartitionsToTxn) before its first batch.
+      if (txn_ && !txn_->partition_added(tp)) {
+        transaction_waits = true;
+        continue;
+      }
       // A request holds at most max.request.size bytes of batches, and at most
       // max.in.flight.requests.per.connection requests wait at a broker. Without these bounds, a broker
       // slower than the application got an ever longer pipeline of ever larger requests (a batch for each
@@ -363,6 +387,7 @@ asio::awaitable<void> Producer::Core::sender() {
         ++requests_in_flight_[leader];
         spawn(send_batches(leader, std::move(request.batches), now + config_.delivery_timeout));
       }
+    if (transaction_waits) poke_transactions();
     if (!unrouted_.empty() || session_.state() == ProducerSession::State::uninitialized)
       next_due = std::min(next_due, now + config_.retry_backoff);
     if (!waiting_for_memory_.empty()) next_due = std::min(next_due, waiting_for_memory_.front().deadline);
@@ -429,6 +454,11 @@ net::Pool::Result<std::monostate> Producer::Core::flush(std::shared_ptr<Core> se
 }
 
 net::Pool::Result<std::monostate> Producer::Core::close(std::shared_ptr<Core> self) {
+  // An open transaction is aborted, as Java's close() does: left open, it would hold back every
+  // read_committed consumer of its partitions until transaction.timeout.ms.
+  if (self->txn_ && (self->txn_->state() == TransactionManager::State::in_transaction ||
+                     self->txn_->state() == TransactionManager::State::abortable_error))
+    (void)co_await transaction_operation(self, Operation::abort, {});
   auto [ec, none] = co_await flush(self);
   if (self->stage_ == Stage::open) self->stage_ = Stage::closed;
   self->pool_->close();

@@ -63,12 +63,24 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   // at its next step and fails its records with operation_aborted.
   enum class Stage { open, closed, destroyed };
 
+  // An application's transaction operation waiting for its result (or for max.block.ms).
+  struct TransactionWaiter {
+    clock::time_point deadline;
+    asio::any_completion_handler<void(std::error_code)> handler;
+  };
+
   Core(executor_type ex, Config config)
       : executor_(ex),
         config_(std::move(config)),
         pool_(net::Pool::create(ex, pool_options(config_))),
-        session_({.idempotent = config_.idempotent(), .max_in_flight = config_.max_in_flight_requests}),
-        wakeup_(ex) {}
+        session_({.idempotent = config_.idempotent(),
+                  .max_in_flight = config_.max_in_flight_requests,
+                  .transactional = !config_.transactional_id.empty()}),
+        wakeup_(ex),
+        txn_wakeup_(ex) {
+    if (!config_.transactional_id.empty())
+      txn_.emplace(TransactionManagerOptions{config_.transactional_id, config_.transaction_timeout});
+  }
 
   void enqueue(ProducerRecord record, Handler handler);
   // Takes a record in: its bytes count against buffer.memory, and its delivery.timeout.ms starts.
@@ -110,6 +122,21 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   void spawn(asio::awaitable<void> work);
   void stop(std::exception_ptr e);
   void destroy();
+  // Transactions (producer_txn.cpp).
+  static net::Pool::Result<std::monostate> transaction_operation(std::shared_ptr<Core> self, Operation op,
+                                                                 TransactionOffsets offsets);
+  // Waits for the operation the transaction manager runs to end, or for max.block.ms.
+  static net::Pool::Result<std::monostate> await_transaction(std::shared_ptr<Core> self);
+  // Runs (or wakes) the work that carries out the transaction manager's steps.
+  void poke_transactions();
+  asio::awaitable<void> transaction_worker();
+  // Sends one step's request to its coordinator and feeds the answer back: what to do next.
+  asio::awaitable<ErrorAction> carry_out(TransactionManager::Step step);
+  // The transaction protocol, from the cluster's finalized transaction.version.
+  void update_transaction_protocol();
+  // A batch of the transaction failed for good: the transaction becomes abortable (or fatal).
+  void transaction_batch_failed(std::error_code ec);
+  void finish_transaction_waiters(std::error_code ec);
   static net::Pool::Result<std::monostate> flush(std::shared_ptr<Core> self);
   static net::Pool::Result<std::monostate> close(std::shared_ptr<Core> self);
 
@@ -123,6 +150,11 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   std::deque<Pending> waiting_for_memory_;  // sent while buffer.memory was full, in order
   size_t buffered_bytes_ = 0;               // of the records taken in and without a result
   asio::steady_timer wakeup_;
+  std::optional<TransactionManager> txn_;                        // transactional.id set
+  std::optional<TransactionManager::Protocol> forced_protocol_;  // tests: this one, whatever the cluster says
+  asio::steady_timer txn_wakeup_;
+  bool txn_worker_running_ = false;
+  std::list<TransactionWaiter> txn_waiters_;  // a list, as flush_waiters_
   // Completed from complete() when their last record is. A list: its elements are never moved, and
   // Boost 1.81's any_completion_handler cannot be move-assigned (that recurses without end).
   std::list<FlushWaiter> flush_waiters_;

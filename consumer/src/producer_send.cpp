@@ -28,6 +28,10 @@ std::error_code Producer::Core::build_request(const Batches& batches, proto::Pro
   buffers.reserve(batches.size());  // the request's records views point into these
   proto::BatchOptions options;
   options.compression = compression_of(config_.compression_type);
+  if (txn_) {
+    options.transactional = true;
+    req.transactional_id = txn_->transactional_id();
+  }
   std::vector<proto::Header> headers;
   for (const auto& [tp, records, id, stamp] : batches) {
     options.producer_id = stamp.producer_id;
@@ -63,6 +67,7 @@ void Producer::Core::fail_batch(Batch& b, std::error_code ec) {
   session_.on_result(b.tp, b.id, b.stamp, {.answered = false, .retriable = false, .may_retry = false});
   complete_batch(b.records, ec, {});
   sending_ -= b.records.size();
+  transaction_batch_failed(ec);
 }
 
 asio::awaitable<void> Producer::Core::init_producer_id() {
@@ -165,6 +170,14 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
       auto version = conn->negotiated_version<proto::ProduceRequest>();
       for (const auto& t : req.topic_data)
         if (t.topic_id.is_zero() && version) version = std::min<int16_t>(*version, 12);
+      // The broker reads the transaction protocol from the version: v12+ adds the partition to the
+      // transaction itself (KIP-890, v2); v11 and below expect AddPartitionsToTxn first (v1).
+      if (txn_ && version) {
+        if (txn_->protocol() == TransactionManager::Protocol::v1)
+          version = std::min<int16_t>(*version, 11);
+        else if (*version < 12)
+          version.reset();
+      }
       if (!version) {
         ec = client_errc::unsupported_version;
       } else {
@@ -223,10 +236,12 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
       if (result) error_text_ = to_string(tp) + ": " + result.message();
       complete_batch(b.records, result, md);
       sending_ -= b.records.size();
+      if (result) transaction_batch_failed(result);
     }
     batches = std::move(retry);
-    // A result may let a partition start its next batch, or ask for a producer id.
+    // A result may let a partition start its next batch, or ask for a producer id, or end a transaction.
     wakeup_.cancel();
+    if (txn_ && txn_->operation_running()) poke_transactions();
   }
   // The Producer was destroyed before these were sent (again): they end with it.
   for (auto& b : batches) fail_batch(b, client_errc::operation_aborted);

@@ -91,12 +91,14 @@ TEST_CASE("every documented key is accepted with its default, which is the real 
 }
 
 TEST_CASE("documented keys without a default are the optional strings and bootstrap.servers", "[config]") {
+  // (transactional.id: empty means no transactions.)
   for (const auto& k : config_keys()) {
     if (!k.default_value.empty()) continue;
     INFO(k.name);
     // And the security settings, which have nothing to default to (credentials, files, a store type).
     CHECK((k.name == "bootstrap.servers" || k.name == "group.id" || k.name == "group.instance.id" ||
-           (k.section == "security" && k.rule.kind == ConfigKind::text) || k.name.ends_with("store.type")));
+           k.name == "transactional.id" || (k.section == "security" && k.rule.kind == ConfigKind::text) ||
+           k.name.ends_with("store.type")));
   }
 }
 
@@ -312,6 +314,28 @@ TEST_CASE("enable.idempotence: on by default; a conflicting setting turns it off
     CHECK_THROWS_AS(Config(kv), ConfigError);
   }
   CHECK(Config{{"bootstrap.servers", b}, {"enable.idempotence", "true"}, {"acks", "all"}}.idempotent());
+}
+
+TEST_CASE("transactional.id needs idempotence: a conflict is an error whether or not idempotence was set",
+          "[config][idempotence][transactions]") {
+  const std::string b = "127.0.0.1:9092";
+  CHECK(Config{{"bootstrap.servers", b}, {"transactional.id", "t"}}.idempotent());
+  CHECK(Config{{"bootstrap.servers", b}, {"transactional.id", "t"}}.transaction_timeout ==
+        std::chrono::milliseconds(60000));
+  const std::vector<std::pair<std::string, std::string>> conflicts = {
+      {"enable.idempotence", "false"},
+      {"acks", "1"},
+      {"retries", "0"},
+      {"max.in.flight.requests.per.connection", "6"}};
+  for (const auto& [key, value] : conflicts) {
+    INFO(key << "=" << value);
+    Config out;
+    std::string problem, failed;
+    CHECK(Config::parse({{"bootstrap.servers", b}, {"transactional.id", "t"}, {key, value}}, out, problem,
+                        &failed) == client_errc::invalid_config);
+    CHECK(failed == key);
+    CHECK(problem.find("transactional.id") != std::string::npos);
+  }
 }
 
 namespace {

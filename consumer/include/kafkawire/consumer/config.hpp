@@ -166,7 +166,9 @@ struct Config {
   std::chrono::milliseconds max_block{};
   int32_t max_request_size{};
   int32_t max_in_flight_requests{};
-  bool enable_idempotence{};  // as set; idempotent() says whether the producer is
+  bool enable_idempotence{};     // as set; idempotent() says whether the producer is
+  std::string transactional_id;  // empty: no transactions
+  std::chrono::milliseconds transaction_timeout{};
   // Security (TLS and SASL)
   std::string security_protocol;  // PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
   std::string sasl_mechanism;     // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER

@@ -58,6 +58,7 @@
 #include "kafkawire/consumer/offset_client.hpp"
 #include "kafkawire/consumer/partition_buffer.hpp"
 #include "kafkawire/consumer/record.hpp"
+#include "kafkawire/consumer/transaction_offsets.hpp"
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
@@ -114,6 +115,13 @@ class Consumer {
   std::exception_ptr take_listener_exception();
   // The group's view of this member: nullptr when not subscribed.
   const group::GroupMember* membership() const;
+  // For a transaction (Producer::async_send_offsets_to_transaction): the group and this member's
+  // generation, member id and instance id (Java's groupMetadata()), so that the coordinator refuses the
+  // offsets of a member the group has moved on from. Generation -1 and no member id outside a group.
+  ConsumerGroupMetadata group_metadata() const;
+  // group_metadata() and the position of every assigned partition: what a consume-process-produce loop
+  // commits with its transaction once it has processed what poll() returned.
+  TransactionOffsets transaction_offsets() const;
   // One line per rebalance: reason, generation, phase durations, partitions revoked/kept/added, commits.
   std::string rebalance_timeline() const;
 

@@ -22,6 +22,22 @@
 //   retries=0 or max.in.flight.requests.per.connection > 5 set and enable.idempotence left unset,
 //   idempotence is off (Java's rule) and a retry after a lost answer may write a batch twice.
 //
+// Transactions (transactional.id set; exactly-once consume-process-produce): init_transactions() once,
+// then per transaction begin_transaction(), records, send_offsets_to_transaction() with the consumer's
+// positions and group metadata, and commit_transaction() (or abort_transaction()). The records and the
+// offsets become visible to read_committed consumers together, or not at all. The transaction protocol is
+// the cluster's: KIP-890's v2 when its transaction.version is 2 (Kafka 4.x), else v1. What each error means:
+//  - client_errc::invalid_state: a call out of order (commit without begin, begin twice, ...).
+//  - An abortable error (a record of the transaction failed, TxnOffsetCommit refused, e.g. a stale
+//    generation after a rebalance): commit fails with it, and so does every record sent until
+//    abort_transaction(); after the abort the producer goes on. The consumer should go back to its
+//    committed offsets (Consumer::async_committed + seek) before it processes again.
+//  - A fatal error (PRODUCER_FENCED: another producer took the transactional.id; an authorization error):
+//    every later call fails with it; close the producer.
+//  - client_errc::timeout: the operation did not end within max.block.ms; it goes on, and calling it
+//    again waits for it.
+// The bookkeeping is the sans-IO TransactionManager (transaction_manager.hpp).
+//
 // Destroying a Producer completes every record and flush still waiting with
 // client_errc::operation_aborted. An exception escaping the producer's background work (bad_alloc) stops
 // it: what has no result fails with client_errc::internal_error, and error_text() says what was thrown.
@@ -37,6 +53,7 @@
 #include <vector>
 
 #include "kafkawire/consumer/config.hpp"
+#include "kafkawire/consumer/transaction_manager.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
 #include "kafkawire/protocol/produce.hpp"
@@ -95,12 +112,53 @@ class Producer {
   }
   net::Pool::Result<std::monostate> flush();
   // Flushes, then closes the connections. Records sent since the close began and not yet delivered fail
-  // with client_errc::operation_aborted (they are not retried), and so do flushes waiting for them.
+  // with client_errc::operation_aborted (they are not retried), and so do flushes waiting for them. An
+  // open transaction is aborted first.
   template <class Token>
   auto async_close(Token&& token) {
     return net::async_run(executor_, close(), std::forward<Token>(token));
   }
   net::Pool::Result<std::monostate> close();
+
+  // Transactions (transactional.id). Each completes with void(std::error_code).
+  // Gets the producer id from the transaction coordinator, fencing any earlier producer with this
+  // transactional.id and aborting its open transaction. Once, before the first transaction.
+  template <class Token>
+  auto async_init_transactions(Token&& token) {
+    return net::async_run(executor_, transaction_operation(Operation::init), std::forward<Token>(token));
+  }
+  // Starts a transaction (no request: the first record or offsets tell the coordinator).
+  std::error_code begin_transaction();
+  // Adds the consumed positions to the transaction: committed to the group with it, or not at all.
+  template <class Token>
+  auto async_send_offsets_to_transaction(TransactionOffsets offsets, Token&& token) {
+    return net::async_run(executor_, transaction_operation(Operation::send_offsets, std::move(offsets)),
+                          std::forward<Token>(token));
+  }
+  // Sends what is queued, waits for every record of the transaction, then commits it. A record that
+  // failed makes it fail (abortable): then abort.
+  template <class Token>
+  auto async_commit_transaction(Token&& token) {
+    return net::async_run(executor_, transaction_operation(Operation::commit), std::forward<Token>(token));
+  }
+  // The consume-process-produce step in one: send_offsets_to_transaction(offsets), then commit.
+  //     producer.begin_transaction();
+  //     for (const auto& r : records) producer.async_send(process(r), on_delivery);
+  //     producer.async_commit_transaction(consumer.transaction_offsets(), token);
+  template <class Token>
+  auto async_commit_transaction(TransactionOffsets offsets, Token&& token) {
+    return net::async_run(executor_,
+                          transaction_operation(Operation::send_offsets_and_commit, std::move(offsets)),
+                          std::forward<Token>(token));
+  }
+  // Fails the records not sent yet (client_errc::transaction_aborted), waits for those out, and aborts:
+  // read_committed consumers never see the transaction's records, and its offsets are not committed.
+  template <class Token>
+  auto async_abort_transaction(Token&& token) {
+    return net::async_run(executor_, transaction_operation(Operation::abort), std::forward<Token>(token));
+  }
+  // Where the transactions stand (nullptr without transactional.id), for tools and tests.
+  const TransactionManager* transactions() const;
 
   // Records without a delivery result yet.
   size_t in_flight() const;
@@ -118,6 +176,8 @@ class Producer {
   struct Core;
   friend struct ProducerInternals;  // tests reach the Core through it
   void enqueue(ProducerRecord record, Handler handler);
+  enum class Operation { init, send_offsets, commit, send_offsets_and_commit, abort };
+  net::Pool::Result<std::monostate> transaction_operation(Operation op, TransactionOffsets offsets = {});
 
   executor_type executor_;
   std::shared_ptr<Core> core_;
