@@ -1,6 +1,29 @@
-// read_committed against transactions written by the Java producer.
+// Transactions against the real broker: read_committed against the Java producer's transactions, and
+// kafkawire's own transactional producer (both transaction protocols, fencing, and exactly-once
+// consume-process-produce through SIGKILLs).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/detached.hpp>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "../../consumer/src/producer_core.hpp"  // ProducerInternals
 #include "helpers.hpp"
 #include "java_peers.hpp"
+
+namespace kafkawire {
+// Tests speak one transaction protocol whatever the cluster finalized (Kafka 4.x serves both).
+struct ProducerInternals {
+  static void force_protocol(Producer& p, TransactionManager::Protocol v) { p.core_->forced_protocol_ = v; }
+};
+}  // namespace kafkawire
 
 namespace asio = boost::asio;
 using namespace kafkawire;
@@ -53,4 +76,227 @@ TEST_CASE("read_committed skips the Java producer's aborted transaction; read_un
   CHECK(everything.size() == 15);
   CHECK(std::count_if(everything.begin(), everything.end(),
                       [](const std::string& v) { return v[0] == 'a'; }) == 5);
+}
+
+namespace {
+
+using Protocol = TransactionManager::Protocol;
+
+std::error_code finish(asio::io_context& io, std::future<std::error_code>& f) {
+  return run_until(io, f, 60000ms);
+}
+
+// Every value of the topic's partitions from the beginning, as a consumer with this isolation level
+// reads them, once nothing more comes.
+std::vector<std::string> read_topic(asio::io_context& io, const std::string& topic, int32_t partitions,
+                                    const std::string& isolation, size_t expect) {
+  Consumer c(io.get_executor(),
+             base_config({{"auto.offset.reset", "earliest"}, {"isolation.level", isolation}}));
+  std::vector<TopicPartition> tps;
+  for (int32_t p = 0; p < partitions; ++p) tps.push_back({topic, p});
+  c.assign(tps);
+  return read_all(io, c, expect);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "kafkawire transactions: read_committed sees what was committed, with its offsets; never the aborted",
+    "[broker][transactions]") {
+  for (Protocol protocol : {Protocol::v1, Protocol::v2}) {
+    DYNAMIC_SECTION("protocol v" << static_cast<int>(protocol)) {
+      asio::io_context io;
+      const std::string out = unique("kw-txn-out");
+      const std::string group = unique("kw-txn-group");
+      create_topic(io, out, 2);
+      Producer producer(io.get_executor(), base_config({{"transactional.id", unique("kw-txn-id")}}));
+      ProducerInternals::force_protocol(producer, protocol);
+      auto send = [&](const std::string& value) {
+        return producer.async_send({.topic = out, .key = value, .value = value}, asio::use_future);
+      };
+      // Out of order: nothing before init, no record outside a transaction.
+      CHECK(producer.begin_transaction() == client_errc::invalid_state);
+      auto init = producer.async_init_transactions(asio::use_future);
+      INFO(producer.error_text());
+      REQUIRE_FALSE(finish(io, init));
+      REQUIRE(producer.transactions()->protocol() == protocol);
+      auto outside = send("outside");
+      CHECK(std::get<0>(run_until(io, outside)) == client_errc::invalid_state);
+
+      std::vector<std::future<std::tuple<std::error_code, RecordMetadata>>> delivered;
+      REQUIRE_FALSE(producer.begin_transaction());
+      for (int i = 0; i < 5; ++i) delivered.push_back(send("c1-" + std::to_string(i)));
+      auto commit = producer.async_commit_transaction(asio::use_future);
+      REQUIRE_FALSE(finish(io, commit));
+      for (auto& f : delivered) CHECK_FALSE(std::get<0>(run_until(io, f)));  // all written before the commit
+      delivered.clear();
+
+      REQUIRE_FALSE(producer.begin_transaction());
+      for (int i = 0; i < 5; ++i) delivered.push_back(send("a-" + std::to_string(i)));
+      auto flushed = producer.async_flush(asio::use_future);
+      REQUIRE_FALSE(finish(io, flushed));  // in the log, then aborted
+      auto abort = producer.async_abort_transaction(asio::use_future);
+      REQUIRE_FALSE(finish(io, abort));
+      delivered.clear();
+
+      // The consume-process-produce step: records and the consumed offsets in one commit.
+      REQUIRE_FALSE(producer.begin_transaction());
+      for (int i = 0; i < 5; ++i) delivered.push_back(send("c2-" + std::to_string(i)));
+      TransactionOffsets offsets{{group, -1, "", std::nullopt}, {{{out, 0}, 42}, {{out, 1}, 7}}};
+      auto commit2 = producer.async_commit_transaction(offsets, asio::use_future);
+      REQUIRE_FALSE(finish(io, commit2));
+      auto again = producer.async_commit_transaction(asio::use_future);
+      CHECK(finish(io, again) == client_errc::invalid_state);
+
+      auto committed = read_topic(io, out, 2, "read_committed", 10);
+      std::sort(committed.begin(), committed.end());
+      std::vector<std::string> expected;
+      for (const char* prefix : {"c1", "c2"})
+        for (int i = 0; i < 5; ++i) expected.push_back(std::string(prefix) + "-" + std::to_string(i));
+      CHECK(committed == expected);
+      // The aborted records are in the log: a read_uncommitted reader shows the test could fail.
+      CHECK(read_topic(io, out, 2, "read_uncommitted", 15).size() == 15);
+
+      Consumer reader(io.get_executor(), base_config({{"group.id", group}}));
+      auto q = reader.async_committed({{out, 0}, {out, 1}}, asio::use_future);
+      auto [qec, offs] = run_until(io, q);
+      REQUIRE_FALSE(qec);
+      CHECK(offs[TopicPartition{out, 0}] == 42);
+      CHECK(offs[TopicPartition{out, 1}] == 7);
+      auto close = producer.async_close(asio::use_future);
+      run_until(io, close);
+    }
+  }
+}
+
+TEST_CASE("kafkawire transactions: a second producer with the transactional.id fences the first",
+          "[broker][transactions]") {
+  for (Protocol protocol : {Protocol::v1, Protocol::v2}) {
+    DYNAMIC_SECTION("protocol v" << static_cast<int>(protocol)) {
+      asio::io_context io;
+      const std::string out = unique("kw-txn-fence");
+      const std::string id = unique("kw-txn-fence-id");
+      create_topic(io, out, 1);
+      Producer zombie(io.get_executor(), base_config({{"transactional.id", id}}));
+      ProducerInternals::force_protocol(zombie, protocol);
+      auto init = zombie.async_init_transactions(asio::use_future);
+      REQUIRE_FALSE(finish(io, init));
+      REQUIRE_FALSE(zombie.begin_transaction());
+      for (int i = 0; i < 3; ++i)
+        zombie.async_send({.topic = out, .value = "zombie-" + std::to_string(i)}, asio::detached);
+      auto flushed = zombie.async_flush(asio::use_future);
+      REQUIRE_FALSE(finish(io, flushed));
+
+      // The new instance: its init aborts the zombie's open transaction and fences it.
+      Producer fresh(io.get_executor(), base_config({{"transactional.id", id}}));
+      ProducerInternals::force_protocol(fresh, protocol);
+      auto init2 = fresh.async_init_transactions(asio::use_future);
+      REQUIRE_FALSE(finish(io, init2));
+
+      auto commit = zombie.async_commit_transaction(asio::use_future);
+      const auto ec = finish(io, commit);
+      INFO(zombie.error_text());
+      CHECK((ec == kafka_errc::producer_fenced || ec == kafka_errc::invalid_producer_epoch));
+      CHECK(zombie.transactions()->state() == TransactionManager::State::fatal_error);
+      CHECK(zombie.error_text().find("EndTxn") != std::string::npos);
+      CHECK(zombie.begin_transaction() == ec);  // for good
+      CHECK(zombie.error_text().find("PRODUCER_FENCED") != std::string::npos);
+
+      REQUIRE_FALSE(fresh.begin_transaction());
+      fresh.async_send({.topic = out, .value = "fresh"}, asio::detached);
+      auto commit2 = fresh.async_commit_transaction(asio::use_future);
+      REQUIRE_FALSE(finish(io, commit2));
+      CHECK(read_topic(io, out, 1, "read_committed", 1) == std::vector<std::string>{"fresh"});
+    }
+  }
+}
+
+namespace {
+
+// Starts the exactly-once example on input -> output; returns its pid.
+pid_t start_processor(const std::string& input, const std::string& output, const std::string& group,
+                      bool until_idle, const std::string& log) {
+  const std::string bs = kafkawire::testing::bootstrap();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    if (until_idle)
+      execl(KAFKAWIRE_EXACTLY_ONCE, "exactly_once_processor", bs.c_str(), input.c_str(), output.c_str(),
+            group.c_str(), "--idle-exit", "6", static_cast<char*>(nullptr));
+    else
+      execl(KAFKAWIRE_EXACTLY_ONCE, "exactly_once_processor", bs.c_str(), input.c_str(), output.c_str(),
+            group.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("exactly once: a consume-process-produce program SIGKILLed again and again writes each result once",
+          "[broker][transactions][eos]") {
+  asio::io_context io;
+  const std::string input = unique("kw-eos-in");
+  const std::string output = unique("kw-eos-out");
+  const std::string group = unique("kw-eos-group");
+  const std::string log = "/tmp/" + group + ".log";
+  constexpr int kRecords = 40000;
+  create_topic(io, input, 3);
+  create_topic(io, output, 3);
+  kafkawire::testing::produce(io, input, 3, kRecords);
+
+  // Killed at random moments while it works: between a produce and its commit, inside a commit, while
+  // it joins the group. Each restart fences the one before.
+  std::mt19937 rng(std::random_device{}());
+  int kills = 0;
+  for (; kills < 10; ++kills) {
+    const pid_t pid = start_processor(input, output, group, false, log);
+    REQUIRE(pid > 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500 + rng() % 2500));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    INFO(slurp(log));
+    REQUIRE(WIFSIGNALED(status));  // it was still running: it did not die on its own
+  }
+  // The last run finishes the input and exits once it is idle.
+  const pid_t pid = start_processor(input, output, group, true, log);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO(slurp(log));
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  auto committed = read_topic(io, output, 3, "read_committed", kRecords);
+  std::map<std::string, int> seen;
+  for (const auto& v : committed) ++seen[v];
+  size_t twice = 0, missing = 0;
+  for (int i = 0; i < kRecords; ++i) {
+    const auto it = seen.find("processed value-" + std::to_string(i));
+    if (it == seen.end())
+      ++missing;
+    else if (it->second > 1)
+      ++twice;
+  }
+  CHECK(committed.size() == static_cast<size_t>(kRecords));
+  CHECK(missing == 0);
+  CHECK(twice == 0);
+  // Without read_committed the aborted transactions' records show: the kills did cut transactions, so
+  // the check above could have failed.
+  const auto everything = read_topic(io, output, 3, "read_uncommitted", kRecords);
+  INFO(kills << " kills; " << everything.size() << " records in the log, " << committed.size()
+             << " committed");
+  CHECK(everything.size() > committed.size());
+  std::remove(log.c_str());
 }
