@@ -657,11 +657,43 @@ class Suite {
         data_id_ = ids_[data_];
         zstd_id_ = ids_[zstd_];
         if (data_id_.is_zero()) throw SetupFailure("Metadata gave no topic id for " + data_);
+        wait_for_leaders(deadline);
         return;
       }
       if (std::chrono::steady_clock::now() > deadline)
         throw SetupFailure("the test topics got no leaders in 30 s");
       std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  // A broker can name a leader in Metadata a moment before that leader serves the partition (it answers
+  // NOT_LEADER_OR_FOLLOWER meanwhile, which a client retries): ask each leader for the log end of its
+  // partitions until it answers, so that the first Produce does not meet that moment.
+  void wait_for_leaders(std::chrono::steady_clock::time_point deadline) {
+    const int16_t v = top<proto::ListOffsetsRequest>();
+    std::map<int32_t, std::vector<std::pair<std::string, int32_t>>> by_node;
+    for (const auto& [p, node] : leaders_) by_node[node].emplace_back(data_, p);
+    by_node[zstd_leader_].emplace_back(zstd_, 0);
+    for (const auto& [node, parts] : by_node) {
+      for (;;) {
+        proto::ListOffsetsRequest req;
+        req.replica_id = -1;
+        for (const auto& [t, p] : parts) {
+          auto it =
+              std::find_if(req.topics.begin(), req.topics.end(), [&](const auto& x) { return x.name == t; });
+          if (it == req.topics.end()) it = req.topics.insert(req.topics.end(), {t, {}});
+          it->partitions.push_back({p, -1, proto::ListOffsetsRequest::kLatestTimestamp});
+        }
+        auto r = call_at(v, req, node, "setup: waiting for the leaders to serve");
+        bool ready = static_cast<bool>(r);
+        if (r)
+          for (const auto& t : r->topics)
+            for (const auto& p : t.partitions) ready = ready && p.error_code == NONE;
+        if (ready) break;
+        if (std::chrono::steady_clock::now() > deadline)
+          throw SetupFailure("the leaders of the test topics do not serve them within 30 s");
+        std::this_thread::sleep_for(100ms);
+      }
     }
   }
 
@@ -2683,6 +2715,16 @@ Result Suite::result() const {
     f.state = m.failure_count > 0 ? State::failed : m.notes.empty() ? State::ok : State::noted;
     out.flows.push_back(std::move(f));
   }
+  // Grouped by kind, each kind in the order it ran: groups, fetching, codecs, misuse.
+  auto kind = [](const std::string& name) {
+    for (int i = 0; const char* prefix : {"classic", "KIP-848", "fetch session", "produce/fetch", "misuse"}) {
+      if (name.rfind(prefix, 0) == 0) return i;
+      ++i;
+    }
+    return 5;
+  };
+  std::stable_sort(out.flows.begin(), out.flows.end(),
+                   [&](const FlowRow& a, const FlowRow& b) { return kind(a.name) < kind(b.name); });
   out.setup_error = setup_error_;
   out.stage_errors = stage_errors_;
   out.notes.assign(notes_.begin(), notes_.end());
