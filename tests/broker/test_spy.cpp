@@ -11,6 +11,7 @@
 
 #include "../../tools/kafkawire/spy_proxy.hpp"
 #include "helpers.hpp"
+#include "java_peers.hpp"
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/explain.hpp"
 #include "secured_env.hpp"
@@ -384,6 +385,38 @@ TEST_CASE("spy: --dump keeps SASL exchanges with the password, proof and signatu
       }
     }
   }
+}
+
+TEST_CASE("spy: the Java producer's transactions through the spy, each one's end decoded",
+          "[broker][spy][transactions]") {
+  const std::string cp = kafkawire::testing::java_peers_classpath();  // built before the spy runs
+  REQUIRE_FALSE(cp.empty());
+  asio::io_context io;
+  const std::string topic = unique("kw-spy-txn");
+  create_topic(io, topic, 1);
+  Spy spy(io);
+
+  // Three transactions (commit, abort, commit) by kafka-clients 4.4 through the spy.
+  auto run = run_command("timeout 120 java -Xmx256m -cp '" + cp + "' kafkawire.peer.TxnProducer " +
+                         spy.address + " " + topic);
+  auto [rc, out] = run_until(io, run, 130000ms);
+  INFO(out);
+  REQUIRE(rc == 0);
+  drain(io);
+
+  INFO(spy.all());
+  const cli::SpyStats& s = spy.proxy->stats();
+  CHECK(s.decode_errors == 0);
+  CHECK(s.reencode_diffs == 0);
+  const std::string txn = "kafkawire-txn-" + topic + " (producer ";
+  CHECK(spy.count("FindCoordinator v") >= 1);
+  CHECK(spy.count("InitProducerId v") >= 1);
+  CHECK(spy.count("EndTxn v") == 3);
+  CHECK(spy.count("commit " + txn) == 2);
+  CHECK(spy.count("abort " + txn) == 1);
+  // Under transactions v2 (Kafka 4.x) every EndTxn answer hands out the next epoch; under v1 the producer
+  // names each partition with AddPartitionsToTxn first.
+  CHECK(spy.count("next: producer ") + spy.count("AddPartitionsToTxn v") >= 3);
 }
 
 TEST_CASE("spy: kcat -L and kcat -C through the spy", "[broker][spy]") {

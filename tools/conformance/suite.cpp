@@ -5,7 +5,8 @@
 // version, reads them back with Fetch at every version (topic names up to v12, topic ids from v13) and
 // compares them record by record, keeps fetch sessions across fetches, asks ListOffsets for
 // earliest/latest/by-timestamp offsets, commits and fetches offsets at every (OffsetCommit, OffsetFetch)
-// version pair, walks the classic group protocol and KIP-848's ConsumerGroupHeartbeat, and creates and
+// version pair, walks the classic group protocol and KIP-848's ConsumerGroupHeartbeat, drives transactions
+// by hand (both transaction protocols, commits and aborts, read back with read_committed), and creates and
 // deletes topics at every version. With Options::read_only it only reads what the cluster has.
 //
 // The result is a matrix, API x version -> ok / ok* (passed, with a note) / FAIL / - (only one side serves
@@ -37,7 +38,6 @@
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/compression.hpp"
 #include "kafkawire/protocol/error.hpp"
-#include "kafkawire/protocol/init_producer_id.hpp"
 #include "kafkawire/protocol/json.hpp"
 #include "kafkawire/protocol/record_batch.hpp"
 
@@ -60,6 +60,14 @@ constexpr int16_t COORDINATOR_NOT_AVAILABLE = 15;
 constexpr int16_t NOT_COORDINATOR = 16;
 constexpr int16_t ILLEGAL_GENERATION = 22;
 constexpr int16_t UNKNOWN_MEMBER_ID = 25;
+constexpr int16_t CLUSTER_AUTHORIZATION_FAILED = 31;
+constexpr int16_t INVALID_PRODUCER_EPOCH = 47;
+constexpr int16_t INVALID_TXN_STATE = 48;
+constexpr int16_t CONCURRENT_TRANSACTIONS = 51;
+constexpr int16_t OPERATION_NOT_ATTEMPTED = 55;
+constexpr int16_t UNSTABLE_OFFSET_COMMIT = 88;
+constexpr int16_t PRODUCER_FENCED = 90;
+constexpr int16_t TRANSACTION_ABORTABLE = 120;
 constexpr int16_t ILLEGAL_SASL_STATE = 34;
 constexpr int16_t SASL_AUTHENTICATION_FAILED = 58;
 constexpr int16_t UNSUPPORTED_VERSION = 35;
@@ -83,6 +91,7 @@ const std::string kMisuseOutOfRange = "misuse: fetch offset out of range";
 const std::string kMisuseStale = "misuse: stale generation or member epoch";
 const std::string kMisuseUnknownMember = "misuse: unknown member id";
 const std::string kMisuseFetchSession = "misuse: fetch session id or epoch";
+const std::string kMisuseTxn = "misuse: transactions (a partition not added, a fenced or stale epoch, empty)";
 
 std::string codec_flow(proto::Compression codec) {
   return "produce/fetch round trip, " + std::string(proto::compression_name(codec));
@@ -340,7 +349,11 @@ class Suite {
                            kInitProducerId = proto::InitProducerIdRequest::api_key,
                            kAuthenticate = proto::SaslAuthenticateRequest::api_key,
                            kOffsetDelete = proto::OffsetDeleteRequest::api_key,
-                           kConsumerHeartbeat = proto::ConsumerGroupHeartbeatRequest::api_key;
+                           kConsumerHeartbeat = proto::ConsumerGroupHeartbeatRequest::api_key,
+                           kAddPartitionsToTxn = proto::AddPartitionsToTxnRequest::api_key,
+                           kAddOffsetsToTxn = proto::AddOffsetsToTxnRequest::api_key,
+                           kEndTxn = proto::EndTxnRequest::api_key,
+                           kTxnOffsetCommit = proto::TxnOffsetCommitRequest::api_key;
   // The APIs --read-only runs.
   static constexpr std::array<int16_t, 8> kReadOnly = {
       kApiVersions, kMetadata, kListOffsets, kFetch, kFindCoordinator, kDescribe, kListGroups, kOffsetFetch};
@@ -379,6 +392,9 @@ class Suite {
     if (wanted({kConsumerHeartbeat, kCommit, kOffsetFetch}))
       stage("ConsumerGroupHeartbeat", [&] { consumer_group_heartbeat(); });
     if (wanted({kInitProducerId})) stage("InitProducerId", [&] { init_producer_id(); });
+    if (wanted({kInitProducerId, kAddPartitionsToTxn, kAddOffsetsToTxn, kEndTxn, kTxnOffsetCommit, kProduce,
+                kFetch, kOffsetFetch, kFindCoordinator}))
+      stage("transactions", [&] { transactions(); });
     // Over SASL the connection's own setup is that exchange (and a SaslHandshake on an authenticated
     // connection would start a re-authentication).
     if (wanted({kHandshake, kAuthenticate})) {
@@ -719,8 +735,10 @@ class Suite {
         const auto& f = r->supported_features;
         c.that(std::any_of(f.begin(), f.end(), [](const auto& x) { return x.name == "metadata.version"; }),
                "SupportedFeatures lacks metadata.version");
-        for (const auto& x : r->finalized_features)
+        for (const auto& x : r->finalized_features) {
           if (x.name == "metadata.version") metadata_version_ = x.max_version_level;
+          if (x.name == "transaction.version") transaction_version_ = x.max_version_level;
+        }
       }
     }
   }
@@ -1977,16 +1995,26 @@ class Suite {
     return ok;
   }
 
+  // A topic whose committed offsets are asked for, or looked for in an answer (the data topic when empty).
+  struct OffsetTopic {
+    std::string name;
+    proto::Uuid id;
+    std::vector<int32_t> partitions;
+  };
+  OffsetTopic data_offsets() const { return {data_, data_id_, {0, 1, 2}}; }
+
   proto::OffsetFetchRequest offset_fetch_request(int16_t v, const std::vector<std::string>& groups,
                                                  std::optional<std::string> member = std::nullopt,
-                                                 int32_t member_epoch = -1, bool all_topics = false) const {
+                                                 int32_t member_epoch = -1, bool all_topics = false,
+                                                 OffsetTopic topic = {}) const {
+    if (topic.name.empty()) topic = data_offsets();
     proto::OffsetFetchRequest req;
     if (v <= 7) {
       req.group_id = groups.at(0);
       if (all_topics)
         req.topics.reset();
       else
-        req.topics->push_back({data_, {0, 1, 2}});
+        req.topics->push_back({topic.name, topic.partitions});
     } else {
       for (const auto& g : groups) {
         proto::OffsetFetchRequest::OffsetFetchRequestGroup og;
@@ -1998,10 +2026,10 @@ class Suite {
         } else {
           proto::OffsetFetchRequest::OffsetFetchRequestTopics t;
           if (v >= 10)
-            t.topic_id = data_id_;
+            t.topic_id = topic.id;
           else
-            t.name = data_;
-          t.partition_indexes = {0, 1, 2};
+            t.name = topic.name;
+          t.partition_indexes = topic.partitions;
           og.topics->push_back(std::move(t));
         }
         req.groups.push_back(std::move(og));
@@ -2022,13 +2050,15 @@ class Suite {
   // The data topic's partitions in the answer for group `index`, after checking the group-level errors.
   std::optional<std::vector<FetchedOffset>> fetched_offsets(Check& c, const proto::OffsetFetchResponse& r,
                                                             size_t index, const std::string& g,
-                                                            int16_t want_group_error = NONE) {
+                                                            int16_t want_group_error = NONE,
+                                                            OffsetTopic topic = {}) {
+    if (topic.name.empty()) topic = data_offsets();
     const int16_t v = c.version();
     std::vector<FetchedOffset> out;
     if (v <= 7) {
       if (v >= 2 && !c.code(r.error_code, want_group_error, "ErrorCode")) return std::nullopt;
       for (const auto& t : r.topics)
-        if (t.name == data_)
+        if (t.name == topic.name)
           for (const auto& p : t.partitions)
             out.push_back(
                 {p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata, p.error_code});
@@ -2039,7 +2069,7 @@ class Suite {
       c.equal(og.group_id, g, "GroupId");
       if (!c.code(og.error_code, want_group_error, "group ErrorCode")) return std::nullopt;
       for (const auto& t : og.topics)
-        if (v >= 10 ? t.topic_id == data_id_ : t.name == data_)
+        if (v >= 10 ? t.topic_id == topic.id : t.name == topic.name)
           for (const auto& p : t.partitions)
             out.push_back(
                 {p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata, p.error_code});
@@ -2408,6 +2438,738 @@ class Suite {
     }
   }
 
+  // ---- transactions -----------------------------------------------------------------------------------
+
+  // Transactions driven by hand, as a transactional producer does (the flows are described in
+  // protocol/include/kafkawire/protocol/add_partitions_to_txn.hpp). Protocol v1 runs one transaction per
+  // version index with one producer: AddPartitionsToTxn (v4+ in its broker form), Produce v11 and below,
+  // AddOffsetsToTxn, TxnOffsetCommit v0-4, EndTxn v0-4. Protocol v2 (KIP-890 part 2, when the broker's
+  // transaction.version is 2) runs with a second producer: Produce v12+ and TxnOffsetCommit v5+ add the
+  // partition and the group themselves, EndTxn v5 hands out the next epoch. One transaction of each
+  // protocol aborts. After each one OffsetFetch (RequireStable) must show its offsets if it committed and
+  // the previous ones if it aborted; at the end a read_committed Fetch at every version must return the
+  // committed records only and list the aborted transactions, and the log must hold every batch with its
+  // producer id, epoch and sequence and every COMMIT/ABORT marker.
+
+  static constexpr int32_t kTxnPartitions = 2;
+
+  struct TxnProducer {
+    std::string id;
+    int32_t coordinator = -1;
+    int64_t producer_id = -1;
+    int16_t epoch = -1;
+    std::map<int32_t, int32_t> sequence{};  // the next BaseSequence of each partition, for this id and epoch
+  };
+  // The versions one transaction uses; -1 for a request it does without.
+  struct TxnPlan {
+    int16_t add_partitions = -1;  // -1: the Produce (v12+) adds the partition
+    int16_t produce = -1;
+    int16_t add_offsets = -1;  // -1: the TxnOffsetCommit (v5+) adds the group
+    int16_t offset_commit = -1;
+    int16_t end = -1;
+    bool commit = true;
+  };
+  // What a transaction wrote, for the checks of what is read back.
+  struct TxnWritten {
+    std::string label;
+    TxnPlan plan;
+    int32_t partition = 0;
+    int64_t first_offset = -1, last_offset = -1;  // of its batch
+    int64_t producer_id = -1;
+    int16_t epoch = -1;         // of its batch
+    int16_t marker_epoch = -1;  // of its COMMIT/ABORT marker
+    int32_t base_sequence = -1;
+    std::vector<std::string> values;
+  };
+
+  static std::string plan_text(size_t index, const TxnPlan& p) {
+    std::string s = "transaction " + std::to_string(index) + " (";
+    if (p.add_partitions >= 0) s += "AddPartitionsToTxn v" + std::to_string(p.add_partitions) + ", ";
+    s += "Produce v" + std::to_string(p.produce);
+    if (p.add_offsets >= 0) s += ", AddOffsetsToTxn v" + std::to_string(p.add_offsets);
+    s += ", TxnOffsetCommit v" + std::to_string(p.offset_commit) + ", EndTxn v" + std::to_string(p.end) +
+         (p.commit ? " commit)" : " abort)");
+    return s;
+  }
+
+  static bool txn_retriable(int16_t code) {
+    return code == CONCURRENT_TRANSACTIONS || code == COORDINATOR_LOAD_IN_PROGRESS ||
+           code == COORDINATOR_NOT_AVAILABLE;
+  }
+
+  // call(), again after 100 ms while the answer (code_of) says to wait: the previous transaction's markers
+  // are still being written (CONCURRENT_TRANSACTIONS), or the coordinator is loading.
+  template <class Req, class CodeOf>
+  Response<typename Req::response_type> call_txn(Check& c, const Req& req, int32_t node, CodeOf code_of) {
+    auto r = call(c, req, node);
+    for (int attempt = 0; r && attempt < 100 && txn_retriable(code_of(*r)); ++attempt) {
+      std::this_thread::sleep_for(100ms);
+      r = call(c, req, node);
+    }
+    return r;
+  }
+
+  // Creates the topic the transactions write to and waits for its leaders.
+  void setup_txn_topic() {
+    txn_topic_ = topic("txn");
+    proto::CreateTopicsRequest req;
+    req.timeout_ms = 30000;
+    req.topics.push_back({.name = txn_topic_,
+                          .num_partitions = kTxnPartitions,
+                          .replication_factor = -1,
+                          .assignments = {},
+                          .configs = {}});
+    auto r = call_at(top<proto::CreateTopicsRequest>(), req, -1, "transactions: creating their topic");
+    if (!r || r->topics.size() != 1 || r->topics[0].error_code != NONE)
+      throw std::runtime_error("creating " + txn_topic_ + " failed");
+    created_.push_back(txn_topic_);
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      auto m = call_at(top<proto::MetadataRequest>(), metadata_request({txn_topic_}), -1,
+                       "transactions: waiting for leaders");
+      if (m && m->topics.size() == 1 && m->topics[0].error_code == NONE &&
+          m->topics[0].partitions.size() == kTxnPartitions &&
+          std::all_of(m->topics[0].partitions.begin(), m->topics[0].partitions.end(),
+                      [](const auto& p) { return p.error_code == NONE && p.leader_id >= 0; })) {
+        txn_topic_id_ = m->topics[0].topic_id;
+        for (const auto& p : m->topics[0].partitions) txn_leaders_[p.partition_index] = p.leader_id;
+        return;
+      }
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error(txn_topic_ + " got no leaders in 30 s");
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  std::map<int32_t, std::vector<int32_t>> txn_by_leader() const {
+    std::map<int32_t, std::vector<int32_t>> out;
+    for (const auto& [p, node] : txn_leaders_) out[node].push_back(p);
+    return out;
+  }
+
+  // FindCoordinator KeyType 1 (TRANSACTION, v1+; v0 knows groups only) for a transactional id, at every
+  // version or only the top one; the coordinator's node (-1 when none was found).
+  int32_t txn_coordinator(const std::string& id, bool every_version) {
+    using Req = proto::FindCoordinatorRequest;
+    int32_t node = -1;
+    for (int16_t v : versions<Req>()) {
+      if (v < 1 || (!every_version && v != top<Req>())) continue;
+      Check c = check<Req>(v, "transactional id " + id);
+      Req req;
+      req.key_type = Req::kTransaction;
+      if (v <= 3)
+        req.key = id;
+      else
+        req.coordinator_keys = {id};
+      // The first ask creates __transaction_state: COORDINATOR_NOT_AVAILABLE until it is there.
+      for (int attempt = 0; attempt < 150; ++attempt) {
+        auto r = call(c, req);
+        if (!r) break;
+        int16_t code = r->error_code;
+        int32_t n = r->node_id, port = r->port;
+        std::string host = r->host;
+        if (v >= 4) {
+          if (!c.equal(r->coordinators.size(), size_t{1}, "Coordinators")) break;
+          const auto& k = r->coordinators[0];
+          c.equal(k.key, id, "Key");
+          std::tie(code, n, host, port) = std::tuple(k.error_code, k.node_id, k.host, k.port);
+        }
+        if (code == COORDINATOR_NOT_AVAILABLE || code == COORDINATOR_LOAD_IN_PROGRESS) {
+          std::this_thread::sleep_for(200ms);
+          continue;
+        }
+        check_coordinator(c, "", code, n, host, port);
+        if (code == NONE) node = n;
+        break;
+      }
+    }
+    return node;
+  }
+
+  // InitProducerId with the transactional id, to its coordinator: a producer id and epoch.
+  bool init_txn_producer(TxnProducer& tp) {
+    const int16_t v = top<proto::InitProducerIdRequest>();
+    Check c = check<proto::InitProducerIdRequest>(v, "transactional id " + tp.id);
+    proto::InitProducerIdRequest req;
+    req.transactional_id = tp.id;
+    req.transaction_timeout_ms = 60000;
+    auto r = call_txn(c, req, tp.coordinator, [](const auto& m) { return m.error_code; });
+    if (!r || !c.code(r->error_code, NONE, "ErrorCode")) return false;
+    if (!c.that(
+            r->producer_id >= 0 && r->producer_epoch >= 0,
+            "ProducerId " + std::to_string(r->producer_id) + " epoch " + std::to_string(r->producer_epoch)))
+      return false;
+    tp.producer_id = r->producer_id;
+    tp.epoch = r->producer_epoch;
+    tp.sequence.clear();
+    return true;
+  }
+
+  // AddPartitionsToTxn of one partition. First, in the same form, an unknown topic with it: the broker
+  // refuses the whole request (UNKNOWN_TOPIC_OR_PARTITION for that one, OPERATION_NOT_ATTEMPTED for ours).
+  bool add_partitions(const TxnProducer& tp, int16_t v, int32_t part, const std::string& ctx) {
+    using Req = proto::AddPartitionsToTxnRequest;
+    using Resp = proto::AddPartitionsToTxnResponse;
+    Check c = check<Req>(v, ctx);
+    auto request = [&](const std::vector<Req::AddPartitionsToTxnTopic>& topics) {
+      Req req;
+      if (v >= 4) {
+        req.transactions.push_back({tp.id, tp.producer_id, tp.epoch, false, topics});
+      } else {
+        req.v3_and_below_transactional_id = tp.id;
+        req.v3_and_below_producer_id = tp.producer_id;
+        req.v3_and_below_producer_epoch = tp.epoch;
+        req.v3_and_below_topics = topics;
+      }
+      return req;
+    };
+    auto topic_results = [&](const Resp& r) -> const std::vector<Resp::AddPartitionsToTxnTopicResult>* {
+      if (v < 4) return &r.results_by_topic_v3_and_below;
+      if (!c.code(r.error_code, NONE, "ErrorCode") ||
+          !c.equal(r.results_by_transaction.size(), size_t{1}, "ResultsByTransaction"))
+        return nullptr;
+      c.equal(r.results_by_transaction[0].transactional_id, tp.id, "TransactionalId");
+      return &r.results_by_transaction[0].topic_results;
+    };
+    auto first_code = [](const Resp& r) {
+      if (r.error_code != NONE) return r.error_code;
+      const auto& topics = r.results_by_transaction.empty() ? r.results_by_topic_v3_and_below
+                                                            : r.results_by_transaction[0].topic_results;
+      for (const auto& t : topics)
+        for (const auto& p : t.results_by_partition)
+          if (p.partition_error_code != NONE) return p.partition_error_code;
+      return NONE;
+    };
+
+    const std::string unknown = topic("no-such-topic");
+    if (auto r = call(c, request({{txn_topic_, {part}}, {unknown, {0}}}), tp.coordinator)) {
+      if (v >= 4 && r->error_code == CLUSTER_AUTHORIZATION_FAILED) {
+        // An authorizer keeps the broker-to-broker form from clients: the layout conformed, the flow
+        // goes on with the client form.
+        matrix_.annotate(
+            c.key(), v,
+            "the broker answers CLUSTER_AUTHORIZATION_FAILED (31): v4+ is for brokers (CLUSTER_ACTION); "
+            "the transaction added its partition at v3");
+        return add_partitions(tp, 3, part, ctx);
+      }
+      if (const auto* topics = topic_results(*r);
+          topics && c.equal(topics->size(), size_t{2}, "unknown topic: topics")) {
+        for (const auto& t : *topics) {
+          const bool ours = t.name == txn_topic_;
+          c.that(ours || t.name == unknown, "unknown topic: a result for " + t.name);
+          if (c.equal(t.results_by_partition.size(), size_t{1},
+                      "unknown topic: ResultsByPartition of " + t.name))
+            c.code(t.results_by_partition[0].partition_error_code,
+                   ours ? OPERATION_NOT_ATTEMPTED : UNKNOWN_TOPIC_OR_PARTITION,
+                   "unknown topic: PartitionErrorCode of " + t.name);
+        }
+      }
+    }
+
+    auto r = call_txn(c, request({{txn_topic_, {part}}}), tp.coordinator, first_code);
+    if (!r) return false;
+    const auto* topics = topic_results(*r);
+    if (!topics || !c.equal(topics->size(), size_t{1}, "topic results")) return false;
+    c.equal((*topics)[0].name, txn_topic_, "Name");
+    const auto& parts = (*topics)[0].results_by_partition;
+    if (!c.equal(parts.size(), size_t{1}, "ResultsByPartition")) return false;
+    c.equal(parts[0].partition_index, part, "PartitionIndex");
+    return c.code(parts[0].partition_error_code, NONE, "PartitionErrorCode");
+  }
+
+  // OffsetFetch with RequireStable (v7+) of the group's offsets for the transaction topic, again while they
+  // are UNSTABLE_OFFSET_COMMIT (a transaction's offsets whose marker is not written yet), when `settle`.
+  // The offsets per partition, or nullopt when the exchange failed (the Check says why).
+  std::optional<std::vector<FetchedOffset>> txn_offsets(const std::string& g, bool settle,
+                                                        const std::string& ctx) {
+    const int16_t fv = top<proto::OffsetFetchRequest>();
+    Check c = check<proto::OffsetFetchRequest>(fv, ctx);
+    const OffsetTopic t{txn_topic_, txn_topic_id_, {0, 1}};
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      auto req = offset_fetch_request(fv, {g}, std::nullopt, -1, false, t);
+      req.require_stable = true;
+      auto r = call(c, req, coordinator(g));
+      if (!r) return std::nullopt;
+      const int16_t group_code =
+          fv <= 7 ? r->error_code : (r->groups.empty() ? NONE : r->groups[0].error_code);
+      if (settle && group_code == UNSTABLE_OFFSET_COMMIT) {
+        std::this_thread::sleep_for(100ms);
+        continue;
+      }
+      auto got = fetched_offsets(c, *r, 0, g, NONE, t);
+      if (!got) return std::nullopt;
+      if (settle && std::any_of(got->begin(), got->end(),
+                                [](const auto& p) { return p.error_code == UNSTABLE_OFFSET_COMMIT; })) {
+        std::this_thread::sleep_for(100ms);
+        continue;
+      }
+      return got;
+    }
+    c.fail("the offsets were still UNSTABLE_OFFSET_COMMIT after 10 s");
+    return std::nullopt;
+  }
+
+  // If anything fails after the batch was written, the transaction is aborted so that the partition's
+  // LastStableOffset moves on; what was written is then expected as aborted.
+  void abandon(TxnProducer& tp, TxnWritten& w, const TxnPlan& p) {
+    Check c = check<proto::EndTxnRequest>(p.end, w.label + ": aborting it after a failed step");
+    proto::EndTxnRequest req{tp.id, tp.producer_id, tp.epoch, false};
+    auto r = call_txn(c, req, tp.coordinator, [](const auto& m) { return m.error_code; });
+    if (!r || !c.code(r->error_code, NONE, "ErrorCode")) return;
+    w.plan.commit = false;
+    w.marker_epoch = p.end >= 5 ? r->producer_epoch : tp.epoch;
+    if (p.end >= 5) std::tie(tp.producer_id, tp.epoch) = std::pair(r->producer_id, r->producer_epoch);
+    tp.sequence.clear();
+    txn_end_[w.partition] += 1;
+    txn_written_.push_back(w);
+  }
+
+  // One transaction: its batch goes to partition (index mod 2), its offsets are 1000 * (index + 1) + p.
+  bool run_transaction(TxnProducer& tp, const TxnPlan& p, const std::string& g) {
+    const size_t index = txn_written_.size();
+    TxnWritten w;
+    w.label = plan_text(index, p) + " of " + tp.id;
+    w.plan = p;
+    w.partition = static_cast<int32_t>(index % kTxnPartitions);
+    w.producer_id = tp.producer_id;
+    w.epoch = tp.epoch;
+    w.base_sequence = tp.sequence[w.partition];
+    const int32_t part = w.partition;
+    const std::string& ctx = w.label;
+
+    if (p.add_partitions >= 0 && !add_partitions(tp, p.add_partitions, part, ctx)) return false;
+
+    {  // Produce: one transactional batch of two records.
+      Check c = check<proto::ProduceRequest>(p.produce, ctx);
+      for (int k = 0; k < 2; ++k)
+        w.values.push_back("txn-" + std::to_string(index) + "-" + std::to_string(k) +
+                           (p.commit ? "-commit" : "-abort"));
+      proto::RecordBatchBuilder b({.producer_id = tp.producer_id,
+                                   .producer_epoch = tp.epoch,
+                                   .base_sequence = w.base_sequence,
+                                   .transactional = true});
+      for (const auto& value : w.values) {
+        b.add(next_timestamp_, std::nullopt, Bytes(std::string_view(value)));
+        next_timestamp_ += 10;
+      }
+      const auto batch = b.build();
+      auto req = produce_request(p.produce, txn_topic_, txn_topic_id_, part, batch);
+      req.transactional_id = tp.id;
+      auto r = call_txn(c, req, txn_leaders_.at(part), [](const proto::ProduceResponse& m) {
+        return m.responses.empty() || m.responses[0].partition_responses.empty()
+                   ? NONE
+                   : m.responses[0].partition_responses[0].error_code;
+      });
+      const auto* pr = r ? produce_partition(c, *r, txn_topic_, txn_topic_id_, part) : nullptr;
+      if (!pr || !c.code(pr->error_code, NONE, "ErrorCode")) return false;
+      c.equal(pr->base_offset, txn_end_[part], "BaseOffset");
+      w.first_offset = pr->base_offset;
+      w.last_offset = pr->base_offset + 1;
+      txn_end_[part] = w.last_offset + 1;
+      tp.sequence[part] += 2;
+    }
+
+    if (p.add_offsets >= 0) {
+      Check c = check<proto::AddOffsetsToTxnRequest>(p.add_offsets, ctx);
+      proto::AddOffsetsToTxnRequest req{tp.id, tp.producer_id, tp.epoch, g};
+      auto r = call_txn(c, req, tp.coordinator, [](const auto& m) { return m.error_code; });
+      if (!r || !c.code(r->error_code, NONE, "ErrorCode")) {
+        abandon(tp, w, p);
+        return false;
+      }
+    }
+
+    {  // TxnOffsetCommit, as a consumer outside any group generation (-1, "").
+      using Req = proto::TxnOffsetCommitRequest;
+      Check c = check<Req>(p.offset_commit, ctx);
+      Req req;
+      req.transactional_id = tp.id;
+      req.group_id = g;
+      req.producer_id = tp.producer_id;
+      req.producer_epoch = tp.epoch;
+      Req::TxnOffsetCommitRequestTopic t;
+      if (p.offset_commit >= 6)
+        t.topic_id = txn_topic_id_;
+      else
+        t.name = txn_topic_;
+      for (int32_t q = 0; q < kTxnPartitions; ++q)
+        t.partitions.push_back(
+            {q, 1000 * static_cast<int64_t>(index + 1) + q, -1, "txn-" + std::to_string(index)});
+      req.topics.push_back(std::move(t));
+      auto r = call_txn(c, req, coordinator(g), [](const proto::TxnOffsetCommitResponse& m) {
+        for (const auto& rt : m.topics)
+          for (const auto& rp : rt.partitions)
+            if (rp.error_code != NONE) return rp.error_code;
+        return NONE;
+      });
+      bool ok = r && c.equal(r->topics.size(), size_t{1}, "Topics");
+      if (ok) {
+        const auto& rt = r->topics[0];
+        if (p.offset_commit >= 6)
+          c.equal(rt.topic_id, txn_topic_id_, "TopicId");
+        else
+          c.equal(rt.name, txn_topic_, "Name");
+        ok = c.equal(rt.partitions.size(), size_t{kTxnPartitions}, "Partitions");
+        for (const auto& rp : rt.partitions)
+          ok =
+              c.code(rp.error_code, NONE, "partition " + std::to_string(rp.partition_index) + " ErrorCode") &&
+              ok;
+      }
+      if (!ok) {
+        abandon(tp, w, p);
+        return false;
+      }
+    }
+
+    // Until the transaction ends its offsets are pending: RequireStable answers UNSTABLE_OFFSET_COMMIT.
+    if (!pending_offsets_checked_ && top<proto::OffsetFetchRequest>() >= 7) {
+      pending_offsets_checked_ = true;
+      Check c =
+          check<proto::OffsetFetchRequest>(top<proto::OffsetFetchRequest>(), "RequireStable inside " + ctx);
+      if (auto got = txn_offsets(g, false, "RequireStable inside " + ctx);
+          got && c.equal(got->size(), size_t{kTxnPartitions}, "Partitions"))
+        for (const auto& o : *got)
+          c.code(o.error_code, UNSTABLE_OFFSET_COMMIT,
+                 "partition " + std::to_string(o.partition) + " ErrorCode");
+    }
+
+    {  // EndTxn
+      Check c = check<proto::EndTxnRequest>(p.end, ctx);
+      proto::EndTxnRequest req{tp.id, tp.producer_id, tp.epoch, p.commit};
+      auto r = call_txn(c, req, tp.coordinator, [](const auto& m) { return m.error_code; });
+      if (!r || !c.code(r->error_code, NONE, "ErrorCode")) return false;
+      w.marker_epoch = tp.epoch;
+      if (p.end >= 5) {
+        // Transactions v2: the epoch goes up at every end; a new producer id only when it is exhausted.
+        const bool next = r->producer_id == tp.producer_id ? r->producer_epoch == tp.epoch + 1
+                                                           : r->producer_id >= 0 && r->producer_epoch == 0;
+        c.that(next, "ProducerId " + std::to_string(r->producer_id) + " epoch " +
+                         std::to_string(r->producer_epoch) + " after producer " +
+                         std::to_string(tp.producer_id) + " epoch " + std::to_string(tp.epoch));
+        tp.producer_id = r->producer_id;
+        tp.epoch = r->producer_epoch;
+        tp.sequence.clear();
+        w.marker_epoch = tp.epoch;
+      }
+      txn_end_[part] += 1;  // the marker
+      txn_written_.push_back(w);
+    }
+
+    {  // The group's offsets: this transaction's when it committed, the last committed ones when it aborted.
+      if (p.commit)
+        for (int32_t q = 0; q < kTxnPartitions; ++q)
+          txn_committed_offsets_[q] = 1000 * static_cast<int64_t>(index + 1) + q;
+      Check c = check<proto::TxnOffsetCommitRequest>(
+          p.offset_commit,
+          ctx + ", read back with OffsetFetch v" + std::to_string(top<proto::OffsetFetchRequest>()));
+      if (auto got = txn_offsets(g, true, "after " + ctx);
+          got && c.equal(got->size(), size_t{kTxnPartitions}, "Partitions"))
+        for (const auto& o : *got) {
+          c.code(o.error_code, NONE, "partition " + std::to_string(o.partition) + " ErrorCode");
+          c.equal(o.offset, txn_committed_offsets_[o.partition],
+                  "partition " + std::to_string(o.partition) + " CommittedOffset");
+        }
+    }
+    return true;
+  }
+
+  void transactions() {
+    for (auto r : {both<proto::AddPartitionsToTxnRequest>(), both<proto::AddOffsetsToTxnRequest>(),
+                   both<proto::EndTxnRequest>(), both<proto::TxnOffsetCommitRequest>()})
+      if (r.max < r.min) throw std::runtime_error("the broker does not serve every transaction API");
+    setup_txn_topic();
+    const std::string g = group("txn-offsets");
+    auto cap = [](net::VersionRange r, int v, int max) {
+      return static_cast<int16_t>(std::clamp<int>(v, r.min, std::min<int>(max, r.max)));
+    };
+    const auto apt = both<proto::AddPartitionsToTxnRequest>(), aot = both<proto::AddOffsetsToTxnRequest>(),
+               et = both<proto::EndTxnRequest>(), toc = both<proto::TxnOffsetCommitRequest>(),
+               pr = both<proto::ProduceRequest>();
+
+    // Protocol v1: one producer, a transaction per version index, the third one aborted.
+    TxnProducer v1{.id = "kwc-" + run_id_ + "-txn-v1"};
+    v1.coordinator = txn_coordinator(v1.id, true);
+    if (v1.coordinator >= 0 && init_txn_producer(v1)) {
+      {
+        FlowScope misuse(*this, kMisuseTxn);
+        for (int v : {11, 10}) produce_outside_transaction(v1, cap(pr, v, 11));
+      }
+      const int last = std::max({static_cast<int>(apt.max), static_cast<int>(aot.max),
+                                 std::min<int>(toc.max, 4), std::min<int>(et.max, 4)});
+      bool ok = true;
+      for (int i = 0; i <= last && ok; ++i) {
+        const TxnPlan p{.add_partitions = cap(apt, i, apt.max),
+                        .produce = cap(pr, 11 - i, 11),
+                        .add_offsets = cap(aot, i, aot.max),
+                        .offset_commit = cap(toc, i, 4),
+                        .end = cap(et, i, 4),
+                        .commit = i != 2};
+        FlowScope flow(*this, "transactions, protocol v1: " + plan_text(static_cast<size_t>(i), p));
+        ok = run_transaction(v1, p, g);  // after a failed step the transaction's state is unknown: stop
+      }
+      if (ok) {
+        FlowScope misuse(*this, kMisuseTxn);
+        fenced_by_init(v1);
+      }
+    }
+
+    // Protocol v2, when the broker serves EndTxn v5.
+    if (et.max >= 5) {
+      if (transaction_version_ < 2) {
+        const std::string note = "the broker's transaction.version is " +
+                                 std::to_string(transaction_version_) +
+                                 ": transactions v2 (KIP-890) is off, so its flow was not run";
+        matrix_.annotate(proto::EndTxnRequest::api_key, 5, note);
+        for (int v = std::max<int>(5, toc.min); v <= toc.max; ++v)
+          matrix_.annotate(proto::TxnOffsetCommitRequest::api_key, static_cast<int16_t>(v), note);
+      } else {
+        TxnProducer v2{.id = "kwc-" + run_id_ + "-txn-v2"};
+        v2.coordinator = txn_coordinator(v2.id, false);
+        if (v2.coordinator >= 0 && init_txn_producer(v2)) {
+          std::vector<TxnPlan> plans;
+          for (int v = std::max<int>(5, toc.min); v <= toc.max; ++v)
+            plans.push_back({.produce = cap(pr, 12 + (v - 5), pr.max),
+                             .offset_commit = static_cast<int16_t>(v),
+                             .end = 5});
+          plans.push_back(
+              {.produce = top<proto::ProduceRequest>(), .offset_commit = toc.max, .end = 5, .commit = false});
+          // A client of protocol v2 may still add the partition and the group itself.
+          plans.push_back({.add_partitions = cap(apt, 3, 3),
+                           .produce = cap(pr, 12, pr.max),
+                           .add_offsets = aot.max,
+                           .offset_commit = cap(toc, 5, toc.max),
+                           .end = 5});
+          bool ok = true;
+          for (size_t i = 0; i < plans.size() && ok; ++i) {
+            {
+              FlowScope flow(*this, "transactions, protocol v2: " + plan_text(i, plans[i]));
+              ok = run_transaction(v2, plans[i], g);
+            }
+            if (ok && i == 0) {
+              FlowScope misuse(*this, kMisuseTxn);
+              stale_epoch(v2, txn_written_.back());
+            }
+          }
+          if (ok) {
+            FlowScope misuse(*this, kMisuseTxn);
+            empty_transaction(v2);
+          }
+        }
+      }
+    }
+    FlowScope flow(*this, "transactions read back: read_committed Fetch, batches and markers");
+    check_txn_reads();
+  }
+
+  // A transactional batch to a partition the transaction does not have, at Produce v11 or below (v12+ would
+  // add it): the leader's check with the coordinator (KIP-890 part 1) refuses it.
+  void produce_outside_transaction(TxnProducer& tp, int16_t v) {
+    Check c = check<proto::ProduceRequest>(v, tp.id + ": a batch to a partition not in the transaction");
+    const std::string value = "not in the transaction";
+    proto::RecordBatchBuilder b({.producer_id = tp.producer_id,
+                                 .producer_epoch = tp.epoch,
+                                 .base_sequence = tp.sequence[0],
+                                 .transactional = true});
+    b.add(next_timestamp_, std::nullopt, Bytes(std::string_view(value)));
+    const auto batch = b.build();
+    auto req = produce_request(v, txn_topic_, txn_topic_id_, 0, batch);
+    req.transactional_id = tp.id;
+    auto r = call(c, req, txn_leaders_.at(0));
+    if (const auto* p = r ? produce_partition(c, *r, txn_topic_, txn_topic_id_, 0) : nullptr)
+      c.code(p->error_code, v >= 11 ? TRANSACTION_ABORTABLE : INVALID_TXN_STATE, "ErrorCode");
+  }
+
+  // InitProducerId again for the same transactional id fences the producer that had it: the epoch goes up,
+  // and EndTxn with the old one is PRODUCER_FENCED (INVALID_PRODUCER_EPOCH below v2, which lacks that code).
+  void fenced_by_init(TxnProducer& tp) {
+    const auto [old_id, old_epoch] = std::pair(tp.producer_id, tp.epoch);
+    if (!init_txn_producer(tp)) return;
+    Check ci = check<proto::InitProducerIdRequest>(top<proto::InitProducerIdRequest>(),
+                                                   "again for transactional id " + tp.id);
+    ci.equal(tp.producer_id, old_id, "ProducerId");
+    ci.equal(tp.epoch, static_cast<int16_t>(old_epoch + 1), "ProducerEpoch");
+    for (int16_t v : versions<proto::EndTxnRequest>()) {
+      Check c = check<proto::EndTxnRequest>(v, tp.id + ": with the epoch InitProducerId fenced");
+      if (auto r = call(c, proto::EndTxnRequest{tp.id, old_id, old_epoch, true}, tp.coordinator))
+        c.code(r->error_code, v >= 2 ? PRODUCER_FENCED : INVALID_PRODUCER_EPOCH, "ErrorCode");
+    }
+  }
+
+  // After EndTxn v5 bumped the epoch: a batch with the epoch the transaction had is refused
+  // (INVALID_PRODUCER_EPOCH), and the same EndTxn again (a retry whose answer was lost) gets the same
+  // answer, the new epoch, without ending anything twice.
+  void stale_epoch(TxnProducer& tp, const TxnWritten& w) {
+    {
+      Check c =
+          check<proto::ProduceRequest>(w.plan.produce, w.label + ": a batch with its epoch after it ended");
+      const std::string value = "stale epoch";
+      proto::RecordBatchBuilder b({.producer_id = w.producer_id,
+                                   .producer_epoch = w.epoch,
+                                   .base_sequence = w.base_sequence + 2,
+                                   .transactional = true});
+      b.add(next_timestamp_, std::nullopt, Bytes(std::string_view(value)));
+      const auto batch = b.build();
+      auto req = produce_request(w.plan.produce, txn_topic_, txn_topic_id_, w.partition, batch);
+      req.transactional_id = tp.id;
+      auto r = call(c, req, txn_leaders_.at(w.partition));
+      if (const auto* p = r ? produce_partition(c, *r, txn_topic_, txn_topic_id_, w.partition) : nullptr)
+        c.code(p->error_code, INVALID_PRODUCER_EPOCH, "ErrorCode");
+    }
+    Check c = check<proto::EndTxnRequest>(w.plan.end, w.label + ": its EndTxn again");
+    auto r = call(c, proto::EndTxnRequest{tp.id, w.producer_id, w.epoch, w.plan.commit}, tp.coordinator);
+    if (r && c.code(r->error_code, NONE, "ErrorCode")) {
+      c.equal(r->producer_id, tp.producer_id, "ProducerId");
+      c.equal(r->producer_epoch, tp.epoch, "ProducerEpoch");
+    }
+  }
+
+  // Protocol v2 ends a transaction with nothing in it: a commit is INVALID_TXN_STATE, an abort succeeds
+  // (what a producer's abort before its first send does) and bumps the epoch like any other end.
+  void empty_transaction(TxnProducer& tp) {
+    Check c = check<proto::EndTxnRequest>(5, tp.id + ": a transaction with nothing in it");
+    auto commit = call_txn(c, proto::EndTxnRequest{tp.id, tp.producer_id, tp.epoch, true}, tp.coordinator,
+                           [](const auto& m) { return m.error_code; });
+    if (commit) c.code(commit->error_code, INVALID_TXN_STATE, "ErrorCode committing");
+    auto abort = call_txn(c, proto::EndTxnRequest{tp.id, tp.producer_id, tp.epoch, false}, tp.coordinator,
+                          [](const auto& m) { return m.error_code; });
+    if (abort && c.code(abort->error_code, NONE, "ErrorCode aborting")) {
+      c.equal(abort->producer_id, tp.producer_id, "ProducerId");
+      c.equal(abort->producer_epoch, static_cast<int16_t>(tp.epoch + 1), "ProducerEpoch");
+      tp.epoch = abort->producer_epoch;
+    }
+  }
+
+  // What the transactions left in the log, read back at every Fetch version with read_committed and at the
+  // top one batch by batch.
+  void check_txn_reads() {
+    if (txn_written_.empty()) return;
+    std::array<std::vector<std::string>, kTxnPartitions> committed;
+    std::array<std::vector<proto::FetchResponse::AbortedTransaction>, kTxnPartitions> aborted;
+    for (const auto& w : txn_written_) {
+      if (w.plan.commit)
+        committed[w.partition].insert(committed[w.partition].end(), w.values.begin(), w.values.end());
+      else
+        aborted[w.partition].push_back({w.producer_id, w.first_offset});
+    }
+    auto fetch_txn = [&](Check& c, int16_t v, int32_t node, const std::vector<int32_t>& parts,
+                         int8_t isolation) {
+      std::vector<std::pair<int32_t, int64_t>> ask;
+      for (int32_t p : parts) ask.emplace_back(p, 0);
+      auto req = fetch_request(v, txn_topic_, txn_topic_id_, ask);
+      req.isolation_level = isolation;
+      return call(c, req, node);
+    };
+
+    bool wait = true;  // false once the LastStableOffset did not settle: do not wait 10 s at every version
+    for (int16_t v : versions<proto::FetchRequest>()) {
+      Check c = check<proto::FetchRequest>(v, "read_committed after the transactions");
+      for (const auto& [node, parts] : txn_by_leader()) {
+        // The markers are written after EndTxn answered: ask until the LastStableOffset is at the end.
+        const int attempts = wait ? 100 : 1;
+        for (int attempt = 0; attempt < attempts; ++attempt) {
+          auto r = fetch_txn(c, v, node, parts, proto::FetchRequest::kReadCommitted);
+          const auto* t = r ? fetch_topic(c, *r, txn_topic_, txn_topic_id_) : nullptr;
+          if (!t) break;
+          const bool settled = std::all_of(t->partitions.begin(), t->partitions.end(), [&](const auto& pd) {
+            return pd.error_code == NONE && pd.partition_index >= 0 && pd.partition_index < kTxnPartitions &&
+                   pd.last_stable_offset == txn_end_[pd.partition_index];
+          });
+          if (!settled && attempt + 1 < attempts) {
+            std::this_thread::sleep_for(100ms);
+            continue;
+          }
+          wait = wait && settled;
+          c.equal(t->partitions.size(), parts.size(), "Partitions");
+          for (const auto& pd : t->partitions) {
+            const int32_t p = pd.partition_index;
+            const std::string at = "partition " + std::to_string(p) + " ";
+            if (!c.that(p >= 0 && p < kTxnPartitions, "unexpected partition") ||
+                !c.code(pd.error_code, NONE, at + "ErrorCode"))
+              continue;
+            c.equal(pd.high_watermark, txn_end_[p], at + "HighWatermark");
+            c.equal(pd.last_stable_offset, txn_end_[p], at + "LastStableOffset");
+            auto got =
+                pd.aborted_transactions.value_or(std::vector<proto::FetchResponse::AbortedTransaction>{});
+            std::sort(got.begin(), got.end(),
+                      [](const auto& a, const auto& b) { return a.first_offset < b.first_offset; });
+            std::string listed;
+            for (const auto& a : got)
+              listed += " (producer " + std::to_string(a.producer_id) + ", offset " +
+                        std::to_string(a.first_offset) + ")";
+            c.that(got == aborted[p], at + "AbortedTransactions:" + (listed.empty() ? " none" : listed) +
+                                          ", want " + std::to_string(aborted[p].size()));
+            std::vector<std::string> values;
+            if (pd.records.bytes) {
+              proto::RecordBatchReader reader(*pd.records.bytes, {.read_committed = true});
+              reader.set_aborted_transactions(got);
+              proto::RecordView rec;
+              while (reader.next(rec))
+                values.emplace_back(rec.value ? std::string(rec.value->str()) : "null");
+              c.that(!reader.error(), at + "reading the records: " + reader.error().message());
+            }
+            std::string seen;
+            for (const auto& s : values) seen += " " + s;
+            c.that(values == committed[p], at + "read_committed records:" + seen);
+          }
+          break;
+        }
+      }
+    }
+
+    // Batch by batch at the top version (read_uncommitted, control batches included): each transaction's
+    // batch with its producer id, epoch and sequence, each one's marker with the right type and epoch.
+    const int16_t v = top<proto::FetchRequest>();
+    Check c = check<proto::FetchRequest>(v, "the transactions' batches and markers");
+    std::set<std::pair<size_t, bool>> seen;  // (transaction, marker)
+    for (const auto& [node, parts] : txn_by_leader()) {
+      auto r = fetch_txn(c, v, node, parts, proto::FetchRequest::kReadUncommitted);
+      const auto* t = r ? fetch_topic(c, *r, txn_topic_, txn_topic_id_) : nullptr;
+      if (!t) continue;
+      for (const auto& pd : t->partitions) {
+        if (!pd.records.bytes) continue;
+        proto::RecordBatchReader reader(*pd.records.bytes, {.deliver_control = true});
+        while (reader.next_batch()) {
+          const auto& h = reader.batch();
+          auto it = std::find_if(txn_written_.begin(), txn_written_.end(), [&](const TxnWritten& w) {
+            return w.partition == pd.partition_index &&
+                   (h.base_offset == w.first_offset || h.base_offset == w.last_offset + 1);
+          });
+          if (!c.that(it != txn_written_.end(), "partition " + std::to_string(pd.partition_index) +
+                                                    ": a batch at offset " + std::to_string(h.base_offset) +
+                                                    " that no transaction wrote"))
+            continue;
+          const TxnWritten& w = *it;
+          const bool marker = h.base_offset == w.last_offset + 1;
+          seen.insert({static_cast<size_t>(it - txn_written_.begin()), marker});
+          if (!marker) {
+            Check b = check<proto::ProduceRequest>(w.plan.produce, w.label + ": its batch read back");
+            b.that(h.is_transactional() && !h.is_control(), "attributes " + std::to_string(h.attributes));
+            b.equal(h.producer_id, w.producer_id, "ProducerId");
+            b.equal(h.producer_epoch, w.epoch, "ProducerEpoch");
+            b.equal(h.base_sequence, w.base_sequence, "BaseSequence");
+            b.equal(h.records_count, 2, "RecordsCount");
+          } else {
+            Check m = check<proto::EndTxnRequest>(w.plan.end, w.label + ": its marker read back");
+            m.that(h.is_transactional() && h.is_control(), "attributes " + std::to_string(h.attributes));
+            m.equal(h.producer_id, w.producer_id, "ProducerId");
+            m.equal(h.producer_epoch, w.marker_epoch, "ProducerEpoch");
+            proto::RecordView rec;
+            if (m.that(reader.next_record(rec), "no record in the control batch")) {
+              const auto key = proto::parse_control_key(rec.key);
+              m.that(key && (w.plan.commit ? key->is_commit() : key->is_abort()),
+                     std::string("the marker is not ") + (w.plan.commit ? "COMMIT" : "ABORT"));
+            }
+          }
+        }
+        c.that(!reader.error(), "reading the batches: " + reader.error().message());
+      }
+    }
+    for (size_t i = 0; i < txn_written_.size(); ++i)
+      for (bool marker : {false, true})
+        c.that(seen.count({i, marker}) == 1,
+               txn_written_[i].label + ": its " + (marker ? "marker" : "batch") + " was not read back");
+  }
+
   // ---- SaslHandshake, SaslAuthenticate -----------------------------------------------------------------
 
   // connection(): the bootstrap broker, over TLS when the suite uses it, but without SASL: the suite sends
@@ -2624,6 +3386,7 @@ class Suite {
   int requests_ = 0;
   int64_t records_compared_ = 0;
   int16_t metadata_version_ = -1;
+  int16_t transaction_version_ = 0;  // the broker's finalized transaction.version (none: 0)
 
   std::string data_, zstd_;
   proto::Uuid data_id_, zstd_id_;
@@ -2640,6 +3403,14 @@ class Suite {
   int32_t zstd_leader_ = -1;
   std::array<std::vector<ExpectedRecord>, kPartitions> expected_;
   std::vector<ExpectedRecord> expected_zstd_;
+  std::string txn_topic_;
+  proto::Uuid txn_topic_id_;
+  std::map<int32_t, int32_t> txn_leaders_;
+  std::array<int64_t, kTxnPartitions> txn_end_{};  // the log end of each partition
+  std::array<int64_t, kTxnPartitions> txn_committed_offsets_{-1,
+                                                             -1};  // the group's, as OffsetFetch must show
+  std::vector<TxnWritten> txn_written_;
+  bool pending_offsets_checked_ = false;
   // Record timestamps: ten minutes in the past, 10 ms apart, so that ListOffsets by timestamp has a unique
   // answer and the broker's timestamp bounds are never near.
   int64_t next_timestamp_ = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -2717,11 +3488,12 @@ Result Suite::result() const {
   }
   // Grouped by kind, each kind in the order it ran: groups, fetching, codecs, misuse.
   auto kind = [](const std::string& name) {
-    for (int i = 0; const char* prefix : {"classic", "KIP-848", "fetch session", "produce/fetch", "misuse"}) {
+    for (int i = 0; const char* prefix :
+                    {"classic", "KIP-848", "fetch session", "produce/fetch", "transactions", "misuse"}) {
       if (name.rfind(prefix, 0) == 0) return i;
       ++i;
     }
-    return 5;
+    return 6;
   };
   std::stable_sort(out.flows.begin(), out.flows.end(),
                    [&](const FlowRow& a, const FlowRow& b) { return kind(a.name) < kind(b.name); });

@@ -174,6 +174,64 @@ std::string describe(const proto::ListGroupsResponse& m) {
 std::string describe(const proto::InitProducerIdResponse& m) {
   return "producer " + std::to_string(m.producer_id) + ", epoch " + std::to_string(m.producer_epoch);
 }
+
+namespace {
+
+// "ledger (producer 7, epoch 0)": who a transactional request speaks for.
+std::string txn_text(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch) {
+  return transactional_id + " (producer " + std::to_string(producer_id) + ", epoch " +
+         std::to_string(producer_epoch) + ")";
+}
+
+// "orders-0, orders-2, audit-1": the partitions of AddPartitionsToTxn, the first few of them.
+std::string partitions_text(
+    const std::vector<proto::AddPartitionsToTxnRequest::AddPartitionsToTxnTopic>& topics) {
+  constexpr size_t kShown = 6;
+  std::string s;
+  size_t n = 0;
+  for (const auto& t : topics)
+    for (int32_t p : t.partitions) {
+      if (n++ < kShown) s += (s.empty() ? "" : ", ") + t.name + "-" + std::to_string(p);
+    }
+  if (n == 0) return "no partitions";
+  if (n > kShown) s += ", ... (" + std::to_string(n) + " partitions)";
+  return s;
+}
+
+}  // namespace
+
+std::string describe(const proto::AddPartitionsToTxnRequest& m) {
+  if (m.transactions.empty())  // v0-3, what a producer sends
+    return txn_text(m.v3_and_below_transactional_id, m.v3_and_below_producer_id,
+                    m.v3_and_below_producer_epoch) +
+           ": " + partitions_text(m.v3_and_below_topics);
+  // v4+: a partition leader checking (or adding) the partitions of several transactions.
+  std::string s;
+  for (const auto& t : m.transactions) {
+    if (!s.empty()) s += "; ";
+    s += std::string(t.verify_only ? "verify " : "add ") +
+         txn_text(t.transactional_id, t.producer_id, t.producer_epoch) + ": " + partitions_text(t.topics);
+  }
+  return s;
+}
+std::string describe(const proto::AddOffsetsToTxnRequest& m) {
+  return txn_text(m.transactional_id, m.producer_id, m.producer_epoch) + ", group " + m.group_id;
+}
+std::string describe(const proto::EndTxnRequest& m) {
+  return std::string(m.committed ? "commit " : "abort ") +
+         txn_text(m.transactional_id, m.producer_id, m.producer_epoch);
+}
+// v5 (transactions v2): the producer id and epoch of the next transaction.
+std::string describe(const proto::EndTxnResponse& m) {
+  if (m.producer_id < 0) return "";
+  return "next: producer " + std::to_string(m.producer_id) + ", epoch " + std::to_string(m.producer_epoch);
+}
+std::string describe(const proto::TxnOffsetCommitRequest& m) {
+  return txn_text(m.transactional_id, m.producer_id, m.producer_epoch) + ", group " + m.group_id + ", " +
+         plural(static_cast<int64_t>(count_partitions(
+                    m.topics, &proto::TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic::partitions)),
+                "partition");
+}
 std::string describe(const proto::SaslHandshakeRequest& m) { return "mechanism " + m.mechanism; }
 std::string describe(const proto::SaslHandshakeResponse& m) {
   std::string s = "enabled:";

@@ -52,12 +52,18 @@ std::string describe(const proto::ConsumerGroupHeartbeatRequest& m);
 std::string describe(const proto::ConsumerGroupHeartbeatResponse& m);
 std::string describe(const proto::ListGroupsResponse& m);
 std::string describe(const proto::InitProducerIdResponse& m);
+std::string describe(const proto::AddPartitionsToTxnRequest& m);
+std::string describe(const proto::AddOffsetsToTxnRequest& m);
+std::string describe(const proto::EndTxnRequest& m);
+std::string describe(const proto::EndTxnResponse& m);
+std::string describe(const proto::TxnOffsetCommitRequest& m);
 std::string describe(const proto::SaslHandshakeRequest& m);
 std::string describe(const proto::SaslHandshakeResponse& m);
 std::string describe(const proto::SaslAuthenticateRequest& m);
 std::string describe(const proto::SaslAuthenticateResponse& m);
 
-// Every non-zero ErrorCode anywhere in a decoded message: one more visitor of the same visit() functions.
+// Every non-zero error code anywhere in a decoded message (a field named ErrorCode, or ending in it like
+// AddPartitionsToTxn's PartitionErrorCode): one more visitor of the same visit() functions.
 class ErrorScan {
  public:
   ErrorScan(int16_t version, bool flexible) : version_(version), flexible_(flexible) {}
@@ -103,7 +109,7 @@ class ErrorScan {
   template <class T>
   void scan(std::string_view name, T& x) {
     if constexpr (std::is_same_v<T, int16_t>) {
-      if (name == "ErrorCode" && x != 0) ++errors_[x];
+      if (x != 0 && name.ends_with("ErrorCode")) ++errors_[x];
     } else if constexpr (proto::is_vector<T>::value) {
       for (auto& e : x) scan(name, e);
     } else if constexpr (proto::is_optional<T>::value) {

@@ -5,12 +5,15 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kafkawire/protocol/add_offsets_to_txn.hpp"
+#include "kafkawire/protocol/add_partitions_to_txn.hpp"
 #include "kafkawire/protocol/api_versions.hpp"
 #include "kafkawire/protocol/consumer_group_heartbeat.hpp"
 #include "kafkawire/protocol/consumer_protocol.hpp"
 #include "kafkawire/protocol/create_topics.hpp"
 #include "kafkawire/protocol/delete_topics.hpp"
 #include "kafkawire/protocol/describe_groups.hpp"
+#include "kafkawire/protocol/end_txn.hpp"
 #include "kafkawire/protocol/fetch.hpp"
 #include "kafkawire/protocol/find_coordinator.hpp"
 #include "kafkawire/protocol/header.hpp"
@@ -28,6 +31,7 @@
 #include "kafkawire/protocol/sasl_authenticate.hpp"
 #include "kafkawire/protocol/sasl_handshake.hpp"
 #include "kafkawire/protocol/sync_group.hpp"
+#include "kafkawire/protocol/txn_offset_commit.hpp"
 
 namespace kafkawire::protocol {
 
@@ -48,8 +52,9 @@ using AllApis =
              Api<JoinGroupRequest>, Api<HeartbeatRequest>, Api<LeaveGroupRequest>, Api<SyncGroupRequest>,
              Api<DescribeGroupsRequest>, Api<ListGroupsRequest>, Api<SaslHandshakeRequest>,
              Api<ApiVersionsRequest>, Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>,
-             Api<InitProducerIdRequest>, Api<SaslAuthenticateRequest>, Api<OffsetDeleteRequest>,
-             Api<ConsumerGroupHeartbeatRequest>>;
+             Api<InitProducerIdRequest>, Api<AddPartitionsToTxnRequest>, Api<AddOffsetsToTxnRequest>,
+             Api<EndTxnRequest>, Api<TxnOffsetCommitRequest>, Api<SaslAuthenticateRequest>,
+             Api<OffsetDeleteRequest>, Api<ConsumerGroupHeartbeatRequest>>;
 
 // Messages that are not requests or responses but have versions of their own.
 using OtherMessages =
