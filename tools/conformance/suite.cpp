@@ -2594,6 +2594,16 @@ class Suite {
     req.transactional_id = tp.id;
     req.transaction_timeout_ms = 60000;
     auto r = call_txn(c, req, tp.coordinator, [](const auto& m) { return m.error_code; });
+    // On a fresh broker FindCoordinator can name the coordinator a moment before it has loaded its
+    // __transaction_state partition, which answers NOT_COORDINATOR meanwhile: find it again and retry, as
+    // a client does.
+    for (int attempt = 0; r && r->error_code == NOT_COORDINATOR && attempt < 50; ++attempt) {
+      std::this_thread::sleep_for(200ms);
+      const int32_t node = txn_coordinator(tp.id, false);
+      if (node < 0) break;
+      tp.coordinator = node;
+      r = call_txn(c, req, tp.coordinator, [](const auto& m) { return m.error_code; });
+    }
     if (!r || !c.code(r->error_code, NONE, "ErrorCode")) return false;
     if (!c.that(
             r->producer_id >= 0 && r->producer_epoch >= 0,
