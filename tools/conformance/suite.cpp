@@ -382,7 +382,9 @@ class Suite {
     const ApiKeys groups = {kFindCoordinator,  kCommit, kOffsetFetch, kJoin,       kSync,
                             kHeartbeat,        kLeave,  kDescribe,    kListGroups, kOffsetDelete,
                             kConsumerHeartbeat};
-    if (wanted(groups)) wait_for_coordinator();
+    // The transactions stage commits offsets for a group too.
+    const ApiKeys txn = {kAddPartitionsToTxn, kAddOffsetsToTxn, kEndTxn, kTxnOffsetCommit};
+    if (wanted(groups) || wanted(txn)) wait_for_coordinator();
     if (wanted({kFindCoordinator})) stage("FindCoordinator", [&] { find_coordinator(); });
     if (wanted({kCommit, kOffsetFetch})) stage("OffsetCommit x OffsetFetch", [&] { offset_pairs(); });
     if (wanted(
@@ -686,10 +688,15 @@ class Suite {
   // NOT_LEADER_OR_FOLLOWER meanwhile, which a client retries): ask each leader for the log end of its
   // partitions until it answers, so that the first Produce does not meet that moment.
   void wait_for_leaders(std::chrono::steady_clock::time_point deadline) {
-    const int16_t v = top<proto::ListOffsetsRequest>();
     std::map<int32_t, std::vector<std::pair<std::string, int32_t>>> by_node;
     for (const auto& [p, node] : leaders_) by_node[node].emplace_back(data_, p);
     by_node[zstd_leader_].emplace_back(zstd_, 0);
+    wait_for_leaders(by_node, deadline);
+  }
+  // The same for (topic, partition) by leader.
+  void wait_for_leaders(const std::map<int32_t, std::vector<std::pair<std::string, int32_t>>>& by_node,
+                        std::chrono::steady_clock::time_point deadline) {
+    const int16_t v = top<proto::ListOffsetsRequest>();
     for (const auto& [node, parts] : by_node) {
       for (;;) {
         proto::ListOffsetsRequest req;
@@ -2532,7 +2539,12 @@ class Suite {
           std::all_of(m->topics[0].partitions.begin(), m->topics[0].partitions.end(),
                       [](const auto& p) { return p.error_code == NONE && p.leader_id >= 0; })) {
         txn_topic_id_ = m->topics[0].topic_id;
-        for (const auto& p : m->topics[0].partitions) txn_leaders_[p.partition_index] = p.leader_id;
+        std::map<int32_t, std::vector<std::pair<std::string, int32_t>>> by_node;
+        for (const auto& p : m->topics[0].partitions) {
+          txn_leaders_[p.partition_index] = p.leader_id;
+          by_node[p.leader_id].emplace_back(txn_topic_, p.partition_index);
+        }
+        wait_for_leaders(by_node, deadline);  // and until they serve it
         return;
       }
       if (std::chrono::steady_clock::now() > deadline)
@@ -3284,9 +3296,10 @@ class Suite {
       c.that(epoch >= 1, "MemberEpoch " + std::to_string(epoch));
       c.that(r->heartbeat_interval_ms > 0, "HeartbeatIntervalMs " + std::to_string(r->heartbeat_interval_ms));
 
-      // Heartbeat until the assignment arrives: all three partitions of the data topic.
+      // Heartbeat until the assignment arrives: all three partitions of the data topic. (A coordinator that
+      // does not know the new topic yet assigns nothing at first, and the assignment follows.)
       std::optional<proto::ConsumerGroupHeartbeatResponse::Assignment> assigned = r->assignment;
-      for (int attempt = 0; attempt < 30 && !assigned; ++attempt) {
+      for (int attempt = 0; attempt < 50 && (!assigned || assigned->topic_partitions.empty()); ++attempt) {
         std::this_thread::sleep_for(100ms);
         Req hb;
         hb.group_id = g;
@@ -3295,10 +3308,10 @@ class Suite {
         auto h = call(c, hb, node);
         if (!h || !c.code(h->error_code, NONE, "ErrorCode of a heartbeat")) break;
         epoch = h->member_epoch;
-        assigned = h->assignment;
+        if (h->assignment) assigned = h->assignment;  // null: unchanged
       }
       std::vector<int32_t> partitions;
-      if (c.that(assigned.has_value(), "no Assignment within 3 s") &&
+      if (c.that(assigned.has_value(), "no Assignment within 5 s") &&
           c.equal(assigned->topic_partitions.size(), size_t{1}, "Assignment topics")) {
         c.equal(assigned->topic_partitions[0].topic_id, data_id_, "Assignment TopicId");
         partitions = assigned->topic_partitions[0].partitions;
