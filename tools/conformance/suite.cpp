@@ -1747,12 +1747,13 @@ class Suite {
         }
       }
     }
+    // A classic consumer group, the first by name, not another conformance run's if there is another.
     std::string g = group("no-such-group");
-    for (const auto& [id, l] : listed)
-      if ((l.type.empty() || l.type == "classic") && l.protocol_type == "consumer") {
-        g = id;
-        break;
-      }
+    for (bool theirs : {false, true})
+      for (const auto& [id, l] : listed)
+        if (g == group("no-such-group") && (l.type.empty() || l.type == "classic") &&
+            l.protocol_type == "consumer" && (id.rfind("kwc-", 0) == 0) == theirs)
+          g = id;
     const bool exists = g != group("no-such-group");
     notes_.insert("read-only: the group read is " + g +
                   (exists ? "" : " (the cluster has no classic consumer group)"));
