@@ -12,5 +12,7 @@ int run_groups(int argc, char** argv);
 int run_explain(int argc, char** argv);
 // `kafkawire spy`: a decoding proxy in front of a broker.
 int run_spy(int argc, char** argv);
+// `kafkawire conformance`: the conformance suite (tools/conformance) against any broker.
+int run_conformance(int argc, char** argv);
 
 }  // namespace kafkawire::cli

@@ -1,5 +1,6 @@
-// The `kafkawire` command line. `kafkawire explain|spy|groups ...` runs that command, with argv starting
-// at the command's name (argv[0] == "groups"); anything else is kcat's flags (kcat.cpp), argv as given.
+// The `kafkawire` command line. `kafkawire explain|spy|groups|conformance ...` runs that command, with argv
+// starting at the command's name (argv[0] == "groups"); anything else is kcat's flags (kcat.cpp), argv as
+// given.
 #include <cstdio>
 #include <string_view>
 
@@ -16,6 +17,7 @@ void print_help() {
   kafkawire groups ...           list, describe (with lag), reset-offsets, delete-offsets
   kafkawire explain ...          an annotated tree of a request's or response's bytes
   kafkawire spy ...              a decoding proxy in front of a broker
+  kafkawire conformance ...      the conformance suite: API x version matrix of any broker
   kafkawire --help-config        every configuration key (-X key=value), its default and meaning
 
 Each command has --help. The kcat flags:
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   if (first == "explain") return run_explain(argc - 1, argv + 1);
   if (first == "spy") return run_spy(argc - 1, argv + 1);
   if (first == "groups") return run_groups(argc - 1, argv + 1);
+  if (first == "conformance") return run_conformance(argc - 1, argv + 1);
   if (first == "--help-config") {
     print_config_keys(stdout);
     return kExitOk;
