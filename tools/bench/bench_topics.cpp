@@ -1,7 +1,8 @@
 // bench_topics: the produce benchmark's (tools/bench/produce-bench) bookkeeping around each client run,
 // none of it timed: make a fresh topic, count what a client left in it, delete it.
 //
-//   bench_topics --bootstrap host:port create TOPIC PARTITIONS   # fails if it exists
+//   bench_topics --bootstrap host:port create TOPIC PARTITIONS   # fails if it exists; done when every
+//                                                                # partition's leader answers ListOffsets
 //   bench_topics --bootstrap host:port count TOPIC               # prints records=N partitions=P
 //   bench_topics --bootstrap host:port delete TOPIC
 //
@@ -38,12 +39,13 @@ namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<int> count(Consumer& c, std::string topic) {
+// Prints the count (print), or only checks that every partition's leader answers (quiet: no messages).
+asio::awaitable<int> count(Consumer& c, std::string topic, bool print = true) {
   std::vector<std::string> topics(1, topic);  // (not a braced list: GCC 12 cannot keep one in a coroutine)
   auto [mec, none] = co_await c.pool().refresh_metadata(std::move(topics));
   const net::TopicInfo* info = c.pool().metadata().topic(topic);
   if (mec || !info || info->error_code != 0) {
-    std::fprintf(stderr, "bench_topics: no metadata for %s (%s, topic error %d)\n", topic.c_str(),
+    if (print) std::fprintf(stderr, "bench_topics: no metadata for %s (%s, topic error %d)\n", topic.c_str(),
                  mec ? mec.message().c_str() : "ok", info ? info->error_code : -1);
     co_return 1;
   }
@@ -54,7 +56,7 @@ asio::awaitable<int> count(Consumer& c, std::string topic) {
   std::tie(lec, latest) = co_await c.async_list_offsets(tps, -1, use_nothrow);
   std::tie(eec, earliest) = co_await c.async_list_offsets(tps, -2, use_nothrow);
   if (lec || eec) {
-    std::fprintf(stderr, "bench_topics: ListOffsets %s: %s (%s)\n", topic.c_str(),
+    if (print) std::fprintf(stderr, "bench_topics: ListOffsets %s: %s (%s)\n", topic.c_str(),
                  (lec ? lec : eec).message().c_str(), c.error_text().c_str());
     co_return 1;
   }
@@ -62,12 +64,12 @@ asio::awaitable<int> count(Consumer& c, std::string topic) {
   for (const auto& tp : tps) {
     const auto l = latest.find(tp), e = earliest.find(tp);
     if (l == latest.end() || e == earliest.end() || l->second < 0 || e->second < 0) {
-      std::fprintf(stderr, "bench_topics: %s-%d: no offsets\n", topic.c_str(), tp.partition);
+      if (print) std::fprintf(stderr, "bench_topics: %s-%d: no offsets\n", topic.c_str(), tp.partition);
       co_return 1;
     }
     records += l->second - e->second;
   }
-  std::printf("records=%" PRId64 " partitions=%zu\n", records, tps.size());
+  if (print) std::printf("records=%" PRId64 " partitions=%zu\n", records, tps.size());
   co_return 0;
 }
 
@@ -111,6 +113,25 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "bench_topics: %s\n", problem.c_str());
             co_return 1;
           }(pool, topic, static_cast<int32_t>(partitions)),
+          asio::use_future);
+      while (f.wait_for(0s) != std::future_status::ready) io.run_one_for(100ms);
+      if (f.get() != 0) return 1;
+      // The metadata names a leader for each partition a little before that broker takes writes for it
+      // (a Produce then gets NOT_LEADER_OR_FOLLOWER, which Java's ProducerPerformance, retrying, did not
+      // get past within delivery.timeout.ms on 2 of 1,000 fresh partitions). Ready: every leader answers
+      // ListOffsets for its partitions.
+      f = asio::co_spawn(
+          io,
+          [](Consumer& c, std::string topic) -> asio::awaitable<int> {
+            for (int attempt = 0; attempt < 300; ++attempt) {
+              if (co_await count(c, topic, false) == 0) co_return 0;
+              asio::steady_timer timer(co_await asio::this_coro::executor, 100ms);
+              co_await timer.async_wait(use_nothrow);
+            }
+            std::fprintf(stderr, "bench_topics: %s: not every partition answers ListOffsets after 30 s\n",
+                         topic.c_str());
+            co_return 1;
+          }(consumer, topic),
           asio::use_future);
     } else if (command == "count" && args.size() == 4) {
       f = asio::co_spawn(io, count(consumer, topic), asio::use_future);
