@@ -45,8 +45,9 @@ asio::awaitable<int> count(Consumer& c, std::string topic, bool print = true) {
   auto [mec, none] = co_await c.pool().refresh_metadata(std::move(topics));
   const net::TopicInfo* info = c.pool().metadata().topic(topic);
   if (mec || !info || info->error_code != 0) {
-    if (print) std::fprintf(stderr, "bench_topics: no metadata for %s (%s, topic error %d)\n", topic.c_str(),
-                 mec ? mec.message().c_str() : "ok", info ? info->error_code : -1);
+    if (print)
+      std::fprintf(stderr, "bench_topics: no metadata for %s (%s, topic error %d)\n", topic.c_str(),
+                   mec ? mec.message().c_str() : "ok", info ? info->error_code : -1);
     co_return 1;
   }
   std::vector<TopicPartition> tps;
@@ -56,8 +57,9 @@ asio::awaitable<int> count(Consumer& c, std::string topic, bool print = true) {
   std::tie(lec, latest) = co_await c.async_list_offsets(tps, -1, use_nothrow);
   std::tie(eec, earliest) = co_await c.async_list_offsets(tps, -2, use_nothrow);
   if (lec || eec) {
-    if (print) std::fprintf(stderr, "bench_topics: ListOffsets %s: %s (%s)\n", topic.c_str(),
-                 (lec ? lec : eec).message().c_str(), c.error_text().c_str());
+    if (print)
+      std::fprintf(stderr, "bench_topics: ListOffsets %s: %s (%s)\n", topic.c_str(),
+                   (lec ? lec : eec).message().c_str(), c.error_text().c_str());
     co_return 1;
   }
   int64_t records = 0;
@@ -77,15 +79,16 @@ asio::awaitable<int> delete_topic(net::Pool& pool, std::string topic) {
   protocol::DeleteTopicsRequest req;
   protocol::DeleteTopicsRequest::DeleteTopicState t;
   t.name = topic;
-  req.topics.push_back(t);       // v6+
+  req.topics.push_back(t);           // v6+
   req.topic_names.push_back(topic);  // v1-5
   req.timeout_ms = 30000;
   auto [ec, reply] = co_await pool.send_any(req);
   if (ec || reply->responses.size() != 1 || reply->responses[0].error_code != 0) {
-    std::fprintf(stderr, "bench_topics: DeleteTopics %s: %s\n", topic.c_str(),
-                 ec ? ec.message().c_str()
-                    : ("error " + std::to_string(reply->responses.empty() ? -1 : reply->responses[0].error_code))
-                          .c_str());
+    std::fprintf(
+        stderr, "bench_topics: DeleteTopics %s: %s\n", topic.c_str(),
+        ec ? ec.message().c_str()
+           : ("error " + std::to_string(reply->responses.empty() ? -1 : reply->responses[0].error_code))
+                 .c_str());
     co_return 1;
   }
   co_return 0;

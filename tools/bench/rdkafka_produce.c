@@ -18,10 +18,11 @@
 #include <time.h>
 
 static void usage(const char* problem) {
-  fprintf(stderr,
-          "rdkafka_produce: %s\nusage: rdkafka_produce --bootstrap host:port --topic T --count N --size BYTES "
-          "--partitions P [-X key=value ...]\n",
-          problem);
+  fprintf(
+      stderr,
+      "rdkafka_produce: %s\nusage: rdkafka_produce --bootstrap host:port --topic T --count N --size BYTES "
+      "--partitions P [-X key=value ...]\n",
+      problem);
   exit(2);
 }
 
@@ -38,7 +39,8 @@ static uint64_t mt[MT_N];
 static int mt_i = MT_N;
 static void mt_seed(uint64_t seed) {
   mt[0] = seed;
-  for (int i = 1; i < MT_N; ++i) mt[i] = 6364136223846793005ULL * (mt[i - 1] ^ (mt[i - 1] >> 62)) + (uint64_t)i;
+  for (int i = 1; i < MT_N; ++i)
+    mt[i] = 6364136223846793005ULL * (mt[i - 1] ^ (mt[i - 1] >> 62)) + (uint64_t)i;
   mt_i = MT_N;
 }
 static uint64_t mt_next(void) {
@@ -80,8 +82,8 @@ static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaqu
   (void)opaque;
   ++delivered;
   if (m->err && failed++ == 0)
-    snprintf(first_error, sizeof first_error, "%s [%" PRId32 "]: %s", rd_kafka_topic_name(m->rkt), m->partition,
-             rd_kafka_err2str(m->err));
+    snprintf(first_error, sizeof first_error, "%s [%" PRId32 "]: %s", rd_kafka_topic_name(m->rkt),
+             m->partition, rd_kafka_err2str(m->err));
 }
 
 static void set(rd_kafka_conf_t* conf, const char* key, const char* value) {
