@@ -1,12 +1,20 @@
 // bench_produce: writes the data sets of the consume benchmark (tools/bench/consume-bench) with the
 // kafkawire Producer.
 //
-// Creates the topic (--partitions, fails if it exists unless --exists-ok), then produces --count records
-// round-robin over the partitions: key "key-<n>", a value of --size bytes of JSON-like text that zstd
-// compresses about 4x (like bench_decode's). Waits for every delivery result; any failure is an error.
+// Creates the topic (--partitions; fails if it exists; --no-create: it exists already, made by the caller),
+// then produces --count records round-robin over the partitions: key "key-<n>", a value of --size bytes of
+// JSON-like text that zstd compresses about 4x (like bench_decode's). Waits for every delivery result; any
+// failure is an error. Also the kafkawire client of the produce benchmark (tools/bench/produce-bench),
+// which writes the same keys and values from rdkafka_produce.c and franz_produce/main.go.
 //
-//   bench_produce --bootstrap host:port --topic T --count N --size BYTES [--partitions P]
+// Records awaiting a delivery result are bounded like Java's blocking send(): a record is handed to the
+// producer only while the keys and values handed and not yet delivered take less than buffer.memory
+// (the producer's own bound, 32 MiB by default), so the benchmark holds no queue of its own beside it.
+//
+//   bench_produce --bootstrap host:port --topic T --count N --size BYTES [--partitions P] [--no-create]
 //                 [--compression none|zstd|...] [-X key=value ...]
+//   bench_produce --values-only --count N --size BYTES   # the first N values, one a line, on stdout
+//                                                        # (Java's ProducerPerformance --payload-file)
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -33,7 +41,7 @@ namespace {
   std::fprintf(
       stderr,
       "bench_produce: %s\nusage: bench_produce --bootstrap host:port --topic T --count N --size BYTES "
-      "[--partitions P] [--compression CODEC] [-X key=value ...]\n",
+      "[--partitions P] [--no-create] [--compression CODEC] [-X key=value ...]\n",
       problem.c_str());
   std::exit(2);
 }
@@ -74,9 +82,18 @@ void make_value(std::string& out, size_t size, int64_t n, std::mt19937_64& rng) 
 int main(int argc, char** argv) {
   std::string bootstrap, topic, compression = "none";
   int64_t count = -1, size = -1, partitions = 1;
+  bool create = true, values_only = false;
   std::map<std::string, std::string> kv{{"acks", "1"}, {"linger.ms", "20"}, {"batch.size", "1048576"}};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--no-create") {
+      create = false;
+      continue;
+    }
+    if (a == "--values-only") {
+      values_only = true;
+      continue;
+    }
     if (i + 1 >= argc) usage("missing value after " + a);
     const std::string v = argv[++i];
     if (a == "--bootstrap")
@@ -98,6 +115,16 @@ int main(int argc, char** argv) {
     } else
       usage("unknown argument " + a);
   }
+  if (values_only && count >= 0 && size >= 0) {
+    std::mt19937_64 rng(42);
+    std::string value;
+    for (int64_t n = 0; n < count; ++n) {
+      make_value(value, static_cast<size_t>(size), n, rng);
+      value += '\n';
+      std::fwrite(value.data(), 1, value.size(), stdout);
+    }
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
   if (bootstrap.empty() || topic.empty() || count < 0 || size < 0)
     usage("--bootstrap, --topic, --count and --size are required");
   if (partitions < 1 || partitions > 10000) usage("--partitions: 1..10000");
@@ -107,7 +134,7 @@ int main(int argc, char** argv) {
   try {
     asio::io_context io;
     Producer producer(io.get_executor(), Config(kv));
-    {
+    if (create) {
       net::PoolOptions opts;
       std::string problem;
       if (net::parse_bootstrap(bootstrap, opts.bootstrap, &problem)) usage("--bootstrap: " + problem);
@@ -124,17 +151,22 @@ int main(int argc, char** argv) {
     int64_t sent = 0, done = 0, failed = 0;
     std::string first_error;
     std::string value;
-    constexpr int64_t kWindow = 200000;  // records awaiting a delivery result
+    const auto memory = kv.find("buffer.memory");
+    const int64_t window = memory == kv.end() ? 32 << 20 : number("buffer.memory", memory->second);
+    int64_t pending = 0;  // key and value bytes handed to the producer without a delivery result
     while (done < count) {
-      while (sent < count && sent - done < kWindow) {
+      while (sent < count && (pending < window || sent == done)) {
         ProducerRecord r;
         r.topic = topic;
         r.partition = static_cast<int32_t>(sent % partitions);
         r.key = "key-" + std::to_string(sent);
         make_value(value, static_cast<size_t>(size), sent, rng);
         r.value = value;
-        producer.async_send(std::move(r), [&](std::error_code ec, RecordMetadata) {
+        const int64_t bytes = static_cast<int64_t>(r.key->size() + r.value->size());
+        pending += bytes;
+        producer.async_send(std::move(r), [&, bytes](std::error_code ec, RecordMetadata) {
           ++done;
+          pending -= bytes;
           if (ec && failed++ == 0) first_error = ec.message() + " (" + producer.error_text() + ")";
         });
         ++sent;
