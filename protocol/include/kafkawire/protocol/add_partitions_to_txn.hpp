@@ -31,7 +31,7 @@
 // ---- Transactions, as a client drives them (what the producer's transaction manager is built on) ------
 //
 // What follows was read from the schemas, KIP-890 and Kafka's broker code, and then checked against Kafka
-// 4.4.0 (and 3.9.1 for protocol v1) by the "transactions" stage of tests/broker/test_conformance.cpp.
+// 4.4.0 (and 3.9.1 for protocol v1) by the "transactions" stage of tools/conformance/suite.cpp.
 //
 // Once per producer:
 //   FindCoordinator KeyType 1 (TRANSACTION, v1+), Key the transactional id: the transaction coordinator,
