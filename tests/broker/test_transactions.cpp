@@ -300,3 +300,100 @@ TEST_CASE("exactly once: a consume-process-produce program SIGKILLed again and a
   CHECK(everything.size() > committed.size());
   std::remove(log.c_str());
 }
+
+namespace {
+
+// The values a Java read_committed consumer reads from the topic (TxnPeer read).
+std::vector<std::string> java_read_committed(const std::string& topic) {
+  auto [status, out] =
+      kafkawire::testing::run_java_peer("TxnPeer", "read " + kafkawire::testing::bootstrap() + " " + topic);
+  INFO(out);
+  REQUIRE(status == 0);
+  std::vector<std::string> values;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("value ")) values.push_back(line.substr(6));
+  std::sort(values.begin(), values.end());
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("Java interop: Java's read_committed consumer reads kafkawire's transactions",
+          "[broker][transactions][java]") {
+  asio::io_context io;
+  const std::string out = unique("kw-txn-java-read");
+  create_topic(io, out, 2);
+  Producer producer(io.get_executor(), base_config({{"transactional.id", unique("kw-txn-java")}}));
+  auto init = producer.async_init_transactions(asio::use_future);
+  REQUIRE_FALSE(finish(io, init));
+  for (const std::string prefix : {"c1", "a", "c2"}) {
+    REQUIRE_FALSE(producer.begin_transaction());
+    for (int i = 0; i < 5; ++i)
+      producer.async_send(
+          {.topic = out, .key = prefix + std::to_string(i), .value = prefix + "-" + std::to_string(i)},
+          asio::detached);
+    auto flushed = producer.async_flush(asio::use_future);
+    REQUIRE_FALSE(finish(io, flushed));
+    auto end = prefix == "a" ? producer.async_abort_transaction(asio::use_future)
+                             : producer.async_commit_transaction(asio::use_future);
+    INFO(producer.error_text());
+    REQUIRE_FALSE(finish(io, end));
+  }
+  std::vector<std::string> expected;
+  for (const char* prefix : {"c1", "c2"})
+    for (int i = 0; i < 5; ++i) expected.push_back(std::string(prefix) + "-" + std::to_string(i));
+  CHECK(java_read_committed(out) == expected);
+}
+
+TEST_CASE(
+    "Java interop: a Java producer with the transactional.id fences kafkawire's, and the other way round",
+    "[broker][transactions][java]") {
+  asio::io_context io;
+  const std::string out = unique("kw-txn-java-fence");
+  const std::string id = unique("kw-txn-java-fence-id");
+  create_topic(io, out, 1);
+
+  SECTION("Java fences kafkawire") {
+    Producer zombie(io.get_executor(), base_config({{"transactional.id", id}}));
+    auto init = zombie.async_init_transactions(asio::use_future);
+    REQUIRE_FALSE(finish(io, init));
+    REQUIRE_FALSE(zombie.begin_transaction());
+    zombie.async_send({.topic = out, .value = "kafkawire-zombie"}, asio::detached);
+    auto flushed = zombie.async_flush(asio::use_future);
+    REQUIRE_FALSE(finish(io, flushed));
+    auto [status, text] = kafkawire::testing::run_java_peer(
+        "TxnPeer", "fence " + kafkawire::testing::bootstrap() + " " + out + " " + id);
+    INFO(text);
+    REQUIRE(status == 0);
+    auto commit = zombie.async_commit_transaction(asio::use_future);
+    const auto ec = finish(io, commit);
+    INFO(zombie.error_text());
+    CHECK((ec == kafka_errc::producer_fenced || ec == kafka_errc::invalid_producer_epoch));
+    CHECK(zombie.transactions()->state() == TransactionManager::State::fatal_error);
+    CHECK(java_read_committed(out) == std::vector<std::string>{"java-fresh"});
+  }
+  SECTION("kafkawire fences Java") {
+    kafkawire::testing::JavaPeer java("TxnPeer", {"zombie", kafkawire::testing::bootstrap(), out, id});
+    std::vector<std::string> lines;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::find(lines.begin(), lines.end(), "ready") == lines.end() &&
+           std::chrono::steady_clock::now() < deadline) {
+      for (auto& l : java.pump()) lines.push_back(l);
+      std::this_thread::sleep_for(50ms);
+    }
+    INFO(java.output());
+    REQUIRE(std::find(lines.begin(), lines.end(), "ready") != lines.end());
+    Producer fresh(io.get_executor(), base_config({{"transactional.id", id}}));
+    auto init = fresh.async_init_transactions(asio::use_future);
+    REQUIRE_FALSE(finish(io, init));
+    java.send("commit");
+    CHECK(java.wait(60s) == 0);
+    CHECK(java.output().find("fenced ") != std::string::npos);
+    REQUIRE_FALSE(fresh.begin_transaction());
+    fresh.async_send({.topic = out, .value = "kafkawire-fresh"}, asio::detached);
+    auto commit = fresh.async_commit_transaction(asio::use_future);
+    REQUIRE_FALSE(finish(io, commit));
+    CHECK(java_read_committed(out) == std::vector<std::string>{"kafkawire-fresh"});
+  }
+}
