@@ -1,10 +1,17 @@
 // Coordinator failover on the 3-node cluster (tests/broker/cluster_fixture.sh, base port
 // KAFKAWIRE_CLUSTER_PORT, default 29192): the node that coordinates the group is stopped while two
 // members consume and commit; the group finds the new coordinator and carries on from its committed
-// offsets. The node is started again at the end.
+// offsets. The node is started again at the end. And exactly-once consume-process-produce (the example,
+// SIGKILLed) while the transaction coordinator's node is stopped.
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
 #include <fstream>
+#include <map>
+#include <random>
+#include <thread>
 
 #include "helpers.hpp"
 
@@ -290,4 +297,132 @@ TEST_CASE("coordinator failover: the group finds the new coordinator and carries
     auto f = c->async_close(asio::use_future);
     CHECK_FALSE(run_until(io, f, 90s));
   }
+}
+
+namespace {
+
+pid_t start_processor_on_cluster(const std::string& input, const std::string& output,
+                                 const std::string& group, bool until_idle, const std::string& log) {
+  const std::string bs = cluster_bootstrap();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    if (until_idle)
+      execl(KAFKAWIRE_EXACTLY_ONCE, "exactly_once_processor", bs.c_str(), input.c_str(), output.c_str(),
+            group.c_str(), "--idle-exit", "8", static_cast<char*>(nullptr));
+    else
+      execl(KAFKAWIRE_EXACTLY_ONCE, "exactly_once_processor", bs.c_str(), input.c_str(), output.c_str(),
+            group.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("exactly once on 3 nodes: SIGKILLs, and the transaction coordinator's node stopped once",
+          "[cluster][transactions][eos]") {
+  asio::io_context io;
+  const std::string input = unique("kw-eos3-in"), output = unique("kw-eos3-out"),
+                    group = unique("kw-eos3-group");
+  const std::string log = "/tmp/" + group + ".log";
+  constexpr int kRecords = 20000;
+  kafkawire::testing::create_topic(io, input, 3, {}, cluster_bootstrap(), 3);
+  kafkawire::testing::create_topic(io, output, 3, {}, cluster_bootstrap(), 3);
+  {
+    Producer producer(io.get_executor(), cluster_config());
+    produce_to(io, producer, input, 3, 0, kRecords);
+  }
+  auto kill_processor = [](pid_t pid) {
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFSIGNALED(status);
+  };
+  std::mt19937 rng(std::random_device{}());
+  for (int i = 0; i < 3; ++i) {
+    const pid_t pid = start_processor_on_cluster(input, output, group, false, log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000 + rng() % 2000));
+    INFO(file_text(log));
+    REQUIRE(kill_processor(pid));
+  }
+  // The coordinator of the example's transactional id (examples/exactly_once.cpp: group-input-instance).
+  auto pool = net::Pool::create(io.get_executor(), pool_options(cluster_config()));
+  auto f = pool->async_find_coordinator(group + "-" + input + "-0", int8_t{1}, asio::use_future);
+  auto [fec, coordinator] = run_until(io, f);
+  REQUIRE_FALSE(fec);
+  pool->close();
+  const int node = coordinator.node_id;
+  REQUIRE(node >= 1);
+  REQUIRE(node <= 3);
+  {
+    // Stopped while the processor works; it goes on through the new coordinator, then is killed too.
+    const pid_t pid = start_processor_on_cluster(input, output, group, false, log);
+    std::this_thread::sleep_for(1500ms);
+    RestartNode restart;
+    {
+      KafkaLocal stop("stop-node", node);
+      stop.wait();
+      INFO(stop.output());
+      REQUIRE(stop.ok());
+      restart.node = node;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(4000 + rng() % 2000));
+    INFO(file_text(log));
+    REQUIRE(kill_processor(pid));
+    // One more life and death with the node down.
+    const pid_t again = start_processor_on_cluster(input, output, group, false, log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000 + rng() % 2000));
+    REQUIRE(kill_processor(again));
+  }  // the node starts again here
+  const pid_t last = start_processor_on_cluster(input, output, group, true, log);
+  int status = 0;
+  waitpid(last, &status, 0);
+  INFO(file_text(log));
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  auto read = [&](const std::string& isolation) {
+    Consumer c(io.get_executor(),
+               cluster_config({{"auto.offset.reset", "earliest"}, {"isolation.level", isolation}}));
+    c.assign({{output, 0}, {output, 1}, {output, 2}});
+    std::vector<std::string> values;
+    auto idle_since = std::chrono::steady_clock::now();
+    const auto deadline = idle_since + 60s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           std::chrono::steady_clock::now() - idle_since < 5s) {
+      auto p = c.async_poll(300ms, asio::use_future);
+      auto [ec, records] = run_until(io, p);
+      REQUIRE_FALSE(ec);
+      if (!records.empty()) idle_since = std::chrono::steady_clock::now();
+      for (const auto& r : records) values.emplace_back(r.value()->str());
+    }
+    return values;
+  };
+  const auto committed = read("read_committed");
+  std::map<std::string, int> seen;
+  for (const auto& v : committed) ++seen[v];
+  size_t missing = 0, twice = 0;
+  for (int i = 0; i < kRecords; ++i) {
+    auto it = seen.find("processed value-" + std::to_string(i));
+    if (it == seen.end())
+      ++missing;
+    else if (it->second > 1)
+      ++twice;
+  }
+  INFO("transaction coordinator was node " << node);
+  CHECK(missing == 0);
+  CHECK(twice == 0);
+  CHECK(committed.size() == static_cast<size_t>(kRecords));
+  CHECK(read("read_uncommitted").size() > committed.size());  // the kills cut transactions
+  std::remove(log.c_str());
 }

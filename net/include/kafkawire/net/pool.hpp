@@ -160,6 +160,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
   auto async_find_coordinator(std::string group, Token&& token) {
     return async_run<BrokerInfo>(executor_, find_coordinator(std::move(group)), std::forward<Token>(token));
   }
+  template <class Token>
+  auto async_find_coordinator(std::string key, int8_t key_type, Token&& token) {
+    return async_run<BrokerInfo>(executor_, find_coordinator(std::move(key), key_type),
+                                 std::forward<Token>(token));
+  }
 
   // Closes every connection, those still connecting too; outstanding requests fail with
   // operation_aborted.
