@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "exactly_once.hpp"
 #include "helpers.hpp"
 
 namespace asio = boost::asio;
@@ -299,35 +300,10 @@ TEST_CASE("coordinator failover: the group finds the new coordinator and carries
   }
 }
 
-namespace {
-
-pid_t start_processor_on_cluster(const std::string& input, const std::string& output,
-                                 const std::string& group, bool until_idle, const std::string& log) {
-  const std::string bs = cluster_bootstrap();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    if (until_idle)
-      execl(KAFKAWIRE_EXACTLY_ONCE, "exactly_once_processor", bs.c_str(), input.c_str(), output.c_str(),
-            group.c_str(), "--idle-exit", "8", static_cast<char*>(nullptr));
-    else
-      execl(KAFKAWIRE_EXACTLY_ONCE, "exactly_once_processor", bs.c_str(), input.c_str(), output.c_str(),
-            group.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-}  // namespace
+using kafkawire::testing::count_once;
+using kafkawire::testing::file_text;
+using kafkawire::testing::kill_exactly_once;
+using kafkawire::testing::start_exactly_once;
 
 TEST_CASE("exactly once on 3 nodes: SIGKILLs, and the transaction coordinator's node stopped once",
           "[cluster][transactions][eos]") {
@@ -342,18 +318,12 @@ TEST_CASE("exactly once on 3 nodes: SIGKILLs, and the transaction coordinator's 
     Producer producer(io.get_executor(), cluster_config());
     produce_to(io, producer, input, 3, 0, kRecords);
   }
-  auto kill_processor = [](pid_t pid) {
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFSIGNALED(status);
-  };
   std::mt19937 rng(std::random_device{}());
   for (int i = 0; i < 3; ++i) {
-    const pid_t pid = start_processor_on_cluster(input, output, group, false, log);
+    const pid_t pid = start_exactly_once(cluster_bootstrap(), input, output, group, 0, log);
     std::this_thread::sleep_for(std::chrono::milliseconds(2000 + rng() % 2000));
     INFO(file_text(log));
-    REQUIRE(kill_processor(pid));
+    REQUIRE(kill_exactly_once(pid));
   }
   // The coordinator of the example's transactional id (examples/exactly_once.cpp: group-input-instance).
   auto pool = net::Pool::create(io.get_executor(), pool_options(cluster_config()));
@@ -366,7 +336,7 @@ TEST_CASE("exactly once on 3 nodes: SIGKILLs, and the transaction coordinator's 
   REQUIRE(node <= 3);
   {
     // Stopped while the processor works; it goes on through the new coordinator, then is killed too.
-    const pid_t pid = start_processor_on_cluster(input, output, group, false, log);
+    const pid_t pid = start_exactly_once(cluster_bootstrap(), input, output, group, 0, log);
     std::this_thread::sleep_for(1500ms);
     RestartNode restart;
     {
@@ -378,13 +348,13 @@ TEST_CASE("exactly once on 3 nodes: SIGKILLs, and the transaction coordinator's 
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(4000 + rng() % 2000));
     INFO(file_text(log));
-    REQUIRE(kill_processor(pid));
+    REQUIRE(kill_exactly_once(pid));
     // One more life and death with the node down.
-    const pid_t again = start_processor_on_cluster(input, output, group, false, log);
+    const pid_t again = start_exactly_once(cluster_bootstrap(), input, output, group, 0, log);
     std::this_thread::sleep_for(std::chrono::milliseconds(3000 + rng() % 2000));
-    REQUIRE(kill_processor(again));
+    REQUIRE(kill_exactly_once(again));
   }  // the node starts again here
-  const pid_t last = start_processor_on_cluster(input, output, group, true, log);
+  const pid_t last = start_exactly_once(cluster_bootstrap(), input, output, group, 8, log);
   int status = 0;
   waitpid(last, &status, 0);
   INFO(file_text(log));
@@ -409,19 +379,10 @@ TEST_CASE("exactly once on 3 nodes: SIGKILLs, and the transaction coordinator's 
     return values;
   };
   const auto committed = read("read_committed");
-  std::map<std::string, int> seen;
-  for (const auto& v : committed) ++seen[v];
-  size_t missing = 0, twice = 0;
-  for (int i = 0; i < kRecords; ++i) {
-    auto it = seen.find("processed value-" + std::to_string(i));
-    if (it == seen.end())
-      ++missing;
-    else if (it->second > 1)
-      ++twice;
-  }
+  const auto once = count_once(committed, kRecords);
   INFO("transaction coordinator was node " << node);
-  CHECK(missing == 0);
-  CHECK(twice == 0);
+  CHECK(once.missing == 0);
+  CHECK(once.twice == 0);
   CHECK(committed.size() == static_cast<size_t>(kRecords));
   CHECK(read("read_uncommitted").size() > committed.size());  // the kills cut transactions
   std::remove(log.c_str());

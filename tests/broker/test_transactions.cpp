@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "../../consumer/src/producer_core.hpp"  // ProducerInternals
+#include "exactly_once.hpp"
 #include "helpers.hpp"
 #include "java_peers.hpp"
 
@@ -211,38 +212,10 @@ TEST_CASE("kafkawire transactions: a second producer with the transactional.id f
   }
 }
 
-namespace {
-
-// Starts the exactly-once example on input -> output; returns its pid.
-pid_t start_processor(const std::string& input, const std::string& output, const std::string& group,
-                      bool until_idle, const std::string& log) {
-  const std::string bs = kafkawire::testing::bootstrap();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    if (until_idle)
-      execl(KAFKAWIRE_EXACTLY_ONCE, "exactly_once_processor", bs.c_str(), input.c_str(), output.c_str(),
-            group.c_str(), "--idle-exit", "6", static_cast<char*>(nullptr));
-    else
-      execl(KAFKAWIRE_EXACTLY_ONCE, "exactly_once_processor", bs.c_str(), input.c_str(), output.c_str(),
-            group.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
+using kafkawire::testing::count_once;
+using kafkawire::testing::file_text;
+using kafkawire::testing::kill_exactly_once;
+using kafkawire::testing::start_exactly_once;
 
 TEST_CASE("exactly once: a consume-process-produce program SIGKILLed again and again writes each result once",
           "[broker][transactions][eos]") {
@@ -261,37 +234,25 @@ TEST_CASE("exactly once: a consume-process-produce program SIGKILLed again and a
   std::mt19937 rng(std::random_device{}());
   int kills = 0;
   for (; kills < 10; ++kills) {
-    const pid_t pid = start_processor(input, output, group, false, log);
+    const pid_t pid = start_exactly_once(kafkawire::testing::bootstrap(), input, output, group, 0, log);
     REQUIRE(pid > 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500 + rng() % 2500));
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    INFO(slurp(log));
-    REQUIRE(WIFSIGNALED(status));  // it was still running: it did not die on its own
+    INFO(file_text(log));
+    REQUIRE(kill_exactly_once(pid));
   }
   // The last run finishes the input and exits once it is idle.
-  const pid_t pid = start_processor(input, output, group, true, log);
+  const pid_t pid = start_exactly_once(kafkawire::testing::bootstrap(), input, output, group, 6, log);
   int status = 0;
   waitpid(pid, &status, 0);
-  INFO(slurp(log));
+  INFO(file_text(log));
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
 
   auto committed = read_topic(io, output, 3, "read_committed", kRecords);
-  std::map<std::string, int> seen;
-  for (const auto& v : committed) ++seen[v];
-  size_t twice = 0, missing = 0;
-  for (int i = 0; i < kRecords; ++i) {
-    const auto it = seen.find("processed value-" + std::to_string(i));
-    if (it == seen.end())
-      ++missing;
-    else if (it->second > 1)
-      ++twice;
-  }
+  const auto once = count_once(committed, kRecords);
   CHECK(committed.size() == static_cast<size_t>(kRecords));
-  CHECK(missing == 0);
-  CHECK(twice == 0);
+  CHECK(once.missing == 0);
+  CHECK(once.twice == 0);
   // Without read_committed the aborted transactions' records show: the kills did cut transactions, so
   // the check above could have failed.
   const auto everything = read_topic(io, output, 3, "read_uncommitted", kRecords);
