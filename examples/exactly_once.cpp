@@ -29,13 +29,10 @@ asio::awaitable<void> job(std::string bootstrap, std::string input, std::string 
   auto ex = co_await asio::this_coro::executor;
   kafkawire::Consumer consumer(ex, {{"bootstrap.servers", bootstrap},
                                     {"group.id", group},
-                                    {"enable.auto.commit", "false"},
+                                    {"enable.auto.commit", "false"},        // the transactions commit
                                     {"isolation.level", "read_committed"},  // the input may be transactional
                                     {"group.instance.id", group + "-" + instance},
                                     {"auto.offset.reset", "earliest"}});
-  // The transactions commit the offsets: the consumer must not commit on its own when partitions move
-  // (its default without a listener).
-  consumer.set_rebalance_listener({.on_revoked = [](const auto&) {}});
   consumer.subscribe({input});
   kafkawire::Producer producer(
       ex, {{"bootstrap.servers", bootstrap}, {"transactional.id", group + "-" + input + "-" + instance}});

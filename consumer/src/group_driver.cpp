@@ -353,8 +353,10 @@ asio::awaitable<void> Consumer::Core::revoke_then_done(std::vector<TopicPartitio
   if (stage_ != Stage::open) co_return;
   if (listener_.on_revoked) {
     call_listener(listener_.on_revoked, "on_revoked", partitions);
-  } else if (!config_.group_id.empty()) {
-    // Default: commit what was processed, so the next owner starts right after it.
+  } else if (config_.enable_auto_commit && !config_.group_id.empty()) {
+    // Default with enable.auto.commit (as Java's coordinator commits before a rebalance): commit what was
+    // processed, so the next owner starts right after it. Without it, nothing is committed behind the
+    // application's back: its offsets may belong in a transaction, or after processing it has not done.
     std::map<TopicPartition, int64_t> offsets;
     for (const auto& tp : partitions)
       if (auto* p = state(tp); p && p->buffer.position() && p->buffer.position() != p->committed)

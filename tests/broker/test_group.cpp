@@ -158,3 +158,62 @@ TEST_CASE("a commit for a partition the group did not assign says so, naming it"
   REQUIRE_FALSE(cec);
   CHECK(committed[{topic, 0}] == std::optional<int64_t>(0));
 }
+
+TEST_CASE("a revocation without a listener commits only with enable.auto.commit", "[broker][group][commit]") {
+  // As Java's consumer: with auto-commit the positions are committed before the partitions move, so the
+  // next owner starts there; without it, only what the application committed counts (its offsets may
+  // belong in a transaction), and the next owner starts from the last commit.
+  for (const bool auto_commit : {false, true}) {
+    SECTION(auto_commit ? "enable.auto.commit=true" : "enable.auto.commit=false") {
+      asio::io_context io;
+      const std::string topic = unique("kw-revoke-commit");
+      const std::string group = unique("kw-revoke-commit");
+      constexpr int kPartitions = 2, kRecords = 40;
+      create_topic(io, topic, kPartitions);
+      produce(io, topic, kPartitions, kRecords);
+      auto config = [&] {
+        return base_config({{"group.id", group},
+                            {"auto.offset.reset", "earliest"},
+                            {"enable.auto.commit", auto_commit ? "true" : "false"},
+                            {"auto.commit.interval.ms", "600000"},  // no periodic commit in the test's time
+                            {"session.timeout.ms", "6000"},
+                            {"heartbeat.interval.ms", "500"},
+                            {"partition.assignment.strategy", "range"}});
+      };
+      Consumer a(io.get_executor(), config());
+      a.subscribe({topic});
+      size_t n = 0;
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (n < kRecords && std::chrono::steady_clock::now() < deadline) n += poll_once(io, a).size();
+      REQUIRE(n == kRecords);  // A holds both partitions and has consumed everything, committed nothing
+
+      // B joins: an eager rebalance revokes both of A's partitions.
+      Consumer b(io.get_executor(), config());
+      b.subscribe({topic});
+      const auto until = std::chrono::steady_clock::now() + 40s;
+      while ((a.assignment().size() != 1 || b.assignment().size() != 1) &&
+             std::chrono::steady_clock::now() < until) {
+        poll_once(io, a);
+        poll_once(io, b);
+      }
+      REQUIRE(a.assignment().size() == 1);
+      REQUIRE(b.assignment().size() == 1);
+
+      auto f = b.async_committed({{topic, 0}, {topic, 1}}, asio::use_future);
+      auto [ec, committed] = run_until(io, f);
+      REQUIRE_FALSE(ec);
+      const int64_t per_partition = kRecords / kPartitions;
+      for (int32_t p = 0; p < kPartitions; ++p) {
+        INFO("partition " << p);
+        if (auto_commit)
+          CHECK(committed[{topic, p}] == std::optional<int64_t>(per_partition));
+        else
+          CHECK(committed[{topic, p}] == std::nullopt);
+      }
+      auto fa = a.async_close(asio::use_future);
+      CHECK_FALSE(run_until(io, fa));
+      auto fb = b.async_close(asio::use_future);
+      CHECK_FALSE(run_until(io, fb));
+    }
+  }
+}

@@ -169,7 +169,7 @@ struct KwMember {
     l2.on_assigned = [this](const std::vector<TopicPartition>& tps) {
       for (const auto& tp : tps) reached.erase(tp.partition);
     };
-    // on_revoked stays the default (commit the processed positions).
+    // on_revoked stays the default (with enable.auto.commit=false: no commit; the test commits).
     consumer->set_rebalance_listener(std::move(l2));
   }
 

@@ -76,8 +76,9 @@ using protocol::Bytes;
 struct PartitionState;
 
 // Called on the consumer's executor, while poll() or close() drives the group, when the group changes this
-// member's partitions. on_revoked runs before partitions are taken away: the default (no listener)
-// commits their processed positions there, so the next owner starts where this one stopped. on_lost: the
+// member's partitions. on_revoked runs before partitions are taken away: the default (no listener), with
+// enable.auto.commit, commits their processed positions there, so the next owner starts where this one
+// stopped; with enable.auto.commit=false nothing is committed but what the application commits. on_lost: the
 // partitions already belong to someone else (the member was fenced or timed out); nothing may be
 // committed for them.
 // Set only the callbacks you need: RebalanceListener{.on_assigned = ...}.
