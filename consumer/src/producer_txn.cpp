@@ -163,7 +163,10 @@ asio::awaitable<void> Producer::Core::transaction_worker() {
       session_.adopt(p->first, p->second);
       wakeup_.cancel();
     }
-    if (auto r = txn.take_result()) finish_transaction_waiters(*r);
+    // A result nobody waits for (the application stopped at max.block.ms) stays with the manager: the
+    // same call again gives it.
+    if (!txn_waiters_.empty())
+      if (auto r = txn.take_result()) finish_transaction_waiters(*r);
     const auto now = clock::now();
     // An application that stopped waiting (max.block.ms) is told so; the operation goes on.
     for (auto it = txn_waiters_.begin(); it != txn_waiters_.end();) {
@@ -182,10 +185,11 @@ asio::awaitable<void> Producer::Core::transaction_worker() {
     const bool idle = queued_ == 0 && sending_ == 0;
     const auto step = txn.next_step(idle);
     if (!step) {
-      if (auto r = txn.take_result()) {  // next_step ended an empty transaction
-        finish_transaction_waiters(*r);
-        continue;
-      }
+      if (!txn_waiters_.empty())
+        if (auto r = txn.take_result()) {  // next_step ended an empty transaction
+          finish_transaction_waiters(*r);
+          continue;
+        }
       if (!txn.operation_running() && txn_waiters_.empty()) break;
       // Woken by a result that makes the producer idle, by the sender, or by a waiter's deadline.
       auto until = now + std::chrono::seconds(1);

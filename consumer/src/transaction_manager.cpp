@@ -67,6 +67,7 @@ void TransactionManager::set_protocol(Protocol p) {
 }
 
 std::error_code TransactionManager::init() {
+  if (result_waiting(Operation::init)) return {};
   if (state_ == State::fatal_error) return error_;
   // Called again after the application stopped waiting (max.block.ms): the same InitProducerId goes on.
   if (state_ == State::initializing) {
@@ -82,6 +83,8 @@ std::error_code TransactionManager::init() {
 std::error_code TransactionManager::begin() {
   if (state_ == State::fatal_error) return error_;
   if (state_ != State::ready || operation_ != Operation::none) return invalid_state();
+  result_.reset();  // an earlier operation's result nobody took is over now
+  finished_ = Operation::none;
   added_.clear();
   pending_.clear();
   asking_.clear();
@@ -104,6 +107,7 @@ std::error_code TransactionManager::send_offsets(TransactionOffsets offsets) {
 }
 
 std::error_code TransactionManager::commit() {
+  if (result_waiting(Operation::commit)) return {};
   if (state_ == State::fatal_error || state_ == State::abortable_error) return error_;
   if (state_ == State::committing && operation_ == Operation::none) {
     operation_ = Operation::commit;  // called again after the application stopped waiting
@@ -116,6 +120,7 @@ std::error_code TransactionManager::commit() {
 }
 
 std::error_code TransactionManager::abort() {
+  if (result_waiting(Operation::abort)) return {};
   if (state_ == State::fatal_error) return error_;
   if ((state_ == State::aborting || state_ == State::bumping_epoch) && operation_ == Operation::none) {
     operation_ = Operation::abort;
@@ -139,6 +144,7 @@ std::optional<std::error_code> TransactionManager::take_result() {
 
 void TransactionManager::finish(std::error_code result) {
   if (operation_ == Operation::none) return;
+  finished_ = operation_;
   operation_ = Operation::none;
   result_ = result;
 }

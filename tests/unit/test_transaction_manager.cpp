@@ -405,3 +405,43 @@ TEST_CASE("producer session, transactional: no self-bump; the batch fails and th
         ProducerSession::Verdict::fail);
   CHECK(s.state() == ProducerSession::State::fatal);
 }
+
+TEST_CASE("transactions: an operation the application stopped waiting for gives its result when called again",
+          "[transactions][unit]") {
+  // Java: a commitTransaction() that timed out may be called again and returns the result of the one
+  // that went on. The result stays until it is taken or the next transaction begins.
+  TransactionManager t = ready(Protocol::v2, 0);
+  REQUIRE_FALSE(t.begin());
+  CHECK(t.partition_added(out0));  // a record went out: the commit needs EndTxn
+  REQUIRE_FALSE(t.commit());
+  REQUIRE(t.next_step(true) == Step::end_txn);
+  CHECK(t.on_end_txn({}, ended(0, 7, 1)) == ErrorAction::none);
+  CHECK(t.state() == State::ready);
+  // Nobody took the result (the application's wait ended at max.block.ms). Called again: nothing new
+  // starts, and the result is there.
+  CHECK_FALSE(t.commit());
+  CHECK_FALSE(t.operation_running());
+  CHECK_FALSE(t.next_step(true));
+  CHECK(t.take_result() == std::error_code{});
+  // Taken: a third call is out of order, as any commit outside a transaction.
+  CHECK(t.commit() == client_errc::invalid_state);
+
+  // An abort's result the same way; and begin() ends an untaken result.
+  REQUIRE_FALSE(t.begin());
+  CHECK(t.partition_added(out1));
+  REQUIRE_FALSE(t.abort());
+  REQUIRE(t.next_step(true) == Step::end_txn);
+  CHECK(t.on_end_txn({}, ended(0, 7, 2)) == ErrorAction::none);
+  CHECK(t.commit() == client_errc::invalid_state);  // not the operation that ended
+  CHECK_FALSE(t.abort());
+  CHECK(t.take_result() == std::error_code{});
+  REQUIRE_FALSE(t.begin());
+  CHECK(t.partition_added(out0));  // a record went out: the commit needs EndTxn
+  REQUIRE_FALSE(t.commit());
+  REQUIRE(t.next_step(true) == Step::end_txn);
+  CHECK(t.on_end_txn({}, ended(0, 7, 3)) == ErrorAction::none);
+  REQUIRE_FALSE(t.begin());  // the commit's result was never taken
+  CHECK_FALSE(t.take_result());
+  CHECK(t.commit() == std::error_code{});  // a commit of the new transaction, not the old result
+  CHECK(t.operation_running());
+}

@@ -114,7 +114,9 @@ class TransactionManager {
 
   // The application's operations. Each starts at once or returns why not (client_errc::invalid_state
   // for a call out of order, the fatal error after fencing, the abortable error for a commit). One that
-  // started ends when take_result() gives its result; begin() ends at once.
+  // started ends when take_result() gives its result; begin() ends at once. Called again while it runs,
+  // or after it ended with its result not taken (the application stopped waiting at max.block.ms), an
+  // init, commit or abort starts nothing and take_result() gives that result, as Java's does.
   std::error_code init();
   std::error_code begin();
   std::error_code send_offsets(TransactionOffsets offsets);
@@ -168,6 +170,10 @@ class TransactionManager {
   void to_state(State s, std::string_view why);
   void fail(std::error_code ec, std::string text);  // fatal or abortable, by the code
   void finish(std::error_code result);
+  // `op` ended and its result was not taken yet: calling it again gives that result.
+  bool result_waiting(Operation op) const {
+    return operation_ == Operation::none && result_ && finished_ == op;
+  }
   void log(const std::string& line) const;
 
   TransactionManagerOptions options_;
@@ -175,6 +181,7 @@ class TransactionManager {
   Protocol protocol_ = Protocol::v1;
   Operation operation_ = Operation::none;
   std::optional<std::error_code> result_;
+  Operation finished_ = Operation::none;  // the operation result_ is of
   int64_t producer_id_ = -1;
   int16_t epoch_ = -1;
   bool producer_changed_ = false;
