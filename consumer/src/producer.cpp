@@ -11,6 +11,14 @@ namespace kafkawire {
 
 namespace {
 
+proto::Compression compression_of(const std::string& name) {
+  if (name == "gzip") return proto::Compression::gzip;
+  if (name == "snappy") return proto::Compression::snappy;
+  if (name == "lz4") return proto::Compression::lz4;
+  if (name == "zstd") return proto::Compression::zstd;
+  return proto::Compression::none;
+}
+
 size_t record_size(const ProducerRecord& r) {
   size_t n = 16 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
   for (const auto& [k, v] : r.headers) n += 4 + k.size() + (v ? v->size() : 0);
@@ -76,18 +84,17 @@ void Producer::Core::complete(Pending& p, std::error_code ec, RecordMetadata md)
   settle(p);
 }
 
-void Producer::Core::complete_batch(std::vector<Pending>& records, std::error_code ec,
-                                    const RecordMetadata& md) {
+void Producer::Core::complete_batch(Batch& b, std::error_code ec, const RecordMetadata& md) {
+  // Flushes waiting for these records: counted now, completed after the records' handlers were posted.
+  std::vector<std::list<FlushWaiter>::iterator> flushed;
+  for (auto it = flush_waiters_.begin(); it != flush_waiters_.end(); ++it) {
+    size_t mine = 0;
+    for (const auto& d : b.deliveries) mine += d.seq != 0 && d.seq < it->target;
+    if (mine > 0 && (it->remaining -= std::min(mine, it->remaining)) == 0) flushed.push_back(it);
+  }
   // One posted function calls every handler of the batch, in order: a post per record (an allocation
   // and a trip through the scheduler each) was a tenth of the producer's CPU.
-  struct Delivery {
-    Handler handler;
-    int64_t timestamp;
-  };
-  std::vector<Delivery> deliveries;
-  deliveries.reserve(records.size());
-  for (auto& p : records) deliveries.push_back({std::move(p.handler), p.timestamp});
-  asio::post(executor_, [deliveries = std::move(deliveries), ec, md]() mutable {
+  asio::post(executor_, [deliveries = std::move(b.deliveries), ec, md]() mutable {
     for (size_t i = 0; i < deliveries.size(); ++i) {
       RecordMetadata r = md;
       if (!ec) {
@@ -97,7 +104,17 @@ void Producer::Core::complete_batch(std::vector<Pending>& records, std::error_co
       std::move(deliveries[i].handler)(ec, std::move(r));
     }
   });
-  for (auto& p : records) settle(p);
+  b.deliveries.clear();
+  release_memory(std::exchange(b.bytes, 0));
+  for (auto it : flushed) {
+    finish_flush(*it, {});
+    flush_waiters_.erase(it);
+  }
+}
+
+void Producer::Core::release_memory(size_t bytes) {
+  buffered_bytes_ -= bytes;
+  if (bytes > 0 && !waiting_for_memory_.empty()) wakeup_.cancel();  // the sender takes waiting records in
 }
 
 void Producer::Core::take_in(Pending& p, clock::time_point now) {
@@ -128,8 +145,7 @@ void Producer::Core::admit_waiting(clock::time_point now) {
 void Producer::Core::settle(Pending& p) {
   if (p.holds_memory) {
     p.holds_memory = false;
-    buffered_bytes_ -= p.bytes;
-    if (!waiting_for_memory_.empty()) wakeup_.cancel();  // the sender takes waiting records in
+    release_memory(p.bytes);
   }
   if (p.seq == 0) return;
   // A flush waiting for this record and no other completes now; it is posted after the record's own
@@ -218,10 +234,43 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
 }
 
 clock::time_point Producer::Core::due(const PartitionQueue& q) const {
-  if (q.records.empty()) return clock::time_point::max();
-  if (flush_requested_ || stage_ != Stage::open || q.bytes >= static_cast<size_t>(config_.batch_size))
+  if (q.batches.empty()) return clock::time_point::max();
+  const Batch& first = q.batches.front();
+  if (flush_requested_ || stage_ != Stage::open || q.batches.size() > 1 ||
+      first.records.uncompressed_size() >= static_cast<size_t>(config_.batch_size))
     return clock::time_point::min();
-  return q.oldest + config_.linger;
+  return first.created + config_.linger;
+}
+
+void Producer::Core::append(const TopicPartition& tp, PartitionQueue& q, Pending& p) {
+  // A record that would take the open batch past batch.size starts the next one (Java's rule), so a
+  // batch's buffer, sized once, is never copied to grow; a record larger than batch.size is a batch alone.
+  const size_t batch_size = static_cast<size_t>(config_.batch_size);
+  if (q.batches.empty() || (q.batches.back().records.count() > 0 &&
+                            q.batches.back().records.uncompressed_size() + p.bytes > batch_size)) {
+    proto::BatchOptions options;
+    options.compression = compression_of(config_.compression_type);
+    options.transactional = txn_.has_value();
+    Batch& b = q.batches.emplace_back();
+    b.tp = tp;
+    b.records.reset(options);
+    b.records.reserve(std::max(batch_size, proto::kBatchHeaderSize + p.bytes + 32));
+    b.created = clock::now();
+    b.deadline = p.deadline;
+    b.sticky = !p.record.key && !p.record.partition;
+  }
+  Batch& b = q.batches.back();
+  const ProducerRecord& r = p.record;
+  header_views_.clear();
+  for (const auto& [k, v] : r.headers)
+    header_views_.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
+  b.records.add(p.timestamp, r.key ? std::optional<Bytes>(Bytes(*r.key)) : std::nullopt,
+                r.value ? std::optional<Bytes>(Bytes(*r.value)) : std::nullopt, header_views_);
+  b.deliveries.push_back({std::move(p.handler), p.timestamp, p.seq});
+  // The batch holds the record's memory from now on (and answers for its flush).
+  b.bytes += p.bytes;
+  p.holds_memory = false;
+  p.seq = 0;
 }
 
 const TopicPartition* Producer::Core::route(Pending& p) {
@@ -253,10 +302,7 @@ const TopicPartition* Producer::Core::route(Pending& p) {
     return nullptr;
   }
   auto it = queues_.try_emplace({p.record.topic, *part}).first;
-  PartitionQueue& q = it->second;
-  if (q.records.empty()) q.oldest = clock::now();
-  q.bytes += p.bytes;
-  q.records.push_back(std::move(p));
+  append(it->first, it->second, p);
   return &it->first;
 }
 
@@ -317,7 +363,7 @@ asio::awaitable<void> Producer::Core::sender() {
     for (size_t visited = 0; visited < queues_.size(); ++visited, ++it) {
       if (it == queues_.end()) it = queues_.begin();
       auto& [tp, q] = *it;
-      if (q.records.empty()) continue;
+      if (q.batches.empty()) continue;
       // Records that wait on something that is not coming (a leader, a producer id) fail at their
       // delivery.timeout.ms: none is in a batch yet, so no sequence number is lost. Records merely queued
       // behind a slow broker wait on: without a bound on the producer's memory (Java's buffer.memory
@@ -325,9 +371,9 @@ asio::awaitable<void> Producer::Core::sender() {
       const bool stuck = (session_.idempotent() && session_.state() != ProducerSession::State::ready) ||
                          !pool_->metadata().leader(tp.topic, tp.partition);
       if (stuck) {
-        if (q.records.front().deadline <= now) expire(tp, q, now);
-        if (q.records.empty()) continue;
-        next_due = std::min(next_due, q.records.front().deadline);
+        if (q.batches.front().deadline <= now) expire(tp, q, now);
+        if (q.batches.empty()) continue;
+        next_due = std::min(next_due, q.batches.front().deadline);
       }
       if (const auto when = due(q); when > now) {
         next_due = std::min(next_due, when);
@@ -355,7 +401,7 @@ asio::awaitable<void> Producer::Core::sender() {
       // whole requests duplicated in the log. The records wait here instead, in larger batches; the answer
       // that frees a slot wakes the sender.
       auto& requests = by_leader[*leader];
-      const size_t estimate = std::min(q.bytes, static_cast<size_t>(config_.batch_size));
+      const size_t estimate = q.batches.front().records.uncompressed_size();
       if (requests.empty() ||
           requests.back().bytes + estimate > static_cast<size_t>(config_.max_request_size)) {
         if (requests_in_flight_[*leader] + static_cast<int>(requests.size()) >=
@@ -363,23 +409,17 @@ asio::awaitable<void> Producer::Core::sender() {
           continue;
         requests.emplace_back();
       }
-      std::vector<Pending> batch;
-      batch.reserve(std::min(q.records.size(), static_cast<size_t>(config_.batch_size) / 16 + 1));
-      size_t bytes = 0;
-      while (!q.records.empty() && (batch.empty() || bytes < static_cast<size_t>(config_.batch_size))) {
-        bytes += q.records.front().bytes;
-        batch.push_back(std::move(q.records.front()));
-        q.records.pop_front();
-      }
-      q.bytes -= std::min(q.bytes, bytes);
-      if (!q.records.empty()) q.oldest = now;
-      if (!tp.topic.empty() && !batch.front().record.key && !batch.front().record.partition)
-        sticky_.erase(tp.topic);  // the next keyless record picks a new partition
-      queued_ -= batch.size();
-      sending_ += batch.size();
-      requests.back().bytes += bytes;
-      const auto started = session_.start(tp, static_cast<int32_t>(batch.size()));  // may_start said yes
-      requests.back().batches.push_back({tp, std::move(batch), started->id, started->stamp});
+      Batch batch = std::move(q.batches.front());
+      q.batches.pop_front();
+      if (batch.sticky) sticky_.erase(tp.topic);  // the next keyless record picks a new partition
+      const size_t n = batch.deliveries.size();
+      queued_ -= n;
+      sending_ += n;
+      requests.back().bytes += estimate;
+      const auto started = session_.start(tp, static_cast<int32_t>(n));  // may_start said yes
+      batch.id = started->id;
+      batch.stamp = started->stamp;
+      requests.back().batches.push_back(std::move(batch));
       drained_last_ = tp;
     }
     for (auto& [leader, requests] : by_leader)
@@ -406,14 +446,11 @@ void Producer::Core::expire(const TopicPartition& tp, PartitionQueue& q, clock::
           : "no leader for " + to_string(tp);
   error_text_ = to_string(tp) + ": " + why + " within delivery.timeout.ms (" +
                 std::to_string(config_.delivery_timeout.count()) + " ms)";
-  size_t bytes = 0;
-  while (!q.records.empty() && q.records.front().deadline <= now) {
-    bytes += q.records.front().bytes;
-    --queued_;
-    complete(q.records.front(), client_errc::timeout, {});
-    q.records.pop_front();
+  while (!q.batches.empty() && q.batches.front().deadline <= now) {
+    queued_ -= q.batches.front().deliveries.size();
+    complete_batch(q.batches.front(), client_errc::timeout, {});
+    q.batches.pop_front();
   }
-  q.bytes -= std::min(q.bytes, bytes);
 }
 
 void Producer::Core::abandon_queued(std::error_code ec, const std::string& why) {
@@ -427,9 +464,11 @@ void Producer::Core::abandon_queued(std::error_code ec, const std::string& why) 
   for (auto& p : waiting_for_memory_) fail(p);
   waiting_for_memory_.clear();
   for (auto& [tp, q] : queues_) {
-    for (auto& p : q.records) fail(p);
-    q.records.clear();
-    q.bytes = 0;
+    for (auto& b : q.batches) {
+      queued_ -= b.deliveries.size();
+      complete_batch(b, ec, {});
+    }
+    q.batches.clear();
   }
 }
 

@@ -12,6 +12,7 @@
 #include "kafkawire/consumer/producer.hpp"
 #include "kafkawire/consumer/producer_session.hpp"
 #include "kafkawire/protocol/produce.hpp"
+#include "kafkawire/protocol/record_batch.hpp"
 
 namespace kafkawire {
 
@@ -22,6 +23,7 @@ inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 // The producer's state and background work (see Producer in producer.hpp). The sender and each request's
 // coroutine are spawned with a completion that holds the Core, so the Core outlives them.
 struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
+  // A record not yet in a batch: waiting for room in buffer.memory or for the metadata that places it.
   struct Pending {
     ProducerRecord record;
     int64_t timestamp;
@@ -33,11 +35,24 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
     size_t bytes = 0;           // about what it takes in a batch, counted once (batch.size, max.request.size)
     bool holds_memory = false;  // taken in: its bytes count against buffer.memory until its result
   };
-  // One partition's records in one RecordBatch, and the producer id, epoch and sequence its next attempt
-  // carries (from the session).
+  // What a record's result needs once it is in a batch (the record itself is in the batch's bytes).
+  struct Delivery {
+    Handler handler;
+    int64_t timestamp;
+    uint64_t seq;  // as Pending::seq
+  };
+  // One partition's records as one RecordBatch, encoded when they were routed to it (Java's accumulator):
+  // the application's records are not kept, and the request is built around these bytes without
+  // copying them. Records are added while it is the last of its partition's queue; once drained it is
+  // closed, and the producer id, epoch and sequence its next attempt carries come from the session.
   struct Batch {
     TopicPartition tp;
-    std::vector<Pending> records;
+    proto::RecordBatchBuilder records;
+    std::vector<Delivery> deliveries;
+    size_t bytes = 0;              // its records' Pending::bytes, held against buffer.memory until the result
+    clock::time_point created{};   // linger.ms counts from its first record
+    clock::time_point deadline{};  // its first record's delivery.timeout.ms (Java expires whole batches)
+    bool sticky = false;           // its first record went where the sticky partitioner put it
     ProducerSession::BatchId id = 0;
     BatchStamp stamp{};
   };
@@ -53,10 +68,9 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
     Batches batches;
     size_t bytes = 0;
   };
+  // A partition's batches not yet sent, oldest first; the last one takes new records.
   struct PartitionQueue {
-    std::deque<Pending> records;
-    size_t bytes = 0;
-    clock::time_point oldest;
+    std::deque<Batch> batches;
   };
   // open: sending. closed: close() finished, or an exception stopped the background work (failure_ says
   // which); records sent now fail at once. destroyed: the Producer is gone; the work still running ends
@@ -91,6 +105,8 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   // Puts a record in its partition's queue and returns that partition, or (nullptr) leaves it in
   // unrouted_ until the metadata can place it, or fails it for good (unknown topic, bad partition).
   const TopicPartition* route(Pending& p);
+  // Puts a routed record into the last batch of its partition (a new one when that is full).
+  void append(const TopicPartition& tp, PartitionQueue& q, Pending& p);
   // When a partition's queue should be sent: min() at once, max() never (empty).
   clock::time_point due(const PartitionQueue& q) const;
   std::optional<int32_t> choose_partition(const ProducerRecord& r);
@@ -103,14 +119,15 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
                                      int first_attempt = 0);
   // Completes a batch's records with an error and tells the session it is over.
   void fail_batch(Batch& b, std::error_code ec);
-  std::error_code build_request(const Batches& batches, proto::ProduceRequest& req,
-                                std::vector<std::vector<uint8_t>>& buffers);
+  // The request's records are views into the batches, which must stay put until it is sent.
+  std::error_code build_request(Batches& batches, proto::ProduceRequest& req);
   void complete(Pending& p, std::error_code ec, RecordMetadata md);
   // A batch's results: record i of a written batch gets md's offset + i (and its own timestamp unless the
   // broker gave one).
-  void complete_batch(std::vector<Pending>& records, std::error_code ec, const RecordMetadata& md);
-  // The record has its result: flushes waiting for it may complete.
+  void complete_batch(Batch& b, std::error_code ec, const RecordMetadata& md);
+  // The record has its result: its memory is given back, and flushes waiting for it may complete.
   void settle(Pending& p);
+  void release_memory(size_t bytes);
   void finish_flush(FlushWaiter& w, std::error_code ec);
   // Fails every record not yet handed to a request, and (with `waiters`) every waiting flush.
   void abandon_queued(std::error_code ec, const std::string& why);
@@ -145,10 +162,11 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   std::shared_ptr<net::Pool> pool_;
   ProducerSession session_;  // producer id, epoch and sequence numbers (enable.idempotence)
   std::map<TopicPartition, PartitionQueue> queues_;
-  std::map<std::string, int32_t> sticky_;   // topic -> partition for records without a key
-  std::deque<Pending> unrouted_;            // waiting for metadata to pick a partition
-  std::deque<Pending> waiting_for_memory_;  // sent while buffer.memory was full, in order
-  size_t buffered_bytes_ = 0;               // of the records taken in and without a result
+  std::map<std::string, int32_t> sticky_;    // topic -> partition for records without a key
+  std::vector<proto::Header> header_views_;  // a record's headers as the batch builder takes them
+  std::deque<Pending> unrouted_;             // waiting for metadata to pick a partition
+  std::deque<Pending> waiting_for_memory_;   // sent while buffer.memory was full, in order
+  size_t buffered_bytes_ = 0;                // of the records taken in and without a result
   asio::steady_timer wakeup_;
   std::optional<TransactionManager> txn_;                        // transactional.id set
   std::optional<TransactionManager::Protocol> forced_protocol_;  // tests: this one, whatever the cluster says

@@ -8,45 +8,16 @@
 
 namespace kafkawire {
 
-namespace {
-
-proto::Compression compression_of(const std::string& name) {
-  if (name == "gzip") return proto::Compression::gzip;
-  if (name == "snappy") return proto::Compression::snappy;
-  if (name == "lz4") return proto::Compression::lz4;
-  if (name == "zstd") return proto::Compression::zstd;
-  return proto::Compression::none;
-}
-
-}  // namespace
-
-std::error_code Producer::Core::build_request(const Batches& batches, proto::ProduceRequest& req,
-                                              std::vector<std::vector<uint8_t>>& buffers) {
+std::error_code Producer::Core::build_request(Batches& batches, proto::ProduceRequest& req) {
   req.acks = config_.acks_value();
   req.timeout_ms = static_cast<int32_t>(config_.request_timeout.count());
-  buffers.clear();
-  buffers.reserve(batches.size());  // the request's records views point into these
-  proto::BatchOptions options;
-  options.compression = compression_of(config_.compression_type);
-  if (txn_) {
-    options.transactional = true;
-    req.transactional_id = txn_->transactional_id();
-  }
-  std::vector<proto::Header> headers;
-  for (const auto& [tp, records, id, stamp] : batches) {
-    options.producer_id = stamp.producer_id;
-    options.producer_epoch = stamp.producer_epoch;
-    options.base_sequence = stamp.base_sequence;
-    proto::RecordBatchBuilder builder(options);
-    for (const auto& p : records) {
-      headers.clear();
-      for (const auto& [k, v] : p.record.headers)
-        headers.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
-      builder.add(p.timestamp, p.record.key ? std::optional<Bytes>(Bytes(*p.record.key)) : std::nullopt,
-                  p.record.value ? std::optional<Bytes>(Bytes(*p.record.value)) : std::nullopt, headers);
-    }
-    buffers.emplace_back();
-    if (auto ec = builder.build_into(buffers.back())) return ec;
+  if (txn_) req.transactional_id = txn_->transactional_id();
+  for (auto& b : batches) {
+    const TopicPartition& tp = b.tp;
+    // The stamp of this attempt (a bump renumbers); the records were encoded when they were routed.
+    b.records.set_producer(b.stamp.producer_id, b.stamp.producer_epoch, b.stamp.base_sequence);
+    Bytes frame;
+    if (auto ec = b.records.finish(frame)) return ec;
     auto t = std::find_if(req.topic_data.begin(), req.topic_data.end(),
                           [&](const auto& x) { return x.name == tp.topic; });
     if (t == req.topic_data.end()) {
@@ -56,7 +27,7 @@ std::error_code Producer::Core::build_request(const Batches& batches, proto::Pro
     }
     proto::ProduceRequest::PartitionProduceData pd;
     pd.index = tp.partition;
-    pd.records.bytes = Bytes(buffers.back());
+    pd.records.bytes = frame;
     t->partition_data.push_back(pd);
   }
   return {};
@@ -65,8 +36,9 @@ std::error_code Producer::Core::build_request(const Batches& batches, proto::Pro
 void Producer::Core::fail_batch(Batch& b, std::error_code ec) {
   // Not answered (aborted, not built): whether it was written is unknown, which the session treats as such.
   session_.on_result(b.tp, b.id, b.stamp, {.answered = false, .retriable = false, .may_retry = false});
-  complete_batch(b.records, ec, {});
-  sending_ -= b.records.size();
+  const size_t n = b.deliveries.size();
+  complete_batch(b, ec, {});
+  sending_ -= n;
   transaction_batch_failed(ec);
 }
 
@@ -155,8 +127,7 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
     }
     // One batch per partition, built fresh each attempt (a retry may go to a new leader).
     proto::ProduceRequest req;
-    std::vector<std::vector<uint8_t>> buffers;
-    if (auto build_error = build_request(batches, req, buffers)) {
+    if (auto build_error = build_request(batches, req)) {
       error_text_ = "compression.type=" + config_.compression_type + ": " + build_error.message();
       for (auto& b : batches) fail_batch(b, build_error);
       batches = std::move(waiting);
@@ -234,8 +205,9 @@ asio::awaitable<void> Producer::Core::send_batches(int32_t leader, Batches batch
                  : code                                            ? make_kafka_error(code)
                         : make_error_code(kafka_errc::unknown_server_error);
       if (result) error_text_ = to_string(tp) + ": " + result.message();
-      complete_batch(b.records, result, md);
-      sending_ -= b.records.size();
+      const size_t n = b.deliveries.size();
+      complete_batch(b, result, md);
+      sending_ -= n;
       if (result) transaction_batch_failed(result);
     }
     batches = std::move(retry);

@@ -203,8 +203,9 @@ void put_field(std::vector<uint8_t>& out, const std::optional<Bytes>& b) {
 
 void RecordBatchBuilder::reset(const BatchOptions& options) {
   options_ = options;
-  records_.clear();
+  records_.assign(kBatchHeaderSize, 0);
   compressed_.clear();
+  compressed_current_ = false;
   count_ = 0;
   last_offset_ = 0;
   first_timestamp_.reset();
@@ -242,19 +243,28 @@ void RecordBatchBuilder::add_at(int64_t offset, int64_t timestamp, std::optional
   ++count_;
   last_offset_ = offset;
   if (timestamp > max_timestamp_) max_timestamp_ = timestamp;
+  compressed_current_ = false;
 }
 
-std::error_code RecordBatchBuilder::build_into(std::vector<uint8_t>& out) {
+void RecordBatchBuilder::set_producer(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
+  options_.producer_id = producer_id;
+  options_.producer_epoch = producer_epoch;
+  options_.base_sequence = base_sequence;
+}
+
+std::error_code RecordBatchBuilder::finish(Bytes& batch) {
   const BatchOptions& o = options_;
-  Bytes payload(records_);
+  std::vector<uint8_t>* frame = &records_;
   if (o.compression != Compression::none && count_ > 0) {
-    if (auto ec = compress(o.compression, Bytes(records_), compressed_, o.compression_level)) return ec;
-    payload = Bytes(compressed_);
+    if (!compressed_current_) {
+      const Bytes records(records_.data() + kBatchHeaderSize, records_.size() - kBatchHeaderSize);
+      if (auto ec = compress(o.compression, records, compressed_, o.compression_level)) return ec;
+      compressed_.insert(compressed_.begin(), kBatchHeaderSize, 0);
+      compressed_current_ = true;
+    }
+    frame = &compressed_;
   }
-  const size_t start = out.size();
-  out.resize(start + kBatchHeaderSize);
-  out.insert(out.end(), payload.begin(), payload.end());
-  const size_t total = out.size() - start;
+  const size_t total = frame->size();
 
   const int32_t last_delta =
       o.last_offset_delta.value_or(count_ == 0 ? 0 : static_cast<int32_t>(last_offset_ - o.base_offset));
@@ -266,7 +276,7 @@ std::error_code RecordBatchBuilder::build_into(std::vector<uint8_t>& out) {
   const int64_t max_ts =
       o.timestamp_type == TimestampType::log_append_time ? o.log_append_time : max_timestamp_;
 
-  uint8_t* h = out.data() + start;
+  uint8_t* h = frame->data();
   be::store_big_s64(h, o.base_offset);
   be::store_big_u32(h + 8, static_cast<uint32_t>(total - kBatchLogOverhead));
   be::store_big_s32(h + 12, o.partition_leader_epoch);
@@ -280,6 +290,14 @@ std::error_code RecordBatchBuilder::build_into(std::vector<uint8_t>& out) {
   be::store_big_s32(h + 53, o.base_sequence);
   be::store_big_s32(h + 57, count_);
   be::store_big_u32(h + kBatchCrcOffset, crc32c(h + kBatchAttributesOffset, total - kBatchAttributesOffset));
+  batch = Bytes(h, total);
+  return {};
+}
+
+std::error_code RecordBatchBuilder::build_into(std::vector<uint8_t>& out) {
+  Bytes batch;
+  if (auto ec = finish(batch)) return ec;
+  out.insert(out.end(), batch.begin(), batch.end());
   return {};
 }
 

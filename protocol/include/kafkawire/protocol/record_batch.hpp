@@ -452,11 +452,14 @@ struct BatchOptions {
 // Builds one batch:
 //   RecordBatchBuilder b({.base_offset = 0, .compression = Compression::zstd});
 //   b.add(ts, Bytes("key"sv), Bytes("value"sv));
-//   std::vector<uint8_t> batch = b.build();
+//   auto bytes = b.build();
+// The records are encoded as they are added, behind room kept for the batch header, so that finish()
+// writes the header in place: an uncompressed batch is never copied, and a producer keeps only the
+// encoded records of an open batch (Java's accumulator), not the records it was given.
 class RecordBatchBuilder {
  public:
-  RecordBatchBuilder() = default;
-  explicit RecordBatchBuilder(const BatchOptions& options) : options_(options) {}
+  RecordBatchBuilder() : RecordBatchBuilder(BatchOptions{}) {}
+  explicit RecordBatchBuilder(const BatchOptions& options) : options_(options), records_(kBatchHeaderSize) {}
 
   // Starts a new batch, keeping the buffers.
   void reset(const BatchOptions& options);
@@ -468,19 +471,30 @@ class RecordBatchBuilder {
   void add_at(int64_t offset, int64_t timestamp, std::optional<Bytes> key, std::optional<Bytes> value,
               std::span<const Header> headers = {});
 
-  int32_t count() const { return count_; }
-  size_t uncompressed_size() const { return kBatchHeaderSize + records_.size(); }
+  // The producer id, epoch and first sequence number the next finish() writes (a retry after an epoch
+  // bump is renumbered); the records stay as they are.
+  void set_producer(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence);
 
-  // Appends the finished batch to `out` (several batches make a `records` blob). Fails only when the
-  // codec is unavailable (unsupported_compression) or fails.
+  // Room for this many bytes of batch (header and records) without reallocating.
+  void reserve(size_t bytes) { records_.reserve(bytes); }
+
+  int32_t count() const { return count_; }
+  size_t uncompressed_size() const { return records_.size(); }
+
+  // Writes the header (compressing the records first, once) and points `batch` at the finished batch,
+  // inside the builder: valid until the builder changes. Fails only when the codec is unavailable
+  // (unsupported_compression) or fails.
+  std::error_code finish(Bytes& batch);
+  // Appends the finished batch to `out` (several batches make a `records` blob).
   std::error_code build_into(std::vector<uint8_t>& out);
   // The same, as a new buffer; throws std::system_error on those errors.
   std::vector<uint8_t> build();
 
  private:
   BatchOptions options_;
-  std::vector<uint8_t> records_;
-  std::vector<uint8_t> compressed_;
+  std::vector<uint8_t> records_;     // kBatchHeaderSize bytes of room for the header, then the records
+  std::vector<uint8_t> compressed_;  // the same for a compressed batch: room, then the compressed records
+  bool compressed_current_ = false;  // compressed_ holds the records as they are now
   int32_t count_ = 0;
   int64_t last_offset_ = 0;
   std::optional<int64_t> first_timestamp_;
