@@ -16,12 +16,14 @@
 #include "kafkawire/protocol/delete_records.hpp"
 #include "kafkawire/protocol/delete_topics.hpp"
 #include "kafkawire/protocol/describe_cluster.hpp"
+#include "kafkawire/protocol/describe_configs.hpp"
 #include "kafkawire/protocol/describe_groups.hpp"
 #include "kafkawire/protocol/end_txn.hpp"
 #include "kafkawire/protocol/fetch.hpp"
 #include "kafkawire/protocol/find_coordinator.hpp"
 #include "kafkawire/protocol/header.hpp"
 #include "kafkawire/protocol/heartbeat.hpp"
+#include "kafkawire/protocol/incremental_alter_configs.hpp"
 #include "kafkawire/protocol/init_producer_id.hpp"
 #include "kafkawire/protocol/join_group.hpp"
 #include "kafkawire/protocol/leave_group.hpp"
@@ -58,8 +60,9 @@ using AllApis =
              Api<ApiVersionsRequest>, Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>,
              Api<DeleteRecordsRequest>, Api<InitProducerIdRequest>, Api<AddPartitionsToTxnRequest>,
              Api<AddOffsetsToTxnRequest>, Api<EndTxnRequest>, Api<TxnOffsetCommitRequest>,
-             Api<SaslAuthenticateRequest>, Api<CreatePartitionsRequest>, Api<DeleteGroupsRequest>,
-             Api<OffsetDeleteRequest>, Api<DescribeClusterRequest>, Api<ConsumerGroupHeartbeatRequest>>;
+             Api<DescribeConfigsRequest>, Api<SaslAuthenticateRequest>, Api<CreatePartitionsRequest>,
+             Api<DeleteGroupsRequest>, Api<IncrementalAlterConfigsRequest>, Api<OffsetDeleteRequest>,
+             Api<DescribeClusterRequest>, Api<ConsumerGroupHeartbeatRequest>>;
 
 // Messages that are not requests or responses but have versions of their own.
 using OtherMessages =
