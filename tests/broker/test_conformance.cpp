@@ -46,6 +46,7 @@ void require_pass(const conformance::Result& r) {
   CHECK(r.setup_error.empty());
   CHECK(r.stage_errors.empty());
   CHECK(r.topics_left.empty());
+  CHECK(r.groups_left.empty());
   for (const auto& a : r.apis)
     for (const auto& c : a.cells) {
       INFO(a.name << " v" << c.version << ": " << conformance::state_name(c.state));

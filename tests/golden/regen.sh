@@ -58,6 +58,10 @@ flock 9
 mvn -B -q -f "$gen/pom.xml" package 2>&1 | sed 's/\x1b\[0m//g' >&2
 cp="$gen/target/golden-gen.jar:$(<"$gen/target/classpath.txt")"
 run() { java -cp "$cp" kafkawire.golden.Main "$@"; }
+# The same generator with an older kafka-clients (pom.xml: kafka.older.version) in place of the current
+# one: it writes the versions Kafka 4.0 removed (KIP-896) that Kafka 3.9 still serves.
+older_cp=$(tr ':' '\n' <<<"$cp" | sed "s|.*/kafka-clients-[^/]*\.jar$|$gen/target/older/kafka-clients-older.jar|" | paste -sd:)
+run_older() { java -cp "$older_cp" kafkawire.golden.Main "$@"; }
 
 # Guard: the tool's schema-name and JSON conventions still hold for every
 # message in this kafka-clients version.
@@ -84,15 +88,30 @@ generate() {
   echo "regen.sh: wrote ${out#"$root"/} ($(wc -l <"$out") lines)"
 }
 
+# The golden lines of golden-fill's JSON lines (stdin), in their order: those kafka-clients no longer
+# writes come from the older one.
+encode_messages() {
+  local input=$here/.fill.tmp older=$here/.older.tmp new=$here/.new.tmp
+  cat >"$input"
+  run messages --older "$older" <"$input" >"$new"
+  if [[ -s $older ]]; then
+    run_older messages <"$older" >>"$new"
+  fi
+  # golden-fill's order: "name version" of each input line, then its golden line.
+  sed -E 's/^\{"name":"([^"]*)","version":([0-9]+),.*/\1 \2/' "$input" |
+    awk 'NR == FNR { line[$1 " " $2] = $0; next } ($0 in line) { print line[$0] }' "$new" -
+  rm -f "$input" "$older" "$new"
+}
+
 messages() {
   if [[ -z $only ]]; then
-    "$fill" | run messages
+    "$fill" | encode_messages
     return
   fi
   # Keep every other message's lines; replace the named ones.
   local names
   IFS=, read -r -a names <<<"$only"
-  "$fill" "${names[@]}" | run messages >"$here/.only.tmp"
+  "$fill" "${names[@]}" | encode_messages >"$here/.only.tmp"
   [[ -s $here/.only.tmp ]] || { echo "regen.sh: no such message in golden-fill: $only" >&2; exit 1; }
   if [[ -f $here/messages.txt ]]; then
     awk -v only="$only" 'BEGIN { n = split(only, a, ","); for (i = 1; i <= n; i++) skip[a[i]] = 1 } !($1 in skip)' \

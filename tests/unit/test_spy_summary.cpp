@@ -58,3 +58,54 @@ TEST_CASE("spy summary: the error scan finds PartitionErrorCode too", "[spy]") {
   visit(end_scan, end);
   CHECK(end_scan.text() == "errors: PRODUCER_FENCED");
 }
+
+TEST_CASE("spy summary: topic and cluster administration", "[spy]") {
+  CHECK(describe(proto::DeleteGroupsRequest{{"a", "b"}}) == "delete a, b");
+  CHECK(describe(proto::DeleteGroupsRequest{{"a", "b", "c", "d", "e"}}) ==
+        "delete a, b, c, d, ... (5 groups)");
+  CHECK(describe(proto::DeleteGroupsRequest{}) == "no groups");
+
+  proto::CreatePartitionsRequest cp;
+  cp.topics.push_back({"orders", 6, std::nullopt});
+  cp.topics.push_back(
+      {"audit", 1, std::vector<proto::CreatePartitionsRequest::CreatePartitionsAssignment>{}});
+  cp.validate_only = true;
+  CHECK(describe(cp) == "orders to 6 partitions, audit to 1 partition (assigned), validate only");
+
+  proto::DeleteRecordsRequest dr;
+  dr.topics.push_back({"orders", {{0, 42}, {2, proto::DeleteRecordsRequest::kHighWatermark}}});
+  CHECK(describe(dr) == "delete orders-0 below 42, orders-2 below the high watermark");
+  proto::DeleteRecordsResponse drr;
+  drr.topics.push_back({"orders", {{0, 42, 0}, {2, -1, 1}}});
+  CHECK(describe(drr) == "orders-0 starts at 42");
+
+  proto::DescribeClusterResponse dc;
+  dc.cluster_id = "abc";
+  dc.controller_id = 1;
+  dc.brokers.push_back({1, "h", 9092, std::nullopt, false});
+  CHECK(describe(dc) == "cluster abc, controller 1, 1 broker");
+
+  proto::DescribeConfigsRequest cfg;
+  cfg.resources.push_back(
+      {proto::ConfigResourceType::kTopic, "orders", std::vector<std::string>{"retention.ms"}});
+  cfg.resources.push_back({proto::ConfigResourceType::kBroker, "", std::nullopt});
+  CHECK(describe(cfg) == "topic orders (1 key), cluster defaults (all keys)");
+  proto::DescribeConfigsResponse cfgr;
+  cfgr.results.push_back({0, std::nullopt, proto::ConfigResourceType::kBroker, "1", {{}, {}}});
+  CHECK(describe(cfgr) == "broker 1: 2 configs");
+
+  // Only key names: a value may be a password.
+  using Alter = proto::IncrementalAlterConfigsRequest;
+  Alter alter;
+  alter.resources.push_back(
+      {proto::ConfigResourceType::kTopic,
+       "orders",
+       {{"retention.ms", Alter::kSet, "1000"}, {"cleanup.policy", Alter::kDelete, std::nullopt}}});
+  alter.resources.push_back({proto::ConfigResourceType::kBroker,
+                             "1",
+                             {{"listener.name.x.sasl.jaas.config", Alter::kSet, "secret"}}});
+  CHECK(describe(alter) ==
+        "topic orders: set retention.ms, delete cleanup.policy, broker 1: set "
+        "listener.name.x.sasl.jaas.config");
+  CHECK(describe(alter).find("secret") == std::string::npos);
+}

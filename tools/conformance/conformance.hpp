@@ -98,6 +98,7 @@ struct Result {
   std::vector<std::string> stage_errors;
   std::vector<std::string> notes;
   std::vector<std::string> topics_left;  // topics the run created and could not delete
+  std::vector<std::string> groups_left;  // groups the run made and could not delete
 
   // Failing cells and flows, the setup error and stage errors: 0 when the broker passes.
   int failing() const;

@@ -229,6 +229,11 @@ std::string text(const Result& r, size_t max_json) {
     for (const auto& t : r.topics_left) out << " " << t;
     out << "\n";
   }
+  if (!r.groups_left.empty()) {
+    out << "\ngroups this run made and could not delete:";
+    for (const auto& g : r.groups_left) out << " " << g;
+    out << "\n";
+  }
   for (const auto& n : r.notes) out << "note: " << n << "\n";
   for (const auto& a : r.apis)
     for (const auto& c : a.cells)
@@ -291,7 +296,8 @@ std::string json(const Result& r) {
   out << "],\"skipped\":" << strings(r.skipped)
       << ",\"setupError\":" << (r.setup_error.empty() ? "null" : js(r.setup_error))
       << ",\"stageErrors\":" << strings(r.stage_errors) << ",\"notes\":" << strings(r.notes)
-      << ",\"topicsLeft\":" << strings(r.topics_left) << "}\n";
+      << ",\"topicsLeft\":" << strings(r.topics_left) << ",\"groupsLeft\":" << strings(r.groups_left)
+      << "}\n";
   return out.str();
 }
 

@@ -21,6 +21,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <iomanip>
 #include <map>
@@ -72,6 +73,8 @@ constexpr int16_t ILLEGAL_SASL_STATE = 34;
 constexpr int16_t SASL_AUTHENTICATION_FAILED = 58;
 constexpr int16_t UNSUPPORTED_VERSION = 35;
 constexpr int16_t TOPIC_ALREADY_EXISTS = 36;
+constexpr int16_t INVALID_PARTITIONS = 37;
+constexpr int16_t INVALID_CONFIG = 40;
 constexpr int16_t GROUP_ID_NOT_FOUND = 69;
 constexpr int16_t UNSUPPORTED_COMPRESSION_TYPE = 76;
 constexpr int16_t MEMBER_ID_REQUIRED = 79;
@@ -81,6 +84,7 @@ constexpr int16_t INVALID_FETCH_SESSION_EPOCH = 71;
 constexpr int16_t UNKNOWN_TOPIC_ID = 100;
 constexpr int16_t FENCED_MEMBER_EPOCH = 110;
 constexpr int16_t STALE_MEMBER_EPOCH = 113;
+constexpr int16_t MISMATCHED_ENDPOINT_TYPE = 114;
 
 constexpr int kPartitions = 3;
 
@@ -91,6 +95,9 @@ const std::string kMisuseOutOfRange = "misuse: fetch offset out of range";
 const std::string kMisuseStale = "misuse: stale generation or member epoch";
 const std::string kMisuseUnknownMember = "misuse: unknown member id";
 const std::string kMisuseFetchSession = "misuse: fetch session id or epoch";
+const std::string kMisuseUnknownGroup = "misuse: deleting a group that does not exist";
+const std::string kMisuseConfig = "misuse: an unknown config key";
+const std::string kMisuseDeleteRecords = "misuse: deleting records past the high watermark";
 const std::string kMisuseTxn = "misuse: transactions (a partition not added, a fenced or stale epoch, empty)";
 
 std::string codec_flow(proto::Compression codec) {
@@ -318,6 +325,11 @@ class Suite {
     }
     if (!read_only_) {
       try {
+        cleanup_groups();
+      } catch (const std::exception& e) {
+        stage_errors_.push_back(std::string("cleanup of the groups: ") + e.what());
+      }
+      try {
         cleanup();
       } catch (const std::exception& e) {
         stage_errors_.push_back(std::string("cleanup: ") + e.what());
@@ -353,10 +365,17 @@ class Suite {
                            kAddPartitionsToTxn = proto::AddPartitionsToTxnRequest::api_key,
                            kAddOffsetsToTxn = proto::AddOffsetsToTxnRequest::api_key,
                            kEndTxn = proto::EndTxnRequest::api_key,
-                           kTxnOffsetCommit = proto::TxnOffsetCommitRequest::api_key;
+                           kTxnOffsetCommit = proto::TxnOffsetCommitRequest::api_key,
+                           kDeleteRecords = proto::DeleteRecordsRequest::api_key,
+                           kDescribeConfigs = proto::DescribeConfigsRequest::api_key,
+                           kCreatePartitions = proto::CreatePartitionsRequest::api_key,
+                           kDeleteGroups = proto::DeleteGroupsRequest::api_key,
+                           kAlterConfigs = proto::IncrementalAlterConfigsRequest::api_key,
+                           kDescribeCluster = proto::DescribeClusterRequest::api_key;
   // The APIs --read-only runs.
-  static constexpr std::array<int16_t, 8> kReadOnly = {
-      kApiVersions, kMetadata, kListOffsets, kFetch, kFindCoordinator, kDescribe, kListGroups, kOffsetFetch};
+  static constexpr std::array<int16_t, 10> kReadOnly = {
+      kApiVersions, kMetadata,   kListOffsets, kFetch,           kFindCoordinator,
+      kDescribe,    kListGroups, kOffsetFetch, kDescribeCluster, kDescribeConfigs};
 
   // Whether an API's cells are reported: selected by Options::only and, with read_only, one it runs.
   bool reported(int16_t key) const {
@@ -379,9 +398,9 @@ class Suite {
     if (wanted({kFetch})) stage("Fetch", [&] { fetch(); });
     if (wanted({kListOffsets})) stage("ListOffsets", [&] { list_offsets(); });
     if (wanted({kFetch})) stage("fetch sessions", [&] { fetch_sessions(); });
-    const ApiKeys groups = {kFindCoordinator,  kCommit, kOffsetFetch, kJoin,       kSync,
-                            kHeartbeat,        kLeave,  kDescribe,    kListGroups, kOffsetDelete,
-                            kConsumerHeartbeat};
+    const ApiKeys groups = {kFindCoordinator,   kCommit,      kOffsetFetch, kJoin,       kSync,
+                            kHeartbeat,         kLeave,       kDescribe,    kListGroups, kOffsetDelete,
+                            kConsumerHeartbeat, kDeleteGroups};
     // The transactions stage commits offsets for a group too.
     const ApiKeys txn = {kAddPartitionsToTxn, kAddOffsetsToTxn, kEndTxn, kTxnOffsetCommit};
     if (wanted(groups) || wanted(txn)) wait_for_coordinator();
@@ -405,6 +424,12 @@ class Suite {
       else
         stage("SaslHandshake x SaslAuthenticate", [&] { sasl_on_sasl_listener(); });
     }
+    if (wanted({kDescribeCluster})) stage("DescribeCluster", [&] { describe_cluster(); });
+    if (wanted({kDescribeConfigs})) stage("DescribeConfigs", [&] { describe_configs(); });
+    if (wanted({kAlterConfigs})) stage("IncrementalAlterConfigs", [&] { incremental_alter_configs(); });
+    if (wanted({kCreatePartitions})) stage("CreatePartitions", [&] { create_partitions(); });
+    if (wanted({kDeleteRecords})) stage("DeleteRecords", [&] { delete_records(); });
+    if (wanted({kDeleteGroups})) stage("DeleteGroups", [&] { delete_groups(); });
     if (wanted({kDelete})) stage("DeleteTopics", [&] { delete_topics(); });
   }
 
@@ -622,6 +647,11 @@ class Suite {
                           .replication_factor = -1,
                           .assignments = {},
                           .configs = {{"compression.type", "zstd"}}});
+    grow_ = topic("grow");        // CreatePartitions
+    records_ = topic("records");  // DeleteRecords
+    for (const auto& name : {grow_, records_})
+      req.topics.push_back(
+          {.name = name, .num_partitions = 1, .replication_factor = -1, .assignments = {}, .configs = {}});
     for (int16_t v : versions<proto::DeleteTopicsRequest>()) {
       delete_topics_[v] = topic("delete-v" + std::to_string(v));
       req.topics.push_back({.name = delete_topics_[v],
@@ -643,7 +673,7 @@ class Suite {
         throw SetupFailure("creating " + t.name + ": " + error_name(t.error_code) + " " +
                            t.error_message.value_or(""));
 
-    std::vector<std::string> names = {data_, zstd_};
+    std::vector<std::string> names = {data_, zstd_, grow_, records_};
     for (const auto& [v, n] : delete_topics_) names.push_back(n);
     const int16_t mv = top<proto::MetadataRequest>();
     if (mv < 10) throw SetupFailure("Metadata: the broker's max version is below 10 (no topic ids)");
@@ -660,8 +690,11 @@ class Suite {
       }
       if (ready) {
         for (const auto& b : m->brokers) addrs_[b.node_id] = {b.host, static_cast<uint16_t>(b.port)};
+        cluster_id_ = m->cluster_id.value_or("");
         for (const auto& t : m->topics) {
           ids_[t.name.value_or("")] = t.topic_id;
+          if (t.name == grow_) grow_replicas_ = t.partitions.at(0).replica_nodes;
+          if (t.name == records_) records_leader_ = t.partitions.at(0).leader_id;
           if (t.name == data_) {
             if (t.partitions.size() != kPartitions)
               throw SetupFailure("the data topic has the wrong partition count");
@@ -674,6 +707,7 @@ class Suite {
         }
         data_id_ = ids_[data_];
         zstd_id_ = ids_[zstd_];
+        records_id_ = ids_[records_];
         if (data_id_.is_zero()) throw SetupFailure("Metadata gave no topic id for " + data_);
         wait_for_leaders(deadline);
         return;
@@ -860,6 +894,459 @@ class Suite {
     }
     for (const auto& n : names)
       if (!deleted_.count(n)) topics_left_.push_back(n);
+  }
+
+  // ---- topic and cluster administration -----------------------------------------------------------------
+
+  // DescribeCluster at every version: error 0, the cluster id, controller and brokers Metadata gave
+  // (read-only runs too); v1+ EndpointType 1 (brokers); v2+ no broker fenced (a fresh run's cluster); and
+  // v1+ EndpointType 2 (controllers) asked of a broker: MISMATCHED_ENDPOINT_TYPE (114).
+  void describe_cluster() {
+    for (int16_t v : versions<proto::DescribeClusterRequest>()) {
+      Check c = check<proto::DescribeClusterRequest>(v);
+      proto::DescribeClusterRequest req;
+      auto r = call(c, req);
+      if (r) {
+        c.code(r->error_code, NONE, "ErrorCode");
+        c.equal(r->error_message, std::optional<std::string>(), "ErrorMessage");
+        if (v >= 1) c.equal(r->endpoint_type, proto::DescribeClusterRequest::kBrokers, "EndpointType");
+        c.equal(r->cluster_id, cluster_id_, "ClusterId (as in Metadata)");
+        // (KRaft brokers name a random live broker as the controller, in Metadata as here.)
+        c.that(addrs_.count(r->controller_id) > 0,
+               "ControllerId " + std::to_string(r->controller_id) + " is not a broker Metadata lists");
+        c.equal(r->cluster_authorized_operations,
+                proto::DescribeClusterResponse::kAuthorizedOperationsOmitted, "ClusterAuthorizedOperations");
+        std::map<int32_t, std::pair<std::string, uint16_t>> seen;
+        for (const auto& b : r->brokers) {
+          seen[b.broker_id] = {b.host, static_cast<uint16_t>(b.port)};
+          if (v >= 2 && !read_only_)
+            c.equal(b.is_fenced, false, "broker " + std::to_string(b.broker_id) + " IsFenced");
+        }
+        c.that(seen == addrs_, "Brokers (id, host, port) differ from Metadata's");
+      }
+      if (v >= 1) {
+        Check cm = check<proto::DescribeClusterRequest>(v, "EndpointType 2 (controllers) asked of a broker");
+        proto::DescribeClusterRequest controllers;
+        controllers.endpoint_type = proto::DescribeClusterRequest::kControllers;
+        if (auto m = call(cm, controllers)) cm.code(m->error_code, MISMATCHED_ENDPOINT_TYPE, "ErrorCode");
+      }
+    }
+  }
+
+  proto::DescribeConfigsRequest describe_configs_request(int16_t v, int8_t type, const std::string& name,
+                                                         std::optional<std::vector<std::string>> keys) const {
+    proto::DescribeConfigsRequest req;
+    req.resources.push_back({type, name, std::move(keys)});
+    req.include_synonyms = v >= 1;
+    req.include_documentation = v >= 3;
+    return req;
+  }
+
+  // The one result of a DescribeConfigs of one resource, checked for error 0 and the resource; or nullptr.
+  const proto::DescribeConfigsResponse::DescribeConfigsResult* config_result(
+      Check& c, const proto::DescribeConfigsResponse& r, int8_t type, const std::string& name) {
+    if (!c.equal(r.results.size(), size_t{1}, "Results")) return nullptr;
+    const auto& res = r.results[0];
+    if (!c.code(res.error_code, NONE, "ErrorCode")) return nullptr;
+    // Kafka answers "" rather than null with error 0.
+    c.that(res.error_message.value_or("").empty(), "ErrorMessage with error 0: " + show(res.error_message));
+    c.equal(res.resource_type, type, "ResourceType");
+    c.equal(res.resource_name, name, "ResourceName");
+    return &res;
+  }
+
+  static const proto::DescribeConfigsResponse::DescribeConfigsResourceResult* find_config(
+      const proto::DescribeConfigsResponse::DescribeConfigsResult& res, const std::string& key) {
+    for (const auto& cfg : res.configs)
+      if (cfg.name == key) return &cfg;
+    return nullptr;
+  }
+
+  // DescribeConfigs at every version (read-only runs too): two keys of the data topic (cleanup.policy,
+  // retention.ms: values, not read-only, not sensitive, v1+ a source and synonyms, v3+ their types LIST and
+  // LONG and documentation), every key of it, and the bootstrap broker's node.id (its id, read-only, v1+
+  // STATIC_BROKER_CONFIG) asked of that broker; an unknown topic: UNKNOWN_TOPIC_OR_PARTITION (3).
+  void describe_configs() {
+    using Res = proto::ConfigResourceType;
+    for (int16_t v : versions<proto::DescribeConfigsRequest>()) {
+      if (!data_.empty()) {
+        Check c = check<proto::DescribeConfigsRequest>(v, "topic");
+        auto r =
+            call(c, describe_configs_request(v, Res::kTopic, data_,
+                                             std::vector<std::string>{"cleanup.policy", "retention.ms"}));
+        if (const auto* res = r ? config_result(c, *r, Res::kTopic, data_) : nullptr) {
+          c.equal(res->configs.size(), size_t{2}, "Configs");
+          for (const std::string key : {"cleanup.policy", "retention.ms"}) {
+            const auto* cfg = find_config(*res, key);
+            if (!c.that(cfg != nullptr, "Configs lacks " + key)) continue;
+            c.that(cfg->value.has_value() && !cfg->value->empty(), key + " has no Value");
+            if (!read_only_ && key == "cleanup.policy")
+              c.equal(cfg->value, std::optional<std::string>("delete"), key + " Value");
+            if (key == "retention.ms" && cfg->value)
+              c.that(cfg->value->find_first_not_of("-0123456789") == std::string::npos,
+                     key + " Value is not a number: " + *cfg->value);
+            c.equal(cfg->read_only, false, key + " ReadOnly");
+            c.equal(cfg->is_sensitive, false, key + " IsSensitive");
+            // v0's IsDefault is not checked: Kafka 3.9.1 answers false for these defaults too.
+            if (v >= 1) {
+              c.that(cfg->config_source >= proto::ConfigSource::kTopicConfig &&
+                         cfg->config_source <= proto::ConfigSource::kGroupConfig,
+                     key + " ConfigSource " + std::to_string(cfg->config_source));
+              if (!read_only_)
+                c.that(cfg->config_source != proto::ConfigSource::kTopicConfig,
+                       key + " is a topic override, but the run set none");
+              // The synonyms, when there are any, start with the one in effect (a default with no broker
+              // setting behind it, like retention.ms on Kafka 4.4, has none).
+              if (!cfg->synonyms.empty())
+                c.equal(cfg->synonyms[0].source, cfg->config_source, key + " first synonym's Source");
+            }
+            if (v >= 3) {
+              c.equal(cfg->config_type, static_cast<int8_t>(key == "cleanup.policy" ? 7 : 5),
+                      key + " ConfigType (LIST, LONG)");
+              c.that(cfg->documentation.has_value() && !cfg->documentation->empty(),
+                     key + " has no Documentation (IncludeDocumentation was true)");
+            }
+          }
+        }
+        Check ca = check<proto::DescribeConfigsRequest>(v, "topic, every key");
+        auto all = call(ca, describe_configs_request(v, Res::kTopic, data_, std::nullopt));
+        if (const auto* res = all ? config_result(ca, *all, Res::kTopic, data_) : nullptr) {
+          ca.that(res->configs.size() >= 10, "only " + std::to_string(res->configs.size()) + " configs");
+          for (const char* key : {"cleanup.policy", "retention.ms", "segment.bytes", "min.insync.replicas"})
+            ca.that(find_config(*res, key) != nullptr, std::string("Configs lacks ") + key);
+        }
+      }
+      {
+        const int32_t node = addrs_.empty() ? -1 : addrs_.begin()->first;
+        Check cb = check<proto::DescribeConfigsRequest>(v, "broker " + std::to_string(node));
+        const std::string name = std::to_string(node);
+        auto r = call(
+            cb, describe_configs_request(v, Res::kBroker, name, std::vector<std::string>{"node.id"}), node);
+        if (const auto* res = r ? config_result(cb, *r, Res::kBroker, name) : nullptr) {
+          const auto* cfg = find_config(*res, "node.id");
+          if (cb.that(cfg != nullptr, "Configs lacks node.id")) {
+            cb.equal(cfg->value, std::optional<std::string>(name), "node.id Value");
+            cb.equal(cfg->read_only, true, "node.id ReadOnly");
+            if (v >= 1) {
+              cb.equal(cfg->config_source, proto::ConfigSource::kStaticBrokerConfig, "node.id ConfigSource");
+              cb.that(
+                  !cfg->synonyms.empty() && cfg->synonyms[0].name == "node.id" &&
+                      cfg->synonyms[0].source == proto::ConfigSource::kStaticBrokerConfig,
+                  "node.id's first synonym is not itself, STATIC_BROKER_CONFIG (IncludeSynonyms was true)");
+            }
+            if (v >= 3) cb.equal(cfg->config_type, int8_t{3}, "node.id ConfigType (INT)");
+          }
+        }
+      }
+      FlowScope flow(*this, kMisuseUnknownTopic);
+      Check cu = check<proto::DescribeConfigsRequest>(v, "unknown topic");
+      const std::string nosuch = topic("no-such-topic");
+      auto u = call(
+          cu, describe_configs_request(v, Res::kTopic, nosuch, std::vector<std::string>{"retention.ms"}));
+      if (u && cu.equal(u->results.size(), size_t{1}, "Results")) {
+        cu.code(u->results[0].error_code, UNKNOWN_TOPIC_OR_PARTITION, "ErrorCode");
+        cu.equal(u->results[0].resource_name, nosuch, "ResourceName");
+      }
+    }
+  }
+
+  // The data topic's retention.ms as DescribeConfigs (top version) shows it, once `done` says it has the
+  // state wanted (the broker applies a change from the metadata log, a moment after answering it), or after
+  // 15 s. The check is on c, the exchange is a DescribeConfigs cell's.
+  std::optional<proto::DescribeConfigsResponse::DescribeConfigsResourceResult> topic_config(
+      const std::string& key, const std::string& why,
+      const std::function<bool(const proto::DescribeConfigsResponse::DescribeConfigsResourceResult&)>& done) {
+    const int16_t dv = top<proto::DescribeConfigsRequest>();
+    std::optional<proto::DescribeConfigsResponse::DescribeConfigsResourceResult> last;
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    for (;;) {
+      Check d = check<proto::DescribeConfigsRequest>(dv, why);
+      auto r = call(d, describe_configs_request(dv, proto::ConfigResourceType::kTopic, data_,
+                                                std::vector<std::string>{key}));
+      const auto* res = r ? config_result(d, *r, proto::ConfigResourceType::kTopic, data_) : nullptr;
+      if (!res) return std::nullopt;
+      if (const auto* cfg = find_config(*res, key)) last = *cfg;
+      if ((last && done(*last)) || std::chrono::steady_clock::now() > deadline) return last;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  // IncrementalAlterConfigs at every version, on the data topic: SET retention.ms (DescribeConfigs then
+  // shows the value, a TOPIC_CONFIG), SET with ValidateOnly (nothing changes), DELETE it (back to the
+  // default); an unknown key: INVALID_CONFIG (40), and a resource's keys change together or not at all.
+  void incremental_alter_configs() {
+    using Req = proto::IncrementalAlterConfigsRequest;
+    const int8_t kTopic = proto::ConfigResourceType::kTopic;
+    auto alter = [&](Check& c, std::vector<Req::AlterableConfig> configs, bool validate_only,
+                     int16_t want = NONE) {
+      Req req;
+      req.validate_only = validate_only;
+      req.resources.push_back({kTopic, data_, std::move(configs)});
+      auto r = call(c, req);
+      if (!r || !c.equal(r->responses.size(), size_t{1}, "Responses")) return false;
+      const auto& res = r->responses[0];
+      c.equal(res.resource_type, kTopic, "ResourceType");
+      c.equal(res.resource_name, data_, "ResourceName");
+      if (want == NONE) c.equal(res.error_message, std::optional<std::string>(), "ErrorMessage");
+      return c.code(res.error_code, want, "ErrorCode");
+    };
+    using Cfg = proto::DescribeConfigsResponse::DescribeConfigsResourceResult;
+    auto is_override = [](const Cfg& cfg) { return cfg.config_source == proto::ConfigSource::kTopicConfig; };
+    for (int16_t v : versions<Req>()) {
+      const std::string value = std::to_string(3600000 + 1000 * v);
+      Check c = check<Req>(v, "SET retention.ms=" + value);
+      if (alter(c, {{"retention.ms", Req::kSet, value}}, false)) {
+        auto cfg =
+            topic_config("retention.ms", "after IncrementalAlterConfigs v" + std::to_string(v) + " SET",
+                         [&](const Cfg& x) { return x.value == value; });
+        if (c.that(cfg.has_value(), "DescribeConfigs lacks retention.ms after the SET")) {
+          c.equal(cfg->value, std::optional<std::string>(value), "retention.ms as DescribeConfigs shows it");
+          c.that(is_override(*cfg), "retention.ms ConfigSource " + std::to_string(cfg->config_source) +
+                                        " after the SET, want TOPIC_CONFIG (1)");
+          c.that(!cfg->synonyms.empty() && cfg->synonyms[0].name == "retention.ms" &&
+                     cfg->synonyms[0].value == std::optional<std::string>(value) &&
+                     cfg->synonyms[0].source == proto::ConfigSource::kTopicConfig,
+                 "retention.ms's first synonym is not the override");
+        }
+      }
+      Check cv = check<Req>(v, "SET with ValidateOnly");
+      if (alter(cv, {{"retention.ms", Req::kSet, "7200000"}}, true)) {
+        auto cfg = topic_config("retention.ms", "after a ValidateOnly SET", [](const Cfg&) { return true; });
+        if (cfg)
+          cv.equal(cfg->value, std::optional<std::string>(value), "retention.ms after a ValidateOnly SET");
+      }
+      {
+        FlowScope flow(*this, kMisuseConfig);
+        Check cu = check<Req>(v, "an unknown key with a known one");
+        alter(cu, {{"retention.ms", Req::kSet, "7200000"}, {topic("no.such.config"), Req::kSet, "1"}}, false,
+              INVALID_CONFIG);
+        auto cfg = topic_config("retention.ms", "after a refused SET", [](const Cfg&) { return true; });
+        if (cfg) cu.equal(cfg->value, std::optional<std::string>(value), "retention.ms after a refused SET");
+      }
+      Check cd = check<Req>(v, "DELETE retention.ms");
+      if (alter(cd, {{"retention.ms", Req::kDelete, std::nullopt}}, false)) {
+        auto cfg =
+            topic_config("retention.ms", "after IncrementalAlterConfigs v" + std::to_string(v) + " DELETE",
+                         [&](const Cfg& x) { return !is_override(x); });
+        if (cd.that(cfg.has_value(), "DescribeConfigs lacks retention.ms after the DELETE")) {
+          cd.that(!is_override(*cfg), "retention.ms is still a topic override after the DELETE");
+          cd.that(cfg->value != std::optional<std::string>(value), "retention.ms kept the value SET");
+        }
+      }
+    }
+  }
+
+  // The data topic's partition count per Metadata (top version) once it is `want`, or after 15 s.
+  int32_t partition_count(const std::string& name, int32_t want) {
+    const int16_t mv = top<proto::MetadataRequest>();
+    int32_t n = -1;
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    for (;;) {
+      auto m = call_at(mv, metadata_request({name}), -1, "partitions of " + name);
+      if (m && m->topics.size() == 1 && m->topics[0].error_code == NONE) {
+        n = static_cast<int32_t>(m->topics[0].partitions.size());
+        bool led = std::all_of(m->topics[0].partitions.begin(), m->topics[0].partitions.end(),
+                               [](const auto& p) { return p.leader_id >= 0; });
+        if (n == want && led) return n;
+      }
+      if (std::chrono::steady_clock::now() > deadline) return n;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  // CreatePartitions at every version, on a topic of the run's that starts with one partition: one more
+  // partition each version (placed by the broker, or at odd versions given the replicas of partition 0),
+  // which Metadata then shows; ValidateOnly changes nothing; the same count again: INVALID_PARTITIONS (37);
+  // an unknown topic: UNKNOWN_TOPIC_OR_PARTITION (3).
+  void create_partitions() {
+    using Req = proto::CreatePartitionsRequest;
+    auto request = [&](const std::string& name, int32_t count, bool assign, bool validate_only) {
+      Req req;
+      req.timeout_ms = 30000;
+      req.validate_only = validate_only;
+      Req::CreatePartitionsTopic t{name, count, std::nullopt};
+      if (assign) t.assignments = std::vector<Req::CreatePartitionsAssignment>{{grow_replicas_}};
+      req.topics.push_back(std::move(t));
+      return req;
+    };
+    auto result = [&](Check& c, const Req& req, const std::string& name, int16_t want) {
+      auto r = call(c, req);
+      if (!r || !c.equal(r->results.size(), size_t{1}, "Results")) return false;
+      c.equal(r->results[0].name, name, "Name");
+      if (want == NONE)
+        c.equal(r->results[0].error_message, std::optional<std::string>(), "ErrorMessage");
+      else if (want == INVALID_PARTITIONS)
+        c.that(r->results[0].error_message.has_value(), "ErrorMessage is null with INVALID_PARTITIONS");
+      return c.code(r->results[0].error_code, want, "ErrorCode");
+    };
+    for (int16_t v : versions<Req>()) {
+      const int32_t count = grow_partitions_ + 1;
+      Check c = check<Req>(v, "to " + std::to_string(count) + " partitions");
+      if (result(c, request(grow_, count, v % 2 == 1, false), grow_, NONE)) {
+        grow_partitions_ = count;
+        c.equal(partition_count(grow_, count), count, "partitions per Metadata");
+      }
+      Check cv = check<Req>(v, "ValidateOnly");
+      if (result(cv, request(grow_, grow_partitions_ + 1, false, true), grow_, NONE))
+        cv.equal(partition_count(grow_, grow_partitions_), grow_partitions_,
+                 "partitions per Metadata after ValidateOnly");
+      Check cs = check<Req>(v, "the same count again");
+      result(cs, request(grow_, grow_partitions_, false, false), grow_, INVALID_PARTITIONS);
+      FlowScope flow(*this, kMisuseUnknownTopic);
+      Check cu = check<Req>(v, "unknown topic");
+      result(cu, request(topic("no-such-topic"), 2, false, false), topic("no-such-topic"),
+             UNKNOWN_TOPIC_OR_PARTITION);
+    }
+  }
+
+  // The earliest offset of partition 0 of the records topic, per ListOffsets (top version).
+  int64_t records_start(Check& c) {
+    const int16_t lv = top<proto::ListOffsetsRequest>();
+    proto::ListOffsetsRequest req;
+    req.replica_id = -1;
+    req.topics.push_back({records_, {{0, -1, proto::ListOffsetsRequest::kEarliestTimestamp}}});
+    auto r = call_at(lv, req, records_leader_, "the log start of " + records_ + "-0");
+    if (!r || r->topics.size() != 1 || r->topics[0].partitions.size() != 1 ||
+        r->topics[0].partitions[0].error_code != NONE) {
+      c.fail("ListOffsets earliest of " + records_ + "-0 failed");
+      return -1;
+    }
+    return r->topics[0].partitions[0].offset;
+  }
+
+  // DeleteRecords at every version, on a one-partition topic of the run's: three records produced, then
+  // deleted up to the last of them (odd versions: -1, the high watermark, all three): LowWatermark is that
+  // offset, and ListOffsets earliest moves there; an offset past the high watermark: OFFSET_OUT_OF_RANGE (1).
+  void delete_records() {
+    using Req = proto::DeleteRecordsRequest;
+    const int16_t pv = top<proto::ProduceRequest>();
+    int64_t end = 0;
+    auto request = [&](int64_t offset) {
+      Req req;
+      req.timeout_ms = 30000;
+      req.topics.push_back({records_, {{0, offset}}});
+      return req;
+    };
+    auto partition = [&](Check& c, const proto::DeleteRecordsResponse& r)
+        -> const proto::DeleteRecordsResponse::DeleteRecordsPartitionResult* {
+      if (!c.equal(r.topics.size(), size_t{1}, "Topics")) return nullptr;
+      c.equal(r.topics[0].name, records_, "Name");
+      if (!c.equal(r.topics[0].partitions.size(), size_t{1}, "Partitions")) return nullptr;
+      c.equal(r.topics[0].partitions[0].partition_index, 0, "PartitionIndex");
+      return &r.topics[0].partitions[0];
+    };
+    for (int16_t v : versions<Req>()) {
+      Check cp = check<proto::ProduceRequest>(pv, "records for DeleteRecords v" + std::to_string(v));
+      auto recs = make_records(pv, Compression::none);
+      auto pr = call(cp, produce_request(pv, records_, records_id_, 0, build_batch(recs, Compression::none)),
+                     records_leader_);
+      const auto* p = pr ? produce_partition(cp, *pr, records_, records_id_, 0) : nullptr;
+      if (!p || !cp.code(p->error_code, NONE, "ErrorCode")) continue;
+      cp.equal(p->base_offset, end, "BaseOffset");
+      end = p->base_offset + static_cast<int64_t>(recs.size());
+      const bool all = v % 2 == 1;
+      const int64_t offset = all ? Req::kHighWatermark : end - 1;
+      const int64_t want = all ? end : end - 1;
+      Check c = check<Req>(v, all ? "below the high watermark" : "below offset " + std::to_string(offset));
+      auto r = call(c, request(offset), records_leader_);
+      if (const auto* d = r ? partition(c, *r) : nullptr) {
+        c.code(d->error_code, NONE, "ErrorCode");
+        c.equal(d->low_watermark, want, "LowWatermark");
+        c.equal(records_start(c), want, "ListOffsets earliest after the deletion");
+      }
+      FlowScope flow(*this, kMisuseDeleteRecords);
+      Check co = check<Req>(v, "past the high watermark");
+      auto o = call(co, request(end + 10), records_leader_);
+      if (const auto* d = o ? partition(co, *o) : nullptr)
+        co.code(d->error_code, OFFSET_OUT_OF_RANGE, "ErrorCode");
+    }
+  }
+
+  // DeleteGroups at every version: a group of the run's with a committed offset (no members) is deleted
+  // (error 0), after which OffsetFetch finds no offsets for it; deleting it again: GROUP_ID_NOT_FOUND (69).
+  void delete_groups() {
+    const int16_t cv = top<proto::OffsetCommitRequest>();
+    const int16_t fv = top<proto::OffsetFetchRequest>();
+    for (int16_t v : versions<proto::DeleteGroupsRequest>()) {
+      const std::string g = group("delete-v" + std::to_string(v));
+      Check cc = check<proto::OffsetCommitRequest>(cv, "a group for DeleteGroups v" + std::to_string(v));
+      std::vector<Committed> values(static_cast<size_t>(kPartitions), Committed{1, -1, std::nullopt});
+      if (!commit(cc, g, -1, "", values)) continue;
+      Check c = check<proto::DeleteGroupsRequest>(v);
+      proto::DeleteGroupsRequest req;
+      req.groups_names = {g};
+      auto delete_once = [&](Check& ch, int16_t want) {
+        auto r = call(ch, req, coordinator(g));
+        if (!r || !ch.equal(r->results.size(), size_t{1}, "Results")) return;
+        ch.equal(r->results[0].group_id, g, "GroupId");
+        if (v >= 3 && want == NONE)
+          ch.equal(r->results[0].error_message, std::optional<std::string>(), "ErrorMessage");
+        ch.code(r->results[0].error_code, want, "ErrorCode");
+      };
+      delete_once(c, NONE);
+      if (auto f = call_at(fv, offset_fetch_request(fv, {g}), coordinator(g), "offsets of a deleted group")) {
+        bool none = true;
+        auto scan = [&](const auto& topics) {
+          for (const auto& t : topics)
+            for (const auto& p : t.partitions) none = none && p.committed_offset == -1;
+        };
+        scan(f->topics);
+        for (const auto& gr : f->groups) scan(gr.topics);
+        c.that(none, "OffsetFetch still finds the deleted group's offsets");
+      }
+      FlowScope flow(*this, kMisuseUnknownGroup);
+      Check ca = check<proto::DeleteGroupsRequest>(v, "deleting it again");
+      delete_once(ca, GROUP_ID_NOT_FOUND);
+    }
+  }
+
+  // The groups of this run (named kwc-<run id>-...) that the brokers list.
+  std::vector<std::string> run_groups() {
+    std::set<std::string> out;
+    const auto range = both<proto::ListGroupsRequest>();
+    if (range.max < range.min) return {};
+    const std::string prefix = group("");
+    std::vector<int32_t> nodes;
+    for (const auto& [node, addr] : addrs_) nodes.push_back(node);
+    if (nodes.empty()) nodes.push_back(-1);
+    for (int32_t node : nodes) {
+      auto r = call_at(range.max, proto::ListGroupsRequest{}, node, "cleanup: the run's groups");
+      if (!r) continue;
+      for (const auto& g : r->groups)
+        if (g.group_id.rfind(prefix, 0) == 0) out.insert(g.group_id);
+    }
+    return {out.begin(), out.end()};
+  }
+
+  // Deletes the groups this run made (each at its coordinator, the top DeleteGroups version); those that
+  // cannot be deleted are reported.
+  void cleanup_groups() {
+    const auto range = both<proto::DeleteGroupsRequest>();
+    const auto names = run_groups();
+    if (names.empty()) return;
+    if (range.max < range.min) {
+      groups_left_ = names;
+      return;
+    }
+    std::map<int32_t, std::vector<std::string>> by_coordinator;
+    for (const auto& g : names) by_coordinator[coordinator(g)].push_back(g);
+    std::set<std::string> gone;
+    for (const auto& [node, groups] : by_coordinator) {
+      Check c = check<proto::DeleteGroupsRequest>(range.max, "cleanup");
+      proto::DeleteGroupsRequest req;
+      req.groups_names = groups;
+      auto r = call(c, req, node);
+      if (!r) continue;
+      for (const auto& res : r->results) {
+        if (res.error_code == NONE || res.error_code == GROUP_ID_NOT_FOUND) {
+          gone.insert(res.group_id);
+          continue;
+        }
+        c.code(res.error_code, NONE, "deleting " + res.group_id);
+      }
+    }
+    for (const auto& g : names)
+      if (!gone.count(g)) groups_left_.push_back(g);
   }
 
   // ---- Metadata ---------------------------------------------------------------------------------------
@@ -1481,6 +1968,8 @@ class Suite {
     stage("ApiVersions", [&] { api_versions(); });
     read_only_setup();
     if (wanted({kMetadata})) stage("Metadata", [&] { metadata(); });
+    if (wanted({kDescribeCluster})) stage("DescribeCluster", [&] { describe_cluster(); });
+    if (wanted({kDescribeConfigs})) stage("DescribeConfigs", [&] { describe_configs(); });
     if (!data_.empty()) {
       if (wanted({kListOffsets})) stage("ListOffsets", [&] { list_offsets_read_only(); });
       if (wanted({kFetch})) stage("Fetch", [&] { fetch_read_only(); });
@@ -1506,6 +1995,7 @@ class Suite {
     auto m = call_at(mv, all, -1, "setup: the cluster's topics");
     if (!m) throw SetupFailure("Metadata v" + std::to_string(mv) + " of every topic failed");
     for (const auto& b : m->brokers) addrs_[b.node_id] = {b.host, static_cast<uint16_t>(b.port)};
+    cluster_id_ = m->cluster_id.value_or("");
     const proto::MetadataResponse::MetadataResponseTopic* pick = nullptr;
     for (const auto& t : m->topics) {
       if (t.name == "__consumer_offsets") has_offsets_topic_ = true;
@@ -3426,6 +3916,13 @@ class Suite {
   std::vector<std::string> created_;
   std::set<std::string> deleted_;
   std::vector<std::string> topics_left_;
+  std::vector<std::string> groups_left_;
+  std::string cluster_id_;  // as Metadata gave it
+  std::string grow_, records_;
+  proto::Uuid records_id_;
+  int32_t records_leader_ = -1;
+  std::vector<int32_t> grow_replicas_;
+  int32_t grow_partitions_ = 1;
   std::map<int32_t, int32_t> leaders_, leader_epochs_;
   int32_t zstd_leader_ = -1;
   std::array<std::vector<ExpectedRecord>, kPartitions> expected_;
@@ -3528,6 +4025,7 @@ Result Suite::result() const {
   out.stage_errors = stage_errors_;
   out.notes.assign(notes_.begin(), notes_.end());
   out.topics_left = topics_left_;
+  out.groups_left = groups_left_;
   return out;
 }
 

@@ -249,4 +249,137 @@ std::string describe(const proto::SaslAuthenticateResponse& m) {
   return s;
 }
 
+// ---- topic and cluster administration
+
+namespace {
+
+// "a, b, c, ... (12 groups)": the first few names of a list.
+template <class Range, class Name>
+std::string names_text(const Range& items, Name name, std::string_view one, std::string_view many = {}) {
+  constexpr size_t kShown = 4;
+  std::string s;
+  size_t n = 0;
+  for (const auto& x : items)
+    if (n++ < kShown) s += (s.empty() ? "" : ", ") + name(x);
+  if (n > kShown) s += ", ... (" + plural(static_cast<int64_t>(n), one, many) + ")";
+  return s;
+}
+
+// "topic orders", "broker 1", "cluster defaults" (a broker resource named "").
+std::string resource_text(int8_t type, const std::string& name) {
+  using T = proto::ConfigResourceType;
+  switch (type) {
+    case T::kTopic:
+      return "topic " + name;
+    case T::kBroker:
+      return name.empty() ? std::string("cluster defaults") : "broker " + name;
+    case T::kBrokerLogger:
+      return "broker logger " + name;
+    case T::kClientMetrics:
+      return "client metrics " + name;
+    case T::kGroup:
+      return "group " + name;
+    default:
+      return "resource type " + std::to_string(type) + " " + name;
+  }
+}
+
+}  // namespace
+
+std::string describe(const proto::DeleteGroupsRequest& m) {
+  if (m.groups_names.empty()) return "no groups";
+  return "delete " + names_text(
+                         m.groups_names, [](const std::string& g) { return g; }, "group");
+}
+std::string describe(const proto::CreatePartitionsRequest& m) {
+  std::string s = names_text(
+      m.topics,
+      [](const auto& t) {
+        return t.name + " to " + plural(t.count, "partition") + (t.assignments ? " (assigned)" : "");
+      },
+      "topic");
+  if (s.empty()) return "no topics";
+  return s + (m.validate_only ? ", validate only" : "");
+}
+std::string describe(const proto::DeleteRecordsRequest& m) {
+  std::vector<std::string> parts;
+  for (const auto& t : m.topics)
+    for (const auto& p : t.partitions)
+      parts.push_back(t.name + "-" + std::to_string(p.partition_index) + " below " +
+                      (p.offset == proto::DeleteRecordsRequest::kHighWatermark
+                           ? std::string("the high watermark")
+                           : std::to_string(p.offset)));
+  if (parts.empty()) return "no partitions";
+  return "delete " + names_text(
+                         parts, [](const std::string& x) { return x; }, "partition");
+}
+std::string describe(const proto::DeleteRecordsResponse& m) {
+  std::vector<std::string> parts;
+  for (const auto& t : m.topics)
+    for (const auto& p : t.partitions)
+      if (p.error_code == 0)
+        parts.push_back(t.name + "-" + std::to_string(p.partition_index) + " starts at " +
+                        std::to_string(p.low_watermark));
+  return names_text(
+      parts, [](const std::string& x) { return x; }, "partition");
+}
+std::string describe(const proto::DescribeClusterResponse& m) {
+  if (m.cluster_id.empty() && m.brokers.empty()) return "";
+  return "cluster " + m.cluster_id + ", controller " + std::to_string(m.controller_id) + ", " +
+         plural(static_cast<int64_t>(m.brokers.size()), "broker");
+}
+std::string describe(const proto::DescribeConfigsRequest& m) {
+  std::string s = names_text(
+      m.resources,
+      [](const auto& r) {
+        return resource_text(r.resource_type, r.resource_name) +
+               (r.configuration_keys
+                    ? " (" + plural(static_cast<int64_t>(r.configuration_keys->size()), "key") + ")"
+                    : std::string(" (all keys)"));
+      },
+      "resource");
+  return s.empty() ? std::string("no resources") : s;
+}
+std::string describe(const proto::DescribeConfigsResponse& m) {
+  return names_text(
+      m.results,
+      [](const auto& r) {
+        return resource_text(r.resource_type, r.resource_name) + ": " +
+               plural(static_cast<int64_t>(r.configs.size()), "config");
+      },
+      "resource");
+}
+// Key names only: a value may be a password (ssl.keystore.password, sasl.jaas.config).
+std::string describe(const proto::IncrementalAlterConfigsRequest& m) {
+  using Req = proto::IncrementalAlterConfigsRequest;
+  std::string s = names_text(
+      m.resources,
+      [](const auto& r) {
+        std::string ops;
+        for (const auto& c : r.configs) {
+          if (!ops.empty()) ops += ", ";
+          switch (c.config_operation) {
+            case Req::kSet:
+              ops += "set " + c.name;
+              break;
+            case Req::kDelete:
+              ops += "delete " + c.name;
+              break;
+            case Req::kAppend:
+              ops += "append to " + c.name;
+              break;
+            case Req::kSubtract:
+              ops += "subtract from " + c.name;
+              break;
+            default:
+              ops += "operation " + std::to_string(c.config_operation) + " " + c.name;
+          }
+        }
+        return resource_text(r.resource_type, r.resource_name) + ": " + (ops.empty() ? "nothing" : ops);
+      },
+      "resource");
+  if (s.empty()) return "no resources";
+  return s + (m.validate_only ? ", validate only" : "");
+}
+
 }  // namespace kafkawire::cli::spy

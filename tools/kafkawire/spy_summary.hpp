@@ -61,6 +61,14 @@ std::string describe(const proto::SaslHandshakeRequest& m);
 std::string describe(const proto::SaslHandshakeResponse& m);
 std::string describe(const proto::SaslAuthenticateRequest& m);
 std::string describe(const proto::SaslAuthenticateResponse& m);
+std::string describe(const proto::DeleteGroupsRequest& m);
+std::string describe(const proto::CreatePartitionsRequest& m);
+std::string describe(const proto::DeleteRecordsRequest& m);
+std::string describe(const proto::DeleteRecordsResponse& m);
+std::string describe(const proto::DescribeClusterResponse& m);
+std::string describe(const proto::DescribeConfigsRequest& m);
+std::string describe(const proto::DescribeConfigsResponse& m);
+std::string describe(const proto::IncrementalAlterConfigsRequest& m);
 
 // Every non-zero error code anywhere in a decoded message (a field named ErrorCode, or ending in it like
 // AddPartitionsToTxn's PartitionErrorCode): one more visitor of the same visit() functions.

@@ -10,14 +10,20 @@
 #include "kafkawire/protocol/api_versions.hpp"
 #include "kafkawire/protocol/consumer_group_heartbeat.hpp"
 #include "kafkawire/protocol/consumer_protocol.hpp"
+#include "kafkawire/protocol/create_partitions.hpp"
 #include "kafkawire/protocol/create_topics.hpp"
+#include "kafkawire/protocol/delete_groups.hpp"
+#include "kafkawire/protocol/delete_records.hpp"
 #include "kafkawire/protocol/delete_topics.hpp"
+#include "kafkawire/protocol/describe_cluster.hpp"
+#include "kafkawire/protocol/describe_configs.hpp"
 #include "kafkawire/protocol/describe_groups.hpp"
 #include "kafkawire/protocol/end_txn.hpp"
 #include "kafkawire/protocol/fetch.hpp"
 #include "kafkawire/protocol/find_coordinator.hpp"
 #include "kafkawire/protocol/header.hpp"
 #include "kafkawire/protocol/heartbeat.hpp"
+#include "kafkawire/protocol/incremental_alter_configs.hpp"
 #include "kafkawire/protocol/init_producer_id.hpp"
 #include "kafkawire/protocol/join_group.hpp"
 #include "kafkawire/protocol/leave_group.hpp"
@@ -52,9 +58,11 @@ using AllApis =
              Api<JoinGroupRequest>, Api<HeartbeatRequest>, Api<LeaveGroupRequest>, Api<SyncGroupRequest>,
              Api<DescribeGroupsRequest>, Api<ListGroupsRequest>, Api<SaslHandshakeRequest>,
              Api<ApiVersionsRequest>, Api<CreateTopicsRequest>, Api<DeleteTopicsRequest>,
-             Api<InitProducerIdRequest>, Api<AddPartitionsToTxnRequest>, Api<AddOffsetsToTxnRequest>,
-             Api<EndTxnRequest>, Api<TxnOffsetCommitRequest>, Api<SaslAuthenticateRequest>,
-             Api<OffsetDeleteRequest>, Api<ConsumerGroupHeartbeatRequest>>;
+             Api<DeleteRecordsRequest>, Api<InitProducerIdRequest>, Api<AddPartitionsToTxnRequest>,
+             Api<AddOffsetsToTxnRequest>, Api<EndTxnRequest>, Api<TxnOffsetCommitRequest>,
+             Api<DescribeConfigsRequest>, Api<SaslAuthenticateRequest>, Api<CreatePartitionsRequest>,
+             Api<DeleteGroupsRequest>, Api<IncrementalAlterConfigsRequest>, Api<OffsetDeleteRequest>,
+             Api<DescribeClusterRequest>, Api<ConsumerGroupHeartbeatRequest>>;
 
 // Messages that are not requests or responses but have versions of their own.
 using OtherMessages =

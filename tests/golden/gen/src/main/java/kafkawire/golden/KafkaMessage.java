@@ -52,6 +52,11 @@ final class KafkaMessage {
         return version >= 0 && version < schemas.length ? schemas[version] : null;
     }
 
+    /** A version below this class's lowest: one that Kafka removed (KIP-896), that older classes write. */
+    boolean removed(int version) {
+        return version >= 0 && version < schemas.length && schemas[version] == null;
+    }
+
     Message fromJson(JsonNode data, short version) throws Exception {
         return (Message) unwrap(() -> jsonRead.invoke(null, data, version));
     }

@@ -5,6 +5,8 @@ package kafkawire.golden;
  *
  * <pre>
  *   messages   JSON lines on stdin  -> "name version hex" lines on stdout
+ *   messages --older FILE            the same; input lines at versions this kafka-clients no longer has
+ *                                    (KIP-896) go to FILE, for a run with an older kafka-clients
  *   records    no input             -> RecordBatch v2 golden batches on stdout
  *   errors     no input             -> protocol/src/kafka_errors.inc (the Errors enum) on stdout
  *   selftest   no input             -> checks this tool against every schema in the jar
@@ -19,7 +21,14 @@ public final class Main {
         String mode = args.length > 0 ? args[0] : "";
         int rc;
         switch (mode) {
-            case "messages" -> rc = GoldenMessages.run(System.in, System.out, System.err);
+            case "messages" -> {
+                java.io.PrintStream older = null;
+                if (args.length == 3 && args[1].equals("--older")) {
+                    older = new java.io.PrintStream(new java.io.FileOutputStream(args[2]), true, "UTF-8");
+                }
+                rc = GoldenMessages.run(System.in, System.out, System.err, older);
+                if (older != null) older.close();
+            }
             case "records" -> rc = GoldenRecords.run(System.out);
             case "errors" -> rc = GoldenErrors.run(System.out);
             case "assignments" -> rc = GoldenAssignments.run(System.out, System.err);
