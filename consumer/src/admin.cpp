@@ -91,16 +91,17 @@ struct Deadline {
   }
 };
 
-// The retry loop of a request with per-topic results (CreateTopics, DeleteTopics, and CreatePartitions
-// when it comes): sends make(pending names, version, timeout_ms) to the controller, takes each topic's
+// The retry loop of a request with per-topic (or per-resource) results: CreateTopics and DeleteTopics
+// now; CreatePartitions (to the controller) and DescribeConfigs (to any broker) fit it too. Sends
+// make(pending names, version, timeout_ms) to `target`, takes each topic's
 // answer from read(reply), and sends again the topics whose answer the error policy of `family` retries
 // (refreshing the metadata first when it says so), until none is left or the deadline passes. Then each
 // topic still pending gets its last answer, or client_errc::timeout when it never had one. Returns the
 // outcome of every name, in order; R derives from TopicOutcome.
 template <class Req, class R, class Make, class Read>
 asio::awaitable<std::vector<R>> per_topic(std::shared_ptr<net::Pool> pool, Admin::Timing timing,
-                                          ApiFamily family, std::vector<std::string> names, Make make,
-                                          Read read) {
+                                          Target target, ApiFamily family, std::vector<std::string> names,
+                                          Make make, Read read) {
   const Deadline deadline{clock::now() + timing.timeout, timing.request_timeout};
   net::RetryBudget budget(deadline.at, timing.retry_backoff, timing.retry_backoff_max);
   std::map<std::string, R> done;
@@ -119,9 +120,8 @@ asio::awaitable<std::vector<R>> per_topic(std::shared_ptr<net::Pool> pool, Admin
   };
   while (!pending.empty()) {
     const int32_t timeout_ms = deadline.request_timeout_ms();
-    auto [ec, reply] = co_await send_to<Req>(*pool, Target::controller, refresh, [&](int16_t version) {
-      return make(pending, version, timeout_ms);
-    });
+    auto [ec, reply] = co_await send_to<Req>(
+        *pool, target, refresh, [&](int16_t version) { return make(pending, version, timeout_ms); });
     refresh = false;
     if (ec) {
       const ErrorAction action = error_action(family, ec);
@@ -347,7 +347,8 @@ Admin::Result<CreatedTopic> create_impl(std::shared_ptr<net::Pool> pool, Admin::
     return answers;
   };
   AdminResult<CreatedTopic> out;
-  out.topics = co_await per_topic<Req, CreatedTopic>(pool, timing, ApiFamily::topic_admin, names, make, read);
+  out.topics = co_await per_topic<Req, CreatedTopic>(pool, timing, Target::controller, ApiFamily::topic_admin,
+                                                     names, make, read);
   auto [first, text] = outcome_of(out.topics);
   out.error_text = std::move(text);
   co_return std::tuple{first, std::move(out)};
@@ -380,8 +381,8 @@ Admin::Result<DeletedTopic> delete_impl(std::shared_ptr<net::Pool> pool, Admin::
     return answers;
   };
   AdminResult<DeletedTopic> out;
-  out.topics = co_await per_topic<Req, DeletedTopic>(pool, timing, ApiFamily::topic_admin, std::move(topics),
-                                                     make, read);
+  out.topics = co_await per_topic<Req, DeletedTopic>(pool, timing, Target::controller, ApiFamily::topic_admin,
+                                                     std::move(topics), make, read);
   auto [first, text] = outcome_of(out.topics);
   out.error_text = std::move(text);
   co_return std::tuple{first, std::move(out)};
