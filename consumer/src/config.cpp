@@ -103,7 +103,7 @@ const std::vector<ConfigKey>& config_keys() {
        conn, flag(), into<&Config::allow_auto_create_topics>},
       {"default.api.timeout.ms", "60000",
        "bound on the calls that wait for the cluster: commit, committed, offsets_for_times, list_offsets, "
-       "close",
+       "close, and each Admin call (list, describe, create and delete topics)",
        conn, ms(0), into<&Config::default_api_timeout>},
       {"security.protocol", "PLAINTEXT",
        "how connections to brokers are made: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT (SASL without TLS: "

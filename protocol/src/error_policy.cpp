@@ -20,6 +20,16 @@ ErrorAction kafka_action(ApiFamily family, kafka_errc code) {
   const KafkaErrorInfo* info = find_kafka_error(static_cast<int16_t>(code));
   const bool retriable = info && info->retriable;
 
+  if (family == ApiFamily::topic_admin) {
+    switch (code) {
+      case e::not_controller:
+        return ErrorAction::refresh_metadata;
+      case e::throttling_quota_exceeded:
+        return ErrorAction::retry;
+      default:
+        return ErrorAction::fatal;  // the topic's answer (see error_policy.hpp)
+    }
+  }
   if (to_coordinator(family)) {
     switch (code) {
       case e::not_coordinator:
@@ -79,6 +89,7 @@ ErrorAction error_action(ApiFamily family, std::error_code ec) noexcept {
       ec.default_error_condition().category() == std::generic_category())
     transport = true;
   if (!transport) return ErrorAction::fatal;
+  if (family == ApiFamily::topic_admin) return ErrorAction::refresh_metadata;
   return to_coordinator(family) ? ErrorAction::find_coordinator : ErrorAction::retry;
 }
 
@@ -124,6 +135,8 @@ std::string_view to_string(ApiFamily f) noexcept {
       return "transaction";
     case ApiFamily::txn_offset_commit:
       return "txn_offset_commit";
+    case ApiFamily::topic_admin:
+      return "topic_admin";
   }
   return "?";
 }

@@ -43,13 +43,11 @@ inline std::string config_markdown() {
       "     test \"docs/configuration.md is config_keys()\" fails when this file differs. Edit the table "
       "there. -->\n"
       "\n"
-      "Every key the `Config` of the Consumer and the Producer accepts, with the names Java and librdkafka "
-      "users\n"
-      "already know. Keys are checked when the Config is built: an unknown key is an error naming the "
-      "closest\n"
-      "known one (`fetch.max.wait` -> did you mean `fetch.max.wait.ms`?), and a bad value names the key and "
-      "what\n"
-      "it accepts (the `accepts` column). Durations (`*.ms`) are whole milliseconds.\n"
+      "Every key the `Config` of the Consumer, the Producer and the Admin accepts, with the names Java and\n"
+      "librdkafka users already know. Keys are checked when the Config is built: an unknown key is an error\n"
+      "naming the closest known one (`fetch.max.wait` -> did you mean `fetch.max.wait.ms`?), and a bad "
+      "value\n"
+      "names the key and what it accepts (the `accepts` column). Durations (`*.ms`) are whole milliseconds.\n"
       "\n"
       "```cpp\n"
       "kafkawire::Config cfg{{\"bootstrap.servers\", \"127.0.0.1:9092\"}, {\"group.id\", \"billing\"}};  // "
@@ -65,8 +63,8 @@ inline std::string config_markdown() {
       "redacted),\n"
       "and prints this table with `kafkawire --help-config`.\n";
   const std::pair<std::string_view, std::string_view> sections[] = {
-      {"connection", "Connections and metadata (Consumer and Producer)"},
-      {"security", "Security: TLS and SASL (Consumer and Producer)"},
+      {"connection", "Connections and metadata (Consumer, Producer and Admin)"},
+      {"security", "Security: TLS and SASL (Consumer, Producer and Admin)"},
       {"consumer", "Consumer"},
       {"group", "Consumer groups (subscribe)"},
       {"producer", "Producer"},

@@ -1,6 +1,6 @@
 // cli_create_topic <bootstrap> <topic> <partitions>: creates a topic and waits until every partition has
-// a leader. The command-line tests need topics of several partitions, and `kafkawire` (like kcat) has no
-// topic administration.
+// a leader. The command-line tests need topics of several partitions; this helper is older than
+// `kafkawire topics create` (tests/cli/test_topics_cli.sh), which does not wait for the leaders.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -18,10 +18,10 @@ using kafkawire::kafka_errc;
 namespace {
 
 constexpr ApiFamily kFamilies[] = {
-    ApiFamily::metadata,      ApiFamily::produce,          ApiFamily::fetch,
-    ApiFamily::list_offsets,  ApiFamily::find_coordinator, ApiFamily::group_membership,
-    ApiFamily::offset_commit, ApiFamily::offset_fetch,     ApiFamily::group_admin,
-    ApiFamily::transaction,   ApiFamily::txn_offset_commit};
+    ApiFamily::metadata,      ApiFamily::produce,           ApiFamily::fetch,
+    ApiFamily::list_offsets,  ApiFamily::find_coordinator,  ApiFamily::group_membership,
+    ApiFamily::offset_commit, ApiFamily::offset_fetch,      ApiFamily::group_admin,
+    ApiFamily::transaction,   ApiFamily::txn_offset_commit, ApiFamily::topic_admin};
 
 bool to_leader(ApiFamily f) {
   return f == ApiFamily::metadata || f == ApiFamily::produce || f == ApiFamily::fetch ||
@@ -33,6 +33,9 @@ bool to_coordinator(ApiFamily f) {
 }
 bool in_transaction(ApiFamily f) { return f == ApiFamily::transaction || f == ApiFamily::txn_offset_commit; }
 bool has_membership(ApiFamily f) { return f == ApiFamily::group_membership || f == ApiFamily::offset_commit; }
+// CreateTopics, DeleteTopics: a topic's error is its answer, as Java's Admin completes the topic's future
+// with it; only NOT_CONTROLLER (41) and THROTTLING_QUOTA_EXCEEDED (89) send the request again.
+bool topic_admin(ApiFamily f) { return f == ApiFamily::topic_admin; }
 
 // The group families' documented departure from "never retry what Java does not call retriable": the
 // membership errors make the member join again (they are not retried as they were sent).
@@ -62,6 +65,15 @@ TEST_CASE("error policy agrees with Java's RetriableException for every code", "
         continue;
       }
       CHECK(a != ErrorAction::none);
+      if (topic_admin(f)) {
+        if (info.code == 41)
+          CHECK(a == ErrorAction::refresh_metadata);
+        else if (info.code == 89)
+          CHECK(a == ErrorAction::retry);
+        else
+          CHECK(a == ErrorAction::fatal);
+        continue;
+      }
       if (info.retriable) {
         // Retriable: sent again, possibly after a metadata refresh or finding the coordinator.
         CHECK(kafkawire::is_retry(a));
@@ -134,6 +146,13 @@ TEST_CASE("error policy: the decisions each family is known for", "[errors][poli
   CHECK(error_action(F::transaction, make_error_code(client_errc::disconnected)) == A::find_coordinator);
   CHECK(error_action(F::transaction, kafka_errc::operation_not_attempted) == A::retry);
   CHECK(error_action(F::offset_commit, kafka_errc::operation_not_attempted) == A::fatal);
+  // Topic administration: the controller moved, or a quota; everything else is the topic's answer.
+  CHECK(error_action(F::topic_admin, kafka_errc::not_controller) == A::refresh_metadata);
+  CHECK(error_action(F::topic_admin, kafka_errc::throttling_quota_exceeded) == A::retry);
+  CHECK(error_action(F::topic_admin, kafka_errc::topic_already_exists) == A::fatal);
+  CHECK(error_action(F::topic_admin, kafka_errc::unknown_topic_or_partition) == A::fatal);
+  CHECK(error_action(F::topic_admin, kafka_errc::request_timed_out) == A::fatal);
+  CHECK(error_action(F::topic_admin, make_error_code(client_errc::disconnected)) == A::refresh_metadata);
   // The int16 overload reads a response field.
   CHECK(error_action(F::offset_fetch, int16_t{16}) == A::find_coordinator);
   CHECK(error_action(F::fetch, int16_t{0}) == A::none);

@@ -15,6 +15,14 @@
 // the application decides what to send after that. tests/unit/test_error_policy.cpp checks every code
 // against the Java hierarchy recorded in kafka_errors.inc (tests/golden/regen.sh errors).
 //
+// In the topic_admin family (CreateTopics, DeleteTopics: per-topic results from the controller) a topic's
+// error is that topic's answer, retriable or not, as in Java's Admin, which completes the topic's future
+// with it: retrying a CreateTopics that answered REQUEST_TIMED_OUT would turn a creation still in
+// progress into TOPIC_ALREADY_EXISTS, and a DeleteTopics' UNKNOWN_TOPIC_OR_PARTITION is the answer, not
+// stale metadata. Two codes are retried: NOT_CONTROLLER (the controller moved: refresh the metadata, which
+// names the new one, and send again) and THROTTLING_QUOTA_EXCEEDED (KIP-599; Java retries it by default).
+// A lost connection refreshes the metadata too: the controller may be the broker that went away.
+//
 // In the transaction families OPERATION_NOT_ATTEMPTED (another partition of the request failed) is
 // retried, as Java's TransactionManager does though its exception is not a RetriableException. What is
 // `fatal` here is not retried; whether it ends the transaction (abortable) or the producer (fenced) is
@@ -59,6 +67,8 @@ enum class ApiFamily : uint8_t {
   transaction,        // InitProducerId (with a transactional id), AddPartitionsToTxn, AddOffsetsToTxn,
                       // EndTxn: to the transaction coordinator
   txn_offset_commit,  // TxnOffsetCommit: to the group's coordinator, inside a transaction
+  topic_admin,        // CreateTopics, DeleteTopics (per-topic results): to the controller (Metadata's
+                      // ControllerId; on KRaft any broker, which forwards)
 };
 
 ErrorAction error_action(ApiFamily family, std::error_code ec) noexcept;
