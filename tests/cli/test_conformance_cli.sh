@@ -110,7 +110,10 @@ expect_contains "--json: the consumer-group flow" '"name":"classic consumer grou
 expect_contains "--json: a codec round trip" '"name":"produce/fetch round trip, zstd","state":"ok"' "$out"
 after=$(topics)
 expect_absent "no topic of the run is left" "kwc-$RUN-" "$after"
-expect_eq "the topics are what they were before the run" "$before" "$after"
+# On a fresh broker the run's groups and transactions make the broker create __consumer_offsets and
+# __transaction_state: the broker's own topics, not the run's.
+expect_eq "the topics are what they were before the run (the broker's internal ones aside)" \
+  "$(grep -v '^__' <<<"$before")" "$(grep -v '^__' <<<"$after")"
 
 # ------------------------------------------------------------------------------ text, --only, --markdown
 kwc -b "$BOOT" --only fetch,ListOffsets

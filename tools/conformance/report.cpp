@@ -389,17 +389,17 @@ std::string markdown(const Result& r) {
   std::ostringstream notes;
   for (const auto& a : r.apis)
     for (const auto& c : a.cells)
-      for (const auto& n : c.notes) notes << "\\* " << cell_name(a, c.version) << ": " << n << "\n";
+      for (const auto& n : c.notes) notes << "- \\* " << cell_name(a, c.version) << ": " << n << "\n";
   for (const auto& f : r.flows)
-    for (const auto& n : f.notes) notes << "\\* " << f.name << ": " << n << "\n";
+    for (const auto& n : f.notes) notes << "- \\* " << f.name << ": " << n << "\n";
   for (const auto& a : r.apis)
     for (const auto& c : a.cells)
       if (is_failure(c.state))
-        notes << "FAIL " << cell_name(a, c.version) << ": "
+        notes << "- FAIL " << cell_name(a, c.version) << ": "
               << (c.failures.empty() ? std::string("not tested") : c.failures[0].check) << "\n";
   for (const auto& f : r.flows)
     if (is_failure(f.state))
-      notes << "FAIL " << f.name << ": " << (f.failures.empty() ? std::string("?") : f.failures[0].check)
+      notes << "- FAIL " << f.name << ": " << (f.failures.empty() ? std::string("?") : f.failures[0].check)
             << "\n";
   if (!notes.str().empty()) out << "\n" << notes.str();
   return out.str();

@@ -1545,12 +1545,20 @@ class Suite {
           resync(p, recs);
           continue;
         }
+        auto& log = expected_[p];
         if (codec == Compression::zstd && v < 7) {  // KIP-110: zstd needs Produce v7
           c.code(pr->error_code, UNSUPPORTED_COMPRESSION_TYPE, "ErrorCode for a zstd batch below v7");
+          // A broker that took the batch anyway (kfake) fails this cell; the records are in its log
+          // all the same, so the later stages expect them there and fail only for what is their own.
+          if (pr->error_code == NONE && pr->base_offset == static_cast<int64_t>(log.size())) {
+            for (size_t i = 0; i < recs.size(); ++i) {
+              recs[i].offset = pr->base_offset + static_cast<int64_t>(i);
+              log.push_back(recs[i]);
+            }
+          }
           continue;
         }
         if (!c.code(pr->error_code, NONE, "ErrorCode")) continue;
-        auto& log = expected_[p];
         c.equal(pr->base_offset, static_cast<int64_t>(log.size()), "BaseOffset");
         c.equal(pr->log_append_time_ms, int64_t{-1}, "LogAppendTimeMs");
         if (v >= 5) c.equal(pr->log_start_offset, int64_t{0}, "LogStartOffset");
@@ -3253,7 +3261,12 @@ class Suite {
     const int32_t part = w.partition;
     const std::string& ctx = w.label;
 
-    if (p.add_partitions >= 0 && !add_partitions(tp, p.add_partitions, part, ctx)) return false;
+    if (p.add_partitions >= 0 && !add_partitions(tp, p.add_partitions, part, ctx)) {
+      // v4+ is the broker-to-broker form: a broker that does not serve it to clients (kfake answers no
+      // transaction) has failed that cell; the transaction adds its partition at v3 and goes on, so that
+      // the versions of the other APIs in it are tested all the same.
+      if (p.add_partitions < 4 || !add_partitions(tp, 3, part, ctx + ", again at v3")) return false;
+    }
 
     {  // Produce: one transactional batch of two records.
       Check c = check<proto::ProduceRequest>(p.produce, ctx);
