@@ -193,6 +193,7 @@ void Member::join(std::string_view why) {
   target_.clear();
   current_.clear();
   current_valid_ = false;
+  reconciling_ = false;
   heartbeat_due_.reset();
   transition(State::joining, why);
   arm(TimerKind::poll_interval, last_poll_ + cfg_.max_poll_interval);
@@ -293,7 +294,10 @@ void Member::maybe_heartbeat() {
   if (heartbeat_in_flight_) return;  // its answer calls here again
   if (not_before_ && now_ < *not_before_) return arm(TimerKind::heartbeat, *not_before_);
   not_before_.reset();
-  const bool now = state_ == State::joining || state_ == State::acknowledging || !heartbeat_due_;
+  // Joining (until an answer gives an epoch) and acknowledging heartbeat at once, as Java's
+  // shouldHeartbeatNow; the rest on the interval.
+  const bool now =
+      (state_ == State::joining && epoch_ == kJoinEpoch) || state_ == State::acknowledging || !heartbeat_due_;
   if (!now && now_ < *heartbeat_due_) return arm(TimerKind::heartbeat, *heartbeat_due_);
   send_heartbeat();
 }
@@ -527,6 +531,7 @@ void Member::lose_all(std::string_view why) {
   current_valid_ = false;
   target_.clear();
   reconciling_ = false;
+  fetch_waits_for_epoch_ = false;
   ++tag_;
   heartbeat_in_flight_ = false;
   sent_.valid = false;
@@ -577,6 +582,7 @@ void Member::leave(std::string_view why, State after) {
   }
   leave_to_ = after;
   leave_ignores_answer_ = false;
+  reconciling_ = false;  // a reconciliation in progress is void: its revoke ends, nothing is assigned
   transition(State::prepare_leaving, why);
   if (revokes_outstanding_ > 0) return;  // a reconciliation's revoke: the rest after its RevokeDone
   if (!owned_.empty()) {

@@ -622,6 +622,53 @@ TEST_CASE("unsubscribe / close: revoke (commit with the epoch), then leave with 
   }
 }
 
+TEST_CASE("leaving in the middle of a reconciliation: its revoke ends, then the rest, then the leave",
+          "[consumer_group]") {
+  Script s;
+  Actions a = s.to_stable(Target{{orders_id, {0, 1}}});
+  a = s.answer(a, ok(1));
+  a = s.after(2000ms, event::TimerFired{TimerKind::heartbeat});
+  a = s.answer(a, ok(2, Target{{orders_id, {1, 2}}}));
+  REQUIRE(first<action::Revoke>(a)->partitions == tps("orders", {0}));
+  a = s.after(1ms, event::Unsubscribe{});
+  CHECK(s.m.state() == State::prepare_leaving);
+  CHECK_FALSE(first<action::Revoke>(a));  // one revoke at a time
+  a = s.after(1ms, event::RevokeDone{});
+  CHECK_FALSE(first<action::Assign>(a));  // the reconciliation is void
+  auto revoke = first<action::Revoke>(a);
+  REQUIRE(revoke);
+  CHECK(revoke->partitions == tps("orders", {1}));
+  a = s.after(1ms, event::RevokeDone{});
+  auto leave = first<action::SendHeartbeat>(a);
+  REQUIRE(leave);
+  CHECK(leave->request.member_epoch == -1);
+  s.after(1ms, event::HeartbeatResult{leave->tag, ok(-1)});
+  CHECK(s.m.state() == State::unsubscribed);
+
+  // Subscribing again: a fresh reconciliation, not blocked by the one abandoned.
+  a = s.on(event::Subscribe{{"orders"}, std::nullopt});
+  a = s.answer(a, ok(3, Target{{orders_id, {2}}}));
+  auto assign = first<action::Assign>(a);
+  REQUIRE(assign);
+  CHECK(assign->partitions == tps("orders", {2}));
+  CHECK(s.m.state() == State::stable);
+}
+
+TEST_CASE("a static member sends its instance id in every heartbeat and commit", "[consumer_group]") {
+  MemberConfig c = config();
+  c.group_instance_id = "host-1";
+  Script s(c);
+  Actions a = s.to_stable(Target{{orders_id, {0}}});
+  auto ack = first<action::SendHeartbeat>(a);
+  REQUIRE(ack);
+  CHECK(ack->request.instance_id == "host-1");
+  a = s.answer(a, ok(1));
+  a = s.after(2000ms, event::TimerFired{TimerKind::heartbeat});
+  CHECK(first<action::SendHeartbeat>(a)->request.instance_id == "host-1");
+  a = s.after(1ms, event::CommitRequested{1, offsets(tps("orders", {0}), 5)});
+  CHECK(first<action::SendOffsetCommit>(a)->group_instance_id == "host-1");
+}
+
 TEST_CASE("leaving without a coordinator, or with nothing owned", "[consumer_group]") {
   Script s;
   Actions a = s.to_stable(Target{});
