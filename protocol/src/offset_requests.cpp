@@ -12,6 +12,10 @@ OffsetFetchRequest make_offset_fetch_request(const OffsetFetchQuery& query, int1
   if (version >= 8) {
     OffsetFetchRequest::OffsetFetchRequestGroup g;
     g.group_id = query.group_id;
+    if (version >= 9) {
+      g.member_id = query.member_id;
+      g.member_epoch = query.member_epoch;
+    }
     if (query.topics) {
       g.topics.emplace();
       for (const auto& t : *query.topics) g.topics->push_back({t.topic, t.topic_id, t.partitions});

@@ -79,6 +79,19 @@ TEST_CASE("OffsetFetch request: the shape of each version", "[offsets]") {
   }
 }
 
+TEST_CASE("OffsetFetch request: a consumer-protocol member's id and epoch from v9", "[offsets]") {
+  OffsetFetchQuery q = orders_query();
+  q.member_id = "client-made-uuid";
+  q.member_epoch = 7;
+  for (int16_t v = 8; v <= OffsetFetchRequest::max_version; ++v) {
+    INFO("version " << v);
+    const OffsetFetchRequest r = round_trip(make_offset_fetch_request(q, v), v);
+    REQUIRE(r.groups.size() == 1);
+    CHECK(r.groups[0].member_id == (v >= 9 ? std::optional<std::string>("client-made-uuid") : std::nullopt));
+    CHECK(r.groups[0].member_epoch == (v >= 9 ? 7 : -1));
+  }
+}
+
 TEST_CASE("OffsetFetch request: every topic of the group needs v2", "[offsets]") {
   OffsetFetchQuery q;
   q.group_id = "billing";

@@ -36,6 +36,10 @@ struct OffsetFetchQuery {
   // nullopt: every topic the group has committed offsets for (v2+).
   std::optional<std::vector<TopicPartitions>> topics = std::vector<TopicPartitions>{};
   bool require_stable = false;  // v7+: wait out pending transactional commits (KIP-447)
+  // v9+: a member of a consumer-protocol group (KIP-848) names itself, and the broker checks the epoch
+  // (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID). Dropped at older versions; nullopt / -1 outside a group.
+  std::optional<std::string> member_id;
+  int32_t member_epoch = -1;
   friend bool operator==(const OffsetFetchQuery&, const OffsetFetchQuery&) = default;
 };
 
