@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "../../tools/kafkawire/spy_redact.hpp"
+#include "kafkawire/protocol/incremental_alter_configs.hpp"
 #include "kafkawire/protocol/sasl_authenticate.hpp"
 
 namespace proto = kafkawire::protocol;
@@ -150,4 +151,49 @@ TEST_CASE("spy redaction: a whole frame keeps its layout and loses the secret", 
   CHECK_FALSE(redact_sasl_authenticate_frame("PLAIN", true, 9, request, redacted, what));
   std::vector<uint8_t> cut(request.begin(), request.end() - 3);
   CHECK_FALSE(redact_sasl_authenticate_frame("PLAIN", true, 2, cut, redacted, what));
+}
+
+TEST_CASE("spy redaction: IncrementalAlterConfigs values, the frame's layout kept", "[spy]") {
+  using M = proto::IncrementalAlterConfigsRequest;
+  M m;
+  m.resources.push_back({4,
+                         "1",
+                         {{"listener.name.sasl_ssl.ssl.keystore.password", M::kSet, "hunter2-secret"},
+                          {"log.retention.ms", M::kDelete, std::nullopt}}});
+  m.resources.push_back({2, "orders", {{"retention.ms", M::kSet, "86400000"}}});
+  for (int16_t version : {int16_t{0}, int16_t{1}}) {
+    INFO("v" << version);
+    const std::vector<uint8_t> body = proto::encode(m, version);
+    std::vector<uint8_t> after;
+    // Header v1 (v0) or v2 (v1, flexible): api key 44, the version, correlation id 7, client id "kw".
+    put(after, {0, 44, 0, static_cast<uint8_t>(version), 0, 0, 0, 7, 0, 2, 'k', 'w'});
+    if (version >= 1) put(after, {0});  // header tags
+    after.insert(after.end(), body.begin(), body.end());
+    std::vector<uint8_t> frame{0, 0, 0, static_cast<uint8_t>(after.size())};
+    frame.insert(frame.end(), after.begin(), after.end());
+
+    std::vector<uint8_t> redacted;
+    std::string what;
+    REQUIRE(kafkawire::cli::spy::redact_alter_configs_frame(version, frame, redacted, what));
+    CHECK(what == "2 values");
+    REQUIRE(redacted.size() == frame.size());
+    const std::string text(redacted.begin(), redacted.end());
+    CHECK(text.find("hunter2") == std::string::npos);
+    CHECK(text.find("86400000") == std::string::npos);
+    CHECK(text.find("keystore.password") != std::string::npos);  // names are kept
+    // It decodes to the same request with each value's bytes replaced.
+    const size_t header = 4 + 12 + (version >= 1 ? 1 : 0);
+    M back;
+    REQUIRE_FALSE(
+        proto::decode(proto::Bytes(redacted.data() + header, redacted.size() - header), back, version));
+    M expected = m;
+    expected.resources[0].configs[0].value = stars(14);
+    expected.resources[1].configs[0].value = stars(8);
+    CHECK(back == expected);
+    CHECK(
+        std::equal(redacted.begin(), redacted.begin() + static_cast<std::ptrdiff_t>(header), frame.begin()));
+  }
+  std::vector<uint8_t> redacted;
+  std::string what;
+  CHECK_FALSE(kafkawire::cli::spy::redact_alter_configs_frame(1, {0, 0, 0, 2, 0, 44}, redacted, what));
 }

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "kafkawire/protocol/header.hpp"
+#include "kafkawire/protocol/incremental_alter_configs.hpp"
 #include "kafkawire/protocol/sasl_authenticate.hpp"
 
 namespace kafkawire::cli::spy {
@@ -118,6 +119,33 @@ bool redact_sasl_authenticate_frame(std::string_view mechanism, bool request, in
   }
   const size_t at = static_cast<size_t>(auth.ptr - frame.data());
   what = redact_sasl_auth_bytes(mechanism, request, redacted.data() + at, auth.len);
+  return true;
+}
+
+bool redact_alter_configs_frame(int16_t version, const std::vector<uint8_t>& frame,
+                                std::vector<uint8_t>& redacted, std::string& what) {
+  using M = proto::IncrementalAlterConfigsRequest;
+  if (frame.size() < 4 || !proto::supports_version<M>(version)) return false;
+  proto::Reader r(proto::Bytes(frame.data() + 4, frame.size() - 4));
+  proto::RequestHeader header;
+  if (proto::decode(r, header, proto::request_header_version<M>(version))) return false;
+  const size_t body_at = static_cast<size_t>(r.position() - frame.data());
+  M m;
+  if (proto::decode(proto::Bytes(r.position(), r.remaining()), m, version)) return false;
+  size_t values = 0;
+  for (auto& resource : m.resources)
+    for (auto& config : resource.configs)
+      if (config.value) {
+        config.value->assign(config.value->size(), static_cast<char>(kSecretFiller));
+        ++values;
+      }
+  // The values keep their lengths, so the body keeps its layout: the same bytes but for the values.
+  std::error_code ec;
+  const std::vector<uint8_t> body = proto::encode(m, version, &ec);
+  if (ec || body_at + body.size() != frame.size()) return false;
+  redacted.assign(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(body_at));
+  redacted.insert(redacted.end(), body.begin(), body.end());
+  what = values == 0 ? std::string(kNothing) : std::to_string(values) + (values == 1 ? " value" : " values");
   return true;
 }
 

@@ -34,4 +34,11 @@ bool redact_sasl_authenticate_frame(std::string_view mechanism, bool request, in
                                     const std::vector<uint8_t>& frame, std::vector<uint8_t>& redacted,
                                     std::string& what);
 
+// A whole IncrementalAlterConfigs request frame of version `version`: a copy with every config value
+// replaced by '*' of the same length (a value may be a password: ssl.keystore.password, a SASL JAAS
+// config), names, operations and every length kept; `what` says how many. False when the frame does not
+// decode as that (then nothing of it may be written anywhere).
+bool redact_alter_configs_frame(int16_t version, const std::vector<uint8_t>& frame,
+                                std::vector<uint8_t>& redacted, std::string& what);
+
 }  // namespace kafkawire::cli::spy

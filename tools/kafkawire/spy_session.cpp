@@ -9,6 +9,7 @@
 #include <boost/endian/conversion.hpp>
 #include <cstring>
 
+#include "kafkawire/protocol/incremental_alter_configs.hpp"
 #include "spy_redact.hpp"
 #include "spy_summary.hpp"
 
@@ -220,6 +221,22 @@ void SpyProxy::Session::dump(bool request, int16_t key, int16_t version, int32_t
     *out << "# " << what << ": SaslAuthenticate"
          << (sasl_mechanism_.empty() ? std::string() : " (" + sasl_mechanism_ + ")")
          << ", auth bytes: " << replaced
+         << (replaced.starts_with("nothing") ? "" : " replaced by '*', same length") << '\n'
+         << dump_line(id_, request, key, version, corr, redacted.data(), redacted.size()) << '\n'
+         << std::flush;
+    return;
+  }
+  if (key == proto::IncrementalAlterConfigsRequest::api_key && request) {
+    // A config value may be a password (a listener's keystore, a JAAS config).
+    std::vector<uint8_t> redacted;
+    std::string replaced;
+    if (!spy::redact_alter_configs_frame(version, frame, redacted, replaced)) {
+      *out << "# " << what << ": " << frame.size()
+           << " B IncrementalAlterConfigs that does not decode, not dumped (may hold a password)\n"
+           << std::flush;
+      return;
+    }
+    *out << "# " << what << ": IncrementalAlterConfigs, config values: " << replaced
          << (replaced.starts_with("nothing") ? "" : " replaced by '*', same length") << '\n'
          << dump_line(id_, request, key, version, corr, redacted.data(), redacted.size()) << '\n'
          << std::flush;
