@@ -52,7 +52,8 @@ void into(Config& c, const ConfigValue& v) {
     field = static_cast<T>(v.number);  // whole numbers (in range by the rule) and enums
 }
 static_assert(static_cast<int>(OffsetReset::none) == 2 &&
-              static_cast<int>(IsolationLevel::read_committed) == 1);
+              static_cast<int>(IsolationLevel::read_committed) == 1 &&
+              static_cast<int>(GroupProtocol::consumer) == 1);
 
 // acks=-1 is Java's spelling of all.
 void store_acks(Config& c, const ConfigValue& v) { c.acks = v.text == "-1" ? "all" : std::string(v.text); }
@@ -232,6 +233,16 @@ const std::vector<ConfigKey>& config_keys() {
        "assignors this member supports, in order of preference: range, roundrobin, cooperative-sticky "
        "(same results as Java's); the coordinator picks one that every member supports",
        grp, list_of("range,roundrobin,cooperative-sticky"), into<&Config::partition_assignment_strategy>},
+      {"group.protocol", "classic",
+       "classic: members join with JoinGroup/SyncGroup and the leader assigns "
+       "(partition.assignment.strategy); "
+       "consumer: KIP-848 (Kafka 4.0+), members heartbeat with ConsumerGroupHeartbeat and the broker assigns "
+       "(group.remote.assignor), so a member joining or leaving stops no other member",
+       grp, one_of("classic,consumer"), into<&Config::group_protocol>},
+      {"group.remote.assignor", "",
+       "group.protocol=consumer: the broker-side assignor to use (uniform, range, or another the broker's "
+       "group.consumer.assignors offers); empty: the broker's default",
+       grp, text(), into<&Config::group_remote_assignor>},
       {"acks", "all",
        "how many replicas must have a record before the broker answers: 0 (no answer: the offset is "
        "unknown, -1), 1 (the leader) or all (every in-sync replica; also -1)",
@@ -744,6 +755,7 @@ std::error_code Config::parse(const std::map<std::string, std::string>& kv, Conf
       if (failed_key) *failed_key = k;
       return ec;
     }
+  if (auto ec = check_group_protocol(c, problem, failed_key)) return ec;
   if (c.heartbeat_interval >= c.session_timeout) {
     problem = "heartbeat.interval.ms (" + std::to_string(c.heartbeat_interval.count()) +
               ") must be lower than session.timeout.ms (" + std::to_string(c.session_timeout.count()) + ")";
@@ -753,6 +765,31 @@ std::error_code Config::parse(const std::map<std::string, std::string>& kv, Conf
   if (auto ec = check_idempotence(c, problem, failed_key)) return ec;
   if (auto ec = check_security(c, problem, failed_key)) return ec;
   out = std::move(c);
+  return {};
+}
+
+std::error_code Config::check_group_protocol(const Config& c, std::string& problem, std::string* failed_key) {
+  // As Java's ConsumerConfig: a key of one protocol set with the other is refused rather than ignored
+  // (with the consumer protocol the broker decides the session timeout, the heartbeat interval and the
+  // assignment).
+  auto refuse = [&](const std::string& key, const std::string& why) {
+    problem = key + " " + why;
+    if (failed_key) *failed_key = key;
+    return make_error_code(client_errc::invalid_config);
+  };
+  if (c.group_protocol == GroupProtocol::classic) {
+    if (c.group_remote_assignor)
+      return refuse("group.remote.assignor",
+                    "needs group.protocol=consumer (the classic protocol assigns "
+                    "on the client: partition.assignment.strategy)");
+    return {};
+  }
+  for (std::string_view key :
+       {"session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy"})
+    if (c.values.count(std::string(key)))
+      return refuse(std::string(key),
+                    "is not used with group.protocol=consumer: the broker sets it (group.consumer.* broker "
+                    "configs; group.remote.assignor picks the assignor); remove it");
   return {};
 }
 

@@ -69,6 +69,7 @@ Consumer::~Consumer() { core_->destroy(); }
 const Config& Consumer::config() const { return core_->config_; }
 net::Pool& Consumer::pool() { return *core_->pool_; }
 void Consumer::subscribe(std::vector<std::string> topics) { core_->subscribe(std::move(topics)); }
+void Consumer::subscribe_pattern(std::string regex) { core_->subscribe_pattern(std::move(regex)); }
 void Consumer::subscribe(const std::regex& pattern) { core_->subscribe(pattern); }
 void Consumer::unsubscribe() { core_->unsubscribe(); }
 void Consumer::set_rebalance_listener(RebalanceListener listener) { core_->listener_ = std::move(listener); }
@@ -76,6 +77,9 @@ std::exception_ptr Consumer::take_listener_exception() {
   return std::exchange(core_->listener_reported_, {});
 }
 const group::GroupMember* Consumer::membership() const { return core_->group_.get(); }
+const group::ConsumerGroupMember* Consumer::consumer_group_membership() const {
+  return core_->consumer_group_.get();
+}
 std::string Consumer::rebalance_timeline() const {
   return core_->group_ ? core_->group_->timeline_text() : std::string();
 }
@@ -96,9 +100,9 @@ std::map<TopicPartition, int64_t> Consumer::current_positions() const { return c
 ConsumerGroupMetadata Consumer::group_metadata() const {
   const Config& c = config();
   ConsumerGroupMetadata m{c.group_id, -1, {}, c.group_instance_id};
-  if (const group::GroupMember* g = membership()) {
-    m.generation_id = g->generation();
-    m.member_id = g->member_id();
+  if (core_->in_group()) {
+    m.generation_id = core_->group_generation();
+    m.member_id = core_->group_member_id();
   }
   return m;
 }
@@ -341,7 +345,7 @@ asio::awaitable<Outcome<std::span<const Record>>> Consumer::Core::poll(std::chro
   (void)co_await maybe_auto_commit();  // a failed auto-commit is tried again at the next interval
   if (stage_ != Stage::open) co_return failed(failure_);
   if (pattern_ && clock::now() - pattern_refreshed_ >=
-                      (group_ ? config_.metadata_max_age : std::chrono::milliseconds(0))) {
+                      (in_group() ? config_.metadata_max_age : std::chrono::milliseconds(0))) {
     // A pattern subscription looks at every topic of the cluster.
     pattern_refreshed_ = clock::now();
     auto [mec, none] = co_await pool_->refresh_metadata(std::nullopt);
@@ -404,16 +408,15 @@ asio::awaitable<Outcome<std::monostate>> Consumer::Core::close(std::chrono::mill
   const auto deadline = clock::now() + timeout;
   closing_deadline_ = deadline;
   Result out;
-  if (config_.enable_auto_commit && !config_.group_id.empty() && (!group_ || group_->generation() >= 0)) {
+  if (config_.enable_auto_commit && !config_.group_id.empty() && (!in_group() || group_generation() >= 0)) {
     auto positions = current_positions();
     if (!positions.empty()) out = co_await commit_on_close(std::move(positions), deadline);
   }
-  if (group_ && stage_ == Stage::open) {
+  if (in_group() && stage_ == Stage::open) {
     // Revoke (the listener runs; the default commit, through the same helper, finds nothing left to
     // commit after a successful closing commit), then LeaveGroup.
     dispatch(group::event::Close{});
-    while (stage_ == Stage::open && group_->state() != group::State::left &&
-           group_->state() != group::State::fatal && clock::now() < deadline) {
+    while (stage_ == Stage::open && !group_finished() && clock::now() < deadline) {
       asio::steady_timer t(executor_,
                            std::min<clock::duration>(std::chrono::milliseconds(20),
                                                      std::max<clock::duration>(deadline - clock::now(), {})));
@@ -454,8 +457,8 @@ asio::awaitable<Outcome<std::monostate>> Consumer::Core::commit_on_close(
   };
   auto pending = std::make_shared<Pending>(executor_, deadline);
   spawn([pending, client = OffsetClient(pool_, within_close), to_commit = std::move(to_commit),
-         generation = group_ ? group_->generation() : generation_,
-         member_id = group_ ? group_->member_id() : member_id_]() mutable -> asio::awaitable<void> {
+         generation = in_group() ? group_generation() : generation_,
+         member_id = in_group() ? group_member_id() : member_id_]() mutable -> asio::awaitable<void> {
     pending->result = co_await client.commit(std::move(to_commit), generation, std::move(member_id));
     pending->done.cancel();
   });

@@ -10,8 +10,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <exception>
 #include <string>
+#include <type_traits>
 
 #include "kafkawire/consumer/consumer.hpp"
+#include "kafkawire/protocol/offset_requests.hpp"
 #include "partition_state.hpp"
 
 namespace kafkawire {
@@ -80,6 +82,7 @@ struct Consumer::Core : std::enable_shared_from_this<Consumer::Core> {
   std::map<TopicPartition, int64_t> current_positions() const;
   void subscribe(std::vector<std::string> topics);
   void subscribe(const std::regex& pattern);
+  void subscribe_pattern(std::string regex);
   void unsubscribe();
 
   asio::awaitable<Failure> ensure_metadata();
@@ -98,12 +101,41 @@ struct Consumer::Core : std::enable_shared_from_this<Consumer::Core> {
   void fail_next_poll(std::error_code ec, std::string text);
   void wake() { data_ready_.cancel(); }
 
-  // Group membership: the state machine decides, these carry out its actions (group_driver.cpp).
-  void dispatch(group::Event event);
+  // Group membership: the state machine decides, these carry out its actions (group_driver.cpp). One
+  // machine per consumer, as group.protocol says: GroupMember (classic) or ConsumerGroupMember (KIP-848).
+  // dispatch() feeds an event to it; an event both machines take (TimerFired, RevokeDone, ...) goes to
+  // whichever there is. Closed, stopped or destroyed: answers still arriving change nothing.
+  template <class E>
+  void dispatch(E event) {
+    if (stage_ != Stage::open) return;
+    if constexpr (std::is_constructible_v<group::Event, E>) {
+      if (group_) {
+        for (auto& a : group_->on_event(group::Event(std::move(event)), std::chrono::steady_clock::now()))
+          execute(a);
+        return;
+      }
+    }
+    if constexpr (std::is_constructible_v<group::consumer_group::Event, E>) {
+      if (consumer_group_)
+        for (auto& a : consumer_group_->on_event(group::consumer_group::Event(std::move(event)),
+                                                 std::chrono::steady_clock::now()))
+          execute(a);
+    }
+  }
   void execute(group::Action& action);
+  void execute(group::consumer_group::Action& action);
+  void start_group_machine();
+  void send_offset_fetch(int32_t node, group::Tag tag, protocol::OffsetFetchQuery query);
+  bool in_group() const { return group_ || consumer_group_; }
+  // What commits carry: the generation (classic) or member epoch (consumer) and member id; -1 and "" when
+  // not in a group.
+  int32_t group_generation() const;
+  std::string group_member_id() const;
+  bool group_failed() const;    // the machine is in its terminal error state
+  bool group_finished() const;  // left or failed: close waits for this
   template <class Req, class Make, class Done>
   void send_group_request(int32_t node, Make make, std::chrono::milliseconds extra_wait, int16_t max_version,
-                          Done done);
+                          Done done, int16_t min_version = Req::min_version);
   void apply_assignment_change(const std::vector<TopicPartition>& add,
                                const std::vector<TopicPartition>& remove);
   asio::awaitable<Outcome<std::monostate>> commit_through_group(std::map<TopicPartition, int64_t> offsets);
@@ -115,7 +147,8 @@ struct Consumer::Core : std::enable_shared_from_this<Consumer::Core> {
   void call_listener(const std::function<void(const std::vector<TopicPartition>&)>& callback,
                      std::string_view name, const std::vector<TopicPartition>& partitions);
 
-  std::unique_ptr<group::GroupMember> group_;
+  std::unique_ptr<group::GroupMember> group_;                   // group.protocol=classic
+  std::unique_ptr<group::ConsumerGroupMember> consumer_group_;  // group.protocol=consumer
   std::vector<std::unique_ptr<asio::steady_timer>> group_timers_;
   std::vector<uint64_t> group_timer_seq_;
   struct CommitWaiter {

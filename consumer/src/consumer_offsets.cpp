@@ -10,7 +10,7 @@ asio::awaitable<Outcome<std::monostate>> Consumer::Core::commit(std::map<TopicPa
   if (stage_ != Stage::open) co_return Outcome<std::monostate>{failure_.ec, failure_.text, {}};
   // A group member commits through the group machine: it adds generation and member id, and refuses
   // offsets for partitions this member no longer owns.
-  if (group_) co_return co_await commit_through_group(std::move(offsets));
+  if (in_group()) co_return co_await commit_through_group(std::move(offsets));
   // Never commit for a partition this consumer no longer has.
   std::vector<group::OffsetToCommit> to_commit;
   for (const auto& [tp, off] : offsets)

@@ -1,21 +1,25 @@
 // Carries out what the group state machine (group/coordinator.hpp) decides: it sends the requests over the
 // pool's group connection to the coordinator, arms the timers, and moves partitions in and out of the
 // consumer's assignment. The machine never sees a socket; this file never decides anything.
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 
 #include "consumer_core.hpp"
 #include "kafkawire/consumer/group_requests.hpp"
 #include "kafkawire/net/coordinator_request.hpp"
 #include "kafkawire/protocol/error_policy.hpp"
+#include "kafkawire/protocol/json.hpp"
 
 namespace kafkawire {
 
 namespace proto = kafkawire::protocol;
 namespace ev = kafkawire::group::event;
 namespace act = kafkawire::group::action;
+namespace cg = kafkawire::group::consumer_group;
 using clock = std::chrono::steady_clock;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
@@ -47,6 +51,28 @@ group_requests::TopicIdOf topic_id_of(net::Pool& pool) {
   };
 }
 
+// A KIP-848 member's view of the metadata: the name of every topic id the cache knows.
+cg::event::MetadataUpdated topic_names(const net::MetadataCache& metadata) {
+  cg::event::MetadataUpdated m;
+  for (const auto& [name, info] : metadata.topics())
+    if (info.error_code == 0 && info.id != proto::Uuid{}) m.topic_names[info.id] = name;
+  return m;
+}
+
+// KIP-1082: a consumer-protocol member names itself, once for the consumer's life, with a random UUID in
+// Kafka's text form (as Java's Uuid.randomUuid().toString()).
+std::string random_member_id() {
+  std::random_device rd;
+  std::array<uint8_t, 16> bytes{};
+  for (size_t i = 0; i < bytes.size(); i += 4) {
+    const uint32_t r = rd();
+    for (size_t j = 0; j < 4; ++j) bytes[i + j] = static_cast<uint8_t>(r >> (8 * j));
+  }
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4 (random), variant 1, as Java's
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
+  return proto::base64(proto::Bytes(bytes.data(), bytes.size()), true);
+}
+
 group_requests::TopicNameOf topic_name_of(net::Pool& pool) {
   return [&pool](const proto::Uuid& id) {
     const auto* info = pool.metadata().topic_by_id(id);
@@ -62,7 +88,40 @@ void Consumer::Core::subscribe(std::vector<std::string> topics) {
   std::sort(topics.begin(), topics.end());
   topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
   subscription_ = topics;
-  if (!group_) {
+  const bool starting = !in_group();
+  if (starting) {
+    start_group_machine();
+    assign({});
+  }
+  if (consumer_group_)
+    dispatch(cg::event::Subscribe{std::move(topics), std::nullopt});
+  else if (starting)
+    dispatch(ev::Start{std::move(topics)});
+  else
+    dispatch(ev::SubscriptionChanged{std::move(topics)});
+  wake();
+}
+
+// The member machine group.protocol names, with the timers its actions arm.
+void Consumer::Core::start_group_machine() {
+  std::function<void(std::string_view)> log;
+  if (const char* env = std::getenv("KAFKAWIRE_GROUP_LOG"); env && *env)
+    log = [](std::string_view line) {
+      std::fprintf(stderr, "kafkawire group: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+  const auto backoff_max = std::max(config_.retry_backoff, config_.reconnect_backoff_max);
+  if (config_.group_protocol == GroupProtocol::consumer) {
+    cg::MemberConfig mc;
+    mc.group_id = config_.group_id;
+    mc.member_id = random_member_id();
+    mc.group_instance_id = config_.group_instance_id;
+    mc.server_assignor = config_.group_remote_assignor;
+    mc.max_poll_interval = config_.max_poll_interval;
+    mc.retry_backoff = config_.retry_backoff;
+    mc.retry_backoff_max = backoff_max;
+    mc.log = std::move(log);
+    consumer_group_ = std::make_unique<group::ConsumerGroupMember>(std::move(mc));
+  } else {
     group::MemberConfig mc;
     mc.group_id = config_.group_id;
     mc.group_instance_id = config_.group_instance_id;
@@ -71,22 +130,36 @@ void Consumer::Core::subscribe(std::vector<std::string> topics) {
     mc.heartbeat_interval = config_.heartbeat_interval;
     mc.assignors = config_.partition_assignment_strategy;
     mc.retry_backoff = config_.retry_backoff;
-    mc.retry_backoff_max = std::max(config_.retry_backoff, config_.reconnect_backoff_max);
-    if (const char* env = std::getenv("KAFKAWIRE_GROUP_LOG"); env && *env)
-      mc.log = [](std::string_view line) {
-        std::fprintf(stderr, "kafkawire group: %.*s\n", static_cast<int>(line.size()), line.data());
-      };
+    mc.retry_backoff_max = backoff_max;
+    mc.log = std::move(log);
     group_ = std::make_unique<group::GroupMember>(std::move(mc));
-    group_timers_.clear();
-    group_timer_seq_.assign(group::kTimerKinds, 0);
-    for (size_t i = 0; i < group::kTimerKinds; ++i)
-      group_timers_.push_back(std::make_unique<asio::steady_timer>(executor_));
-    assign({});
-    dispatch(ev::Start{std::move(topics)});
-  } else {
-    dispatch(ev::SubscriptionChanged{std::move(topics)});
   }
-  wake();
+  group_timers_.clear();
+  group_timer_seq_.assign(group::kTimerKinds, 0);
+  for (size_t i = 0; i < group::kTimerKinds; ++i)
+    group_timers_.push_back(std::make_unique<asio::steady_timer>(executor_));
+}
+
+int32_t Consumer::Core::group_generation() const {
+  if (group_) return group_->generation();
+  if (consumer_group_) return consumer_group_->commit_epoch();
+  return -1;
+}
+
+std::string Consumer::Core::group_member_id() const {
+  if (group_) return group_->member_id();
+  if (consumer_group_) return consumer_group_->commit_member_id();
+  return {};
+}
+
+bool Consumer::Core::group_failed() const {
+  if (group_) return group_->state() == group::State::fatal;
+  return consumer_group_ && consumer_group_->state() == cg::State::fatal;
+}
+
+bool Consumer::Core::group_finished() const {
+  if (group_) return group_->state() == group::State::left || group_failed();
+  return !consumer_group_ || consumer_group_->state() == cg::State::left || group_failed();
 }
 
 void Consumer::Core::subscribe(const std::regex& pattern) {
@@ -96,12 +169,32 @@ void Consumer::Core::subscribe(const std::regex& pattern) {
   refresh_pattern_subscription();
 }
 
+// The broker matches the regular expression (KIP-848, ConsumerGroupHeartbeat v1+): topics created later
+// join the subscription without this consumer looking at the cluster's topics.
+void Consumer::Core::subscribe_pattern(std::string regex) {
+  if (config_.group_id.empty()) throw ConfigError("group.id", "group.id: subscribe() needs a consumer group");
+  if (config_.group_protocol != GroupProtocol::consumer)
+    throw ConfigError(
+        "group.protocol",
+        "group.protocol: subscribe_pattern(): the broker matches the pattern, which needs "
+        "group.protocol=consumer (with the classic protocol, subscribe with a std::regex, matched here)");
+  if (regex.empty()) throw std::invalid_argument("subscribe_pattern(): an empty regular expression");
+  pattern_.reset();
+  subscription_.clear();
+  if (!in_group()) {
+    start_group_machine();
+    assign({});
+  }
+  dispatch(cg::event::Subscribe{{}, std::move(regex)});
+  wake();
+}
+
 void Consumer::Core::refresh_pattern_subscription() {
   if (!pattern_) return;
   std::vector<std::string> matching;
   for (const auto& [name, t] : pool_->metadata().topics())
     if (!t.internal && t.error_code == 0 && std::regex_match(name, *pattern_)) matching.push_back(name);
-  if (group_ && matching == subscription_) return;
+  if (in_group() && matching == subscription_) return;
   auto pattern = std::move(pattern_);
   subscribe(std::move(matching));
   pattern_ = std::move(pattern);
@@ -132,24 +225,18 @@ void Consumer::Core::unsubscribe() {
   pattern_.reset();
   subscription_.clear();
   if (group_) dispatch(ev::SubscriptionChanged{{}});
-}
-
-void Consumer::Core::dispatch(group::Event event) {
-  // Closed, stopped or destroyed: answers still arriving change nothing, and no listener runs.
-  if (!group_ || stage_ != Stage::open) return;
-  auto actions = group_->on_event(event, clock::now());
-  for (auto& a : actions) execute(a);
+  if (consumer_group_) dispatch(cg::event::Unsubscribe{});
 }
 
 // Sends make(version) to the coordinator at the version both sides speak (at most max_version) and hands
 // the answer to done. The machine decides about errors: no retries.
 template <class Req, class Make, class Done>
 void Consumer::Core::send_group_request(int32_t node, Make make, std::chrono::milliseconds extra_wait,
-                                        int16_t max_version, Done done) {
-  spawn([this, node, make = std::move(make), extra_wait, max_version,
+                                        int16_t max_version, Done done, int16_t min_version) {
+  spawn([this, node, make = std::move(make), extra_wait, max_version, min_version,
          done = std::move(done)]() mutable -> asio::awaitable<void> {
     auto [ec, reply] = co_await net::send_at_negotiated<Req>(*pool_, node, net::Purpose::group, make,
-                                                             max_version, extra_wait);
+                                                             max_version, extra_wait, min_version);
     done(ec, std::move(reply));
   });
 }
@@ -270,23 +357,7 @@ void Consumer::Core::execute(group::Action& action) {
                 });
           },
           [&](act::SendOffsetFetch& a) {
-            const group::Tag tag = a.tag;
-            auto query = group_requests::offset_fetch_query(a, topic_id_of(*pool_));
-            const int16_t max_version = group_requests::max_version(query);
-            send_group_request<proto::OffsetFetchRequest>(
-                a.node, [query](int16_t version) { return proto::make_offset_fetch_request(query, version); },
-                {}, max_version,
-                [this, tag, group = a.group_id](std::error_code ec,
-                                                net::Reply<proto::OffsetFetchResponse> r) {
-                  if (ec) {
-                    dispatch(ev::RequestFailed{group::Api::offset_fetch, tag, 0, ec});
-                  } else {
-                    dispatch(group_requests::offset_fetch_result(
-                        tag, proto::read_offset_fetch_response(r.message, group, r.version),
-                        topic_name_of(*pool_)));
-                  }
-                  wake();
-                });
+            send_offset_fetch(a.node, a.tag, group_requests::offset_fetch_query(a, topic_id_of(*pool_)));
           },
           [&](act::ArmTimer& a) {
             const size_t k = static_cast<size_t>(a.kind);
@@ -345,6 +416,71 @@ void Consumer::Core::execute(group::Action& action) {
           [&](act::Error& a) { fail_next_poll(a.ec, a.text.empty() ? a.ec.message() : a.text); },
       },
       action);
+}
+
+// OffsetFetch to the coordinator, for either machine's SendOffsetFetch.
+void Consumer::Core::send_offset_fetch(int32_t node, group::Tag tag, proto::OffsetFetchQuery query) {
+  const int16_t max_version = group_requests::max_version(query);
+  std::string group = query.group_id;
+  send_group_request<proto::OffsetFetchRequest>(
+      node,
+      [query = std::move(query)](int16_t version) {
+        return proto::make_offset_fetch_request(query, version);
+      },
+      {}, max_version,
+      [this, tag, group = std::move(group)](std::error_code ec, net::Reply<proto::OffsetFetchResponse> r) {
+        if (ec) {
+          dispatch(ev::RequestFailed{group::Api::offset_fetch, tag, 0, ec});
+        } else {
+          dispatch(group_requests::offset_fetch_result(
+              tag, proto::read_offset_fetch_response(r.message, group, r.version), topic_name_of(*pool_)));
+        }
+        wake();
+      });
+}
+
+// The KIP-848 member's actions: its own (heartbeats, metadata by topic id, OffsetFetch with the member
+// epoch); the ones it shares with GroupMember are carried out as for it.
+void Consumer::Core::execute(cg::Action& action) {
+  std::visit(Overloaded{
+                 [&](cg::action::RequestMetadata&) {
+                   // Every topic: the ids asked for are of topics this consumer may not know by name.
+                   spawn([this]() -> asio::awaitable<void> {
+                     auto [ec, none] = co_await pool_->refresh_metadata(std::nullopt);
+                     if (ec)
+                       dispatch(ev::RequestFailed{group::Api::metadata, 0, 0, ec});
+                     else
+                       dispatch(topic_names(pool_->metadata()));
+                     wake();
+                   });
+                 },
+                 [&](cg::action::SendHeartbeat& a) {
+                   const group::Tag tag = a.tag;
+                   // SubscribedTopicRegex exists from v1: a broker with only v0 gets no heartbeat that
+                   // would drop it (the member fails with unsupported_version, as Java's).
+                   const int16_t least = a.request.subscribed_topic_regex ? 1 : 0;
+                   send_group_request<proto::ConsumerGroupHeartbeatRequest>(
+                       a.node, [request = std::move(a.request)](int16_t) { return request; }, {},
+                       proto::ConsumerGroupHeartbeatRequest::max_version,
+                       [this, tag](std::error_code ec, net::Reply<proto::ConsumerGroupHeartbeatResponse> r) {
+                         if (ec)
+                           dispatch(ev::RequestFailed{group::Api::heartbeat, tag, 0, ec});
+                         else
+                           dispatch(cg::event::HeartbeatResult{tag, std::move(r.message)});
+                         wake();
+                       },
+                       least);
+                 },
+                 [&](cg::action::SendOffsetFetch& a) {
+                   auto query = group_requests::offset_fetch_query(a, topic_id_of(*pool_));
+                   send_offset_fetch(a.node, a.tag, std::move(query));
+                 },
+                 [&](auto& shared) {
+                   group::Action same(std::move(shared));
+                   execute(same);
+                 },
+             },
+             action);
 }
 
 asio::awaitable<void> Consumer::Core::revoke_then_done(std::vector<TopicPartition> partitions) {
@@ -437,7 +573,7 @@ asio::awaitable<Outcome<std::monostate>> Consumer::Core::commit_through_group(
       o.metadata = "";
       req.offsets.push_back(std::move(o));
     }
-    generation = group_->generation();
+    generation = group_generation();
     auto& waiter = commit_waiters_[id];
     waiter.done = std::make_shared<asio::steady_timer>(executor_, budget.deadline());
     auto done = waiter.done;
@@ -465,7 +601,7 @@ asio::awaitable<Outcome<std::monostate>> Consumer::Core::commit_through_group(
     commit_waiters_.erase(it);
     if (again.empty()) break;
     // Out of time (or the member stopped): what would have been retried failed with its last error.
-    if (group_->state() == group::State::fatal || !co_await net::wait_to_retry(executor_, budget)) {
+    if (group_failed() || !co_await net::wait_to_retry(executor_, budget)) {
       failed.insert(failed.end(), again.begin(), again.end());
       break;
     }

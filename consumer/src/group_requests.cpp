@@ -97,6 +97,17 @@ protocol::OffsetFetchQuery offset_fetch_query(const act::SendOffsetFetch& a, con
   return q;
 }
 
+protocol::OffsetFetchQuery offset_fetch_query(const group::consumer_group::action::SendOffsetFetch& a,
+                                              const TopicIdOf& id_of) {
+  auto q = offset_fetch_query(act::SendOffsetFetch{a.tag, a.node, a.group_id, a.partitions, a.require_stable},
+                              id_of);
+  if (!a.member_id.empty()) {
+    q.member_id = a.member_id;
+    q.member_epoch = a.member_epoch;
+  }
+  return q;
+}
+
 int16_t max_version(const protocol::OffsetCommitQuery& q) {
   return protocol::offset_api_max_version(std::all_of(
       q.offsets.begin(), q.offsets.end(), [](const auto& o) { return o.topic_id != protocol::Uuid{}; }));

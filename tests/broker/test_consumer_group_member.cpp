@@ -2,9 +2,10 @@
 // Kafka accept the heartbeats it builds (full, partial, acknowledging, leaving), and do two members end
 // up with disjoint shares of a topic after reconciling?
 //
-// The Consumer does not drive this machine yet: a minimal driver here carries out its actions over the
-// Pool (FindCoordinator, Metadata, ConsumerGroupHeartbeat, timers), answers a Revoke at once and an
-// OffsetFetch with "nothing committed" (no commits are made here; offsets are not what is tested).
+// The machine alone, not through the Consumer (test_group_consumer_protocol.cpp tests that): a minimal
+// driver here carries out its actions over the Pool (FindCoordinator, Metadata, ConsumerGroupHeartbeat,
+// timers), answers a Revoke at once and an OffsetFetch with "nothing committed" (no commits are made here;
+// offsets are not what is tested).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -1,7 +1,8 @@
 // Interoperability with Kafka's own Java consumer: one consumer group mixing kafkawire members and Java
-// KafkaConsumer members (classic protocol, tests/broker/java GroupPeer.java), with `range` and with
-// `cooperative-sticky`. The partitions are split without overlap and with full coverage whichever side
-// leads the group, and the offsets one side commits are where the other side resumes.
+// KafkaConsumer members (tests/broker/java GroupPeer.java), on the classic protocol with `range` and with
+// `cooperative-sticky`, and on the consumer protocol (KIP-848, where the broker assigns and nobody leads).
+// The partitions are split without overlap and with full coverage whichever side leads the group, and the
+// offsets one side commits are where the other side resumes.
 //
 // One story per strategy, on a 6-partition topic with 40 records per partition:
 //   A. Java member J1 joins first (so a Java leader computes the plan), then kafkawire K1, K2 and Java
@@ -47,6 +48,8 @@ struct Transport {
   const std::string& bootstrap() const { return kafkawire.at("bootstrap.servers"); }
 };
 constexpr int kPartitions = 6;
+// The "strategy" that stands for group.protocol=consumer (KIP-848) on both sides.
+const std::string kConsumerProtocol = "consumer";
 constexpr int kPerPartition = 40;
 
 // Partition p is consumed up to (excluding) base + step * p.
@@ -159,11 +162,15 @@ struct KwMember {
     for (const auto& [k, v] : Settings{{"group.id", group},
                                        {"auto.offset.reset", "earliest"},
                                        {"enable.auto.commit", "false"},
-                                       {"session.timeout.ms", "6000"},
-                                       {"heartbeat.interval.ms", "500"},
-                                       {"client.id", "kafkawire-" + name},
-                                       {"partition.assignment.strategy", strategy}})
+                                       {"client.id", "kafkawire-" + name}})
       kv[k] = v;
+    if (strategy == kConsumerProtocol) {
+      kv["group.protocol"] = "consumer";  // the broker assigns, and sets the session timeout
+    } else {
+      kv["session.timeout.ms"] = "6000";
+      kv["heartbeat.interval.ms"] = "500";
+      kv["partition.assignment.strategy"] = strategy;
+    }
     consumer = std::make_unique<Consumer>(io.get_executor(), Config(kv));
     RebalanceListener l2;
     l2.on_assigned = [this](const std::vector<TopicPartition>& tps) {
@@ -179,7 +186,13 @@ struct KwMember {
       for (const auto& tp : consumer->assignment()) s.insert(tp.partition);
     return s;
   }
-  bool stable() const { return consumer && consumer->membership()->state() == group::State::stable; }
+  bool stable() const {
+    if (!consumer) return false;
+    if (const auto* m = consumer->consumer_group_membership())
+      return m->state() == group::consumer_group::State::stable;
+    return consumer->membership()->state() == group::State::stable;
+  }
+  bool leader() const { return consumer && consumer->membership() && consumer->membership()->is_leader(); }
 
   void poll(asio::io_context& io) {
     if (!consumer) return;
@@ -241,7 +254,7 @@ struct Group {
     std::string s;
     for (auto* k : kw)
       s += k->name + (k->consumer ? "" : " (closed)") + ": " + show(k->assignment()) +
-           (k->consumer && k->consumer->membership()->is_leader() ? " leader" : "") + "\n";
+           (k->leader() ? " leader" : "") + "\n";
     for (auto* j : java) {
       s += j->name + ": " + show(j->assignment) + "\n";
       for (auto& e : j->errors) s += "  " + e + "\n";
@@ -332,7 +345,7 @@ void mixed_group_story(const std::string& strategy, const Transport& t) {
   INFO(g.describe() << "J1 said:\n" << j1.proc->output() << "J2 said:\n" << j2.proc->output());
   REQUIRE(split);
   CHECK(g.failures.empty());
-  for (auto* k : g.kw) CHECK_FALSE(k->consumer->membership()->is_leader());  // J1 leads
+  for (auto* k : g.kw) CHECK_FALSE(k->leader());  // J1 leads (with the consumer protocol, nobody does)
   for (size_t n :
        {k1.assignment().size(), k2.assignment().size(), j1.assignment.size(), j2.assignment.size()})
     CHECK((n == 1 || n == 2));  // 6 partitions over 4 members: 2, 2, 1, 1 with either assignor
@@ -398,7 +411,7 @@ void mixed_group_story(const std::string& strategy, const Transport& t) {
   CHECK(show(committed_offsets(io, *k1.consumer, topic)) == show(expected(kL2)));
 
   // D. A Java member joins the group kafkawire now leads, then kafkawire leaves: Java resumes at L2.
-  CHECK((k1.consumer->membership()->is_leader() || k2.consumer->membership()->is_leader()));
+  if (strategy != kConsumerProtocol) CHECK((k1.leader() || k2.leader()));
   JavaMember j3("J3", t, group_id, topic, strategy, kEnd);
   REQUIRE(j3.proc->started());
   g.java = {&j3};
@@ -436,6 +449,12 @@ TEST_CASE("a group mixing kafkawire and Java consumers splits partitions and res
   for (std::string strategy : {"range", "cooperative-sticky"}) {
     SECTION(strategy) { mixed_group_story(strategy, plaintext); }
   }
+}
+
+TEST_CASE("with group.protocol=consumer (KIP-848) too: kafkawire and Java members share and hand over",
+          "[broker][group][interop][kip848]") {
+  const Transport plaintext{{{"bootstrap.servers", kafkawire::testing::bootstrap()}}, ""};
+  mixed_group_story(kConsumerProtocol, plaintext);
 }
 
 TEST_CASE(

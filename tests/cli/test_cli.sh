@@ -215,6 +215,25 @@ kw -G "$G" "$T2" -q -c 1 -f '%p %o %s\n'
 expect_eq "-G -c 1 prints one record" "1 3 m" "$out"
 expect_eq "-G -c 1 commits only what it printed" "4 5 1" "$(offsets_of "$G" "$T2" 1)"
 
+# The same with the consumer group protocol (KIP-848): the broker assigns, and the group resumes at its
+# commits.
+T3=cli-kip848-$RUN
+GC=cli-kip848-group-$RUN
+"$CREATE" "$BOOT" "$T3" 2 || fail "cannot create topic $T3"
+kw -P -t "$T3" -p 0 < <(printf 'a\nb\n')
+kw -P -t "$T3" -p 1 < <(printf 'x\n')
+kw -G "$GC" "$T3" -X group.protocol=consumer -e -q -f '%p %o %s\n'
+expect_rc "-G -X group.protocol=consumer -e" 0 $rc
+expect_eq "-G with group.protocol=consumer reads everything the first time" "0 0 a
+0 1 b
+1 0 x" "$(sort <<<"$out")"
+kw -P -t "$T3" -p 1 < <(printf 'y\n')
+kw -G "$GC" "$T3" -X group.protocol=consumer -e -q -f '%p %o %s\n'
+expect_eq "group.protocol=consumer: the next member resumes at the commits" "1 1 y" "$out"
+kw -G "$GC" "$T3" -X group.protocol=consumer -X session.timeout.ms=10000 -e -q
+expect_rc "group.protocol=consumer with session.timeout.ms is a configuration error" 2 $rc
+expect_contains "the error names the key and the protocol" "session.timeout.ms is not used with group.protocol=consumer" "$err"
+
 kwg describe "$G"
 expect_rc "groups describe" 0 $rc
 expect_contains "describe: state and protocol" "Group $G: state Empty, protocol type consumer" "$out"

@@ -71,6 +71,32 @@ TEST_CASE("a bad value names the key and what it accepts", "[config]") {
   CHECK(key == "heartbeat.interval.ms");
 }
 
+TEST_CASE("group.protocol: the keys of the other protocol are refused, naming them", "[config]") {
+  Config out;
+  std::string problem, key;
+  CHECK(Config::parse({{"group.protocol", "consumer"}, {"group.remote.assignor", "range"}}, out, problem) ==
+        std::error_code());
+  CHECK(out.group_protocol == GroupProtocol::consumer);
+  CHECK(out.group_remote_assignor == std::optional<std::string>("range"));
+  CHECK(Config().group_protocol == GroupProtocol::classic);
+  CHECK_FALSE(Config().group_remote_assignor);
+  for (const char* classic_only :
+       {"session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy"}) {
+    INFO(classic_only);
+    const std::string value = std::string(classic_only) == "partition.assignment.strategy" ? "range" : "1000";
+    CHECK(Config::parse({{"group.protocol", "consumer"}, {classic_only, value}}, out, problem, &key) ==
+          client_errc::invalid_config);
+    CHECK(key == classic_only);
+    CHECK(problem.find("group.protocol=consumer") != std::string::npos);
+  }
+  CHECK(Config::parse({{"group.remote.assignor", "uniform"}}, out, problem, &key) ==
+        client_errc::invalid_config);
+  CHECK(key == "group.remote.assignor");
+  CHECK(problem.find("needs group.protocol=consumer") != std::string::npos);
+  CHECK(Config::parse({{"group.protocol", "next"}}, out, problem, &key) == client_errc::invalid_config);
+  CHECK(problem == "group.protocol: 'next' is not one of classic, consumer");
+}
+
 TEST_CASE("every documented key is accepted with its default, which is the real default", "[config]") {
   for (const auto& k : config_keys()) {
     if (k.default_value.empty()) continue;
@@ -97,8 +123,8 @@ TEST_CASE("documented keys without a default are the optional strings and bootst
     INFO(k.name);
     // And the security settings, which have nothing to default to (credentials, files, a store type).
     CHECK((k.name == "bootstrap.servers" || k.name == "group.id" || k.name == "group.instance.id" ||
-           k.name == "transactional.id" || (k.section == "security" && k.rule.kind == ConfigKind::text) ||
-           k.name.ends_with("store.type")));
+           k.name == "group.remote.assignor" || k.name == "transactional.id" ||
+           (k.section == "security" && k.rule.kind == ConfigKind::text) || k.name.ends_with("store.type")));
   }
 }
 

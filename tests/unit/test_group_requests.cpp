@@ -203,6 +203,25 @@ TEST_CASE("OffsetCommit and OffsetFetch: topic ids from the driver's metadata, v
   CHECK(gr::max_version(gr::offset_fetch_query(fetch, ids)) == 9);
 }
 
+TEST_CASE("a KIP-848 member's OffsetFetch names the member and its epoch (v9+)", "[group_requests]") {
+  namespace cg = kafkawire::group::consumer_group;
+  cg::action::SendOffsetFetch in_group{3, 1, "billing", "m-1", 7, {{"orders", 0}}, true};
+  auto q = gr::offset_fetch_query(in_group, {});
+  CHECK(q.member_id == std::optional<std::string>("m-1"));
+  CHECK(q.member_epoch == 7);
+  CHECK(q.require_stable);
+  REQUIRE(q.topics);
+  CHECK(q.topics->at(0).partitions == std::vector<int32_t>{0});
+  // The fields exist from v9 on: an older version drops them.
+  CHECK(proto::make_offset_fetch_request(q, 9).groups.at(0).member_id == std::optional<std::string>("m-1"));
+  CHECK(proto::make_offset_fetch_request(q, 9).groups.at(0).member_epoch == 7);
+  // Not in the group (no member id): neither is sent, as an admin's fetch.
+  cg::action::SendOffsetFetch outside{3, 1, "billing", "", -1, {{"orders", 0}}, true};
+  const auto o = gr::offset_fetch_query(outside, {});
+  CHECK_FALSE(o.member_id);
+  CHECK(o.member_epoch == -1);
+}
+
 TEST_CASE("commit and fetch answers reach the member with their topics named", "[group_requests]") {
   const proto::Uuid orders_id{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
   const proto::Uuid unknown_id{{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9}};

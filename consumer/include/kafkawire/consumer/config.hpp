@@ -27,6 +27,9 @@ struct PoolOptions;
 
 enum class OffsetReset { earliest, latest, none };
 enum class IsolationLevel : int8_t { read_uncommitted = 0, read_committed = 1 };
+// group.protocol: the classic group protocol (JoinGroup, SyncGroup, a client-side assignor) or KIP-848's
+// (ConsumerGroupHeartbeat; the broker assigns).
+enum class GroupProtocol : uint8_t { classic, consumer };
 
 struct Config;
 
@@ -146,6 +149,8 @@ struct Config {
   std::chrono::milliseconds heartbeat_interval{};
   std::chrono::milliseconds max_poll_interval{};
   std::vector<std::string> partition_assignment_strategy;
+  GroupProtocol group_protocol{};
+  std::optional<std::string> group_remote_assignor;  // nullopt: the broker's default
   int64_t receive_message_max_bytes{};
   std::chrono::milliseconds request_timeout{};
   std::chrono::milliseconds socket_connection_setup_timeout{};
@@ -232,6 +237,7 @@ struct Config {
   struct Blank {};
   explicit Config(Blank) {}
   static const Config& defaults();  // built once from the table
+  static std::error_code check_group_protocol(const Config& c, std::string& problem, std::string* failed_key);
   static std::error_code check_idempotence(const Config& c, std::string& problem, std::string* failed_key);
   // security.protocol against sasl.* and ssl.*, and against what this build has; fills sasl.username and
   // sasl.password from sasl.jaas.config.

@@ -59,6 +59,7 @@
 #include "kafkawire/consumer/partition_buffer.hpp"
 #include "kafkawire/consumer/record.hpp"
 #include "kafkawire/consumer/transaction_offsets.hpp"
+#include "kafkawire/group/consumer_group_member.hpp"
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/group/topic_partition.hpp"
 #include "kafkawire/net/pool.hpp"
@@ -69,6 +70,7 @@
 namespace kafkawire {
 
 namespace asio = boost::asio;
+
 using protocol::Bytes;
 
 // Where an assigned partition stands (its fetch::PartitionBuffer and the rest):
@@ -109,17 +111,24 @@ class Consumer {
   void subscribe(std::vector<std::string> topics);
   // Every topic whose name matches, re-evaluated at each metadata refresh (metadata.max.age.ms).
   void subscribe(const std::regex& pattern);
+  // Every topic whose name matches a regular expression the broker evaluates (KIP-848's
+  // SubscribedTopicRegex, Kafka 4.0+; RE2/J syntax, as Java's subscribe(SubscriptionPattern)), topics
+  // created later included: group.protocol=consumer only (else ConfigError naming group.protocol).
+  void subscribe_pattern(std::string regex);
   void unsubscribe();
   void set_rebalance_listener(RebalanceListener listener);
   // What a rebalance listener threw, once a poll (or close) completed with
   // client_errc::listener_failed for it; null after it was taken. BlockingConsumer rethrows it.
   std::exception_ptr take_listener_exception();
-  // The group's view of this member: nullptr when not subscribed.
+  // The group's view of this member: nullptr when not subscribed. membership() with
+  // group.protocol=classic, consumer_group_membership() with group.protocol=consumer (KIP-848).
   const group::GroupMember* membership() const;
+  const group::ConsumerGroupMember* consumer_group_membership() const;
   // For a transaction (Producer::async_send_offsets_to_transaction): the group and this member's
   // generation, member id and instance id (Java's groupMetadata()), so that the coordinator refuses the
   // offsets of a member the group has moved on from. Generation -1 and no member id outside a group.
   ConsumerGroupMetadata group_metadata() const;
+  // (With group.protocol=consumer the generation is the member epoch, as in Java.)
   // group_metadata() and the position of every assigned partition: what a consume-process-produce loop
   // commits with its transaction once it has processed what poll() returned.
   TransactionOffsets transaction_offsets() const;

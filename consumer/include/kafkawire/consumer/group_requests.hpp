@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kafkawire/group/consumer_group_member.hpp"
 #include "kafkawire/group/coordinator.hpp"
 #include "kafkawire/protocol/heartbeat.hpp"
 #include "kafkawire/protocol/join_group.hpp"
@@ -33,6 +34,9 @@ using TopicIdOf = std::function<protocol::Uuid(const std::string& name)>;
 protocol::OffsetCommitQuery offset_commit_query(const group::action::SendOffsetCommit& a,
                                                 const TopicIdOf& id_of);
 protocol::OffsetFetchQuery offset_fetch_query(const group::action::SendOffsetFetch& a,
+                                              const TopicIdOf& id_of);
+// A KIP-848 member's: with its member id and epoch (OffsetFetch v9+; dropped at older versions).
+protocol::OffsetFetchQuery offset_fetch_query(const group::consumer_group::action::SendOffsetFetch& a,
                                               const TopicIdOf& id_of);
 int16_t max_version(const protocol::OffsetCommitQuery& q);
 int16_t max_version(const protocol::OffsetFetchQuery& q);

@@ -21,17 +21,18 @@ namespace kafkawire::net {
 template <class Req>
 using ReplyTo = Reply<typename Req::response_type>;
 
-// Sends make(version) to a broker at the highest version both sides speak, at most max_version. For
-// requests whose shape depends on the version (OffsetFetch v8, topic ids at v10): the version is known
-// before the request is built.
+// Sends make(version) to a broker at the highest version both sides speak, at most max_version and at
+// least min_version (else client_errc::unsupported_version). For requests whose shape depends on the
+// version (OffsetFetch v8, topic ids at v10): the version is known before the request is built.
 template <class Req, class Make>
 Pool::Result<ReplyTo<Req>> send_at_negotiated(Pool& pool, int32_t node, Purpose purpose, Make make,
                                               int16_t max_version = Req::max_version,
-                                              std::chrono::milliseconds extra_wait = {}) {
+                                              std::chrono::milliseconds extra_wait = {},
+                                              int16_t min_version = Req::min_version) {
   auto keep = pool.shared_from_this();
   auto [ec, conn] = co_await pool.connection(node, purpose);
   if (ec) co_return std::tuple{ec, ReplyTo<Req>{}};
-  const auto version = conn->negotiated_version(Req::api_key, Req::min_version, max_version);
+  const auto version = conn->negotiated_version(Req::api_key, min_version, max_version);
   if (!version) co_return std::tuple{std::error_code(client_errc::unsupported_version), ReplyTo<Req>{}};
   const Req request = make(*version);
   co_return co_await conn->async_send_at(request, *version, asio::as_tuple(asio::use_awaitable), extra_wait);

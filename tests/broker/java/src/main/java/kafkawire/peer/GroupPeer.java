@@ -155,7 +155,7 @@ public final class GroupPeer {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 6) {
-      System.err.println("usage: GroupPeer bootstrap group topic range|cooperative-sticky limitBase limitStep"
+      System.err.println("usage: GroupPeer bootstrap group topic range|cooperative-sticky|consumer limitBase limitStep"
           + " [maxSeconds [client.properties]]");
       System.exit(64);
     }
@@ -163,8 +163,9 @@ public final class GroupPeer {
     switch (args[3]) {
       case "range": strategy = RangeAssignor.class.getName(); break;
       case "cooperative-sticky": strategy = CooperativeStickyAssignor.class.getName(); break;
+      case "consumer": strategy = null; break;  // group.protocol=consumer (KIP-848): the broker assigns
       default:
-        System.err.println("unknown strategy " + args[3] + " (range or cooperative-sticky)");
+        System.err.println("unknown strategy " + args[3] + " (range, cooperative-sticky or consumer)");
         System.exit(64);
         return;
     }
@@ -190,12 +191,16 @@ public final class GroupPeer {
     }
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, args[1]);
-    p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, strategy);
+    if (strategy == null) {
+      p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+    } else {
+      p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+      p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, strategy);
+      p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000");
+      p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
+    }
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000");
-    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "50");
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "java-peer");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
