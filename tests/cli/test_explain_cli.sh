@@ -42,7 +42,7 @@ check "a cut pcap: says where" grep -q 'past the end of the file' "$WORK/err"
 
 "$KW" explain --file "$CAP/produce_consume.pcap" --skip 4 >/dev/null 2>"$WORK/err"; rc=$?
 check "a pcap with --skip: bad usage" test $rc -eq 2
-check "a pcap with --skip: says which options apply" grep -q 'only --api, --json and --max-hex apply' "$WORK/err"
+check "a pcap with --skip: says which options apply" grep -q 'only --api, --json, --html and --max-hex apply' "$WORK/err"
 
 # A SaslAuthenticate v2 request with a PLAIN password ("\0alice\0hunter2secret"): its auth bytes are shown
 # as a length only, in the text and in --json, neither as text nor as hex.
@@ -55,6 +55,22 @@ for mode in text json; do
   check "SaslAuthenticate ($mode): no password" test "$(grep -c 'hunter2' <<<"$out")" -eq 0
   check "SaslAuthenticate ($mode): no password in hex" test "$(tr -d ' ' <<<"$out" | grep -c '68756e74657232')" -eq 0
 done
+
+# --html writes the wire explorer page (tests/cli/test_explorer_browser.py drives it in a browser): one
+# self-contained file holding, for each frame, the tree --json prints.
+"$KW" explain --html "$WORK/page.html" --file "$CAP/produce_consume.pcap" 2>"$WORK/err"; rc=$?
+check "--html on a pcap: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "--html on a pcap: says how many frames" grep -q '30 of 30 frames written to' "$WORK/err"
+check "--html on a pcap: a tree per frame" test "$(grep -c '<script id="kw-f[0-9]' "$WORK/page.html")" -eq 30
+check "--html on a pcap: no external resource" test "$(grep -cE '<link|src=|https?://' "$WORK/page.html")" -eq 0
+tree=$("$KW" explain --json --file "$CAP/produce_consume.pcap" | head -1 | sed 's/.*"tree"://; s/}$//; s/</\\u003c/g')
+check "--html on a pcap: frame 1's tree is what --json prints" grep -qF "$tree" "$WORK/page.html"
+"$KW" explain --html "$WORK/sasl.html" "$sasl" 2>"$WORK/err"; rc=$?
+check "--html on one frame: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "--html on one frame: its API and correlation id" grep -q '"name":"SaslAuthenticate","ver":2,"corr":7' "$WORK/sasl.html"
+check "--html: no password" test "$(grep -c 'hunter2' "$WORK/sasl.html")" -eq 0
+"$KW" explain --html "$WORK/x.html" --json "$sasl" >/dev/null 2>&1; rc=$?
+check "--html with --json: bad usage (got $rc)" test $rc -eq 2
 
 if [ $failures -ne 0 ]; then echo "$failures checks failed"; exit 1; fi
 echo "explain on captures: all checks passed"
