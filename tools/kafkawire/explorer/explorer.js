@@ -55,10 +55,11 @@
       if (!b) return;
       if (n.hidden) { b.known.fill(2, n.offset, Math.min(b.size, n.offset + n.length)); return; }
       const h = n.hex || "";
-      for (let i = 0; i * 2 < h.length && n.offset + i < b.size; i++) {
-        b.bytes[n.offset + i] = parseInt(h.substr(i * 2, 2), 16);
-        b.known[n.offset + i] = 1;
-      }
+      const nib = (c) => (c <= 57 ? c - 48 : c - 87);  // '0'-'9', 'a'-'f'
+      const end = Math.min(h.length >> 1, b.size - n.offset);
+      for (let i = 0; i < end; i++)
+        b.bytes[n.offset + i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1));
+      if (end > 0) b.known.fill(1, n.offset, n.offset + end);
     };
     fill(tree);
   }
