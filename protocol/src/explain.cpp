@@ -191,6 +191,10 @@ void json(const ExplainNode& n, std::string& out) {
     out += ",\"versions\":";
     append_json_string(out, n.versions);
   }
+  if (!n.meaning.empty()) {
+    out += ",\"meaning\":";
+    append_json_string(out, n.meaning);
+  }
   if (n.error) out += ",\"error\":true";
   if (!n.leaf()) {
     out += ",\"children\":[";

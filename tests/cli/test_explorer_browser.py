@@ -300,7 +300,8 @@ SEARCH = r"""
   box.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", bubbles: true}));
   const sel = document.querySelector("#tree .n.sel");
   return {hits: document.getElementById("hits").textContent, name: sel ? sel.querySelector(".nm").textContent : null,
-          value: sel && sel.querySelector(".val") ? sel.querySelector(".val").textContent : null};
+          value: sel && sel.querySelector(".val") ? sel.querySelector(".val").textContent : null,
+          detail: document.getElementById("detail").textContent};
 })
 """
 
@@ -377,10 +378,12 @@ def check_page(browser, kw, name, capture, outdir, work, searches):
               h["hex"] == ([[hn["offset"], hn["offset"] + hn["length"]]] if hn["length"] else []), str(h))
         check(what + ": ArrowDown from the root selects its first child, ArrowLeft goes back",
               got["keys"] == {"down": "0.0", "left": "0"}, str(got["keys"]))
-    for frame, q, want_name in searches:
+    for frame, q, want_name, *shown in searches:
         s = browser.eval(SEARCH + "(%d, %s)" % (frame, json.dumps(q)))
         check("%s: search %r in frame %d selects %s" % (name, q, frame + 1, want_name), s["name"] == want_name,
               str(s))
+        for text in shown:
+            check("%s: %s's details show %r" % (name, want_name, text), text in s["detail"], s["detail"])
     shot = os.path.join(outdir, name + ".png")
     browser.screenshot(shot)
     print("%s: %d frames, %d nodes and %d bytes checked; screenshot %s" % (name, len(frames), checked_nodes,
@@ -413,7 +416,9 @@ def main():
         check_page(browser, kw, "joingroup-v9",
                    pcap([(True, cap("joingroup1-request")), (False, cap("joingroup1-response")),
                          (True, cap("joingroup2-request")), (False, cap("joingroup2-response"))]), outdir, work,
-                   [(1, "MEMBER_ID_REQUIRED", "ErrorCode"), (2, "cooperative-sticky", "Name")])
+                   [(1, "MEMBER_ID_REQUIRED", "ErrorCode"), (2, "cooperative-sticky", "Name"),
+                    (0, "GroupInstanceId", "GroupInstanceId", "exists inv5+",
+                     "notesv5+: GroupInstanceId (static membership, KIP-345)")])
 
         # About 5 MB: 1000 Metadata exchanges and 5 Fetch responses of about 900 KB (900 records of 1000 B).
         exchanges, corr = [], 100

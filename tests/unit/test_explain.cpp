@@ -234,6 +234,25 @@ TEST_CASE("explain: each schema field carries the versions in which it exists", 
     CHECK(to_json(e).find("\"name\":\"Topic\",\"type\":\"compact_string\"") != std::string::npos);
     CHECK(to_json(e).find("\"versions\":\"v4-12\"") != std::string::npos);
   }
+  SECTION("and what the notes at the head of its header say about it") {
+    using explain_detail::field_meaning;
+    CHECK(field_meaning("JoinGroupRequest", "GroupInstanceId") ==
+          "v5+: GroupInstanceId (static membership, KIP-345)");
+    CHECK(field_meaning("FetchResponse", "ErrorCode").starts_with("v7+: top-level ErrorCode and SessionId"));
+    // From a baseline entry only the sentence about the field, not the list of fields.
+    CHECK(field_meaning("FetchRequest", "MaxBytes").starts_with("v4: MaxBytes (KIP-74) is a soft limit:"));
+    CHECK(field_meaning("JoinGroupRequest", "GroupId").empty());
+    // The request's notes are not the response's.
+    CHECK(field_meaning("JoinGroupResponse", "GroupInstanceId") == "v5+: Members[GroupInstanceId]");
+    CHECK(field_meaning("NoSuchMessage", "GroupId").empty());
+    JoinGroupRequest req;
+    req.group_instance_id = "i-1";
+    auto body = encode(req, 9);
+    const Explanation e = explain_message<JoinGroupRequest>(Bytes(body), 9);
+    CHECK(find(e.root, "GroupInstanceId")->meaning == "v5+: GroupInstanceId (static membership, KIP-345)");
+    CHECK(to_json(e).find("\"meaning\":\"v5+: GroupInstanceId (static membership, KIP-345)\"") !=
+          std::string::npos);
+  }
   SECTION("ranges") {
     CHECK(explain_detail::version_ranges({0, 1, 2}, 2) == "v0+");
     CHECK(explain_detail::version_ranges({0, 1, 2}, 5) == "v0-2");

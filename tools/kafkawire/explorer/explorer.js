@@ -163,6 +163,7 @@
            '<span class="nm">' + esc(n.name) + "</span>" +
            '<span class="ty">' + esc(n.type) + "</span>" +
            (n.versions ? '<span class="ver">' + esc(n.versions) + "</span>" : "") +
+           (n.meaning ? '<span class="mn" aria-hidden="true">•</span>' : "") +
            (n.value ? '<span class="val">' + esc(n.value) + "</span>" : "") +
            '<span class="off' + (spaceOf(n) ? " blk" : "") + '">' + off + "</span>";
   }
@@ -170,6 +171,7 @@
   function row(n) {
     const el = document.createElement("div");
     el.className = "n" + (n.error ? " err" : "");
+    if (n.meaning) el.title = n.meaning;
     el.dataset.path = n.path;
     el.setAttribute("role", "treeitem");
     el.style.paddingLeft = 8 + n.depth * 14 + "px";
@@ -244,6 +246,8 @@
       '<div><span class="k">wire type</span><code>' + esc(n.type) + "</code>" +
       (n.versions ? ' &nbsp; <span class="k">exists in</span>' + esc(n.versions) : "") + "</div>" +
       (n.value ? '<div><span class="k">value</span>' + esc(n.value) + "</div>" : "") +
+      (n.meaning ? '<div class="mean"><span class="k">notes</span><span>' + esc(n.meaning).replace(/\n/g, "<br>") +
+                   "</span></div>" : "") +
       '<div><span class="k">bytes</span>' + (spaceOf(n) ? "~" : "") + n.offset + " to " +
       (spaceOf(n) ? "~" : "") + (n.offset + n.length) + " (" + plural(n.length, "byte") + ")" +
       (spaceOf(n) ? ", in decompressed block " + spaceOf(n) : "") + "</div>" +
@@ -368,7 +372,7 @@
       html.push('<div class="ex"><div><span class="api">' + esc(f.name || "api " + f.api) + "</span> v" + f.ver +
                 ' <span class="meta">corr ' + f.corr + "</span></div>" +
                 (f.from ? '<div class="meta">#' + f.n + " " + esc(f.dir === "request" ? f.from + " → " + f.to : f.to + " → " + f.from) +
-                          ", " + f.t.toFixed(6) + " s</div>" : "") +
+                          (f.t >= 0 ? ", " + f.t.toFixed(6) + " s" : "") + "</div>" : "") +
                 "<div>" + btn(ex.req, "request") + btn(ex.resp, "response") + "</div></div>");
     }
     listEl.innerHTML = html.join("");

@@ -44,6 +44,9 @@ struct ExplainNode {
   // "v3-5, v9+"), found by walking the message's visit() at every version; empty for what is not a schema
   // field (length prefixes, tags, array elements, record batch parts).
   std::string versions;
+  // Schema fields: what the notes at the head of the message's header say about the field (see
+  // explain_detail::field_meaning), one entry a line; often empty.
+  std::string meaning;
   size_t offset = 0;  // of the first byte, counted in the node's space (see block)
   size_t length = 0;
   Bytes raw;            // the node's bytes
@@ -151,6 +154,12 @@ class FieldPresence {
   std::string prefix_;
 };
 
+// What the version notes at the head of the message's header (protocol/include/kafkawire/protocol/) say
+// about a field: the entries of the message's section that name it ("v5+: GroupInstanceId (static
+// membership, KIP-345)"), one a line; from the baseline entry only the sentences saying something about
+// it. Empty when the notes say nothing about it.
+std::string field_meaning(std::string_view message, std::string_view field);
+
 // "v0+", "v1-12", "v3-5, v9+": sorted versions as ranges; a range reaching `max` is open.
 std::string version_ranges(const std::vector<int16_t>& versions, int16_t max);
 
@@ -207,6 +216,7 @@ class Explainer {
   template <Message M>
   void use_versions_of() {
     versions_ = &explain_detail::field_versions<M>();
+    message_ = M::name;
     path_.clear();
   }
 
@@ -293,6 +303,7 @@ class Explainer {
     if (versions_ && parent.children.size() > before && !parent.children[before].error) {
       auto it = versions_->find(path_);
       if (it != versions_->end()) parent.children[before].versions = it->second;
+      parent.children[before].meaning = explain_detail::field_meaning(message_, name);
     }
     path_.resize(saved);
   }
@@ -314,10 +325,12 @@ class Explainer {
       Reader sub(body);
       Explainer e(sub, ex.base_ + body_start, ex.version_, true, node, ex.out_);
       e.versions_ = ex.versions_;
+      e.message_ = ex.message_;
       e.path_ = ex.path_.empty() ? std::string(name) : ex.path_ + "/" + std::string(name);
       if (e.versions_) {
         auto it = e.versions_->find(e.path_);
         if (it != e.versions_->end()) node.versions = it->second;
+        node.meaning = explain_detail::field_meaning(e.message_, name);
       }
       e.item("value", x);
       if (sub.ok() && sub.remaining() != 0) {
@@ -540,6 +553,7 @@ class Explainer {
   std::vector<ExplainNode*> stack_;
   const std::map<std::string, std::string>* versions_ = nullptr;  // field_versions<M>() of the message
   std::string path_;                                              // of the field being read
+  std::string_view message_;                                      // M::name
 
  public:
   // Adds an error node for bytes left at the end (used by the entry points below).
@@ -646,7 +660,7 @@ struct TextOptions {
 std::string to_text(const Explanation& e, const TextOptions& options = {});
 
 // The tree as JSON: {"name","type","offset","length","block"(if > 0),"hex"(leaves, but not hidden ones),
-// "hidden"(if set),"value","versions"(schema fields),"error"(if set),"children"}.
+// "hidden"(if set),"value","versions"(schema fields),"meaning"(if any),"error"(if set),"children"}.
 std::string to_json(const Explanation& e);
 
 }  // namespace kafkawire::protocol
