@@ -72,5 +72,26 @@ check "--html: no password" test "$(grep -c 'hunter2' "$WORK/sasl.html")" -eq 0
 "$KW" explain --html "$WORK/x.html" --json "$sasl" >/dev/null 2>&1; rc=$?
 check "--html with --json: bad usage (got $rc)" test $rc -eq 2
 
+# A `kafkawire spy --dump` file: every frame in it, explained as text, JSON or the explorer page.
+jg=$(dirname "$0")/../../docs/wire/captures
+{
+  echo "# kafkawire spy frames: connection direction api_key api_version correlation_id hex"
+  echo "3 request 11 9 2 $(tr -d ' \n' <"$jg/joingroup1-request.hex")"
+  echo "# a comment"
+  echo "3 response 11 9 2 $(tr -d ' \n' <"$jg/joingroup1-response.hex")"
+} >"$WORK/spy.dump"
+out=$("$KW" explain --file "$WORK/spy.dump" 2>"$WORK/err"); rc=$?
+check "spy dump: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "spy dump: the request" grep -q '^frame 1  client #3 -> broker  request JoinGroup v9 corr=2' <<<"$out"
+check "spy dump: the response read as JoinGroup v9" grep -q 'MEMBER_ID_REQUIRED' <<<"$out"
+check "spy dump --json: a line per frame" test "$("$KW" explain --json --file "$WORK/spy.dump" | wc -l)" -eq 2
+"$KW" explain --html "$WORK/spy.html" --file "$WORK/spy.dump" 2>"$WORK/err"; rc=$?
+check "spy dump --html: exit 0 (got $rc)" test $rc -eq 0
+check "spy dump --html: both frames" test "$(grep -c '<script id="kw-f[0-9]' "$WORK/spy.html")" -eq 2
+echo "3 request 11 9" >>"$WORK/spy.dump"
+"$KW" explain --file "$WORK/spy.dump" >/dev/null 2>"$WORK/err"; rc=$?
+check "spy dump with a broken line: exit 2 (got $rc)" test $rc -eq 2
+check "spy dump with a broken line: names it" grep -q 'spy dump line 5: not' "$WORK/err"
+
 if [ $failures -ne 0 ]; then echo "$failures checks failed"; exit 1; fi
 echo "explain on captures: all checks passed"

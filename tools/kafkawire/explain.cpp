@@ -35,6 +35,8 @@ Input (hex on stdin by default):
                       sections (Frame, Reassembled TCP) the last one is used
   --file F            read raw bytes from F
   --file F --hex      read hex text or a dump from F
+  --file F.dump       a `kafkawire spy --dump` file: every frame in it, each response read with the api
+                      and version its line gives
   --file F.pcap       a capture file (pcap from tcpdump -w, pcapng from tshark/Wireshark; also on stdin):
                       every TCP connection in it is reassembled and cut into frames, each response is
                       decoded with the API and version of the request with its correlation id; --api
@@ -487,6 +489,37 @@ int run_explain(int argc, char** argv) {
     for (const auto& h : inline_hex) text += h + " ";
   } else {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  if (is_spy_dump(text)) {
+    if (request || response || body_only || no_size || skip || version || !message.empty() || api_key >= 0)
+      return usage_error("a spy dump is cut into frames on its own: only --json, --html and --max-hex apply");
+    auto frames = frames_from_spy_dump(text, error);
+    if (!frames) {
+      std::cerr << "kafkawire explain: " << error << "\n";
+      return 2;
+    }
+    bool ok = true;
+    for (const auto& f : *frames) ok = ok && f.explained && f.tree.ok();
+    if (!html.empty()) {
+      if (!write_html(html, file ? base_name(*file) : "spy dump", *frames)) return 2;
+      std::cerr << "kafkawire explain: " << frames->size() << " frames written to " << html << "\n";
+      return ok ? 0 : 1;
+    }
+    for (const auto& f : *frames) {
+      if (json) {
+        std::cout << "{\"frame\":" << f.number << ",\"direction\":\"" << (f.request ? "request" : "response")
+                  << "\",\"api_key\":" << f.api_key << ",\"api_version\":" << f.api_version
+                  << ",\"correlation_id\":" << f.correlation_id
+                  << ",\"tree\":" << (f.explained ? proto::to_json(f.tree) : std::string("null")) << "}\n";
+        continue;
+      }
+      std::cout << "frame " << f.number << "  " << f.from << " -> " << f.to << "  "
+                << (f.request ? "request " : "response ") << proto::api_name(f.api_key) << " v"
+                << f.api_version << " corr=" << f.correlation_id << "  (" << f.size << " bytes)\n";
+      if (f.explained) std::cout << proto::to_text(f.tree, {.max_hex = max_hex});
+      std::cout << "\n";
+    }
+    return ok ? 0 : 1;
   }
   if (is_capture_file(text) && !file_hex) {
     if (request || response || body_only || no_size || skip || version || !message.empty())

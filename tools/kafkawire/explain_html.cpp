@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <sstream>
 
 #include "explorer_assets.hpp"
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/json.hpp"
+#include "spy_proxy.hpp"
 
 namespace kafkawire::cli {
 
@@ -80,6 +82,62 @@ void frame_summary(std::string& out, size_t index, const HtmlFrame& f) {
 }
 
 }  // namespace
+
+bool is_spy_dump(std::string_view text) {
+  const std::string_view header(kDumpHeader);
+  return text.starts_with(header.substr(0, header.find(':')));
+}
+
+std::optional<std::vector<HtmlFrame>> frames_from_spy_dump(std::string_view text, std::string& error) {
+  std::vector<HtmlFrame> out;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    const size_t nl = std::min(text.find('\n'), text.size());
+    std::string line(text.substr(0, nl));
+    text.remove_prefix(std::min(nl + 1, text.size()));
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream in(line);
+    uint64_t connection = 0;
+    std::string direction, hex;
+    int key = 0, version = 0;
+    int64_t corr = 0;
+    const auto bad = [&](const std::string& why) {
+      error = "spy dump line " + std::to_string(line_no) + ": " + why;
+      return std::nullopt;
+    };
+    if (!(in >> connection >> direction >> key >> version >> corr >> hex) ||
+        (direction != "request" && direction != "response"))
+      return bad("not \"connection request|response api_key api_version correlation_id hex\"");
+    if (hex.size() % 2 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+      return bad("the frame is not hex");
+    auto bytes = std::make_shared<std::vector<uint8_t>>();
+    bytes->reserve(hex.size() / 2);
+    for (size_t i = 0; i < hex.size(); i += 2)
+      bytes->push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    HtmlFrame& f = out.emplace_back();
+    f.number = out.size();
+    f.seconds = -1;
+    f.request = direction == "request";
+    f.from = f.request ? "client #" + std::to_string(connection) : "broker";
+    f.to = f.request ? "broker" : "client #" + std::to_string(connection);
+    f.api_key = static_cast<int16_t>(key);
+    f.api_version = static_cast<int16_t>(version);
+    f.correlation_id = static_cast<int32_t>(corr);
+    f.size = bytes->size();
+    f.bytes = bytes;
+    const proto::Bytes view(*bytes);
+    if (f.request) {
+      f.tree = proto::explain_frame(view, proto::FrameOptions::request());
+      f.explained = true;
+    } else if (key >= 0) {
+      f.tree = proto::explain_frame(view, proto::FrameOptions::response(f.api_key, f.api_version));
+      f.explained = true;
+    }
+  }
+  return out;
+}
 
 void describe_from_tree(HtmlFrame& f) {
   if (!f.explained) return;

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,11 +28,22 @@ struct HtmlFrame {
   size_t size = 0;         // bytes, with the 4-byte size
   bool explained = false;  // tree holds its explanation (false: its API and version are unknown)
   protocol::Explanation tree;
+  // The frame's bytes, when the tree points into bytes owned here rather than the caller's.
+  std::shared_ptr<const std::vector<uint8_t>> bytes;
 };
 
 // The API, version and correlation id of an explained frame, read from its tree's header fields; fields
 // left as they are when the tree has no header (a bare body).
 void describe_from_tree(HtmlFrame& f);
+
+// Whether `text` is a `kafkawire spy --dump` file (it starts with the dump's header line).
+bool is_spy_dump(std::string_view text);
+
+// Every frame of a spy dump ("3 request 1 17 12 <hex>" lines; # lines are comments), explained: requests
+// from their headers, responses with the api key and version the line gives. The frames are numbered
+// in dump order; `from`/`to` are "client #3" and "broker". A line that is not a frame gives nullopt and
+// `error` naming the line.
+std::optional<std::vector<HtmlFrame>> frames_from_spy_dump(std::string_view text, std::string& error);
 
 // The page. `title` names what was explained (a file name).
 std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& frames);
