@@ -69,6 +69,11 @@ check "--html on a pcap: frame 1's tree is what --json prints" grep -qF "$tree" 
 check "--html on one frame: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
 check "--html on one frame: its API and correlation id" grep -q '"name":"SaslAuthenticate","ver":2,"corr":7' "$WORK/sasl.html"
 check "--html: no password" test "$(grep -c 'hunter2' "$WORK/sasl.html")" -eq 0
+"$KW" explain --html "$WORK/g.html" --guide ../index.html "$sasl" 2>"$WORK/err"; rc=$?
+check "--html --guide: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "--html --guide: the guide's address in the page" grep -q '"guide":"../index.html"' "$WORK/g.html"
+"$KW" explain --guide ../index.html "$sasl" >/dev/null 2>&1; rc=$?
+check "--guide without --html: bad usage (got $rc)" test $rc -eq 2
 "$KW" explain --html "$WORK/x.html" --json "$sasl" >/dev/null 2>&1; rc=$?
 check "--html with --json: bad usage (got $rc)" test $rc -eq 2
 

@@ -420,6 +420,17 @@ def main():
                     (0, "GroupInstanceId", "GroupInstanceId", "exists inv5+",
                      "notesv5+: GroupInstanceId (static membership, KIP-345)")])
 
+        # docs/site/: a frame of the guide links each field to where the guide names it.
+        site_page = os.path.join(captures, "..", "..", "site", "frames", "fetch-response.html")
+        if check("docs/site has the explorer of fetch-response", os.path.exists(site_page)):
+            browser.navigate("file://" + os.path.abspath(site_page))
+            browser.eval(SEARCH + "(0, 'HighWatermark')")
+            href = browser.eval("document.querySelector('#detail a') && document.querySelector('#detail a').getAttribute('href')")
+            check("docs/site: a field links to the guide", href == "../index.html#:~:text=HighWatermark", str(href))
+            guide = os.path.join(os.path.dirname(site_page), "..", "index.html")
+            with open(guide, encoding="utf-8") as f:
+                check("docs/site: the guide names the field", "HighWatermark" in f.read())
+
         # About 5 MB: 1000 Metadata exchanges and 5 Fetch responses of about 900 KB (900 records of 1000 B).
         exchanges, corr = [], 100
         meta_req, meta_resp = cap("metadata-request"), cap("metadata-response")

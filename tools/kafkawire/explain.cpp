@@ -62,6 +62,8 @@ Output:
   --html OUT.html     the wire explorer: one self-contained page (it works from file://, fetches nothing)
                       with the conversation, and for the selected frame its bytes beside its field tree;
                       selecting a field highlights its bytes, selecting a byte selects its field
+  --guide URL         with --html: each field links to where the wire-format guide at URL names it
+                      (docs/wire-format.md, or docs/site/index.html)
   --max-hex N         bytes of hex shown per field before "... (N bytes)" (default 32)
 
 Exit status: 0 when every byte was explained, 1 when the tree has error nodes (truncation, trailing
@@ -292,9 +294,10 @@ int16_t parse_api(const std::string& s) {
 }
 
 // Writes the wire explorer page to `path`; false (and a message) when it cannot.
-bool write_html(const std::string& path, std::string_view title, const std::vector<HtmlFrame>& frames) {
+bool write_html(const std::string& path, std::string_view title, const std::vector<HtmlFrame>& frames,
+                const std::string& guide) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (out) out << explorer_html(title, frames);
+  if (out) out << explorer_html(title, frames, guide);
   if (!out.flush()) {
     std::cerr << "kafkawire explain: cannot write " << path << "\n";
     return false;
@@ -310,7 +313,7 @@ std::string base_name(const std::string& path) {
 
 // Every frame of a pcap/pcapng capture, paired and explained; with `html`, written to that page instead.
 int explain_capture(std::string_view data, int16_t only_api, bool json, size_t max_hex,
-                    const std::string& html, const std::string& title) {
+                    const std::string& html, const std::string& title, const std::string& guide) {
   std::string error;
   auto capture = read_capture(data, error);
   if (!capture) {
@@ -378,7 +381,7 @@ int explain_capture(std::string_view data, int16_t only_api, bool json, size_t m
   }
   if (!html.empty()) {
     // The trees point into the frames' bytes: capture is alive until here.
-    if (!write_html(html, title, page)) return 2;
+    if (!write_html(html, title, page, guide)) return 2;
     std::cerr << "kafkawire explain: " << shown << " of " << capture->frames.size() << " frames written to "
               << html << "\n";
   } else if (!json) {
@@ -393,7 +396,7 @@ int run_explain(int argc, char** argv) {
   std::optional<std::string> file;
   bool file_hex = false, json = false, body_only = false;
   bool request = false, response = false, no_size = false;
-  std::string api, message, html;
+  std::string api, message, html, guide;
   std::optional<int> version;
   size_t skip = 0, max_hex = 32;
   std::vector<std::string> inline_hex;
@@ -423,6 +426,10 @@ int run_explain(int argc, char** argv) {
       file_hex = true;
     } else if (a == "--json") {
       json = true;
+    } else if (a == "--guide") {
+      auto v = value("guide");
+      if (!v || v->empty()) return usage_error("--guide needs the address of the wire-format guide");
+      guide = *v;
     } else if (a == "--html") {
       auto v = value("html");
       if (!v || v->empty()) return usage_error("--html needs the path of the page to write");
@@ -467,6 +474,7 @@ int run_explain(int argc, char** argv) {
   if (request && response) return usage_error("--request and --response exclude each other");
   if (file_hex && !file) return usage_error("--hex goes with --file");
   if (json && !html.empty()) return usage_error("--json and --html exclude each other");
+  if (!guide.empty() && html.empty()) return usage_error("--guide goes with --html");
   int16_t api_key = -1;
   if (!api.empty() && (api_key = parse_api(api)) < 0) return usage_error("unknown api " + api);
   if (response && (api_key < 0 || !version)) return usage_error("--response needs --api and --version");
@@ -501,7 +509,7 @@ int run_explain(int argc, char** argv) {
     bool ok = true;
     for (const auto& f : *frames) ok = ok && f.explained && f.tree.ok();
     if (!html.empty()) {
-      if (!write_html(html, file ? base_name(*file) : "spy dump", *frames)) return 2;
+      if (!write_html(html, file ? base_name(*file) : "spy dump", *frames, guide)) return 2;
       std::cerr << "kafkawire explain: " << frames->size() << " frames written to " << html << "\n";
       return ok ? 0 : 1;
     }
@@ -525,7 +533,7 @@ int run_explain(int argc, char** argv) {
     if (request || response || body_only || no_size || skip || version || !message.empty())
       return usage_error(
           "a capture file is cut into frames on its own: only --api, --json, --html and --max-hex apply");
-    return explain_capture(text, api_key, json, max_hex, html, file ? base_name(*file) : "capture");
+    return explain_capture(text, api_key, json, max_hex, html, file ? base_name(*file) : "capture", guide);
   }
   if (from_text) {
     auto parsed = parse_hex_text(text, error);
@@ -589,7 +597,7 @@ int run_explain(int argc, char** argv) {
     const bool ok = h.tree.ok();
     std::vector<HtmlFrame> page;
     page.push_back(std::move(h));
-    if (!write_html(html, file ? base_name(*file) : "frame", page)) return 2;
+    if (!write_html(html, file ? base_name(*file) : "frame", page, guide)) return 2;
     return ok ? 0 : 1;
   }
   if (json) {

@@ -153,7 +153,8 @@ void describe_from_tree(HtmlFrame& f) {
   }
 }
 
-std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& frames) {
+std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& frames,
+                          std::string_view guide) {
   std::string out;
   out.reserve(16384 + frames.size() * 2048);
   out += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
@@ -177,6 +178,8 @@ std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& 
   out += "<script id=\"kw-data\" type=\"application/json\">";
   std::string json = "{\"title\":";
   proto::append_json_string(json, title);
+  json += ",\"guide\":";
+  proto::append_json_string(json, guide);
   json += ",\"frames\":[";
   for (size_t i = 0; i < frames.size(); ++i) {
     if (i) json += ",\n";

@@ -45,7 +45,10 @@ bool is_spy_dump(std::string_view text);
 // `error` naming the line.
 std::optional<std::vector<HtmlFrame>> frames_from_spy_dump(std::string_view text, std::string& error);
 
-// The page. `title` names what was explained (a file name).
-std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& frames);
+// The page. `title` names what was explained (a file name). `guide`: the address of the wire-format guide
+// (docs/wire-format.md or docs/site/index.html); when given, each field links to where the guide first
+// names it (a text fragment, #:~:text=Name); the page itself still fetches nothing.
+std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& frames,
+                          std::string_view guide = {});
 
 }  // namespace kafkawire::cli

@@ -251,7 +251,11 @@
       '<div><span class="k">bytes</span>' + (spaceOf(n) ? "~" : "") + n.offset + " to " +
       (spaceOf(n) ? "~" : "") + (n.offset + n.length) + " (" + plural(n.length, "byte") + ")" +
       (spaceOf(n) ? ", in decompressed block " + spaceOf(n) : "") + "</div>" +
-      '<div><span class="k">hex</span><span class="hex">' + esc(hex) + "</span></div>";
+      '<div><span class="k">hex</span><span class="hex">' + esc(hex) + "</span></div>" +
+      (data.guide && !/^\[\d+\]$/.test(n.name) && n.parent
+        ? '<div><span class="k">guide</span><a target="_blank" href="' + esc(data.guide) + "#:~:text=" +
+          encodeURIComponent(n.name).replace(/-/g, "%2D") + '">where the wire-format guide names ' + esc(n.name) + "</a></div>"
+        : "");
   }
 
   function select(n, how) {
