@@ -280,6 +280,14 @@ DRIVER = r"""
       r.nextElementSibling.getAttribute("role") !== "group");
   leaf.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
   const hover = {path: leaf.dataset.path, hex: ranges(grid.querySelectorAll(".b.hov"))};
+  // Hovering a byte marks the row of its field.
+  const cell = grid.querySelector('.b[data-o="' + nodes[leaf.dataset.path].hex[0][0] + '"]');
+  leaf.dispatchEvent(new MouseEvent("mouseleave"));
+  tree.dispatchEvent(new MouseEvent("mouseleave"));
+  cell.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+  const rows = Array.from(tree.querySelectorAll(".n.hov"), (r) => r.dataset.path);
+  hover.rowOfByte = rows;
+  grid.dispatchEvent(new MouseEvent("mouseleave"));
   leaf.dispatchEvent(new MouseEvent("mouseleave"));
   tree.dispatchEvent(new MouseEvent("mouseleave"));
   // Keys: from the root (selected above), ArrowDown selects its first child, ArrowLeft goes back to the root.
@@ -374,6 +382,7 @@ def check_page(browser, kw, name, capture, outdir, work, searches):
                 checked_bytes += 1
         h = got["hover"]
         hn = nodes[h["path"]]
+        check(what + ": hovering a byte marks its field's row", h["rowOfByte"] == [h["path"]], str(h))
         check(what + ": hovering a field paints its bytes",
               h["hex"] == ([[hn["offset"], hn["offset"] + hn["length"]]] if hn["length"] else []), str(h))
         check(what + ": ArrowDown from the root selects its first child, ArrowLeft goes back",
@@ -417,6 +426,7 @@ def main():
                    pcap([(True, cap("joingroup1-request")), (False, cap("joingroup1-response")),
                          (True, cap("joingroup2-request")), (False, cap("joingroup2-response"))]), outdir, work,
                    [(1, "MEMBER_ID_REQUIRED", "ErrorCode"), (2, "cooperative-sticky", "Name"),
+                    (3, "MEMBER_ID_REQUIRED", "ErrorCode"),  # not in frame 4: found in the next frame that has it
                     (0, "GroupInstanceId", "GroupInstanceId", "exists inv5+",
                      "notesv5+: GroupInstanceId (static membership, KIP-345)")])
 

@@ -279,8 +279,10 @@
   function hover(n) {
     if (hovered === n) return;
     paint(hovered, "hov", false);
+    if (hovered && hovered.el) hovered.el.classList.remove("hov");
     hovered = n;
     paint(hovered, "hov", true);
+    if (hovered && hovered.el) hovered.el.classList.add("hov");
   }
 
   function selectByte(o) {
@@ -398,8 +400,21 @@
     walk(root);
     $("hits").textContent = hits.length ? hits.length + (hits.length === 1 ? " match" : " matches") : "no match in this frame";
   }
+  // No match in this frame: the next frame (after this one, wrapping) whose tree holds the text.
+  function searchOtherFrames(q) {
+    const want = q.trim().toLowerCase();
+    if (!want) return false;
+    for (let k = 1; k < frames.length; k++) {
+      const i = (cur + k) % frames.length, src = $("kw-f" + i);
+      if (!src || !src.textContent.toLowerCase().includes(want)) continue;
+      showFrame(i);
+      search(q);
+      if (hits.length) return true;
+    }
+    return false;
+  }
   function nextHit(step) {
-    if (!hits.length) return;
+    if (!hits.length && !(searched !== null && searchOtherFrames(searched))) return;
     hit = (hit + step + hits.length) % hits.length;
     const n = hits[hit];
     select(n);
