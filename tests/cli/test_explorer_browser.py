@@ -440,6 +440,17 @@ def main():
             guide = os.path.join(os.path.dirname(site_page), "..", "index.html")
             with open(guide, encoding="utf-8") as f:
                 check("docs/site: the guide names the field", "HighWatermark" in f.read())
+            # The guide opens an example's explorer in place.
+            browser.navigate("file://" + os.path.abspath(guide))
+            opened = browser.eval("""new Promise((r) => {
+                const a = document.querySelector('a.explore[href="frames/fetch-response.html"]');
+                a.click();
+                const f = a.nextElementSibling;
+                if (!f || f.tagName !== 'IFRAME') return r(null);
+                f.addEventListener('load', () => { f.scrollIntoView(); r(f.getAttribute('src')); });
+            })""")
+            check("docs/site: an example's explorer opens in place", opened == "frames/fetch-response.html", str(opened))
+            browser.screenshot(os.path.join(outdir, "site.png"))
 
         # About 5 MB: 1000 Metadata exchanges and 5 Fetch responses of about 900 KB (900 records of 1000 B).
         exchanges, corr = [], 100

@@ -73,9 +73,12 @@ void frame_summary(std::string& out, size_t index, const HtmlFrame& f) {
   proto::append_json_string(out, f.from);
   out += ",\"to\":";
   proto::append_json_string(out, f.to);
-  out += std::string(",\"dir\":\"") + (f.request ? "request" : "response") + "\"";
+  // A bare body (explain --body-only) is neither: its root is named after its message.
+  const std::string& root = f.tree.root.name;
+  const bool body = f.explained && root != "request" && root != "response";
+  out += std::string(",\"dir\":\"") + (body ? "body" : f.request ? "request" : "response") + "\"";
   out += ",\"api\":" + std::to_string(f.api_key) + ",\"name\":";
-  proto::append_json_string(out, f.api_key >= 0 ? proto::api_name(f.api_key) : std::string_view());
+  proto::append_json_string(out, f.api_key >= 0 ? proto::api_name(f.api_key) : body ? std::string_view(root) : "");
   out += ",\"ver\":" + std::to_string(f.api_version) + ",\"corr\":" + std::to_string(f.correlation_id);
   out += ",\"size\":" + std::to_string(f.size);
   out += std::string(",\"ok\":") + (f.explained && f.tree.ok() ? "true" : "false") + "}";

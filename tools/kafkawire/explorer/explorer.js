@@ -336,7 +336,8 @@
     treeEl.innerHTML = "";
     treeEl.dataset.frame = i;
     $("what").textContent = "frame " + f.n + ": " + f.dir + " " + (f.name ? f.name + " v" + f.ver : "") +
-                            " corr " + f.corr + ", " + plural(f.size, "byte") + (f.from ? ", " + f.from + " → " + f.to : "");
+                            (f.dir === "body" ? "" : " corr " + f.corr) + ", " + plural(f.size, "byte") +
+                            (f.from ? ", " + f.from + " → " + f.to : "");
     if (!root) {
       treeEl.innerHTML = '<div id="empty">its request is not in the capture, so its API and version are unknown</div>';
       blocks = [{root: null, size: 0, bytes: new Uint8Array(0), known: new Uint8Array(0)}];
@@ -356,7 +357,9 @@
     // Each request with the response that has its correlation id on the same connection.
     const open = new Map(), exchanges = [];
     frames.forEach((f, i) => {
-      if (f.dir === "request") {
+      if (f.dir === "body") {
+        exchanges.push({body: i, f});
+      } else if (f.dir === "request") {
         const ex = {req: i, resp: -1, f};
         open.set(f.from + ">" + f.to + "#" + f.corr, ex);
         exchanges.push(ex);
@@ -376,10 +379,11 @@
     for (const ex of exchanges) {
       const f = ex.f;
       html.push('<div class="ex"><div><span class="api">' + esc(f.name || "api " + f.api) + "</span> v" + f.ver +
-                ' <span class="meta">corr ' + f.corr + "</span></div>" +
+                (f.dir === "body" ? "" : ' <span class="meta">corr ' + f.corr + "</span>") + "</div>" +
                 (f.from ? '<div class="meta">#' + f.n + " " + esc(f.dir === "request" ? f.from + " → " + f.to : f.to + " → " + f.from) +
                           (f.t >= 0 ? ", " + f.t.toFixed(6) + " s" : "") + "</div>" : "") +
-                "<div>" + btn(ex.req, "request") + btn(ex.resp, "response") + "</div></div>");
+                "<div>" + (ex.f.dir === "body" ? btn(ex.body, "body") : btn(ex.req, "request") + btn(ex.resp, "response")) +
+                "</div></div>");
     }
     listEl.innerHTML = html.join("");
   }
@@ -509,6 +513,7 @@
   });
 
   buildList();
+  if (frames.length === 1) document.body.classList.add("single");  // no conversation to list
   if (frames.length) showFrame(0);
   else treeEl.innerHTML = '<div id="empty">no frames</div>';
   document.body.dataset.ready = String(performance.now());
