@@ -78,7 +78,9 @@ void frame_summary(std::string& out, size_t index, const HtmlFrame& f) {
   const bool body = f.explained && root != "request" && root != "response";
   out += std::string(",\"dir\":\"") + (body ? "body" : f.request ? "request" : "response") + "\"";
   out += ",\"api\":" + std::to_string(f.api_key) + ",\"name\":";
-  proto::append_json_string(out, f.api_key >= 0 ? proto::api_name(f.api_key) : body ? std::string_view(root) : "");
+  proto::append_json_string(out, f.api_key >= 0 ? proto::api_name(f.api_key)
+                                 : body         ? std::string_view(root)
+                                                : "");
   out += ",\"ver\":" + std::to_string(f.api_version) + ",\"corr\":" + std::to_string(f.correlation_id);
   out += ",\"size\":" + std::to_string(f.size);
   out += std::string(",\"ok\":") + (f.explained && f.tree.ok() ? "true" : "false") + "}";
