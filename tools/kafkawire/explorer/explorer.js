@@ -263,7 +263,10 @@
     how = how || {};
     if (selected) {
       paint(selected, "sel", false);
-      if (selected.el) selected.el.classList.remove("sel");
+      if (selected.el) {
+        selected.el.classList.remove("sel");
+        selected.el.removeAttribute("aria-selected");
+      }
     }
     selected = n;
     reveal(n);
