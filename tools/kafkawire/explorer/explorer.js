@@ -101,8 +101,10 @@
     const rows = Math.ceil(bl.size / PER);
     const top = Math.floor(gridEl.scrollTop / ROW);
     const seen = Math.ceil((gridEl.clientHeight || 600) / ROW);
-    if (!force && top - win.first > MARGIN / 4 && win.last - (top + seen) > MARGIN / 4) return;
-    if (!force && win.last === rows && win.first === 0) return;
+    // The rows drawn still reach well past the visible ones on both sides (or to the grid's ends).
+    const above = win.first === 0 || top - win.first > MARGIN / 4;
+    const below = win.last === rows || win.last - (top + seen) > MARGIN / 4;
+    if (!force && win.cells.length && above && below) return;
     const first = Math.max(0, top - MARGIN), last = Math.min(rows, top + seen + MARGIN);
     for (const r of gridEl.querySelectorAll(".row")) r.remove();
     const frag = document.createDocumentFragment();
