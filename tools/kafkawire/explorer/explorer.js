@@ -383,7 +383,8 @@
     const html = [];
     for (const ex of exchanges) {
       const f = ex.f;
-      html.push('<div class="ex"><div><span class="api">' + esc(f.name || "api " + f.api) + "</span> v" + f.ver +
+      html.push('<div class="ex"><div><span class="api">' + esc(f.name || (f.api < 0 ? "API unknown" : "api " + f.api)) +
+                "</span>" + (f.ver >= 0 ? " v" + f.ver : "") +
                 (f.dir === "body" ? "" : ' <span class="meta">corr ' + f.corr + "</span>") + "</div>" +
                 (f.from ? '<div class="meta">#' + f.n + " " + esc(f.dir === "request" ? f.from + " → " + f.to : f.to + " → " + f.from) +
                           (f.t >= 0 ? ", " + f.t.toFixed(6) + " s" : "") + "</div>" : "") +
