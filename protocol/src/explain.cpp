@@ -187,6 +187,14 @@ void json(const ExplainNode& n, std::string& out) {
     out += ",\"value\":";
     append_json_string(out, n.value);
   }
+  if (!n.versions.empty()) {
+    out += ",\"versions\":";
+    append_json_string(out, n.versions);
+  }
+  if (!n.meaning.empty()) {
+    out += ",\"meaning\":";
+    append_json_string(out, n.meaning);
+  }
   if (n.error) out += ",\"error\":true";
   if (!n.leaf()) {
     out += ",\"children\":[";
@@ -240,6 +248,22 @@ std::string bytes_value(Bytes b) {
 std::string uuid_value(const Uuid& u) {
   if (u.is_zero()) return "AAAAAAAAAAAAAAAAAAAAAA (zero: none)";
   return base64(Bytes(u.bytes.data(), u.bytes.size()), true);
+}
+
+std::string version_ranges(const std::vector<int16_t>& versions, int16_t max) {
+  std::string out;
+  for (size_t i = 0; i < versions.size();) {
+    size_t j = i;
+    while (j + 1 < versions.size() && versions[j + 1] == versions[j] + 1) ++j;
+    if (!out.empty()) out += ", ";
+    out += "v" + std::to_string(versions[i]);
+    if (versions[j] == max)
+      out += "+";
+    else if (j > i)
+      out += "-" + std::to_string(versions[j]);
+    i = j + 1;
+  }
+  return out;
 }
 
 std::string int_value(std::string_view name, int64_t v) {

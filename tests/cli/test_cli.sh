@@ -14,8 +14,10 @@ G=cli-group-$RUN
 WORK=$(mktemp -d)
 BG_PID=
 SILENT_PID=
+SPY_PID=
 cleanup() {
   [ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null
+  [ -n "$SPY_PID" ] && kill "$SPY_PID" 2>/dev/null
   [ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null
   rm -rf "$WORK"
 }
@@ -401,6 +403,25 @@ expect_rc "spy --dump into a missing directory" 1 $?
 expect_contains "spy --dump names the file" "cannot write --dump file $WORK/no-such-dir/frames" "$(cat "$WORK/out")"
 timeout 10 "$KW" spy --dump >"$WORK/out" 2>&1
 expect_rc "spy --dump without a file" 2 $?
+
+# spy --html: a consume through the spy, written as the wire explorer page (explain --html's) when it stops.
+"$KW" spy --listen 127.0.0.1:0 --upstream "$BOOT" --html "$WORK/spy.html" >"$WORK/spy.out" 2>&1 &
+SPY_PID=$!
+for _ in $(seq 100); do grep -q 'listening on' "$WORK/spy.out" && break; sleep 0.1; done
+spy_at=$(sed -n 's/.*listening on \([0-9.]*:[0-9]*\),.*/\1/p' "$WORK/spy.out")
+timeout 60 "$KW" -b "$spy_at" -C -t "$T" -p 0 -o beginning -c 3 -q -f '%s\n' >"$WORK/out" 2>"$WORK/err"
+expect_rc "-C through spy --html ($(cat "$WORK/err"))" 0 $?
+expect_eq "-C through spy --html: the first records" $'a\nb\nc' "$(cat "$WORK/out")"
+kill -TERM "$SPY_PID"
+wait "$SPY_PID"
+expect_rc "spy --html: stops on SIGTERM" 0 $?
+SPY_PID=
+page=$(cat "$WORK/spy.html" 2>/dev/null)
+expect_contains "spy --html: says where the page went" "frames written to $WORK/spy.html" "$(cat "$WORK/spy.out")"
+expect_contains "spy --html: the Fetch exchange in the conversation" '"dir":"request","api":1,"name":"Fetch"' "$page"
+expect_contains "spy --html: the Fetch response explained" '"type":"FetchResponse v' "$page"
+expect_contains "spy --html: a fetched record's value in its tree" '"name":"value","type":"bytes"' "$page"
+expect_contains "spy --html: the explorer's script" 'kafkawire explain --html' "$page"
 
 echo "$checks checks, $failures failed"
 [ $failures -eq 0 ]

@@ -42,7 +42,7 @@ check "a cut pcap: says where" grep -q 'past the end of the file' "$WORK/err"
 
 "$KW" explain --file "$CAP/produce_consume.pcap" --skip 4 >/dev/null 2>"$WORK/err"; rc=$?
 check "a pcap with --skip: bad usage" test $rc -eq 2
-check "a pcap with --skip: says which options apply" grep -q 'only --api, --json and --max-hex apply' "$WORK/err"
+check "a pcap with --skip: says which options apply" grep -q 'only --api, --json, --html and --max-hex apply' "$WORK/err"
 
 # A SaslAuthenticate v2 request with a PLAIN password ("\0alice\0hunter2secret"): its auth bytes are shown
 # as a length only, in the text and in --json, neither as text nor as hex.
@@ -55,6 +55,48 @@ for mode in text json; do
   check "SaslAuthenticate ($mode): no password" test "$(grep -c 'hunter2' <<<"$out")" -eq 0
   check "SaslAuthenticate ($mode): no password in hex" test "$(tr -d ' ' <<<"$out" | grep -c '68756e74657232')" -eq 0
 done
+
+# --html writes the wire explorer page (tests/cli/test_explorer_browser.py drives it in a browser): one
+# self-contained file holding, for each frame, the tree --json prints.
+"$KW" explain --html "$WORK/page.html" --file "$CAP/produce_consume.pcap" 2>"$WORK/err"; rc=$?
+check "--html on a pcap: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "--html on a pcap: says how many frames" grep -q '30 of 30 frames written to' "$WORK/err"
+check "--html on a pcap: a tree per frame" test "$(grep -c '<script id="kw-f[0-9]' "$WORK/page.html")" -eq 30
+check "--html on a pcap: no external resource" test "$(grep -cE '<link|src=|https?://' "$WORK/page.html")" -eq 0
+tree=$("$KW" explain --json --file "$CAP/produce_consume.pcap" | head -1 | sed 's/.*"tree"://; s/}$//; s/</\\u003c/g')
+check "--html on a pcap: frame 1's tree is what --json prints" grep -qF "$tree" "$WORK/page.html"
+"$KW" explain --html "$WORK/sasl.html" "$sasl" 2>"$WORK/err"; rc=$?
+check "--html on one frame: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "--html on one frame: its API and correlation id" grep -q '"name":"SaslAuthenticate","ver":2,"corr":7' "$WORK/sasl.html"
+check "--html: no password" test "$(grep -c 'hunter2' "$WORK/sasl.html")" -eq 0
+"$KW" explain --html "$WORK/g.html" --guide ../index.html "$sasl" 2>"$WORK/err"; rc=$?
+check "--html --guide: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "--html --guide: the guide's address in the page" grep -q '"guide":"../index.html"' "$WORK/g.html"
+"$KW" explain --guide ../index.html "$sasl" >/dev/null 2>&1; rc=$?
+check "--guide without --html: bad usage (got $rc)" test $rc -eq 2
+"$KW" explain --html "$WORK/x.html" --json "$sasl" >/dev/null 2>&1; rc=$?
+check "--html with --json: bad usage (got $rc)" test $rc -eq 2
+
+# A `kafkawire spy --dump` file: every frame in it, explained as text, JSON or the explorer page.
+jg=$(dirname "$0")/../../docs/wire/captures
+{
+  echo "# kafkawire spy frames: connection direction api_key api_version correlation_id hex"
+  echo "3 request 11 9 2 $(tr -d ' \n' <"$jg/joingroup1-request.hex")"
+  echo "# a comment"
+  echo "3 response 11 9 2 $(tr -d ' \n' <"$jg/joingroup1-response.hex")"
+} >"$WORK/spy.dump"
+out=$("$KW" explain --file "$WORK/spy.dump" 2>"$WORK/err"); rc=$?
+check "spy dump: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "spy dump: the request" grep -q '^frame 1  client #3 -> broker  request JoinGroup v9 corr=2' <<<"$out"
+check "spy dump: the response read as JoinGroup v9" grep -q 'MEMBER_ID_REQUIRED' <<<"$out"
+check "spy dump --json: a line per frame" test "$("$KW" explain --json --file "$WORK/spy.dump" | wc -l)" -eq 2
+"$KW" explain --html "$WORK/spy.html" --file "$WORK/spy.dump" 2>"$WORK/err"; rc=$?
+check "spy dump --html: exit 0 (got $rc)" test $rc -eq 0
+check "spy dump --html: both frames" test "$(grep -c '<script id="kw-f[0-9]' "$WORK/spy.html")" -eq 2
+echo "3 request 11 9" >>"$WORK/spy.dump"
+"$KW" explain --file "$WORK/spy.dump" >/dev/null 2>"$WORK/err"; rc=$?
+check "spy dump with a broken line: exit 2 (got $rc)" test $rc -eq 2
+check "spy dump with a broken line: names it" grep -q 'spy dump line 5: not' "$WORK/err"
 
 if [ $failures -ne 0 ]; then echo "$failures checks failed"; exit 1; fi
 echo "explain on captures: all checks passed"

@@ -205,6 +205,62 @@ TEST_CASE("explain: values and wire types of known fields", "[explain]") {
   }
 }
 
+TEST_CASE("explain: each schema field carries the versions in which it exists", "[explain]") {
+  SECTION("FetchResponse: fields added, removed, nested, tagged") {
+    const Explanation v12 = explain_message<FetchResponse>(Bytes(golden().at("FetchResponse 12")), 12);
+    CHECK(find(v12.root, "ThrottleTimeMs")->versions == "v4+");  // kafkawire speaks Fetch v4-18
+    CHECK(find(v12.root, "ErrorCode")->versions == "v7+");
+    CHECK(find(v12.root, "Responses")->versions == "v4+");
+    CHECK(find(v12.root, "Responses/[0]/Topic")->versions == "v4-12");  // TopicId from v13
+    CHECK(find(v12.root, "Responses/[0]/Partitions/[0]/Records")->versions == "v4+");
+    // What is not a schema field has none: length prefixes, array elements, the tag section.
+    CHECK(find(v12.root, "Responses/length")->versions.empty());
+    CHECK(find(v12.root, "Responses/[0]")->versions.empty());
+    CHECK(find(v12.root, "_tagged_fields")->versions.empty());
+    const Explanation v13 = explain_message<FetchResponse>(Bytes(golden().at("FetchResponse 13")), 13);
+    CHECK(find(v13.root, "Responses/[0]/TopicId")->versions == "v13+");
+  }
+  SECTION("a tagged field and a header field") {
+    FetchRequest req;
+    req.cluster_id = "cluster-x";
+    auto body = encode(req, 12);
+    const Explanation e = explain_message<FetchRequest>(Bytes(body), 12);
+    CHECK(find(e.root, "_tagged_fields/ClusterId")->versions == "v12+");
+    const Explanation h = explain_message<RequestHeader>(Bytes(golden().at("RequestHeader 2")), 2);
+    CHECK(find(h.root, "ClientId")->versions == "v1+");
+  }
+  SECTION("in the JSON view") {
+    const Explanation e = explain_message<FetchResponse>(Bytes(golden().at("FetchResponse 12")), 12);
+    CHECK(to_json(e).find("\"name\":\"Topic\",\"type\":\"compact_string\"") != std::string::npos);
+    CHECK(to_json(e).find("\"versions\":\"v4-12\"") != std::string::npos);
+  }
+  SECTION("and what the notes at the head of its header say about it") {
+    using explain_detail::field_meaning;
+    CHECK(field_meaning("JoinGroupRequest", "GroupInstanceId") ==
+          "v5+: GroupInstanceId (static membership, KIP-345)");
+    CHECK(field_meaning("FetchResponse", "ErrorCode").starts_with("v7+: top-level ErrorCode and SessionId"));
+    // From a baseline entry only the sentence about the field, not the list of fields.
+    CHECK(field_meaning("FetchRequest", "MaxBytes").starts_with("v4: MaxBytes (KIP-74) is a soft limit:"));
+    CHECK(field_meaning("JoinGroupRequest", "GroupId").empty());
+    // The request's notes are not the response's.
+    CHECK(field_meaning("JoinGroupResponse", "GroupInstanceId") == "v5+: Members[GroupInstanceId]");
+    CHECK(field_meaning("NoSuchMessage", "GroupId").empty());
+    JoinGroupRequest req;
+    req.group_instance_id = "i-1";
+    auto body = encode(req, 9);
+    const Explanation e = explain_message<JoinGroupRequest>(Bytes(body), 9);
+    CHECK(find(e.root, "GroupInstanceId")->meaning == "v5+: GroupInstanceId (static membership, KIP-345)");
+    CHECK(to_json(e).find("\"meaning\":\"v5+: GroupInstanceId (static membership, KIP-345)\"") !=
+          std::string::npos);
+  }
+  SECTION("ranges") {
+    CHECK(explain_detail::version_ranges({0, 1, 2}, 2) == "v0+");
+    CHECK(explain_detail::version_ranges({0, 1, 2}, 5) == "v0-2");
+    CHECK(explain_detail::version_ranges({3}, 5) == "v3");
+    CHECK(explain_detail::version_ranges({1, 2, 5, 6}, 6) == "v1-2, v5+");
+  }
+}
+
 TEST_CASE("explain: record batches, plain and compressed, down to each record", "[explain]") {
   std::vector<Compression> codecs{Compression::none, Compression::zstd};
   if (compression_available(Compression::gzip)) codecs.push_back(Compression::gzip);

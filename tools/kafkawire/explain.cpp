@@ -13,6 +13,7 @@
 
 #include "capture.hpp"
 #include "commands.hpp"
+#include "explain_html.hpp"
 #include "kafkawire/protocol/apis.hpp"
 #include "kafkawire/protocol/explain.hpp"
 
@@ -34,6 +35,8 @@ Input (hex on stdin by default):
                       sections (Frame, Reassembled TCP) the last one is used
   --file F            read raw bytes from F
   --file F --hex      read hex text or a dump from F
+  --file F.dump       a `kafkawire spy --dump` file: every frame in it, each response read with the api
+                      and version its line gives
   --file F.pcap       a capture file (pcap from tcpdump -w, pcapng from tshark/Wireshark; also on stdin):
                       every TCP connection in it is reassembled and cut into frames, each response is
                       decoded with the API and version of the request with its correlation id; --api
@@ -56,6 +59,11 @@ header: a known api key with a version kafkawire speaks is a request):
 
 Output:
   --json              the tree as JSON
+  --html OUT.html     the wire explorer: one self-contained page (it works from file://, fetches nothing)
+                      with the conversation, and for the selected frame its bytes beside its field tree;
+                      selecting a field highlights its bytes, selecting a byte selects its field
+  --guide URL         with --html: each field links to where the wire-format guide at URL names it
+                      (docs/wire-format.md, or docs/site/index.html)
   --max-hex N         bytes of hex shown per field before "... (N bytes)" (default 32)
 
 Exit status: 0 when every byte was explained, 1 when the tree has error nodes (truncation, trailing
@@ -285,8 +293,27 @@ int16_t parse_api(const std::string& s) {
   return key;
 }
 
-// Every frame of a pcap/pcapng capture, paired and explained.
-int explain_capture(std::string_view data, int16_t only_api, bool json, size_t max_hex) {
+// Writes the wire explorer page to `path`; false (and a message) when it cannot.
+bool write_html(const std::string& path, std::string_view title, const std::vector<HtmlFrame>& frames,
+                const std::string& guide) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out) out << explorer_html(title, frames, guide);
+  if (!out.flush()) {
+    std::cerr << "kafkawire explain: cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
+// The last part of a path, for the page's title.
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Every frame of a pcap/pcapng capture, paired and explained; with `html`, written to that page instead.
+int explain_capture(std::string_view data, int16_t only_api, bool json, size_t max_hex,
+                    const std::string& html, const std::string& title, const std::string& guide) {
   std::string error;
   auto capture = read_capture(data, error);
   if (!capture) {
@@ -296,6 +323,7 @@ int explain_capture(std::string_view data, int16_t only_api, bool json, size_t m
   for (const auto& w : capture->warnings) std::cerr << "kafkawire explain: " << w << "\n";
   bool ok = capture->warnings.empty();
   size_t shown = 0, number = 0;
+  std::vector<HtmlFrame> page;
   for (const CapturedFrame& f : capture->frames) {
     ++number;
     if (only_api >= 0 && f.api_key != only_api) continue;
@@ -311,6 +339,23 @@ int explain_capture(std::string_view data, int16_t only_api, bool json, size_t m
     else if (f.api_key >= 0)
       e = proto::explain_frame(view, proto::FrameOptions::response(f.api_key, f.api_version));
     if (!e || !e->ok()) ok = false;
+    if (!html.empty()) {
+      HtmlFrame& h = page.emplace_back();
+      h.number = number;
+      h.seconds = f.seconds;
+      h.from = f.from;
+      h.to = f.to;
+      h.request = f.request;
+      h.api_key = f.api_key;
+      h.api_version = f.api_version;
+      h.correlation_id = f.correlation_id;
+      h.size = f.bytes.size();
+      if (e) {
+        h.explained = true;
+        h.tree = std::move(*e);
+      }
+      continue;
+    }
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.6f", f.seconds);
     if (json) {
@@ -334,7 +379,14 @@ int explain_capture(std::string_view data, int16_t only_api, bool json, size_t m
                 << errors.front()->offset << ": " << errors.front()->value << "\n";
     std::cout << "\n";
   }
-  if (!json) std::cout << shown << " of " << capture->frames.size() << " frames shown\n";
+  if (!html.empty()) {
+    // The trees point into the frames' bytes: capture is alive until here.
+    if (!write_html(html, title, page, guide)) return 2;
+    std::cerr << "kafkawire explain: " << shown << " of " << capture->frames.size() << " frames written to "
+              << html << "\n";
+  } else if (!json) {
+    std::cout << shown << " of " << capture->frames.size() << " frames shown\n";
+  }
   return ok ? 0 : 1;
 }
 
@@ -344,7 +396,7 @@ int run_explain(int argc, char** argv) {
   std::optional<std::string> file;
   bool file_hex = false, json = false, body_only = false;
   bool request = false, response = false, no_size = false;
-  std::string api, message;
+  std::string api, message, html, guide;
   std::optional<int> version;
   size_t skip = 0, max_hex = 32;
   std::vector<std::string> inline_hex;
@@ -374,6 +426,14 @@ int run_explain(int argc, char** argv) {
       file_hex = true;
     } else if (a == "--json") {
       json = true;
+    } else if (a == "--guide") {
+      auto v = value("guide");
+      if (!v || v->empty()) return usage_error("--guide needs the address of the wire-format guide");
+      guide = *v;
+    } else if (a == "--html") {
+      auto v = value("html");
+      if (!v || v->empty()) return usage_error("--html needs the path of the page to write");
+      html = *v;
     } else if (a == "--request") {
       request = true;
     } else if (a == "--response") {
@@ -413,6 +473,8 @@ int run_explain(int argc, char** argv) {
   }
   if (request && response) return usage_error("--request and --response exclude each other");
   if (file_hex && !file) return usage_error("--hex goes with --file");
+  if (json && !html.empty()) return usage_error("--json and --html exclude each other");
+  if (!guide.empty() && html.empty()) return usage_error("--guide goes with --html");
   int16_t api_key = -1;
   if (!api.empty() && (api_key = parse_api(api)) < 0) return usage_error("unknown api " + api);
   if (response && (api_key < 0 || !version)) return usage_error("--response needs --api and --version");
@@ -436,11 +498,42 @@ int run_explain(int argc, char** argv) {
   } else {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
+  if (is_spy_dump(text)) {
+    if (request || response || body_only || no_size || skip || version || !message.empty() || api_key >= 0)
+      return usage_error("a spy dump is cut into frames on its own: only --json, --html and --max-hex apply");
+    auto frames = frames_from_spy_dump(text, error);
+    if (!frames) {
+      std::cerr << "kafkawire explain: " << error << "\n";
+      return 2;
+    }
+    bool ok = true;
+    for (const auto& f : *frames) ok = ok && f.explained && f.tree.ok();
+    if (!html.empty()) {
+      if (!write_html(html, file ? base_name(*file) : "spy dump", *frames, guide)) return 2;
+      std::cerr << "kafkawire explain: " << frames->size() << " frames written to " << html << "\n";
+      return ok ? 0 : 1;
+    }
+    for (const auto& f : *frames) {
+      if (json) {
+        std::cout << "{\"frame\":" << f.number << ",\"direction\":\"" << (f.request ? "request" : "response")
+                  << "\",\"api_key\":" << f.api_key << ",\"api_version\":" << f.api_version
+                  << ",\"correlation_id\":" << f.correlation_id
+                  << ",\"tree\":" << (f.explained ? proto::to_json(f.tree) : std::string("null")) << "}\n";
+        continue;
+      }
+      std::cout << "frame " << f.number << "  " << f.from << " -> " << f.to << "  "
+                << (f.request ? "request " : "response ") << proto::api_name(f.api_key) << " v"
+                << f.api_version << " corr=" << f.correlation_id << "  (" << f.size << " bytes)\n";
+      if (f.explained) std::cout << proto::to_text(f.tree, {.max_hex = max_hex});
+      std::cout << "\n";
+    }
+    return ok ? 0 : 1;
+  }
   if (is_capture_file(text) && !file_hex) {
     if (request || response || body_only || no_size || skip || version || !message.empty())
       return usage_error(
-          "a capture file is cut into frames on its own: only --api, --json and --max-hex apply");
-    return explain_capture(text, api_key, json, max_hex);
+          "a capture file is cut into frames on its own: only --api, --json, --html and --max-hex apply");
+    return explain_capture(text, api_key, json, max_hex, html, file ? base_name(*file) : "capture", guide);
   }
   if (from_text) {
     auto parsed = parse_hex_text(text, error);
@@ -490,6 +583,22 @@ int run_explain(int argc, char** argv) {
     o.api_key = api_key;
     o.api_version = static_cast<int16_t>(version.value_or(-1));
     e = proto::explain_frame(view, o);
+  }
+  if (!html.empty()) {
+    HtmlFrame h;
+    h.number = 1;
+    h.size = bytes.size();
+    h.request = request || e.root.name == "request";
+    h.api_key = api_key;
+    h.api_version = static_cast<int16_t>(version.value_or(-1));
+    h.explained = true;
+    h.tree = std::move(e);
+    describe_from_tree(h);
+    const bool ok = h.tree.ok();
+    std::vector<HtmlFrame> page;
+    page.push_back(std::move(h));
+    if (!write_html(html, file ? base_name(*file) : "frame", page, guide)) return 2;
+    return ok ? 0 : 1;
   }
   if (json) {
     std::cout << proto::to_json(e) << "\n";

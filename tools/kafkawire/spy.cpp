@@ -6,9 +6,12 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <sstream>
+#include <streambuf>
 #include <string>
 
 #include "commands.hpp"
+#include "explain_html.hpp"
 #include "kafkawire/protocol/apis.hpp"
 #include "spy_proxy.hpp"
 
@@ -39,6 +42,10 @@ bootstrap.servers at the --listen address.
                         in them is replaced by '*' of the same length (PLAIN: the password; SCRAM:
                         the proof p= and the server signature v=; OAUTHBEARER: the token; another
                         mechanism: every byte), and a # line before the frame says what was.
+  --html OUT.html       when the spy stops, write the wire explorer of every frame it saw to OUT.html
+                        (what `kafkawire explain --html` writes: one self-contained page with the
+                        conversation, and each frame's bytes beside its field tree). The frames are kept
+                        in memory until then, as --dump writes them (SASL secrets replaced).
 
 Every frame is forwarded unchanged, except in responses that name brokers: in Metadata,
 FindCoordinator and the NodeEndpoints of Fetch and Produce every advertised broker address is replaced by
@@ -62,6 +69,28 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Writes what it is given to two stream buffers (the first may be null).
+class TeeBuf : public std::streambuf {
+ public:
+  TeeBuf(std::streambuf* a, std::streambuf* b) : a_(a), b_(b) {}
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    const char ch = static_cast<char>(c);
+    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (a_ && a_->sputn(s, n) != n) return 0;
+    return b_->sputn(s, n);
+  }
+  int sync() override { return (a_ && a_->pubsync() != 0) || b_->pubsync() != 0 ? -1 : 0; }
+
+ private:
+  std::streambuf* a_;
+  std::streambuf* b_;
+};
+
 int16_t parse_api(std::string s) {
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() <= 5)
     return static_cast<int16_t>(std::stoi(s));
@@ -77,7 +106,7 @@ int16_t parse_api(std::string s) {
 
 int run_spy(int argc, char** argv) {
   SpyOptions o;
-  std::string dump_path;
+  std::string dump_path, html_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -114,6 +143,10 @@ int run_spy(int argc, char** argv) {
       if (!has_value) return usage_error("--dump needs a file (- for stdout)");
       dump_path = argv[++i];
       if (dump_path.empty()) return usage_error("--dump needs a file (- for stdout)");
+    } else if (a == "--html") {
+      if (!has_value) return usage_error("--html needs the path of the page to write");
+      html_path = argv[++i];
+      if (html_path.empty()) return usage_error("--html needs the path of the page to write");
     } else if (a == "--max-frame") {
       if (!has_value) return usage_error("--max-frame needs a byte count");
       try {
@@ -139,6 +172,19 @@ int run_spy(int argc, char** argv) {
     }
     o.dump = &dump_file;
   }
+  // --html: the dump also goes to memory (beside the --dump file or stdout, if any), read back at the end.
+  std::ostringstream html_frames;
+  TeeBuf tee(o.dump ? o.dump->rdbuf() : nullptr, html_frames.rdbuf());
+  std::ostream tee_stream(&tee);
+  if (!html_path.empty()) {
+    std::ofstream probe(html_path, std::ios::out | std::ios::trunc);
+    if (!probe) {
+      std::cerr << "kafkawire spy: cannot write --html file " << html_path << ": " << std::strerror(errno)
+                << "\n";
+      return 1;
+    }
+    o.dump = &tee_stream;
+  }
   if (o.dump) *o.dump << kDumpHeader << '\n' << std::flush;
 
   boost::asio::io_context io(1);
@@ -162,6 +208,21 @@ int run_spy(int argc, char** argv) {
   std::cerr << "kafkawire spy: " << s.connections << " connections, " << s.requests << " requests, "
             << s.responses << " responses, " << s.rewritten << " rewritten, " << s.decode_errors
             << " decode errors, " << s.undecoded << " not decoded\n";
+  if (!html_path.empty()) {
+    std::string error;
+    auto frames = frames_from_spy_dump(html_frames.str(), error);
+    if (!frames) {
+      std::cerr << "kafkawire spy: " << error << "\n";
+      return 1;
+    }
+    std::ofstream out(html_path, std::ios::binary | std::ios::trunc);
+    out << explorer_html("kafkawire spy", *frames);
+    if (!out.flush()) {
+      std::cerr << "kafkawire spy: cannot write --html file " << html_path << "\n";
+      return 1;
+    }
+    std::cerr << "kafkawire spy: " << frames->size() << " frames written to " << html_path << "\n";
+  }
   return 0;
 }
 

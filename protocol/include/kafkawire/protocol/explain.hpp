@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,13 @@ struct ExplainNode {
   std::string name;   // schema name ("Topics"), "[2]" for array elements, "length", "tag", "size", ...
   std::string type;   // wire type: "int32", "compact_string", "compact array[3]", "uvarint length", ...
   std::string value;  // the decoded value as text; empty for most containers
+  // Schema fields: the versions of the message in which the field exists ("v0+", "v1+", "v0-12",
+  // "v3-5, v9+"), found by walking the message's visit() at every version; empty for what is not a schema
+  // field (length prefixes, tags, array elements, record batch parts).
+  std::string versions;
+  // Schema fields: what the notes at the head of the message's header say about the field (see
+  // explain_detail::field_meaning), one entry a line; often empty.
+  std::string meaning;
   size_t offset = 0;  // of the first byte, counted in the node's space (see block)
   size_t length = 0;
   Bytes raw;            // the node's bytes
@@ -74,6 +82,104 @@ std::string plural(int64_t n, std::string_view one);      // "1 record", "2 reco
 // to `node` (and fills node.value with a summary). Decompressed blocks are appended to out.blocks.
 void explain_records(ExplainNode& node, Bytes data, size_t offset, uint32_t block, Explanation& out);
 
+// ------------------------------------------------------------------------------------ field versions
+
+// Walks a message's visit() at one version with default values (one element per array, every nullable
+// struct present, every tagged field declared) and marks, for each field path ("Topics/Partitions/
+// PartitionIndex", array elements left out), that the field exists at that version.
+class FieldPresence {
+ public:
+  using Seen = std::map<std::string, std::vector<int16_t>>;
+  FieldPresence(int16_t version, bool flexible, Seen& seen, std::string prefix = {})
+      : version_(version), flexible_(flexible), seen_(seen), prefix_(std::move(prefix)) {}
+  int16_t version() const { return version_; }
+  bool flexible() const { return flexible_; }
+
+  template <class T>
+  void field(std::string_view name, T& x) {
+    mark(name, x);
+  }
+  template <class T>
+  void field(std::string_view name, std::optional<T>& x, bool) {
+    mark(name, x);
+  }
+  void classic_nullable_string(std::string_view name, std::optional<std::string>& s) { mark(name, s); }
+  void tags() {}
+  template <class F>
+  void tags(F&& declare) {
+    if (!flexible_) return;
+    Tags t{*this};
+    declare(t);
+  }
+
+ private:
+  struct Tags {
+    FieldPresence& p;
+    template <class T>
+    void field(uint32_t, std::string_view name, T& x, const std::type_identity_t<T>& = T{}) {
+      p.mark(name, x);
+    }
+  };
+
+  template <class T>
+  void mark(std::string_view name, T& x) {
+    const std::string path = prefix_.empty() ? std::string(name) : prefix_ + "/" + std::string(name);
+    auto& versions = seen_[path];
+    if (versions.empty() || versions.back() != version_) versions.push_back(version_);
+    descend(path, x);
+  }
+  template <class T>
+  void descend(const std::string& path, T& x) {
+    if constexpr (is_vector<T>::value) {
+      using E = typename T::value_type;
+      if constexpr (std::is_class_v<E> && !std::is_same_v<E, std::string> && !std::is_same_v<E, Bytes> &&
+                    !std::is_same_v<E, Uuid>) {
+        E e{};
+        descend(path, e);
+      }
+    } else if constexpr (is_optional<T>::value) {
+      typename T::value_type e{};
+      descend(path, e);
+    } else if constexpr (std::is_class_v<T> && !std::is_same_v<T, std::string> && !std::is_same_v<T, Bytes> &&
+                         !std::is_same_v<T, SecretBytes> && !std::is_same_v<T, Records> &&
+                         !std::is_same_v<T, Uuid>) {
+      FieldPresence sub(version_, flexible_, seen_, path);
+      visit(sub, x);
+    }
+  }
+
+  int16_t version_;
+  bool flexible_;
+  Seen& seen_;
+  std::string prefix_;
+};
+
+// What the version notes at the head of the message's header (protocol/include/kafkawire/protocol/) say
+// about a field: the entries of the message's section that name it ("v5+: GroupInstanceId (static
+// membership, KIP-345)"), one a line; from the baseline entry only the sentences saying something about
+// it. Empty when the notes say nothing about it.
+std::string field_meaning(std::string_view message, std::string_view field);
+
+// "v0+", "v1-12", "v3-5, v9+": sorted versions as ranges; a range reaching `max` is open.
+std::string version_ranges(const std::vector<int16_t>& versions, int16_t max);
+
+// Field path -> the versions of M in which it exists; computed once per message type.
+template <Message M>
+const std::map<std::string, std::string>& field_versions() {
+  static const std::map<std::string, std::string> table = [] {
+    FieldPresence::Seen seen;
+    for (int32_t v = M::min_version; v <= M::max_version; ++v) {
+      M m{};
+      FieldPresence p(static_cast<int16_t>(v), is_flexible<M>(static_cast<int16_t>(v)), seen);
+      visit(p, m);
+    }
+    std::map<std::string, std::string> out;
+    for (const auto& [path, versions] : seen) out[path] = version_ranges(versions, M::max_version);
+    return out;
+  }();
+  return table;
+}
+
 template <class T>
 constexpr std::string_view int_type() {
   if constexpr (std::is_same_v<T, int8_t>) return "int8";
@@ -106,21 +212,33 @@ class Explainer {
   bool flexible() const { return flexible_; }
   Reader& reader() { return r_; }
 
+  // The fields met from here on are fields of message M: their nodes get M's version ranges.
+  template <Message M>
+  void use_versions_of() {
+    versions_ = &explain_detail::field_versions<M>();
+    message_ = M::name;
+    path_.clear();
+  }
+
   template <class T>
   void field(std::string_view name, T& x) {
-    item(name, x);
+    schema_field(name, [&] { item(name, x); });
   }
   template <class T>
   void field(std::string_view name, std::optional<T>& x, bool nullable) {
-    if (nullable)
-      item(name, x);
-    else
-      item(name, x.emplace());
+    schema_field(name, [&] {
+      if (nullable)
+        item(name, x);
+      else
+        item(name, x.emplace());
+    });
   }
   void classic_nullable_string(std::string_view name, std::optional<std::string>& s) {
-    leaf(name, "nullable_string", [&] {
-      s = r_.nullable_string(false);
-      return s ? explain_detail::quote(*s) : std::string("null");
+    schema_field(name, [&] {
+      leaf(name, "nullable_string", [&] {
+        s = r_.nullable_string(false);
+        return s ? explain_detail::quote(*s) : std::string("null");
+      });
     });
   }
 
@@ -172,6 +290,24 @@ class Explainer {
     close();
   }
 
+  // Runs `add` (which adds at most one node for the field `name`) with the field's path, and gives the node
+  // the field's version ranges.
+  template <class F>
+  void schema_field(std::string_view name, F&& add) {
+    const size_t before = top().children.size();
+    ExplainNode& parent = top();
+    const size_t saved = path_.size();
+    if (!path_.empty()) path_ += '/';
+    path_ += name;
+    add();
+    if (versions_ && parent.children.size() > before && !parent.children[before].error) {
+      auto it = versions_->find(path_);
+      if (it != versions_->end()) parent.children[before].versions = it->second;
+      parent.children[before].meaning = explain_detail::field_meaning(message_, name);
+    }
+    path_.resize(saved);
+  }
+
   struct TagExplainer {
     Explainer& ex;
     uint32_t tag;
@@ -188,6 +324,14 @@ class Explainer {
       node.type = "tagged field " + std::to_string(tag) + " " + size_text;
       Reader sub(body);
       Explainer e(sub, ex.base_ + body_start, ex.version_, true, node, ex.out_);
+      e.versions_ = ex.versions_;
+      e.message_ = ex.message_;
+      e.path_ = ex.path_.empty() ? std::string(name) : ex.path_ + "/" + std::string(name);
+      if (e.versions_) {
+        auto it = e.versions_->find(e.path_);
+        if (it != e.versions_->end()) node.versions = it->second;
+        node.meaning = explain_detail::field_meaning(e.message_, name);
+      }
       e.item("value", x);
       if (sub.ok() && sub.remaining() != 0) {
         const size_t left = sub.remaining();
@@ -407,6 +551,9 @@ class Explainer {
   bool flexible_;
   Explanation& out_;
   std::vector<ExplainNode*> stack_;
+  const std::map<std::string, std::string>* versions_ = nullptr;  // field_versions<M>() of the message
+  std::string path_;                                              // of the field being read
+  std::string_view message_;                                      // M::name
 
  public:
   // Adds an error node for bytes left at the end (used by the entry points below).
@@ -426,6 +573,7 @@ class Explainer {
   // The message itself as a node named after it, its fields as children.
   template <Message M>
   void message(M& m, std::string_view name, std::string type) {
+    use_versions_of<M>();
     open(name, std::move(type), r_.offset());
     visit(*this, m);
     close();
@@ -454,6 +602,7 @@ Explanation explain_message(Bytes body, int16_t version, M* decoded = nullptr) {
     return out;
   }
   M m;
+  e.use_versions_of<M>();
   visit(e, m);
   e.trailing("body");
   if (decoded) *decoded = std::move(m);
@@ -511,7 +660,7 @@ struct TextOptions {
 std::string to_text(const Explanation& e, const TextOptions& options = {});
 
 // The tree as JSON: {"name","type","offset","length","block"(if > 0),"hex"(leaves, but not hidden ones),
-// "hidden"(if set),"value","error"(if set),"children"}.
+// "hidden"(if set),"value","versions"(schema fields),"meaning"(if any),"error"(if set),"children"}.
 std::string to_json(const Explanation& e);
 
 }  // namespace kafkawire::protocol

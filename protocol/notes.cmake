@@ -1,0 +1,28 @@
+# Build step of kafkawire::protocol: the version notes that head each API header (the comment block before
+# `#pragma once`), with the names of the messages the header defines, as a C++ table (api_notes.inc) that
+# explain_notes.cpp reads to give each field of an explanation its notes. One source: the headers.
+#   cmake -DOUT=<file> -DDIR=<protocol/include/kafkawire/protocol> -P notes.cmake
+file(GLOB HEADERS ${DIR}/*.hpp)
+list(SORT HEADERS)
+set(out "// Generated from the notes of protocol/include/kafkawire/protocol/*.hpp by notes.cmake: do not edit.\n")
+foreach(h ${HEADERS})
+  file(READ ${h} text)
+  string(FIND "${text}" "#pragma once" end)
+  if(end LESS 1)
+    continue()
+  endif()
+  string(SUBSTRING "${text}" 0 ${end} notes)
+  string(REGEX MATCHALL "string_view name = \"[A-Za-z]+\"" names "${text}")
+  string(REGEX REPLACE "string_view name = \"([A-Za-z]+)\"" "\\1" names "${names}")
+  string(REPLACE ";" " " names "${names}")
+  string(FIND "${notes}" ")KWN\"" bad)
+  if(NOT bad EQUAL -1)
+    message(FATAL_ERROR "${h}: its notes hold the raw-string delimiter )KWN\"")
+  endif()
+  if(names)
+    string(APPEND out "{\"${names}\", R\"KWN(${notes})KWN\"},\n")
+  endif()
+endforeach()
+file(WRITE ${OUT}.tmp "${out}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
+file(REMOVE ${OUT}.tmp)
