@@ -845,7 +845,9 @@ asio::awaitable<std::map<TopicPartition, PartitionAnswer>> per_partition(
         }
         continue;
       }
-      const auto leader = topic_ec ? std::nullopt : pool->metadata().leader(tp.first, tp.second);
+      // No leader, or one the metadata no longer names as a broker (it left the cluster): ask again.
+      auto leader = topic_ec ? std::nullopt : pool->metadata().leader(tp.first, tp.second);
+      if (leader && pool->metadata().broker(*leader) == nullptr) leader.reset();
       if (!leader) {
         const std::error_code ec = topic_ec ? topic_ec : make_error_code(kafka_errc::leader_not_available);
         if (!is_retry(error_action(family, ec))) {

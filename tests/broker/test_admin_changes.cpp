@@ -2,7 +2,8 @@
 // partitions (CreatePartitions), describing and altering configs (DescribeConfigs,
 // IncrementalAlterConfigs) and deleting records (DeleteRecords), each with a dry run that changes nothing,
 // the broker's typed refusals named per topic, resource or partition, and bad input refused before
-// anything is sent.
+// anything is sent. The last test case needs the 3-node cluster of the [cluster] tests: run the others with
+// "[admin]~[cluster]".
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
@@ -359,5 +360,51 @@ TEST_CASE("Admin deletes records: a dry run deletes none, the leader's refusals 
   CHECK(log_start_offset(io, admin, compacted, 0) == 0);
 
   auto [xec, x] = run(io, admin.delete_topics({topic, compacted}));
+  CHECK_FALSE(xec);
+}
+
+// On the 3-node cluster of the [cluster] tests (tests/broker/cluster_fixture.sh, KAFKAWIRE_CLUSTER_PORT,
+// default 29192): the Admin's metadata names the wrong leader, so DeleteRecords first goes to a follower,
+// which answers NOT_LEADER_OR_FOLLOWER; the Admin refreshes the metadata and sends it to the leader.
+TEST_CASE("Admin delete_records: NOT_LEADER_OR_FOLLOWER refreshes the metadata and goes to the leader",
+          "[cluster][admin]") {
+  const char* env = std::getenv("KAFKAWIRE_CLUSTER_PORT");
+  const int port = env && *env ? std::stoi(env) : 29192;
+  std::string bootstrap;
+  for (int i = 0; i < 3; ++i) bootstrap += (i ? ",127.0.0.1:" : "127.0.0.1:") + std::to_string(port + 2 * i);
+  INFO("tests/broker/cluster_fixture.sh start, KAFKAWIRE_CLUSTER_PORT; the cluster at " << bootstrap);
+  asio::io_context io;
+  const std::string topic = unique("admin-not-leader");
+  create_topic(io, topic, 1, {}, bootstrap, 3);
+  Admin admin(io.get_executor(),
+              Config{{"bootstrap.servers", bootstrap}, {"default.api.timeout.ms", "30000"}});
+  {
+    Producer producer(io.get_executor(), Config{{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
+    for (int i = 0; i < 10; ++i) {
+      auto f = producer.async_send(ProducerRecord{.topic = topic, .partition = 0, .value = std::to_string(i)},
+                                   asio::use_future);
+      auto [ec, md] = run_until(io, f);
+      REQUIRE_FALSE(ec);
+    }
+  }
+  const TopicDescription d = described_with_leaders(io, admin, topic, 1);
+  const int32_t leader = d.partitions[0].leader;
+  int32_t follower = -1;
+  for (int32_t r : d.partitions[0].replicas)
+    if (r != leader) follower = r;
+  REQUIRE(follower >= 0);
+  // A leader hint with a newer epoch is taken as it is: the pool now believes the follower leads.
+  admin.pool().metadata().apply_leader_hint(topic, 0, follower, d.partitions[0].leader_epoch + 1);
+  REQUIRE(admin.pool().metadata().leader(topic, 0) == follower);
+  REQUIRE_FALSE(admin.pool().needs_metadata(topic));
+
+  auto [ec, r] = run(io, admin.delete_records({RecordsToDelete{topic, 0, 3}}));
+  INFO(r.error_text);
+  REQUIRE_FALSE(ec);
+  REQUIRE(r.topics.size() == 1);
+  CHECK(r.topics[0].low_watermark == 3);
+  CHECK(admin.pool().metadata().leader(topic, 0) == leader);  // refreshed
+
+  auto [xec, x] = run(io, admin.delete_topics({topic}));
   CHECK_FALSE(xec);
 }
