@@ -5,13 +5,14 @@
 
 namespace kafkawire::cli {
 
-std::optional<std::string_view> option_value(const std::vector<std::string_view>& args, size_t& i,
-                                             std::string& problem) {
+bool option_value(const std::vector<std::string_view>& args, size_t& i, std::string_view& out,
+                  std::string& problem) {
   if (i + 1 >= args.size()) {
     problem = std::string(args[i]) + " needs a value";
-    return std::nullopt;
+    return false;
   }
-  return args[++i];
+  out = args[++i];
+  return true;
 }
 
 namespace {
@@ -22,11 +23,7 @@ OptionParsed parse_admin_option(const std::vector<std::string_view>& args, size_
                                 std::string& problem) {
   const std::string_view a = args[i];
   std::string_view v;
-  auto value = [&] {
-    const auto got = option_value(args, i, problem);
-    v = got.value_or("");
-    return got.has_value();
-  };
+  auto value = [&] { return option_value(args, i, v, problem); };
   if (a == "-b" || a == "--bootstrap-server") {
     if (!value()) return OptionParsed::bad;
     o.config.values["bootstrap.servers"] = std::string(v);

@@ -37,9 +37,9 @@ struct AdminOptions {
   bool dump_config = false;
 };
 
-// The value of the option args[i], moving i on; nullopt with `problem` set when there is none.
-std::optional<std::string_view> option_value(const std::vector<std::string_view>& args, size_t& i,
-                                             std::string& problem);
+// The value of the option args[i] into `out`, moving i on; false with `problem` set when there is none.
+bool option_value(const std::vector<std::string_view>& args, size_t& i, std::string_view& out,
+                  std::string& problem);
 
 // Takes args[i] (and its value, moving i on) when it is one of the common options or -h / --help (which
 // calls print_help(stdout)). nullopt: not one of them; kTaken: taken, go on; else the exit status to return

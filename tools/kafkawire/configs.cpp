@@ -97,11 +97,7 @@ int parse_args(int argc, char** argv, ConfigsOptions& o) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     std::string_view v;
-    auto value = [&] {
-      const auto got = option_value(args, i, problem);
-      v = got.value_or("");
-      return got.has_value();
-    };
+    auto value = [&] { return option_value(args, i, v, problem); };
     // key=value of --set, --append, --subtract.
     auto pair = [&](ConfigOp op) {
       if (!value()) return false;

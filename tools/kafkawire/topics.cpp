@@ -64,11 +64,7 @@ int parse_args(int argc, char** argv, TopicsOptions& o) {
   std::string problem;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
-    auto value = [&](std::string_view& out) {
-      const auto got = option_value(args, i, problem);
-      out = got.value_or("");
-      return got.has_value();
-    };
+    auto value = [&](std::string_view& out) { return option_value(args, i, out, problem); };
     std::string_view v;
     if (auto rc = admin_option(kCommand, print_help, args, i, o)) {
       if (*rc == kTaken) continue;
