@@ -5,7 +5,7 @@ namespace {
 
 bool to_leader(ApiFamily f) {
   return f == ApiFamily::metadata || f == ApiFamily::produce || f == ApiFamily::fetch ||
-         f == ApiFamily::list_offsets;
+         f == ApiFamily::list_offsets || f == ApiFamily::delete_records;
 }
 
 bool to_coordinator(ApiFamily f) {
@@ -137,6 +137,8 @@ std::string_view to_string(ApiFamily f) noexcept {
       return "txn_offset_commit";
     case ApiFamily::topic_admin:
       return "topic_admin";
+    case ApiFamily::delete_records:
+      return "delete_records";
   }
   return "?";
 }

@@ -5,55 +5,19 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "broker_env.hpp"
-#include "helpers.hpp"
-#include "kafkawire/consumer/admin.hpp"
-#include "support/run.hpp"
+#include "admin_helpers.hpp"
 
 namespace asio = boost::asio;
 using namespace kafkawire;
 using namespace std::chrono_literals;
+using kafkawire::testing::admin_config;
+using kafkawire::testing::described_with_leaders;
+using kafkawire::testing::gone;
+using kafkawire::testing::run;
 using kafkawire::testing::run_until;
 using kafkawire::testing::unique;
 
 namespace {
-
-template <class T>
-std::tuple<std::error_code, AdminResult<T>> run(asio::io_context& io, net::Pool::Result<AdminResult<T>> op) {
-  auto f = asio::co_spawn(io, std::move(op), asio::use_future);
-  return run_until(io, f, 60s);
-}
-
-Config admin_config() { return kafkawire::testing::base_config({{"default.api.timeout.ms", "30000"}}); }
-
-// The topic's description once every partition has a leader (a new topic gets them a moment after
-// CreateTopics answers; a broker may not know the topic at all for that moment).
-TopicDescription described_with_leaders(asio::io_context& io, Admin& admin, const std::string& topic,
-                                        size_t partitions) {
-  TopicDescription d;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    auto [ec, r] = run(io, admin.describe_topics({topic}));
-    REQUIRE(r.topics.size() == 1);
-    d = r.topics.front();
-    bool ready = !ec && d.partitions.size() == partitions;
-    for (const auto& p : d.partitions) ready = ready && p.leader >= 0;
-    if (ready) return d;
-    std::this_thread::sleep_for(100ms);
-  }
-  FAIL("topic " << topic << " has no leaders: " << d.error_text());
-  return d;
-}
-
-// Whether the broker still knows the topic (deletion completes a moment after DeleteTopics answers).
-bool gone(asio::io_context& io, Admin& admin, const std::string& topic) {
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    auto [ec, r] = run(io, admin.describe_topics({topic}));
-    REQUIRE(r.topics.size() == 1);
-    if (r.topics.front().ec == kafka_errc::unknown_topic_or_partition) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
-}
 
 bool listed(asio::io_context& io, Admin& admin, const std::string& topic) {
   auto [ec, r] = run(io, admin.list_topics());

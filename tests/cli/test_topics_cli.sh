@@ -14,24 +14,8 @@ T=topics-$RUN
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-failures=0
-checks=0
-pass() { checks=$((checks + 1)); }
-fail() {
-  checks=$((checks + 1))
-  failures=$((failures + 1))
-  echo "FAIL: $*" >&2
-}
-expect_eq() {
-  if [ "$2" == "$3" ]; then pass; else fail "$1"$'\n'"--- expected:"$'\n'"$2"$'\n'"--- got:"$'\n'"$3"; fi
-}
-expect_rc() { if [ "$2" -eq "$3" ]; then pass; else fail "$1: exit status $3, expected $2"$'\n'"$out"$'\n'"$err"; fi; }
-expect_contains() {
-  if [[ $3 == *"$2"* ]]; then pass; else fail "$1: no '$2' in:"$'\n'"$3"; fi
-}
-expect_absent() {
-  if [[ $3 != *"$2"* ]]; then pass; else fail "$1: '$2' in:"$'\n'"$3"; fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 # kwt <args...>: kafkawire topics against the test broker, bounded in time. Output in $out, $err; status in $rc.
 kwt() {

@@ -21,11 +21,12 @@ constexpr ApiFamily kFamilies[] = {
     ApiFamily::metadata,      ApiFamily::produce,           ApiFamily::fetch,
     ApiFamily::list_offsets,  ApiFamily::find_coordinator,  ApiFamily::group_membership,
     ApiFamily::offset_commit, ApiFamily::offset_fetch,      ApiFamily::group_admin,
-    ApiFamily::transaction,   ApiFamily::txn_offset_commit, ApiFamily::topic_admin};
+    ApiFamily::transaction,   ApiFamily::txn_offset_commit, ApiFamily::topic_admin,
+    ApiFamily::delete_records};
 
 bool to_leader(ApiFamily f) {
   return f == ApiFamily::metadata || f == ApiFamily::produce || f == ApiFamily::fetch ||
-         f == ApiFamily::list_offsets;
+         f == ApiFamily::list_offsets || f == ApiFamily::delete_records;
 }
 bool to_coordinator(ApiFamily f) {
   return f == ApiFamily::group_membership || f == ApiFamily::offset_commit || f == ApiFamily::offset_fetch ||
@@ -33,7 +34,8 @@ bool to_coordinator(ApiFamily f) {
 }
 bool in_transaction(ApiFamily f) { return f == ApiFamily::transaction || f == ApiFamily::txn_offset_commit; }
 bool has_membership(ApiFamily f) { return f == ApiFamily::group_membership || f == ApiFamily::offset_commit; }
-// CreateTopics, DeleteTopics: a topic's error is its answer, as Java's Admin completes the topic's future
+// CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, IncrementalAlterConfigs: a topic's (or
+// resource's) error is its answer, as Java's Admin completes the topic's future
 // with it; only NOT_CONTROLLER (41) and THROTTLING_QUOTA_EXCEEDED (89) send the request again.
 bool topic_admin(ApiFamily f) { return f == ApiFamily::topic_admin; }
 
@@ -153,6 +155,14 @@ TEST_CASE("error policy: the decisions each family is known for", "[errors][poli
   CHECK(error_action(F::topic_admin, kafka_errc::unknown_topic_or_partition) == A::fatal);
   CHECK(error_action(F::topic_admin, kafka_errc::request_timed_out) == A::fatal);
   CHECK(error_action(F::topic_admin, make_error_code(client_errc::disconnected)) == A::refresh_metadata);
+  CHECK(error_action(F::topic_admin, kafka_errc::invalid_partitions) == A::fatal);
+  CHECK(error_action(F::topic_admin, kafka_errc::invalid_config) == A::fatal);
+  // DeleteRecords: the leader moved or is being elected; the offset or the topic's policy is the answer.
+  CHECK(error_action(F::delete_records, kafka_errc::not_leader_or_follower) == A::refresh_metadata);
+  CHECK(error_action(F::delete_records, kafka_errc::leader_not_available) == A::refresh_metadata);
+  CHECK(error_action(F::delete_records, kafka_errc::request_timed_out) == A::retry);
+  CHECK(error_action(F::delete_records, kafka_errc::offset_out_of_range) == A::fatal);
+  CHECK(error_action(F::delete_records, kafka_errc::policy_violation) == A::fatal);
   // The int16 overload reads a response field.
   CHECK(error_action(F::offset_fetch, int16_t{16}) == A::find_coordinator);
   CHECK(error_action(F::fetch, int16_t{0}) == A::none);

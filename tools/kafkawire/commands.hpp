@@ -8,8 +8,12 @@ namespace kafkawire::cli {
 int run_kcat(int argc, char** argv);
 // `kafkawire groups ...`: list, describe (with lag), reset-offsets, delete-offsets.
 int run_groups(int argc, char** argv);
-// `kafkawire topics ...`: list, describe, create, delete (the library's Admin).
+// `kafkawire topics ...`: list, describe, create, delete, add-partitions (the library's Admin).
 int run_topics(int argc, char** argv);
+// `kafkawire configs ...`: describe, alter the configs of topics and brokers (the library's Admin).
+int run_configs(int argc, char** argv);
+// `kafkawire delete-records TOPIC:PARTITION:OFFSET ...` (the library's Admin).
+int run_delete_records(int argc, char** argv);
 // `kafkawire explain`: annotated tree of a request or response's bytes.
 int run_explain(int argc, char** argv);
 // `kafkawire spy`: a decoding proxy in front of a broker.

@@ -1,6 +1,6 @@
-// The `kafkawire` command line. `kafkawire explain|spy|groups|topics|conformance ...` runs that command,
-// with argv starting at the command's name (argv[0] == "groups"); anything else is kcat's flags
-// (kcat.cpp), argv as given.
+// The `kafkawire` command line. `kafkawire explain|spy|groups|topics|configs|delete-records|conformance ...`
+// runs that command, with argv starting at the command's name (argv[0] == "groups"); anything else is
+// kcat's flags (kcat.cpp), argv as given.
 #include <cstdio>
 #include <string_view>
 
@@ -15,7 +15,10 @@ void print_help() {
 
   kafkawire -C|-P|-L|-Q|-G ...   consume, produce, metadata, offsets for times, group consume (kcat's flags)
   kafkawire groups ...           list, describe (with lag), reset-offsets, delete-offsets
-  kafkawire topics ...           list, describe (leaders, replicas, ISR), create, delete (--dry-run)
+  kafkawire topics ...           list, describe (leaders, replicas, ISR), create, delete, add-partitions
+                                 (--dry-run)
+  kafkawire configs ...          describe, alter the configs of topics and brokers (--dry-run)
+  kafkawire delete-records ...   delete the records of partitions below an offset (--dry-run)
   kafkawire explain ...          an annotated tree of a request's or response's bytes
   kafkawire spy ...              a decoding proxy in front of a broker
   kafkawire conformance ...      the conformance suite: API x version matrix of any broker
@@ -36,6 +39,8 @@ int main(int argc, char** argv) {
   if (first == "spy") return run_spy(argc - 1, argv + 1);
   if (first == "groups") return run_groups(argc - 1, argv + 1);
   if (first == "topics") return run_topics(argc - 1, argv + 1);
+  if (first == "configs") return run_configs(argc - 1, argv + 1);
+  if (first == "delete-records") return run_delete_records(argc - 1, argv + 1);
   if (first == "conformance") return run_conformance(argc - 1, argv + 1);
   if (first == "--help-config") {
     print_config_keys(stdout);

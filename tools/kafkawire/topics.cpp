@@ -1,14 +1,10 @@
-// `kafkawire topics`: list, describe, create and delete topics, with the library's Admin
-// (consumer/admin.hpp): Metadata, CreateTopics and DeleteTopics. The options follow kafka-topics.sh where
-// it has them (--partitions, --replication-factor, --config k=v); the connection is every command's (-b,
-// -X, -F: TLS and SASL included).
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/this_coro.hpp>
-
+// `kafkawire topics`: list, describe, create and delete topics and add partitions, with the library's
+// Admin (consumer/admin.hpp): Metadata, CreateTopics, DeleteTopics and CreatePartitions. The options
+// follow kafka-topics.sh where it has them (--partitions, --replication-factor, --config k=v); the
+// connection is every command's (-b, -X, -F: TLS and SASL included).
+#include "admin_cli.hpp"
 #include "commands.hpp"
-#include "kafkawire/consumer/admin.hpp"
 #include "kafkawire/protocol/json.hpp"
-#include "util.hpp"
 
 namespace kafkawire::cli {
 namespace {
@@ -33,82 +29,48 @@ Commands:
   delete <topic>... [--dry-run]
                                deletes topics (DeleteTopics). --dry-run: shows what would be deleted
                                (checking that each topic exists) and deletes nothing
+  add-partitions <topic>... --partitions <n> [--dry-run]
+                               raises each topic's partition count to n, the new total (CreatePartitions,
+                               sent to the controller; a count can only grow). --dry-run: the controller
+                               checks it (validate_only) and adds nothing
 
 Options:
-  -b <brokers>                 bootstrap.servers (default: $KAFKAWIRE_BOOTSTRAP)
-  -X <key=value>               a configuration key (-X dump: print the configuration, secrets
-                               redacted, and exit)
-  -F <file>                    configuration file, a Java client's .properties file as it is
-  -m <seconds>                 how long to keep trying to reach the cluster at start (default 5)
-  -J, --json                   JSON output
-  -h, --help                   this text
-
-Each failed topic is named on stderr with the broker's error and message, e.g.
-  kafkawire: topic orders: TOPIC_ALREADY_EXISTS: Topic 'orders' already exists.
-Exit status: 0 ok, 1 a topic failed (or the cluster could not be reached), 2 bad usage.
 )",
       out);
+  std::fputs(kAdminOptionsHelp.data(), out);
+  std::fputs(R"(
+Each failed topic is named on stderr with the broker's error and message, e.g.
+  kafkawire: topic orders: TOPIC_ALREADY_EXISTS: Topic 'orders' already exists.
+Topic configs: `kafkawire configs`; deleting records: `kafkawire delete-records`.
+Exit status: 0 ok, 1 a topic failed (or the cluster could not be reached), 2 bad usage.
+)",
+             out);
 }
 
-struct TopicsOptions {
+struct TopicsOptions : AdminOptions {
   std::string command;
   std::vector<std::string> topics;
-  ConfigInput config;
-  std::chrono::milliseconds metadata_timeout{5000};
-  bool json = false;
   bool dry_run = false;
   bool exclude_internal = false;
   int32_t partitions = -1;
   int16_t replication_factor = -1;
   std::vector<std::pair<std::string, std::string>> configs;
-  bool dump_config = false;
 };
 
 int parse_args(int argc, char** argv, TopicsOptions& o) {
-  constexpr std::string_view kCommands = "give a command: list, describe, create or delete";
+  constexpr std::string_view kCommands = "give a command: list, describe, create, delete or add-partitions";
   if (argc < 2) return usage_error(kCommand, std::string(kCommands));
   std::vector<std::string_view> args(argv + 1, argv + argc);
   std::string problem;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
-    auto value = [&](std::string_view& out) {
-      if (i + 1 >= args.size()) {
-        problem = std::string(a) + " needs a value";
-        return false;
-      }
-      out = args[++i];
-      return true;
-    };
+    auto value = [&](std::string_view& out) { return option_value(args, i, out, problem); };
     std::string_view v;
-    if (a == "-h" || a == "--help") {
-      print_help(stdout);
-      return kExitOk;
-    } else if (a == "-b" || a == "--bootstrap-server") {
-      if (!value(v)) return usage_error(kCommand, problem);
-      o.config.values["bootstrap.servers"] = std::string(v);
-    } else if (a == "-X") {
-      if (!value(v)) return usage_error(kCommand, problem);
-      if (v == "list") {
-        print_config_keys(stdout);
-        return kExitOk;
-      }
-      if (v == "dump") {
-        o.dump_config = true;
-        continue;
-      }
-      if (!o.config.add_pair(v, problem)) return usage_error(kCommand, "-X: " + problem);
-    } else if (a == "-F") {
-      if (!value(v)) return usage_error(kCommand, problem);
-      if (!o.config.add_file(std::string(v), problem)) return usage_error(kCommand, "-F: " + problem);
-    } else if (a == "-m") {
-      if (!value(v)) return usage_error(kCommand, problem);
-      auto s = parse_i64(v);
-      if (!s || *s < 0)
-        return usage_error(kCommand, "-m: '" + std::string(v) + "' is not a number of seconds");
-      o.metadata_timeout = std::chrono::seconds(*s);
-    } else if (a == "-J" || a == "--json") {
-      o.json = true;
-    } else if (a == "--dry-run") {
+    if (auto rc = admin_option(kCommand, print_help, args, i, o)) {
+      if (*rc == kTaken) continue;
+      return *rc;
+    }
+    if (a == "--dry-run") {
       o.dry_run = true;
     } else if (a == "--exclude-internal") {
       o.exclude_internal = true;
@@ -138,18 +100,26 @@ int parse_args(int argc, char** argv, TopicsOptions& o) {
       o.topics.emplace_back(a);
     }
   }
-  if (o.dump_config) return dump_config(o.config, stdout);
-  if (o.command != "list" && o.command != "describe" && o.command != "create" && o.command != "delete")
+  if (o.dump_config) return -1;
+  if (o.command != "list" && o.command != "describe" && o.command != "create" && o.command != "delete" &&
+      o.command != "add-partitions")
     return usage_error(kCommand,
                        o.command.empty() ? std::string(kCommands) : "unknown command '" + o.command + "'");
-  if ((o.command == "create" || o.command == "delete") && o.topics.empty())
+  if ((o.command == "create" || o.command == "delete" || o.command == "add-partitions") && o.topics.empty())
     return usage_error(kCommand, o.command + " needs a topic");
   if (o.command == "list" && !o.topics.empty())
     return usage_error(kCommand, "list takes no topic (describe does)");
-  if (o.command != "create" && (o.partitions != -1 || o.replication_factor != -1 || !o.configs.empty()))
+  if (o.command == "add-partitions") {
+    if (o.partitions == -1)
+      return usage_error(kCommand, "add-partitions needs --partitions <n>, the new partition count");
+    if (o.replication_factor != -1 || !o.configs.empty())
+      return usage_error(kCommand, "--replication-factor and --config are for create");
+  } else if (o.command != "create" &&
+             (o.partitions != -1 || o.replication_factor != -1 || !o.configs.empty())) {
     return usage_error(kCommand, "--partitions, --replication-factor and --config are for create");
-  if (o.dry_run && o.command != "create" && o.command != "delete")
-    return usage_error(kCommand, "--dry-run is for create and delete");
+  }
+  if (o.dry_run && o.command != "create" && o.command != "delete" && o.command != "add-partitions")
+    return usage_error(kCommand, "--dry-run is for create, delete and add-partitions");
   return -1;
 }
 
@@ -165,39 +135,6 @@ std::string id_list(const std::vector<int32_t>& ids) {
   return s;
 }
 std::string json_ids(const std::vector<int32_t>& ids) { return "[" + id_list(ids) + "]"; }
-
-std::string error_name(std::error_code ec) {
-  if (ec.category() == kafka_category()) return kafka_error_name(static_cast<int16_t>(ec.value()));
-  return ec.message();
-}
-
-// null, or {"code":36,"name":"TOPIC_ALREADY_EXISTS","message":"Topic 'x' already exists."}
-std::string json_error(const TopicOutcome& t) {
-  if (!t.ec) return "null";
-  const bool broker = t.ec.category() == kafka_category();
-  return "{\"code\":" + std::to_string(broker ? t.ec.value() : -1) +
-         ",\"name\":" + json_string(error_name(t.ec)) + ",\"message\":" + json_string(t.error_message) + "}";
-}
-
-// Every failed topic on stderr, naming it with the broker's error and message.
-int report_failures(const std::vector<const TopicOutcome*>& topics) {
-  int rc = kExitOk;
-  for (const auto* t : topics)
-    if (t->ec) rc = failure("topic " + t->error_text());
-  return rc;
-}
-
-template <class T>
-std::vector<const TopicOutcome*> outcomes(const std::vector<T>& v) {
-  std::vector<const TopicOutcome*> out;
-  for (const auto& t : v) out.push_back(&t);
-  return out;
-}
-
-void write(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fflush(stdout);
-}
 
 // ------------------------------------------------------------------------------------------ list
 
@@ -272,7 +209,7 @@ asio::awaitable<int> describe_topics(const TopicsOptions& o, Admin& admin) {
     out += t.str();
   }
   write(o.json ? "{\"topics\":[" + out + "]}\n" : out);
-  co_return report_failures(outcomes(r.topics));
+  co_return report_failures(r.topics, "topic ");
 }
 
 // ---------------------------------------------------------------------------------------- create
@@ -303,10 +240,8 @@ asio::awaitable<int> create_topics(const TopicsOptions& o, Admin& admin) {
              c.topic_id.is_zero() ? "-" : uuid_text(c.topic_id), status});
     }
   }
-  write(o.json ? "{\"dry_run\":" + std::string(o.dry_run ? "true" : "false") + ",\"topics\":[" + out + "]}\n"
-               : t.str());
-  if (o.dry_run && !ec) std::fprintf(stderr, "%% Dry run (validate_only): nothing created.\n");
-  co_return report_failures(outcomes(r.topics));
+  write_results(o.json, o.dry_run, "topics", out, t, ec ? "" : "Dry run (validate_only): nothing created.");
+  co_return report_failures(r.topics, "topic ");
 }
 
 // ---------------------------------------------------------------------------------------- delete
@@ -328,7 +263,6 @@ asio::awaitable<int> delete_topics(const TopicsOptions& o, Admin& admin) {
              x.ec ? error_name(x.ec) : done});
     }
   };
-  std::vector<const TopicOutcome*> results;
   AdminResult<TopicDescription> described;
   AdminResult<DeletedTopic> deleted;
   if (o.dry_run) {
@@ -339,31 +273,49 @@ asio::awaitable<int> delete_topics(const TopicsOptions& o, Admin& admin) {
     for (const auto& d : described.topics) {
       row(d, d.topic_id, d.ec ? std::nullopt : std::optional<size_t>(d.partitions.size()),
           "would be deleted");
-      results.push_back(&d);
     }
   } else {
     std::error_code ec;
     std::tie(ec, deleted) = co_await admin.delete_topics(o.topics);
     for (const auto& d : deleted.topics) {
       row(d, d.topic_id, std::nullopt, "deleted");
-      results.push_back(&d);
     }
   }
-  write(o.json ? "{\"dry_run\":" + std::string(o.dry_run ? "true" : "false") + ",\"topics\":[" + out + "]}\n"
-               : t.str());
-  if (o.dry_run) std::fprintf(stderr, "%% Dry run: nothing deleted.\n");
-  co_return report_failures(results);
+  write_results(o.json, o.dry_run, "topics", out, t, "Dry run: nothing deleted.");
+  co_return o.dry_run ? report_failures(described.topics, "topic ")
+                      : report_failures(deleted.topics, "topic ");
 }
 
-asio::awaitable<int> run(const TopicsOptions& o, Config config) {
-  auto ex = co_await asio::this_coro::executor;
-  Admin admin(ex, config);
-  if (co_await bounded_metadata(admin.pool(), config, std::vector<std::string>{}, o.metadata_timeout))
-    co_return kExitFailure;
-  if (o.command == "list") co_return co_await list_topics(o, admin);
-  if (o.command == "describe") co_return co_await describe_topics(o, admin);
-  if (o.command == "create") co_return co_await create_topics(o, admin);
-  co_return co_await delete_topics(o, admin);
+// -------------------------------------------------------------------------------- add partitions
+
+asio::awaitable<int> add_partitions(const TopicsOptions& o, Admin& admin) {
+  // The counts as they are, to show what changes (a topic that cannot be described is still sent: the
+  // controller's answer names what is wrong with it).
+  auto [dec, described] = co_await admin.describe_topics(o.topics);
+  std::vector<NewPartitions> topics;
+  for (const auto& name : o.topics) topics.push_back({.topic = name, .total_count = o.partitions});
+  auto [ec, r] = co_await admin.create_partitions(std::move(topics),
+                                                  CreatePartitionsOptions{.validate_only = o.dry_run});
+  std::string out;
+  Table t;
+  t.add({"TOPIC", "PARTITIONS-BEFORE", "PARTITIONS", "STATUS"});
+  for (const auto& c : r.topics) {
+    const TopicDescription* d = described.find(c.name);
+    const std::optional<size_t> before =
+        d && !d->ec ? std::optional<size_t>(d->partitions.size()) : std::nullopt;
+    const std::string status = c.ec ? error_name(c.ec) : o.dry_run ? "would be added" : "added";
+    if (o.json) {
+      out += (out.empty() ? "" : ",");
+      out += "{\"topic\":" + json_string(c.name) + ",\"ok\":" + (c.ec ? "false" : "true") +
+             ",\"partitions_before\":" + (before ? std::to_string(*before) : "null") +
+             ",\"partitions\":" + std::to_string(o.partitions) + ",\"error\":" + json_error(c) + "}";
+    } else {
+      t.add({c.name, before ? std::to_string(*before) : "-", std::to_string(o.partitions), status});
+    }
+  }
+  write_results(o.json, o.dry_run, "topics", out, t,
+                ec ? "" : "Dry run (validate_only): no partition added.");
+  co_return report_failures(r.topics, "topic ");
 }
 
 }  // namespace
@@ -371,10 +323,13 @@ asio::awaitable<int> run(const TopicsOptions& o, Config config) {
 int run_topics(int argc, char** argv) {
   TopicsOptions o;
   if (int rc = parse_args(argc, argv, o); rc >= 0) return rc;
-  auto config = make_config(o.config);
-  if (!config) return kExitUsage;
-  asio::io_context io;
-  return run_main(io, run(o, *config));
+  return run_admin_command(o, [&o](Admin& admin) -> asio::awaitable<int> {
+    if (o.command == "list") return list_topics(o, admin);
+    if (o.command == "describe") return describe_topics(o, admin);
+    if (o.command == "create") return create_topics(o, admin);
+    if (o.command == "add-partitions") return add_partitions(o, admin);
+    return delete_topics(o, admin);
+  });
 }
 
 }  // namespace kafkawire::cli

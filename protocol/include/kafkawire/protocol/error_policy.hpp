@@ -15,13 +15,23 @@
 // the application decides what to send after that. tests/unit/test_error_policy.cpp checks every code
 // against the Java hierarchy recorded in kafka_errors.inc (tests/golden/regen.sh errors).
 //
-// In the topic_admin family (CreateTopics, DeleteTopics: per-topic results from the controller) a topic's
-// error is that topic's answer, retriable or not, as in Java's Admin, which completes the topic's future
-// with it: retrying a CreateTopics that answered REQUEST_TIMED_OUT would turn a creation still in
-// progress into TOPIC_ALREADY_EXISTS, and a DeleteTopics' UNKNOWN_TOPIC_OR_PARTITION is the answer, not
-// stale metadata. Two codes are retried: NOT_CONTROLLER (the controller moved: refresh the metadata, which
-// names the new one, and send again) and THROTTLING_QUOTA_EXCEEDED (KIP-599; Java retries it by default).
-// A lost connection refreshes the metadata too: the controller may be the broker that went away.
+// In the topic_admin family (per-topic or per-resource results: CreateTopics, DeleteTopics and
+// CreatePartitions to the controller; DescribeConfigs and IncrementalAlterConfigs to any broker, or to the
+// broker whose configs they are) a topic's or resource's error is its answer, retriable or not, as in
+// Java's Admin, which completes that topic's future with it: retrying a CreateTopics that answered
+// REQUEST_TIMED_OUT would turn a creation still in progress into TOPIC_ALREADY_EXISTS, a DeleteTopics'
+// UNKNOWN_TOPIC_OR_PARTITION is the answer, not stale metadata, and so are CreatePartitions'
+// INVALID_PARTITIONS and the configs' INVALID_CONFIG. Two codes are retried: NOT_CONTROLLER (the controller
+// moved: refresh the metadata, which names the new one, and send again) and THROTTLING_QUOTA_EXCEEDED
+// (KIP-599; Java retries it by default; CreateTopics, DeleteTopics and CreatePartitions can answer it).
+// A lost connection refreshes the metadata too: the controller, or the broker, may be the one that went
+// away.
+//
+// The delete_records family (DeleteRecords, to each partition's leader) is a leader family like
+// list_offsets: NOT_LEADER_OR_FOLLOWER and the other InvalidMetadataExceptions refresh the metadata and
+// send the partition again to its new leader; REQUEST_TIMED_OUT (the followers did not catch up in time)
+// and the other retriable codes send it again, which is safe, as a log start offset only moves forward;
+// OFFSET_OUT_OF_RANGE and POLICY_VIOLATION are the answer.
 //
 // In the transaction families OPERATION_NOT_ATTEMPTED (another partition of the request failed) is
 // retried, as Java's TransactionManager does though its exception is not a RetriableException. What is
@@ -67,8 +77,10 @@ enum class ApiFamily : uint8_t {
   transaction,        // InitProducerId (with a transactional id), AddPartitionsToTxn, AddOffsetsToTxn,
                       // EndTxn: to the transaction coordinator
   txn_offset_commit,  // TxnOffsetCommit: to the group's coordinator, inside a transaction
-  topic_admin,        // CreateTopics, DeleteTopics (per-topic results): to the controller (Metadata's
-                      // ControllerId; on KRaft any broker, which forwards)
+  topic_admin,        // CreateTopics, DeleteTopics, CreatePartitions (per-topic results): to the controller
+                      // (Metadata's ControllerId; on KRaft any broker, which forwards); DescribeConfigs,
+                      // IncrementalAlterConfigs (per-resource results): to any broker, or the broker named
+  delete_records,     // DeleteRecords: to a partition's leader
 };
 
 ErrorAction error_action(ApiFamily family, std::error_code ec) noexcept;
