@@ -48,6 +48,26 @@ std::string one_line(std::string s) {
   return s;
 }
 
+// The member as either protocol's machine sees it: the classic generation, or the KIP-848 member epoch.
+struct Membership {
+  int generation = -1;
+  std::string state = "none";
+  std::string member_id;
+  bool fatal = false;
+};
+
+Membership membership(const kafkawire::Consumer& c) {
+  Membership out;
+  if (const auto* m = c.membership()) {
+    out = {m->generation(), std::string(to_string(m->state())), m->member_id(),
+           m->state() == kafkawire::group::State::fatal};
+  } else if (const auto* cm = c.consumer_group_membership()) {
+    out = {cm->member_epoch(), std::string(to_string(cm->state())), cm->member_id(),
+           cm->state() == kafkawire::group::consumer_group::State::fatal};
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,8 +131,8 @@ int main(int argc, char** argv) {
         for (;;) {
           if (stop) break;
           auto [ec, records] = co_await consumer->async_poll(100ms, asio::as_tuple(asio::use_awaitable));
-          const auto* m = consumer->membership();
-          const bool fatal = m && m->state() == kafkawire::group::State::fatal;
+          const Membership m = membership(*consumer);
+          const bool fatal = m.fatal;
           if (ec) {
             std::fprintf(out, "%c %lld %s %s\n", fatal ? 'F' : 'E', now_ns(), one_line(ec.message()).c_str(),
                          one_line(consumer->error_text()).c_str());
@@ -131,10 +151,8 @@ int main(int argc, char** argv) {
           auto assigned = consumer->assignment();
           std::sort(assigned.begin(), assigned.end());
           for (const auto& tp : assigned) parts += (parts.empty() ? "" : ",") + std::to_string(tp.partition);
-          std::string state = std::to_string(m ? m->generation() : -1) + " " +
-                              std::string(m ? to_string(m->state()) : "none") + " " +
-                              (m && !m->member_id().empty() ? m->member_id() : "-") + " " +
-                              (parts.empty() ? "-" : parts);
+          std::string state = std::to_string(m.generation) + " " + m.state + " " +
+                              (m.member_id.empty() ? "-" : m.member_id) + " " + (parts.empty() ? "-" : parts);
           if (state != last_state) {
             std::fprintf(out, "A %lld %s\n", now_ns(), state.c_str());
             last_state = state;
