@@ -66,7 +66,7 @@ kw -P -t "$T" -p 1 < <(printf 'x\ny\n')
 "$MEMBER" "$BOOT" "$G" "$T" 1 120 >"$WORK/member" 2>"$WORK/member.err" &
 MEMBER_PID=$!
 for _ in $(seq 150); do
-  grep -q '^member ' "$WORK/member" && break
+  grep -q '^member ' "$WORK/member" 2>/dev/null && break
   kill -0 "$MEMBER_PID" 2>/dev/null || break
   sleep 0.2
 done
