@@ -108,7 +108,8 @@ TEST_CASE("conformance: read-only, of what the cluster has", "[broker][conforman
     INFO(a.name);
     CHECK((a.name == "ApiVersions" || a.name == "Metadata" || a.name == "ListOffsets" || a.name == "Fetch" ||
            a.name == "FindCoordinator" || a.name == "DescribeGroups" || a.name == "ListGroups" ||
-           a.name == "OffsetFetch" || a.name == "DescribeCluster" || a.name == "DescribeConfigs"));
+           a.name == "OffsetFetch" || a.name == "DescribeCluster" || a.name == "DescribeConfigs" ||
+           a.name == "ConsumerGroupDescribe"));
   }
   CHECK(r.apis.size() >= 4);
 }

@@ -139,7 +139,7 @@ if python3 -m json.tool "$WORK/ro.json" >/dev/null; then pass; else fail "--read
 expect_contains "--read-only: said in the JSON" '"readOnly":true' "$out"
 apis=$(python3 -c 'import json,sys; print(" ".join(a["name"] for a in json.load(open(sys.argv[1]))["apis"]))' "$WORK/ro.json")
 expect_eq "--read-only: only the APIs that read" \
-  "Fetch ListOffsets Metadata OffsetFetch FindCoordinator DescribeGroups ListGroups ApiVersions DescribeConfigs DescribeCluster" \
+  "Fetch ListOffsets Metadata OffsetFetch FindCoordinator DescribeGroups ListGroups ApiVersions DescribeConfigs DescribeCluster ConsumerGroupDescribe" \
   "$apis"
 read -r passed cases <<<"$(json_counts "$WORK/ro.json")"
 read -r junit_cases junit_failures <<<"$(junit_counts "$WORK/ro.xml")"

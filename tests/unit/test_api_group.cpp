@@ -2,6 +2,7 @@
 // vectors (filled with every field set) do not exercise.
 #include <catch2/catch.hpp>
 
+#include "kafkawire/protocol/consumer_group_describe.hpp"
 #include "kafkawire/protocol/consumer_group_heartbeat.hpp"
 #include "kafkawire/protocol/join_group.hpp"
 #include "kafkawire/protocol/leave_group.hpp"
@@ -71,4 +72,29 @@ TEST_CASE("ConsumerGroupHeartbeat null fields are one byte each", "[group]") {
   // clang-format off
   CHECK(to_hex(encode(resp, 0)) == "00000000" "0000" "00" "00" "00000000" "00001388" "01" "01" "00" "00");
   // clang-format on
+}
+
+TEST_CASE("ConsumerGroupDescribe: assignments are plain structs, MemberType only from v1", "[group]") {
+  ConsumerGroupDescribeResponse resp;
+  auto& g = resp.groups.emplace_back();
+  g.group_id = "g";
+  g.members.emplace_back();
+  // clang-format off
+  const std::string group_head = "00000000" "02"            // ThrottleTimeMs, one group
+      "0000" "00" "0267" "01" "00000000" "00000000" "01"    // ErrorCode, ErrorMessage null, GroupId, GroupState,
+                                                             // GroupEpoch, AssignmentEpoch, AssignorName
+      "02";                                                  // one member
+  const std::string member = "01" "00" "00" "00000000" "01" "01"  // MemberId, InstanceId, RackId null, MemberEpoch,
+                                                                   // ClientId, ClientHost
+      "01" "00"                                              // SubscribedTopicNames, SubscribedTopicRegex null
+      "0100" "0100";                                         // Assignment, TargetAssignment: no marker, empty
+  const std::string group_tail = "00" "80000000" "00" "00";  // member tags, AuthorizedOperations default, tags
+  CHECK(to_hex(encode(resp, 0)) == group_head + member + group_tail);
+  CHECK(to_hex(encode(resp, 1)) == group_head + member + "ff" + group_tail);  // MemberType -1: unknown
+  // clang-format on
+  for (int16_t v : {int16_t{0}, int16_t{1}}) {
+    ConsumerGroupDescribeResponse back;
+    REQUIRE_FALSE(decode(Bytes(encode(resp, v)), back, v));
+    CHECK(back == resp);
+  }
 }

@@ -1,5 +1,5 @@
-// The spy's one-line summaries of the transaction APIs, and its scan for error codes (which must see
-// AddPartitionsToTxn's PartitionErrorCode as well as the fields named ErrorCode).
+// The spy's one-line summaries of the transaction, administration and group APIs, and its scan for error
+// codes (which must see AddPartitionsToTxn's PartitionErrorCode as well as the fields named ErrorCode).
 #include <catch2/catch.hpp>
 
 #include "../../tools/kafkawire/spy_summary.hpp"
@@ -108,4 +108,20 @@ TEST_CASE("spy summary: topic and cluster administration", "[spy]") {
         "topic orders: set retention.ms, delete cleanup.policy, broker 1: set "
         "listener.name.x.sasl.jaas.config");
   CHECK(describe(alter).find("secret") == std::string::npos);
+}
+
+TEST_CASE("spy summary: ConsumerGroupDescribe", "[spy]") {
+  CHECK(describe(proto::ConsumerGroupDescribeRequest{{"orders", "audit"}, false}) == "group orders, audit");
+  CHECK(describe(proto::ConsumerGroupDescribeRequest{}) == "no groups");
+
+  proto::ConsumerGroupDescribeResponse r;
+  auto& g = r.groups.emplace_back();
+  g.group_id = "orders";
+  g.group_state = "Stable";
+  g.group_epoch = 3;
+  g.members.resize(2);
+  auto& missing = r.groups.emplace_back();  // an error: nothing to summarize, the error scan reports it
+  missing.group_id = "audit";
+  missing.error_code = 69;
+  CHECK(describe(r) == "orders: Stable, epoch 3, 2 members");
 }

@@ -362,6 +362,7 @@ class Suite {
                            kAuthenticate = proto::SaslAuthenticateRequest::api_key,
                            kOffsetDelete = proto::OffsetDeleteRequest::api_key,
                            kConsumerHeartbeat = proto::ConsumerGroupHeartbeatRequest::api_key,
+                           kConsumerDescribe = proto::ConsumerGroupDescribeRequest::api_key,
                            kAddPartitionsToTxn = proto::AddPartitionsToTxnRequest::api_key,
                            kAddOffsetsToTxn = proto::AddOffsetsToTxnRequest::api_key,
                            kEndTxn = proto::EndTxnRequest::api_key,
@@ -373,9 +374,9 @@ class Suite {
                            kAlterConfigs = proto::IncrementalAlterConfigsRequest::api_key,
                            kDescribeCluster = proto::DescribeClusterRequest::api_key;
   // The APIs --read-only runs.
-  static constexpr std::array<int16_t, 10> kReadOnly = {
-      kApiVersions, kMetadata,   kListOffsets, kFetch,           kFindCoordinator,
-      kDescribe,    kListGroups, kOffsetFetch, kDescribeCluster, kDescribeConfigs};
+  static constexpr std::array<int16_t, 11> kReadOnly = {
+      kApiVersions, kMetadata,    kListOffsets,     kFetch,           kFindCoordinator, kDescribe,
+      kListGroups,  kOffsetFetch, kDescribeCluster, kDescribeConfigs, kConsumerDescribe};
 
   // Whether an API's cells are reported: selected by Options::only and, with read_only, one it runs.
   bool reported(int16_t key) const {
@@ -398,9 +399,19 @@ class Suite {
     if (wanted({kFetch})) stage("Fetch", [&] { fetch(); });
     if (wanted({kListOffsets})) stage("ListOffsets", [&] { list_offsets(); });
     if (wanted({kFetch})) stage("fetch sessions", [&] { fetch_sessions(); });
-    const ApiKeys groups = {kFindCoordinator,   kCommit,      kOffsetFetch, kJoin,       kSync,
-                            kHeartbeat,         kLeave,       kDescribe,    kListGroups, kOffsetDelete,
-                            kConsumerHeartbeat, kDeleteGroups};
+    const ApiKeys groups = {kFindCoordinator,
+                            kCommit,
+                            kOffsetFetch,
+                            kJoin,
+                            kSync,
+                            kHeartbeat,
+                            kLeave,
+                            kDescribe,
+                            kListGroups,
+                            kOffsetDelete,
+                            kConsumerHeartbeat,
+                            kConsumerDescribe,
+                            kDeleteGroups};
     // The transactions stage commits offsets for a group too.
     const ApiKeys txn = {kAddPartitionsToTxn, kAddOffsetsToTxn, kEndTxn, kTxnOffsetCommit};
     if (wanted(groups) || wanted(txn)) wait_for_coordinator();
@@ -410,8 +421,10 @@ class Suite {
             {kJoin, kSync, kHeartbeat, kLeave, kDescribe, kOffsetDelete, kListGroups, kCommit, kOffsetFetch}))
       stage("classic group", [&] { classic_groups(); });
     if (wanted({kListGroups})) stage("ListGroups", [&] { list_groups(); });
-    if (wanted({kConsumerHeartbeat, kCommit, kOffsetFetch}))
+    if (wanted({kConsumerHeartbeat, kConsumerDescribe, kCommit, kOffsetFetch}))
       stage("ConsumerGroupHeartbeat", [&] { consumer_group_heartbeat(); });
+    if (wanted({kConsumerDescribe}))
+      stage("ConsumerGroupDescribe", [&] { consumer_group_describe_unknown(); });
     if (wanted({kInitProducerId})) stage("InitProducerId", [&] { init_producer_id(); });
     if (wanted({kInitProducerId, kAddPartitionsToTxn, kAddOffsetsToTxn, kEndTxn, kTxnOffsetCommit, kProduce,
                 kFetch, kOffsetFetch, kFindCoordinator}))
@@ -1984,7 +1997,8 @@ class Suite {
     }
     if (!has_offsets_topic_) {
       // FindCoordinator would create __consumer_offsets: a cluster without it has no groups to read.
-      for (int16_t k : {kFindCoordinator, kDescribe, kListGroups, kOffsetFetch}) skipped_.insert(k);
+      for (int16_t k : {kFindCoordinator, kDescribe, kListGroups, kOffsetFetch, kConsumerDescribe})
+        skipped_.insert(k);
       notes_.insert(
           "the cluster has no __consumer_offsets topic (no group ever committed): FindCoordinator would "
           "create "
@@ -1992,7 +2006,8 @@ class Suite {
       return;
     }
     if (wanted({kFindCoordinator})) stage("FindCoordinator", [&] { find_coordinator(); });
-    if (wanted({kDescribe, kListGroups, kOffsetFetch})) stage("groups", [&] { groups_read_only(); });
+    if (wanted({kDescribe, kListGroups, kOffsetFetch, kConsumerDescribe}))
+      stage("groups", [&] { groups_read_only(); });
   }
 
   void read_only_setup() {
@@ -2360,6 +2375,46 @@ class Suite {
       if (v >= 10 || fvs.front() >= 10) continue;  // topic ids on one side, names on the other
       c.that(got == reference,
              "committed offsets differ from what OffsetFetch v" + std::to_string(fvs.front()) + " returned");
+    }
+
+    // ConsumerGroupDescribe at every version, highest first, of one of the cluster's consumer-protocol
+    // groups (the first by name, ListGroups v5+ says which they are; none: a group that does not exist).
+    std::string cg = group("no-such-group");
+    for (const auto& [id, l] : listed)
+      if (l.type == "consumer" && cg == group("no-such-group")) cg = id;
+    const bool cg_exists = cg != group("no-such-group");
+    notes_.insert("read-only: the consumer group described is " + cg +
+                  (cg_exists ? "" : " (the cluster lists no consumer-protocol group)"));
+    auto cvs = versions<proto::ConsumerGroupDescribeRequest>();
+    std::reverse(cvs.begin(), cvs.end());
+    std::optional<std::pair<std::string, std::set<std::string>>> cg_first;
+    for (int16_t v : cvs) {
+      Check c = check<proto::ConsumerGroupDescribeRequest>(v, "consumer group " + cg);
+      proto::ConsumerGroupDescribeRequest req;
+      req.group_ids = {cg};
+      auto r = call(c, req, coordinator(cg));
+      if (!r || !c.equal(r->groups.size(), size_t{1}, "Groups")) continue;
+      const auto& d = r->groups[0];
+      c.equal(d.group_id, cg, "GroupId");
+      if (consumer_protocol_off(c, d.error_code)) continue;
+      if (!cg_exists) {
+        c.code(d.error_code, GROUP_ID_NOT_FOUND, "ErrorCode");
+        continue;
+      }
+      if (!c.code(d.error_code, NONE, "ErrorCode")) continue;
+      std::set<std::string> members;
+      for (const auto& m : d.members) {
+        c.that(!m.member_id.empty(), "a member without a MemberId");
+        c.that(m.member_epoch <= d.group_epoch, m.member_id + " MemberEpoch above the GroupEpoch");
+        members.insert(m.member_id);
+      }
+      if (!cg_first) {
+        cg_first.emplace(d.group_state, members);
+      } else if (d.group_state != cg_first->first || members != cg_first->second) {
+        matrix_.annotate(c.key(), v,
+                         "the group changed between versions (state " + cg_first->first + " -> " +
+                             d.group_state + "): compared nothing further");
+      }
     }
   }
 
@@ -3836,6 +3891,7 @@ class Suite {
         if (auto a = call(c, ack, node); a && c.code(a->error_code, NONE, "ErrorCode acknowledging"))
           epoch = a->member_epoch;
       }
+      consumer_group_describe(g, member, epoch, partitions, node);
 
       // OffsetCommit/OffsetFetch v9+ carry the member epoch; a stale one is refused.
       for (int16_t cv : versions<proto::OffsetCommitRequest>()) {
@@ -3888,6 +3944,82 @@ class Suite {
       Check gone = check<proto::ConsumerGroupHeartbeatRequest>(v, "group " + g + " after leaving");
       if (auto a = call(gone, after, node))
         gone.code(a->error_code, UNKNOWN_MEMBER_ID, "ErrorCode after leaving");
+    }
+  }
+
+  // ---- ConsumerGroupDescribe (KIP-848) ----------------------------------------------------------------
+
+  // The group of the ConsumerGroupHeartbeat flow, once its only member acknowledged its assignment (all the
+  // partitions of the data topic), described at every version: that member with its epoch, subscription,
+  // and the same current and target assignment, by topic id and name.
+  void consumer_group_describe(const std::string& g, const std::string& member, int32_t epoch,
+                               const std::vector<int32_t>& partitions, int32_t node) {
+    using Resp = proto::ConsumerGroupDescribeResponse;
+    auto check_assignment = [&](Check& c, const Resp::Assignment& a, const std::string& what) {
+      if (!c.equal(a.topic_partitions.size(), size_t{1}, what + " topics")) return;
+      const auto& tp = a.topic_partitions[0];
+      c.equal(tp.topic_id, data_id_, what + " TopicId");
+      c.equal(tp.topic_name, data_, what + " TopicName");
+      std::vector<int32_t> got = tp.partitions;
+      std::sort(got.begin(), got.end());
+      c.that(got == partitions, what + " Partitions are not the ones ConsumerGroupHeartbeat assigned");
+    };
+    for (int16_t v : versions<proto::ConsumerGroupDescribeRequest>()) {
+      Check c = check<proto::ConsumerGroupDescribeRequest>(v, "consumer group " + g);
+      proto::ConsumerGroupDescribeRequest req;
+      req.group_ids = {g};
+      req.include_authorized_operations = true;
+      auto r = call(c, req, node);
+      if (!r || !c.equal(r->groups.size(), size_t{1}, "Groups")) continue;
+      const auto& d = r->groups[0];
+      c.equal(d.group_id, g, "GroupId");
+      if (!c.code(d.error_code, NONE, "ErrorCode")) continue;
+      c.equal(d.group_state, std::string("Stable"), "GroupState");
+      c.that(d.group_epoch >= 1, "GroupEpoch " + std::to_string(d.group_epoch));
+      c.equal(d.assignment_epoch, d.group_epoch, "AssignmentEpoch (the group epoch, once assigned)");
+      c.that(!d.assignor_name.empty(), "no AssignorName");
+      c.that(d.authorized_operations != INT_MIN, "no AuthorizedOperations, though asked for");
+      if (!c.equal(d.members.size(), size_t{1}, "Members")) continue;
+      const auto& m = d.members[0];
+      c.equal(m.member_id, member, "MemberId");
+      c.equal(m.member_epoch, epoch, "MemberEpoch");
+      c.equal(m.instance_id, std::optional<std::string>(), "InstanceId");
+      c.equal(m.client_id, options_.client_id, "ClientId");
+      c.that(!m.client_host.empty(), "no ClientHost");
+      c.that(m.subscribed_topic_names == std::vector<std::string>{data_},
+             "SubscribedTopicNames are not the data topic alone");
+      // Kafka 4.4 answers "" where the member has none; the schema's default is null.
+      c.that(m.subscribed_topic_regex.value_or("").empty(),
+             "SubscribedTopicRegex " + show(m.subscribed_topic_regex) + " for a member subscribed by name");
+      check_assignment(c, m.assignment, "Assignment");
+      check_assignment(c, m.target_assignment, "TargetAssignment");
+      if (v >= 1) c.equal(m.member_type, Resp::kMemberTypeConsumer, "MemberType");
+    }
+  }
+
+  // Kafka 3.9 with its consumer group protocol off (its default) advertises ConsumerGroupDescribe and
+  // answers every group with UNSUPPORTED_VERSION: the exchange conformed, there is nothing more to check.
+  bool consumer_protocol_off(Check& c, int16_t code) {
+    if (code != UNSUPPORTED_VERSION) return false;
+    matrix_.annotate(c.key(), c.version(),
+                     "the broker answers UNSUPPORTED_VERSION (35): its consumer group protocol (KIP-848) is "
+                     "off; request and response conform");
+    return true;
+  }
+
+  // A group that does not exist: GROUP_ID_NOT_FOUND, and the one asked for comes back by name.
+  void consumer_group_describe_unknown() {
+    const std::string g = group("no-such-group");
+    for (int16_t v : versions<proto::ConsumerGroupDescribeRequest>()) {
+      Check c = check<proto::ConsumerGroupDescribeRequest>(v, "a group that does not exist");
+      proto::ConsumerGroupDescribeRequest req;
+      req.group_ids = {g};
+      if (auto r = call(c, req, coordinator(g)); r && c.equal(r->groups.size(), size_t{1}, "Groups")) {
+        c.equal(r->groups[0].group_id, g, "GroupId");
+        if (consumer_protocol_off(c, r->groups[0].error_code)) continue;
+        c.code(r->groups[0].error_code, GROUP_ID_NOT_FOUND, "ErrorCode");
+        c.that(r->groups[0].members.empty(), "members of a group that does not exist");
+      }
     }
   }
 

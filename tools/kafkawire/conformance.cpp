@@ -36,7 +36,8 @@ Options:
                         Fetch, JoinGroup, OffsetCommit, ...
   --read-only           create and change nothing (a production cluster): ApiVersions, Metadata,
                         ListOffsets, Fetch of the data already there, FindCoordinator, DescribeGroups,
-                        ListGroups, OffsetFetch, of topics and groups the cluster has
+                        ListGroups, OffsetFetch, ConsumerGroupDescribe, of topics and groups the
+                        cluster has
   --json                the whole result as JSON on stdout, instead of the text
   --markdown            the table as docs/conformance.md has it, instead of the text
   --junit <file>        also write a JUnit XML report: one testcase per API x version cell and per flow

@@ -1,7 +1,9 @@
 // `kafkawire groups`: list, describe (committed offsets, log-end offsets, lag, members and their
 // assignments), reset-offsets and delete-offsets. The output follows kafka-consumer-groups.sh, the tool
-// Kafka users know; the requests are ListGroups, DescribeGroups, OffsetFetch, ListOffsets, OffsetCommit
-// and OffsetDelete, sent with kafkawire's Pool and Consumer.
+// Kafka users know; the requests are ListGroups, DescribeGroups (classic groups), ConsumerGroupDescribe
+// (KIP-848 consumer groups), OffsetFetch, ListOffsets, OffsetCommit and OffsetDelete, sent with kafkawire's
+// Pool and Consumer.
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +14,7 @@
 #include "commands.hpp"
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/net/coordinator_request.hpp"
+#include "kafkawire/protocol/consumer_group_describe.hpp"
 #include "kafkawire/protocol/consumer_protocol.hpp"
 #include "kafkawire/protocol/describe_groups.hpp"
 #include "kafkawire/protocol/error_policy.hpp"
@@ -32,9 +35,13 @@ void print_help(std::FILE* out) {
       R"(Usage: kafkawire groups <command> [options]
 
 Commands:
-  list                         the groups of the cluster (--state: with their state and protocol type)
+  list                         the groups of the cluster (--state: with their state, protocol type and
+                               type; --type classic|consumer: only the groups of that type)
   describe <group>...          state, protocol, members with their assignments, and per partition the
-                               committed offset, the log-end offset and the lag (as kafka-consumer-groups.sh)
+                               committed offset, the log-end offset and the lag (as kafka-consumer-groups.sh);
+                               for a consumer group (KIP-848, group.protocol=consumer) also the group and
+                               assignment epochs, the assignor, and each member's epoch, subscription and
+                               target assignment
   reset-offsets <group> --topic <t[:p,p...]>... | --all-topics
                                --to-earliest | --to-latest | --to-offset <n> | --shift-by <n> |
                                --to-datetime <YYYY-MM-DDTHH:mm:SS[.sss][Z|+hh:mm]> (no zone: local time)
@@ -68,6 +75,7 @@ struct GroupsOptions {
   std::chrono::milliseconds metadata_timeout{5000};
   bool json = false;
   bool state = false;
+  std::vector<std::string> types;                   // list --type: ListGroups' TypesFilter
   std::map<std::string, std::set<int32_t>> topics;  // empty set: every partition
   bool all_topics = false;
   Target target = Target::none;
@@ -140,6 +148,11 @@ int parse_args(int argc, char** argv, GroupsOptions& o) {
       o.json = true;
     } else if (a == "--state") {
       o.state = true;
+    } else if (a == "--type") {
+      if (!value(v)) return usage_error(kCommand, problem);
+      if (v != "classic" && v != "consumer")
+        return usage_error(kCommand, "--type: '" + std::string(v) + "' is not classic or consumer");
+      o.types.emplace_back(v);
     } else if (a == "--group" || a == "-g") {
       if (!value(v)) return usage_error(kCommand, problem);
       o.groups.emplace_back(v);
@@ -204,6 +217,7 @@ int parse_args(int argc, char** argv, GroupsOptions& o) {
                                      ? "give a command: list, describe, reset-offsets or delete-offsets"
                                      : "unknown command '" + o.command + "'");
   if (o.command != "list" && o.groups.empty()) return usage_error(kCommand, o.command + " needs a group");
+  if (o.command != "list" && !o.types.empty()) return usage_error(kCommand, "--type is for list");
   if ((o.command == "reset-offsets" || o.command == "delete-offsets") && o.groups.size() != 1)
     return usage_error(kCommand, o.command + " takes one group");
   if (o.command == "reset-offsets") {
@@ -237,21 +251,103 @@ std::string error_words(int16_t code, const std::optional<std::string>& message 
   return s;
 }
 
+// A group as `describe` shows it, whichever protocol it speaks.
 struct GroupInfo {
-  proto::DescribeGroupsResponse::DescribedGroup described;
+  using Assignment = std::vector<proto::ConsumerProtocolAssignment::TopicPartition>;  // by topic name
+  struct Member {
+    std::string member_id;
+    std::optional<std::string> instance_id;
+    std::string client_id, client_host;
+    Assignment assignment;
+    // Consumer groups only.
+    int32_t member_epoch = -1;
+    std::vector<std::string> subscribed_topics;
+    std::optional<std::string> subscribed_regex;
+    Assignment target;
+  };
+  bool consumer = false;  // a consumer group (KIP-848): from ConsumerGroupDescribe, else DescribeGroups
+  int16_t error_code = 0;
+  std::optional<std::string> error_message;
+  std::string state;
+  std::string protocol_type, protocol;              // classic groups
+  int32_t group_epoch = -1, assignment_epoch = -1;  // consumer groups
+  std::string assignor;                             // consumer groups: the broker-side assignor
+  std::vector<Member> members;
   net::BrokerInfo coordinator;
-  // The member owning each assigned partition (from the consumer-protocol assignments).
-  std::map<TopicPartition, size_t> owner;  // index into described.members
-  std::map<std::string, std::vector<proto::ConsumerProtocolAssignment::TopicPartition>>
-      assignment;  // by member
-  bool exists() const { return described.error_code == 0 && described.group_state != "Dead"; }
-  bool active() const {
-    return !described.members.empty() ||
-           (described.group_state != "Empty" && described.group_state != "Dead");
+  // The member owning each assigned partition.
+  std::map<TopicPartition, size_t> owner;  // index into members
+
+  bool not_found() const {
+    return as_errc(error_code) == kafka_errc::group_id_not_found || (error_code == 0 && state == "Dead");
   }
+  bool active() const { return !members.empty() || (state != "Empty" && state != "Dead"); }
 };
 
-// DescribeGroups. A group that does not exist comes back with GROUP_ID_NOT_FOUND (v6) or state Dead.
+GroupInfo::Assignment topic_names(const proto::ConsumerGroupDescribeResponse::Assignment& a) {
+  GroupInfo::Assignment out;
+  for (const auto& tp : a.topic_partitions) {
+    std::vector<int32_t> partitions = tp.partitions;
+    std::sort(partitions.begin(), partitions.end());
+    out.push_back({tp.topic_name, std::move(partitions)});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.topic < y.topic; });
+  return out;
+}
+
+// ConsumerGroupDescribe: whether the group is a consumer group (KIP-848), and if so its description.
+// Brokers without the API, or with the consumer protocol off, answer no (unsupported_version, or the
+// group's UNSUPPORTED_VERSION), as for a classic group or one that does not exist (GROUP_ID_NOT_FOUND).
+asio::awaitable<std::tuple<std::error_code, std::optional<GroupInfo>>> describe_consumer_group(
+    net::Pool& pool, const std::string& group) {
+  using Req = proto::ConsumerGroupDescribeRequest;
+  auto [ec, reply] = co_await net::send_to_coordinator<Req>(
+      pool, group, ApiFamily::group_admin, coordinator_budget(),
+      [&](int16_t) {
+        Req r;
+        r.group_ids.push_back(group);
+        return r;
+      },
+      [](const ReplyOf<Req>& r) {
+        return r->groups.empty() ? std::error_code{} : make_kafka_error(r->groups.front().error_code);
+      });
+  if (ec == client_errc::unsupported_version) co_return std::tuple{std::error_code{}, std::nullopt};
+  if (ec) co_return std::tuple{ec, std::nullopt};
+  if (reply->groups.empty()) co_return std::tuple{std::error_code(client_errc::malformed), std::nullopt};
+  auto& d = reply->groups.front();
+  const auto errc = as_errc(d.error_code);
+  if (errc == kafka_errc::group_id_not_found || errc == kafka_errc::unsupported_version)
+    co_return std::tuple{std::error_code{}, std::nullopt};
+  GroupInfo info;
+  info.consumer = true;
+  info.error_code = d.error_code;
+  info.error_message = d.error_message;
+  info.state = d.group_state;
+  info.group_epoch = d.group_epoch;
+  info.assignment_epoch = d.assignment_epoch;
+  info.assignor = d.assignor_name;
+  for (auto& m : d.members) {
+    GroupInfo::Member& out = info.members.emplace_back();
+    out.member_id = m.member_id;
+    out.instance_id = m.instance_id;
+    out.client_id = m.client_id;
+    out.client_host = m.client_host;
+    out.member_epoch = m.member_epoch;
+    out.subscribed_topics = m.subscribed_topic_names;
+    std::sort(out.subscribed_topics.begin(), out.subscribed_topics.end());
+    // Kafka 4.4 sends "" rather than null for a member without a regular expression.
+    if (m.subscribed_topic_regex && !m.subscribed_topic_regex->empty())
+      out.subscribed_regex = m.subscribed_topic_regex;
+    out.assignment = topic_names(m.assignment);
+    out.target = topic_names(m.target_assignment);
+  }
+  std::sort(info.members.begin(), info.members.end(),
+            [](const auto& x, const auto& y) { return x.member_id < y.member_id; });
+  co_return std::tuple{std::error_code{}, std::optional<GroupInfo>(std::move(info))};
+}
+
+// DescribeGroups, and ConsumerGroupDescribe when it does not know the group: a consumer group (KIP-848) is
+// not a classic group, and DescribeGroups answers it as one that does not exist (GROUP_ID_NOT_FOUND "not a
+// classic group" from v6, state Dead before). A group that does not exist either way: not_found().
 asio::awaitable<std::tuple<std::error_code, GroupInfo>> describe_group(net::Pool& pool,
                                                                        const std::string& group) {
   using Req = proto::DescribeGroupsRequest;
@@ -268,20 +364,34 @@ asio::awaitable<std::tuple<std::error_code, GroupInfo>> describe_group(net::Pool
       });
   if (ec) co_return std::tuple{ec, std::move(info)};
   if (reply->groups.empty()) co_return std::tuple{std::error_code(client_errc::malformed), std::move(info)};
-  info.described = std::move(reply->groups.front());
-  if (auto [fec, coordinator] = co_await pool.find_coordinator(group); !fec) info.coordinator = coordinator;
-  // Decoded assignments point into the reply's frame: copy them out (strings) while it is alive.
-  for (const auto& m : info.described.members) {
-    if (info.described.protocol_type != "consumer" || m.member_assignment.empty()) continue;
-    proto::ConsumerProtocolAssignment a;
-    if (proto::decode_versioned(m.member_assignment, a)) continue;
-    info.assignment[m.member_id] = a.assigned_partitions;
+  const auto& d = reply->groups.front();
+  info.error_code = d.error_code;
+  info.error_message = d.error_message;
+  info.state = d.group_state;
+  info.protocol_type = d.protocol_type;
+  info.protocol = d.protocol_data;
+  if (info.not_found()) {
+    auto [cec, consumer] = co_await describe_consumer_group(pool, group);
+    if (cec) co_return std::tuple{cec, std::move(info)};
+    if (consumer) info = std::move(*consumer);
+  } else {
+    // Decoded assignments point into the reply's frame: copied out (strings) while it is alive.
+    for (const auto& m : d.members) {
+      GroupInfo::Member& out = info.members.emplace_back();
+      out.member_id = m.member_id;
+      out.instance_id = m.group_instance_id;
+      out.client_id = m.client_id;
+      out.client_host = m.client_host;
+      proto::ConsumerProtocolAssignment a;
+      if (d.protocol_type == "consumer" && !m.member_assignment.empty() &&
+          !proto::decode_versioned(m.member_assignment, a))
+        out.assignment = a.assigned_partitions;
+    }
   }
-  for (size_t i = 0; i < info.described.members.size(); ++i)
-    for (const auto& tp : info.assignment[info.described.members[i].member_id])
+  if (auto [fec, coordinator] = co_await pool.find_coordinator(group); !fec) info.coordinator = coordinator;
+  for (size_t i = 0; i < info.members.size(); ++i)
+    for (const auto& tp : info.members[i].assignment)
       for (int32_t p : tp.partitions) info.owner[{tp.topic, p}] = i;
-  // The Bytes views of the members die with the reply; nothing below reads them.
-  for (auto& m : info.described.members) m.member_assignment = m.member_metadata = {};
   co_return std::tuple{std::error_code{}, std::move(info)};
 }
 
@@ -334,13 +444,20 @@ asio::awaitable<int> list_groups(const GroupsOptions& o, Config config) {
   std::vector<int32_t> brokers;
   for (const auto& [id, b] : pool.metadata().brokers()) brokers.push_back(id);
   for (int32_t id : brokers) {
-    auto [ec, reply] = co_await pool.send(id, net::Purpose::general, proto::ListGroupsRequest{});
+    proto::ListGroupsRequest req;
+    req.types_filter = o.types;  // v5+
+    auto [ec, reply] = co_await pool.send(id, net::Purpose::general, req);
     if (ec || reply->error_code) {
       rc = failure("ListGroups from broker " + std::to_string(id) + ": " +
                    (ec ? ec.message() : error_words(reply->error_code)));
       continue;
     }
-    for (auto& g : reply->groups) groups[g.group_id] = g;
+    for (auto& g : reply->groups) {
+      // Below v5 the filter is not sent and no type comes back: such a broker has classic groups only.
+      const std::string type = g.group_type.empty() ? "classic" : g.group_type;
+      if (o.types.empty() || std::find(o.types.begin(), o.types.end(), type) != o.types.end())
+        groups[g.group_id] = g;
+    }
   }
   std::string out;
   if (o.json) {
@@ -368,7 +485,7 @@ asio::awaitable<int> list_groups(const GroupsOptions& o, Config config) {
 
 // --------------------------------------------------------------------------------------- describe
 
-std::string assignment_text(const std::vector<proto::ConsumerProtocolAssignment::TopicPartition>& a) {
+std::string assignment_text(const GroupInfo::Assignment& a) {
   std::string s;
   for (const auto& tp : a) {
     s += (s.empty() ? "" : " ") + tp.topic + "(";
@@ -378,19 +495,52 @@ std::string assignment_text(const std::vector<proto::ConsumerProtocolAssignment:
   return s.empty() ? "-" : s;
 }
 
+std::string assignment_json(const GroupInfo::Assignment& a) {
+  std::string out = "[";
+  for (const auto& tp : a) {
+    out += out.size() > 1 ? "," : "";
+    out += "{\"topic\":" + json_string(tp.topic) + ",\"partitions\":[";
+    for (size_t i = 0; i < tp.partitions.size(); ++i)
+      out += (i ? "," : "") + std::to_string(tp.partitions[i]);
+    out += "]}";
+  }
+  return out + "]";
+}
+
+// A consumer group member's subscription: its topics, or its regular expression (KIP-848) as /re/.
+std::string subscription_text(const GroupInfo::Member& m) {
+  std::string s;
+  for (const auto& t : m.subscribed_topics) s += (s.empty() ? "" : ",") + t;
+  if (m.subscribed_regex) s += (s.empty() ? "/" : ",/") + *m.subscribed_regex + "/";
+  return s.empty() ? "-" : s;
+}
+
+std::string member_json(const GroupInfo& info, const GroupInfo::Member& m) {
+  std::string out = "{\"member_id\":" + json_string(m.member_id) + ",\"group_instance_id\":" +
+                    (m.instance_id ? json_string(*m.instance_id) : std::string("null")) +
+                    ",\"client_id\":" + json_string(m.client_id) + ",\"host\":" + json_string(m.client_host);
+  if (info.consumer) {
+    out += ",\"member_epoch\":" + std::to_string(m.member_epoch) + ",\"subscribed_topics\":[";
+    for (size_t i = 0; i < m.subscribed_topics.size(); ++i)
+      out += (i ? "," : "") + json_string(m.subscribed_topics[i]);
+    out += "],\"subscribed_topic_regex\":" +
+           (m.subscribed_regex ? json_string(*m.subscribed_regex) : std::string("null"));
+  }
+  out += ",\"assignment\":" + assignment_json(m.assignment);
+  if (info.consumer) out += ",\"target_assignment\":" + assignment_json(m.target);
+  return out + "}";
+}
+
 asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std::string& group,
                                   std::string& out) {
   auto& pool = c.pool();
   auto [ec, info] = co_await describe_group(pool, group);
   if (ec) co_return failure("describe group " + group + ": " + ec.message());
-  if (as_errc(info.described.error_code) == kafka_errc::group_id_not_found ||
-      (info.described.error_code == 0 && info.described.group_state == "Dead"))
-    co_return failure(
-        "group " + group + " does not exist" +
-        (info.described.error_message ? " (" + *info.described.error_message + ")" : std::string()));
-  if (info.described.error_code)
-    co_return failure("describe group " + group + ": " +
-                      error_words(info.described.error_code, info.described.error_message));
+  if (info.not_found())
+    co_return failure("group " + group + " does not exist" +
+                      (info.error_message ? " (" + *info.error_message + ")" : std::string()));
+  if (info.error_code)
+    co_return failure("describe group " + group + ": " + error_words(info.error_code, info.error_message));
   std::string problem;
   auto [oec, committed] = co_await committed_offsets(c, group, problem);
   if (oec) co_return failure(problem);
@@ -409,7 +559,6 @@ asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std
   auto end = co_await log_offsets(c, tps, -1, problem);
   if (!problem.empty()) co_return failure(problem);
 
-  const auto& d = info.described;
   const std::string coordinator = info.coordinator.node_id >= 0
                                       ? std::to_string(info.coordinator.node_id) + " (" +
                                             info.coordinator.host + ":" +
@@ -421,31 +570,21 @@ asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std
     return it == m.end() ? std::nullopt : std::optional<int64_t>(it->second);
   };
   if (o.json) {
-    out += "{\"group\":" + json_string(group) + ",\"state\":" + json_string(d.group_state) +
-           ",\"protocol_type\":" + json_string(d.protocol_type) +
-           ",\"protocol\":" + json_string(d.protocol_data) +
-           ",\"coordinator\":" + std::to_string(info.coordinator.node_id) + ",\"members\":[";
-    bool first = true;
-    for (const auto& m : d.members) {
-      out += first ? "" : ",";
-      first = false;
-      out += "{\"member_id\":" + json_string(m.member_id) + ",\"group_instance_id\":" +
-             (m.group_instance_id ? json_string(*m.group_instance_id) : std::string("null")) +
-             ",\"client_id\":" + json_string(m.client_id) + ",\"host\":" + json_string(m.client_host) +
-             ",\"assignment\":[";
-      bool tfirst = true;
-      for (const auto& tp : info.assignment[m.member_id]) {
-        out += tfirst ? "" : ",";
-        tfirst = false;
-        out += "{\"topic\":" + json_string(tp.topic) + ",\"partitions\":[";
-        for (size_t i = 0; i < tp.partitions.size(); ++i)
-          out += (i ? "," : "") + std::to_string(tp.partitions[i]);
-        out += "]}";
-      }
-      out += "]}";
-    }
+    out += "{\"group\":" + json_string(group) +
+           ",\"type\":" + json_string(info.consumer ? "consumer" : "classic") +
+           ",\"state\":" + json_string(info.state);
+    if (info.consumer)
+      out += ",\"group_epoch\":" + std::to_string(info.group_epoch) +
+             ",\"assignment_epoch\":" + std::to_string(info.assignment_epoch) +
+             ",\"assignor\":" + json_string(info.assignor);
+    else
+      out += ",\"protocol_type\":" + json_string(info.protocol_type) +
+             ",\"protocol\":" + json_string(info.protocol);
+    out += ",\"coordinator\":" + std::to_string(info.coordinator.node_id) + ",\"members\":[";
+    for (size_t i = 0; i < info.members.size(); ++i)
+      out += (i ? "," : "") + member_json(info, info.members[i]);
     out += "],\"offsets\":[";
-    first = true;
+    bool first = true;
     for (const auto& tp : tps) {
       const auto cur = opt(committed, tp);
       const auto leo = opt(end, tp);
@@ -457,7 +596,7 @@ asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std
       out += "{\"topic\":" + json_string(tp.topic) + ",\"partition\":" + std::to_string(tp.partition) +
              ",\"current_offset\":" + json_num(cur) + ",\"log_end_offset\":" + json_num(leo) +
              ",\"lag\":" + json_num(lag) + ",\"member_id\":" +
-             (owner != info.owner.end() ? json_string(d.members[owner->second].member_id)
+             (owner != info.owner.end() ? json_string(info.members[owner->second].member_id)
                                         : std::string("null")) +
              "}";
     }
@@ -465,17 +604,32 @@ asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std
     co_return kExitOk;
   }
 
-  out += "Group " + group + ": state " + d.group_state + ", protocol type " +
-         (d.protocol_type.empty() ? "-" : d.protocol_type) + ", protocol " +
-         (d.protocol_data.empty() ? "-" : d.protocol_data) + ", coordinator " + coordinator + "\n\n";
-  if (d.members.empty()) {
+  if (info.consumer)
+    out += "Group " + group + ": consumer group (KIP-848), state " + info.state + ", group epoch " +
+           std::to_string(info.group_epoch) + ", assignment epoch " + std::to_string(info.assignment_epoch) +
+           ", assignor " + (info.assignor.empty() ? "-" : info.assignor) + ", coordinator " + coordinator +
+           "\n\n";
+  else
+    out += "Group " + group + ": state " + info.state + ", protocol type " +
+           (info.protocol_type.empty() ? "-" : info.protocol_type) + ", protocol " +
+           (info.protocol.empty() ? "-" : info.protocol) + ", coordinator " + coordinator + "\n\n";
+  if (info.members.empty()) {
     out += "No active members.\n\n";
+  } else if (info.consumer) {
+    Table t;
+    t.add({"MEMBER-ID", "GROUP-INSTANCE-ID", "CLIENT-ID", "HOST", "EPOCH", "SUBSCRIPTION", "ASSIGNMENT",
+           "TARGET-ASSIGNMENT"});
+    for (const auto& m : info.members)
+      t.add({m.member_id, m.instance_id.value_or("-"), m.client_id, m.client_host,
+             std::to_string(m.member_epoch), subscription_text(m), assignment_text(m.assignment),
+             assignment_text(m.target)});
+    out += t.str() + "\n";
   } else {
     Table t;
     t.add({"MEMBER-ID", "GROUP-INSTANCE-ID", "CLIENT-ID", "HOST", "ASSIGNMENT"});
-    for (const auto& m : d.members)
-      t.add({m.member_id, m.group_instance_id.value_or("-"), m.client_id, m.client_host,
-             assignment_text(info.assignment[m.member_id])});
+    for (const auto& m : info.members)
+      t.add({m.member_id, m.instance_id.value_or("-"), m.client_id, m.client_host,
+             assignment_text(m.assignment)});
     out += t.str() + "\n";
   }
   if (tps.empty()) {
@@ -491,8 +645,7 @@ asio::awaitable<int> describe_one(const GroupsOptions& o, Consumer& c, const std
     const std::optional<int64_t> lag =
         cur && leo ? std::optional<int64_t>(std::max<int64_t>(0, *leo - *cur)) : std::nullopt;
     auto owner = info.owner.find(tp);
-    const bool owned = owner != info.owner.end();
-    const auto* m = owned ? &d.members[owner->second] : nullptr;
+    const auto* m = owner != info.owner.end() ? &info.members[owner->second] : nullptr;
     t.add({group, tp.topic, std::to_string(tp.partition), or_dash(cur), or_dash(leo), or_dash(lag),
            m ? m->member_id : "-", m ? m->client_host : "-", m ? m->client_id : "-"});
   }
@@ -648,9 +801,9 @@ asio::awaitable<int> reset_offsets(const GroupsOptions& o, Config config) {
   // and overwrite them. Ask first for a clear message; the broker refuses anyway if one joins meanwhile.
   auto [dec, info] = co_await describe_group(pool, group);
   if (dec) co_return failure("describe group " + group + ": " + dec.message());
-  if (info.described.error_code == 0 && info.active())
-    co_return failure("group " + group + " has " + std::to_string(info.described.members.size()) +
-                      " active member(s) (state " + info.described.group_state +
+  if (info.error_code == 0 && info.active())
+    co_return failure("group " + group + " has " + std::to_string(info.members.size()) +
+                      " active member(s) (state " + info.state +
                       "): offsets can only be reset while the group is inactive; stop its consumers first");
   c.assign(std::vector<TopicPartition>(tps.begin(), tps.end()));
   auto [commit_ec] = co_await c.async_commit(plan, use_nothrow);

@@ -168,6 +168,21 @@ std::string describe(const proto::ConsumerGroupHeartbeatResponse& m) {
   }
   return s;
 }
+std::string describe(const proto::ConsumerGroupDescribeRequest& m) {
+  std::string s;
+  for (const auto& g : m.group_ids) s += (s.empty() ? "group " : ", ") + g;
+  return s.empty() ? "no groups" : s;
+}
+// "orders: Stable, epoch 3, 2 members": the state of each group described without an error.
+std::string describe(const proto::ConsumerGroupDescribeResponse& m) {
+  std::string s;
+  for (const auto& g : m.groups) {
+    if (g.error_code) continue;
+    s += (s.empty() ? "" : ", ") + g.group_id + ": " + g.group_state + ", epoch " +
+         std::to_string(g.group_epoch) + ", " + plural(static_cast<int64_t>(g.members.size()), "member");
+  }
+  return s;
+}
 std::string describe(const proto::ListGroupsResponse& m) {
   return plural(static_cast<int64_t>(m.groups.size()), "group");
 }

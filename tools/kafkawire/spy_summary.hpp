@@ -50,6 +50,8 @@ std::string describe(const proto::ApiVersionsResponse& m);
 std::string describe(const proto::CreateTopicsRequest& m);
 std::string describe(const proto::ConsumerGroupHeartbeatRequest& m);
 std::string describe(const proto::ConsumerGroupHeartbeatResponse& m);
+std::string describe(const proto::ConsumerGroupDescribeRequest& m);
+std::string describe(const proto::ConsumerGroupDescribeResponse& m);
 std::string describe(const proto::ListGroupsResponse& m);
 std::string describe(const proto::InitProducerIdResponse& m);
 std::string describe(const proto::AddPartitionsToTxnRequest& m);

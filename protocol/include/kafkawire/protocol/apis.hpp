@@ -8,6 +8,7 @@
 #include "kafkawire/protocol/add_offsets_to_txn.hpp"
 #include "kafkawire/protocol/add_partitions_to_txn.hpp"
 #include "kafkawire/protocol/api_versions.hpp"
+#include "kafkawire/protocol/consumer_group_describe.hpp"
 #include "kafkawire/protocol/consumer_group_heartbeat.hpp"
 #include "kafkawire/protocol/consumer_protocol.hpp"
 #include "kafkawire/protocol/create_partitions.hpp"
@@ -62,7 +63,8 @@ using AllApis =
              Api<AddOffsetsToTxnRequest>, Api<EndTxnRequest>, Api<TxnOffsetCommitRequest>,
              Api<DescribeConfigsRequest>, Api<SaslAuthenticateRequest>, Api<CreatePartitionsRequest>,
              Api<DeleteGroupsRequest>, Api<IncrementalAlterConfigsRequest>, Api<OffsetDeleteRequest>,
-             Api<DescribeClusterRequest>, Api<ConsumerGroupHeartbeatRequest>>;
+             Api<DescribeClusterRequest>, Api<ConsumerGroupHeartbeatRequest>,
+             Api<ConsumerGroupDescribeRequest>>;
 
 // Messages that are not requests or responses but have versions of their own.
 using OtherMessages =

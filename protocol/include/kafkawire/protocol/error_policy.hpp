@@ -73,7 +73,8 @@ enum class ApiFamily : uint8_t {
                       // coordinator
   offset_commit,      // OffsetCommit: to the coordinator, with the member's generation
   offset_fetch,       // OffsetFetch: to the coordinator
-  group_admin,        // DescribeGroups, OffsetDelete, DeleteGroups: to the coordinator, no membership
+  group_admin,        // DescribeGroups, ConsumerGroupDescribe, OffsetDelete, DeleteGroups: to the
+                      // coordinator, no membership
   transaction,        // InitProducerId (with a transactional id), AddPartitionsToTxn, AddOffsetsToTxn,
                       // EndTxn: to the transaction coordinator
   txn_offset_commit,  // TxnOffsetCommit: to the group's coordinator, inside a transaction
