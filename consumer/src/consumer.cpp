@@ -81,7 +81,9 @@ const group::ConsumerGroupMember* Consumer::consumer_group_membership() const {
   return core_->consumer_group_.get();
 }
 std::string Consumer::rebalance_timeline() const {
-  return core_->group_ ? core_->group_->timeline_text() : std::string();
+  if (core_->group_) return core_->group_->timeline_text();
+  if (core_->consumer_group_) return core_->consumer_group_->timeline_text();
+  return {};
 }
 void Consumer::assign(const std::vector<TopicPartition>& partitions) { core_->assign(partitions); }
 std::vector<TopicPartition> Consumer::assignment() const { return core_->assignment(); }

@@ -14,6 +14,7 @@
 
 #include "kafkawire/protocol/error_policy.hpp"
 #include "member_detail.hpp"
+#include "rebalance_timeline.hpp"
 
 namespace kafkawire::group::consumer_group {
 
@@ -75,18 +76,34 @@ std::string describe_ids(const TopicIdPartitions& a) {
 
 }  // namespace
 
-Member::Member(MemberConfig cfg) : cfg_(std::move(cfg)), interval_(cfg_.heartbeat_interval) {
+Member::Member(MemberConfig cfg)
+    : cfg_(std::move(cfg)),
+      interval_(cfg_.heartbeat_interval),
+      timeline_(std::make_unique<RebalanceTimeline>(GroupProtocol::consumer)) {
   if (cfg_.group_id.empty()) throw std::invalid_argument("group.id is empty");
   if (cfg_.member_id.empty())
     throw std::invalid_argument("the member id is empty: generate one (a random UUID) per consumer");
   member_id_ = cfg_.member_id;
 }
 
+Member::~Member() = default;
+Member::Member(Member&&) noexcept = default;
+Member& Member::operator=(Member&&) noexcept = default;
+
 std::vector<TopicPartition> Member::owned() const { return to_vector(owned_); }
+
+const std::deque<Rebalance>& Member::timeline() const { return timeline_->records(); }
+
+std::string Member::timeline_text() const {
+  std::string s;
+  for (const auto& r : timeline_->records()) s += to_string(r) + '\n';
+  return s;
+}
 
 Actions Member::on_event(const Event& e, TimePoint now) {
   now_ = now;
   out_.clear();
+  if (!timeline_->started()) timeline_->start(now);
   if (state_ == State::left || state_ == State::fatal) {
     // Terminal: only answer what someone waits for.
     if (const auto* c = std::get_if<event::CommitRequested>(&e)) {
@@ -102,6 +119,8 @@ Actions Member::on_event(const Event& e, TimePoint now) {
     return std::move(out_);
   }
   std::visit([this](const auto& ev) { on(ev); }, e);
+  // Every change of phase happens inside an event: until the next one, the member is where it is now.
+  timeline_->enter(phase(), now_);
   return std::move(out_);
 }
 
@@ -111,11 +130,52 @@ void Member::log(std::string_view line) const {
   if (cfg_.log) cfg_.log(line);
 }
 
+// Every change of state comes through here: it is logged, and ends the rebalance in progress where the
+// state says it is over (the timeline's rebalances start in join(), take_assignment(), fenced() and
+// poll_timer_expired()).
 void Member::transition(State to, std::string_view why) {
   std::string line;
   line.append(to_string(state_)).append(" -> ").append(to_string(to)).append(" (").append(why).append(")");
   log(line);
   state_ = to;
+  const RebalanceTimeline::Member who{epoch_, member_id_, false, {}};
+  switch (to) {
+    case State::acknowledging:
+      return timeline_->stamp(who);
+    case State::stable:
+      timeline_->stamp(who);
+      return timeline_->end("stable at epoch " + std::to_string(epoch_), now_);
+    case State::fatal:
+      return timeline_->end("fatal: " + std::string(why), now_);
+    case State::unsubscribed:
+    case State::stale:
+    case State::left:
+      return timeline_->end("left: " + std::string(why), now_);
+    default:
+      return;
+  }
+}
+
+// Every action goes out through here; the timeline sees the partitions moved and the commits answered.
+void Member::emit(Action a) {
+  std::visit([this](const auto& act) { timeline_->observe(act); }, a);
+  out_.push_back(std::move(a));
+}
+
+// Where the time until the next event goes in the timeline. Finding the coordinator is not a state in
+// this protocol, so it is read from the member's facts.
+RebalancePhase Member::phase() const {
+  if (in_group() && !coordinator_) return RebalancePhase::find_coordinator;
+  switch (state_) {
+    case State::joining:
+      return RebalancePhase::join;
+    case State::reconciling:
+      return revokes_outstanding_ > 0 ? RebalancePhase::revoke : RebalancePhase::metadata;
+    case State::acknowledging:
+      return RebalancePhase::acknowledge;
+    default:
+      return RebalancePhase::other;
+  }
 }
 
 // One timer per kind; tell the caller only when it would fire too late (an early one is re-armed then).
@@ -195,6 +255,7 @@ void Member::join(std::string_view why) {
   current_valid_ = false;
   reconciling_ = false;
   heartbeat_due_.reset();
+  timeline_->begin(std::string(why), now_);
   transition(State::joining, why);
   arm(TimerKind::poll_interval, last_poll_ + cfg_.max_poll_interval);
   maybe_heartbeat();
@@ -273,6 +334,7 @@ void Member::poll_timer_expired() {
                           ") exceeded: no poll for " + ms_text(now_ - last_poll_);
   leave_to_ = State::stale;
   leave_ignores_answer_ = true;
+  timeline_->begin(why, now_);
   transition(State::prepare_leaving, why);
   send_leave();
 }
@@ -435,7 +497,11 @@ void Member::take_assignment(const protocol::ConsumerGroupHeartbeatResponse::Ass
       transition(State::stable, "target equals the current assignment");
     return;
   }
-  if (state_ != State::reconciling) transition(State::reconciling, "new target " + describe_ids(target_));
+  if (state_ != State::reconciling) {
+    if (!timeline_->in_progress())  // a join in progress goes on with its first target
+      timeline_->begin("new target assignment at epoch " + std::to_string(epoch_), now_);
+    transition(State::reconciling, "new target " + describe_ids(target_));
+  }
   reconcile();
 }
 
@@ -462,6 +528,7 @@ void Member::reconcile() {
   resolved_ = std::move(resolved);
   const PartitionSet next = resolved_names();
   const PartitionSet revoked = difference(owned_, next);
+  timeline_->kept(to_vector(intersect(owned_, next)));
   reconciling_ = true;
   if (!revoked.empty()) {
     // Given up (their offsets committed, on_revoked called) before anything is assigned or acknowledged.
@@ -551,6 +618,7 @@ void Member::fenced(std::string_view why) {
     lose_all(why);
     return finish_leave(std::string(why) + "; already leaving: no leave heartbeat");
   }
+  timeline_->begin(std::string(why), now_);
   transition(State::fenced, why);
   lose_all(why);
   join("rejoin with epoch 0 after being fenced");
@@ -583,6 +651,7 @@ void Member::leave(std::string_view why, State after) {
   leave_to_ = after;
   leave_ignores_answer_ = false;
   reconciling_ = false;  // a reconciliation in progress is void: its revoke ends, nothing is assigned
+  timeline_->end("abandoned: " + std::string(why), now_);
   transition(State::prepare_leaving, why);
   if (revokes_outstanding_ > 0) return;  // a reconciliation's revoke: the rest after its RevokeDone
   if (!owned_.empty()) {

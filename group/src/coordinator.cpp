@@ -89,7 +89,7 @@ std::string_view to_string(Api a) {
 // ------------------------------------------------------------------------------------------- the machine
 
 GroupMember::GroupMember(MemberConfig cfg)
-    : cfg_(std::move(cfg)), timeline_(std::make_unique<RebalanceTimeline>()) {
+    : cfg_(std::move(cfg)), timeline_(std::make_unique<RebalanceTimeline>(GroupProtocol::classic)) {
   if (cfg_.group_id.empty()) throw std::invalid_argument("group.id is empty");
   if (cfg_.assignors.empty()) throw std::invalid_argument("partition.assignment.strategy is empty");
   cooperative_ = true;

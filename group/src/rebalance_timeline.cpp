@@ -8,17 +8,25 @@ namespace kafkawire::group {
 using namespace detail;
 
 std::string to_string(const Rebalance& r) {
+  const bool classic = r.group_protocol == GroupProtocol::classic;
   std::string s = "rebalance #" + std::to_string(r.number) + " at +" + std::to_string(r.since_start.count()) +
                   "ms (" + r.reason + "): ";
   s += r.outcome.empty() ? "in progress" : r.outcome;
-  if (r.generation >= 0) {
+  if (r.generation >= 0 && classic) {
     s += "; generation " + std::to_string(r.generation) + (r.leader ? " as leader" : " as follower");
     if (!r.protocol.empty()) s += ", protocol " + r.protocol;
-    if (!r.member_id.empty()) s += ", member " + r.member_id;
+  } else if (r.generation >= 0) {
+    s += "; epoch " + std::to_string(r.generation);
   }
+  if (r.generation >= 0 && !r.member_id.empty()) s += ", member " + r.member_id;
   if (r.ended) s += "; took " + ms_text(*r.ended - r.started);
-  s += " [find coordinator " + ms_text(r.find_coordinator) + ", revoke " + ms_text(r.revoke) + ", join " +
-       ms_text(r.join) + ", assign " + ms_text(r.assign) + ", sync " + ms_text(r.sync) + "]";
+  s += " [find coordinator " + ms_text(r.find_coordinator);
+  if (classic)
+    s += ", revoke " + ms_text(r.revoke) + ", join " + ms_text(r.join) + ", assign " + ms_text(r.assign) +
+         ", sync " + ms_text(r.sync) + "]";
+  else
+    s += ", join " + ms_text(r.join) + ", metadata " + ms_text(r.metadata) + ", revoke " + ms_text(r.revoke) +
+         ", acknowledge " + ms_text(r.acknowledge) + "]";
   s += "; revoked " + describe(r.revoked) + "; kept " + describe(r.kept) + "; added " + describe(r.added) +
        "; lost " + describe(r.lost);
   size_t failed = 0;
@@ -32,31 +40,77 @@ std::string to_string(const Rebalance& r) {
   return s;
 }
 
-void RebalanceTimeline::charge(State in, TimePoint now) {
+namespace {
+
+template <typename T>
+void append(std::vector<T>& to, const std::vector<T>& more) {
+  to.insert(to.end(), more.begin(), more.end());
+}
+
+RebalancePhase phase_of(State s) {
+  switch (s) {
+    case State::finding_coordinator:
+      return RebalancePhase::find_coordinator;
+    case State::revoking:
+      return RebalancePhase::revoke;
+    case State::joining:
+      return RebalancePhase::join;
+    case State::assigning:
+      return RebalancePhase::assign;
+    case State::syncing:
+      return RebalancePhase::sync;
+    default:
+      return RebalancePhase::other;
+  }
+}
+
+}  // namespace
+
+void RebalanceTimeline::charge(TimePoint now) {
   if (open_) {
     Rebalance& r = records_.back();
     const Clock::duration d = now - entered_;
-    switch (in) {
-      case State::finding_coordinator:
+    switch (phase_) {
+      case RebalancePhase::find_coordinator:
         r.find_coordinator += d;
         break;
-      case State::revoking:
+      case RebalancePhase::revoke:
         r.revoke += d;
         break;
-      case State::joining:
+      case RebalancePhase::join:
         r.join += d;
         break;
-      case State::assigning:
+      case RebalancePhase::assign:
         r.assign += d;
         break;
-      case State::syncing:
+      case RebalancePhase::sync:
         r.sync += d;
         break;
-      default:
+      case RebalancePhase::metadata:
+        r.metadata += d;
+        break;
+      case RebalancePhase::acknowledge:
+        r.acknowledge += d;
+        break;
+      case RebalancePhase::other:
         break;
     }
   }
   entered_ = now;
+}
+
+void RebalanceTimeline::enter(RebalancePhase phase, TimePoint now) {
+  charge(now);
+  phase_ = phase;
+}
+
+void RebalanceTimeline::stamp(const Member& m) {
+  if (!open_ || m.generation < 0) return;
+  Rebalance& r = records_.back();
+  r.generation = m.generation;
+  r.member_id = std::string(m.member_id);
+  r.leader = m.leader;
+  r.protocol = std::string(m.protocol);
 }
 
 // The time spent in `from` counts; who the member became is stamped when it has just joined (into
@@ -64,18 +118,11 @@ void RebalanceTimeline::charge(State in, TimePoint now) {
 // the rebalance.
 void RebalanceTimeline::on_transition(State from, State to, std::string_view why, TimePoint now,
                                       const Member& m) {
-  charge(from, now);
-  state_ = to;
+  enter(phase_of(to), now);
   if (!open_) return;
-  Rebalance& r = records_.back();
   const bool joined = to == State::assigning || to == State::syncing;
   const bool synced = from == State::syncing && to == State::stable;
-  if (m.generation >= 0 && (joined || synced)) {
-    r.generation = m.generation;
-    r.member_id = std::string(m.member_id);
-    r.leader = m.leader;
-    r.protocol = std::string(m.protocol);
-  }
+  if (joined || synced) stamp(m);
   switch (to) {
     case State::stable:
       return end("stable in generation " + std::to_string(m.generation), now);
@@ -89,21 +136,20 @@ void RebalanceTimeline::on_transition(State from, State to, std::string_view why
   }
 }
 
-void RebalanceTimeline::on_action(const Action& a) {
-  if (!open_) return;
-  Rebalance& r = records_.back();
-  auto append = [](std::vector<TopicPartition>& to, const std::vector<TopicPartition>& more) {
-    to.insert(to.end(), more.begin(), more.end());
-  };
-  if (const auto* revoke = std::get_if<action::Revoke>(&a)) {
-    append(r.revoked, revoke->partitions);
-  } else if (const auto* assign = std::get_if<action::Assign>(&a)) {
-    append(r.added, assign->partitions);
-  } else if (const auto* lost = std::get_if<action::Lost>(&a)) {
-    append(r.lost, lost->partitions);
-  } else if (const auto* done = std::get_if<action::CommitCompleted>(&a)) {
-    r.commits.insert(r.commits.end(), done->results.begin(), done->results.end());
-  }
+void RebalanceTimeline::observe(const action::Revoke& a) {
+  if (open_) append(records_.back().revoked, a.partitions);
+}
+
+void RebalanceTimeline::observe(const action::Assign& a) {
+  if (open_) append(records_.back().added, a.partitions);
+}
+
+void RebalanceTimeline::observe(const action::Lost& a) {
+  if (open_) append(records_.back().lost, a.partitions);
+}
+
+void RebalanceTimeline::observe(const action::CommitCompleted& a) {
+  if (open_) append(records_.back().commits, a.results);
 }
 
 void RebalanceTimeline::begin(const std::string& reason, TimePoint now) {
@@ -113,6 +159,7 @@ void RebalanceTimeline::begin(const std::string& reason, TimePoint now) {
   }
   Rebalance r;
   r.number = ++count_;
+  r.group_protocol = protocol_;
   r.reason = reason;
   r.started = now;
   r.since_start = std::chrono::duration_cast<std::chrono::milliseconds>(now - origin_);
@@ -124,7 +171,7 @@ void RebalanceTimeline::begin(const std::string& reason, TimePoint now) {
 
 void RebalanceTimeline::end(std::string outcome, TimePoint now) {
   if (!open_) return;
-  charge(state_, now);
+  charge(now);
   Rebalance& r = records_.back();
   r.ended = now;
   r.outcome = std::move(outcome);

@@ -13,6 +13,7 @@ using namespace kafkawire::group::consumer_group;
 using kafkawire::group::Api;
 using kafkawire::group::OffsetToCommit;
 using kafkawire::group::PartitionAnswer;
+using kafkawire::group::Rebalance;
 using kafkawire::group::TimePoint;
 using kafkawire::group::TimerKind;
 using kafkawire::group::TopicPartition;
@@ -905,4 +906,86 @@ TEST_CASE("consumer group member: configuration is checked", "[consumer_group]")
   c = config();
   c.group_id.clear();
   CHECK_THROWS_AS(Member(c), std::invalid_argument);
+}
+
+TEST_CASE("rebalance timeline: the join, time per phase, and who the member became", "[consumer_group]") {
+  Script s;
+  s.on(event::Subscribe{{"orders"}, std::nullopt});
+  Actions a = s.after(5ms, event::CoordinatorFound{1});
+  a = s.answer(a, ok(1, Target{{orders_id, {1, 0}}}));  // orders' id unknown: metadata first
+  REQUIRE(s.m.timeline().size() == 1);
+  CHECK(s.m.timeline()[0].outcome.empty());  // in progress
+  a = s.after(3ms, event::MetadataUpdated{{{orders_id, "orders"}}});
+  auto ack = first<action::SendHeartbeat>(s.on(event::TimerFired{TimerKind::heartbeat}));
+  CHECK_FALSE(ack);  // the empty acknowledgement is still in flight
+  a = s.after(5ms, event::HeartbeatResult{s.m.tag(), ok(1)});
+  REQUIRE(s.m.state() == State::stable);
+
+  REQUIRE(s.m.timeline().size() == 1);
+  const Rebalance& join = s.m.timeline()[0];
+  CHECK(join.group_protocol == kafkawire::group::GroupProtocol::consumer);
+  CHECK(join.reason == "subscribed to orders");
+  CHECK(join.find_coordinator == 5ms);
+  CHECK(join.join == 10ms);
+  CHECK(join.metadata == 3ms);
+  CHECK(join.acknowledge == 5ms);
+  CHECK(join.revoke == 0ms);
+  REQUIRE(join.ended);
+  CHECK(*join.ended - join.started == 23ms);
+  CHECK(sorted(join.added) == tps("orders", {0, 1}));
+  CHECK(join.generation == 1);
+  CHECK(join.member_id == "client-made-uuid");
+  CHECK(join.outcome == "stable at epoch 1");
+  const std::string text = s.m.timeline_text();
+  CHECK(text.find("stable at epoch 1; epoch 1, member client-made-uuid; took 23ms") != std::string::npos);
+  CHECK(text.find("[find coordinator 5ms, join 10ms, metadata 3ms, revoke 0ms, acknowledge 5ms]") !=
+        std::string::npos);
+  CHECK(text.find("sync") == std::string::npos);  // no classic phases
+}
+
+TEST_CASE("rebalance timeline: a reconciliation with a revoke and its commit; fenced: partitions lost",
+          "[consumer_group]") {
+  Script s;
+  Actions a = s.to_stable(Target{{orders_id, {0, 1, 2}}});
+  a = s.answer(a, ok(1));
+  REQUIRE(s.m.timeline().size() == 1);
+  a = s.after(2000ms, event::TimerFired{TimerKind::heartbeat});
+  a = s.answer(a, ok(1));  // a steady heartbeat is no rebalance
+  a = s.after(2000ms, event::TimerFired{TimerKind::heartbeat});
+  a = s.answer(a, ok(2, Target{{orders_id, {1, 2, 3}}}));
+  REQUIRE(s.m.timeline().size() == 2);
+  a = s.after(4ms, event::CommitRequested{5, offsets(tps("orders", {0}), 100)});
+  auto commit = first<action::SendOffsetCommit>(a);
+  REQUIRE(commit);
+  a = s.after(1ms,
+              event::OffsetCommitResult{commit->tag, 5, commit_answer(tps("orders", {0}), kafka_errc::none)});
+  a = s.after(2ms, event::RevokeDone{});
+  REQUIRE(s.m.state() == State::stable);
+  a = s.answer(a, ok(2));  // the acknowledgement's answer
+
+  const Rebalance& r = s.m.timeline()[1];
+  CHECK(r.reason == "new target assignment at epoch 2");
+  CHECK(r.revoke == 7ms);
+  CHECK(r.join == 0ms);
+  CHECK(r.revoked == tps("orders", {0}));
+  CHECK(sorted(r.kept) == tps("orders", {1, 2}));
+  CHECK(r.added == tps("orders", {3}));
+  REQUIRE(r.commits.size() == 1);
+  CHECK_FALSE(r.commits[0].ec);
+  CHECK(r.outcome == "stable at epoch 2");
+  CHECK(r.generation == 2);
+
+  // Fenced: a rebalance of its own, with what was lost, continued by the rejoin.
+  a = s.after(2000ms, event::TimerFired{TimerKind::heartbeat});
+  a = s.answer(a, error(kafka_errc::fenced_member_epoch));
+  REQUIRE(s.m.timeline().size() == 3);
+  const Rebalance& fenced = s.m.timeline()[2];
+  CHECK(fenced.reason == "ConsumerGroupHeartbeat: FENCED_MEMBER_EPOCH");
+  CHECK(sorted(fenced.lost) == tps("orders", {1, 2, 3}));
+  CHECK(fenced.outcome.empty());
+  a = s.answer(a, ok(4, Target{{orders_id, {1}}}), 20ms);
+  CHECK(s.m.timeline()[2].join == 20ms);
+  CHECK(s.m.timeline()[2].added == tps("orders", {1}));
+  CHECK(s.m.timeline()[2].outcome == "stable at epoch 4");  // acknowledged at once
+  CHECK(s.m.timeline()[2].notes == std::vector<std::string>{"also: rejoin with epoch 0 after being fenced"});
 }

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "kafkawire/group/group_protocol.hpp"
+
 namespace kafkawire {
 
 namespace net {
@@ -29,7 +31,7 @@ enum class OffsetReset { earliest, latest, none };
 enum class IsolationLevel : int8_t { read_uncommitted = 0, read_committed = 1 };
 // group.protocol: the classic group protocol (JoinGroup, SyncGroup, a client-side assignor) or KIP-848's
 // (ConsumerGroupHeartbeat; the broker assigns).
-enum class GroupProtocol : uint8_t { classic, consumer };
+using group::GroupProtocol;
 
 struct Config;
 

@@ -132,7 +132,8 @@ class Consumer {
   // group_metadata() and the position of every assigned partition: what a consume-process-produce loop
   // commits with its transaction once it has processed what poll() returned.
   TransactionOffsets transaction_offsets() const;
-  // One line per rebalance: reason, generation, phase durations, partitions revoked/kept/added, commits.
+  // One line per rebalance (with group.protocol=consumer: per join and per reconciliation): reason,
+  // generation or epoch, time per phase, partitions revoked/kept/added/lost, commits.
   std::string rebalance_timeline() const;
 
   // Manual assignment: replaces the current one. Partitions kept keep their positions.

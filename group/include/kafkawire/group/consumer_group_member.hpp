@@ -62,8 +62,10 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -197,6 +199,9 @@ class Member {
  public:
   // Throws std::invalid_argument for an empty group id or member id.
   explicit Member(MemberConfig cfg);
+  ~Member();
+  Member(Member&&) noexcept;
+  Member& operator=(Member&&) noexcept;
 
   Actions on_event(const Event& e, TimePoint now);
 
@@ -212,6 +217,10 @@ class Member {
   Tag tag() const { return tag_; }
   std::vector<TopicPartition> owned() const;
   const TopicIdPartitions& target() const { return target_; }  // the last target from the broker
+  // The rebalance timeline, as GroupMember's: one Rebalance per reconciliation (and per join), with the
+  // time spent finding the coordinator, joining, waiting for metadata, revoking and acknowledging.
+  const std::deque<Rebalance>& timeline() const;
+  std::string timeline_text() const;  // to_string of each, one per line
 
  private:
   using PartitionSet = std::map<std::string, std::set<int32_t>>;
@@ -250,7 +259,8 @@ class Member {
 
   void transition(State to, std::string_view why);
   void log(std::string_view line) const;
-  void emit(Action a) { out_.push_back(std::move(a)); }
+  void emit(Action a);
+  RebalancePhase phase() const;  // what the timeline charges the time until the next event to
   void arm(TimerKind k, TimePoint at);
   Clock::duration next_backoff();
   bool in_group() const;  // heartbeating as a member (joining .. leaving)
@@ -319,6 +329,7 @@ class Member {
   std::map<uint64_t, PendingCommit> parked_;   // STALE_MEMBER_EPOCH revocation commits: wait for an epoch
   bool fetch_waits_for_epoch_ = false;         // OffsetFetch refused the epoch: again with the next one
   std::array<std::optional<TimePoint>, kTimerKinds> armed_{};
+  std::unique_ptr<RebalanceTimeline> timeline_;  // rebalance_timeline.hpp: fed by transition() and emit()
 };
 
 }  // namespace kafkawire::group::consumer_group

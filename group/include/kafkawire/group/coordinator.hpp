@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "kafkawire/group/assignor.hpp"  // TopicPartition, Assignor
+#include "kafkawire/group/group_protocol.hpp"
 #include "kafkawire/protocol/join_group.hpp"
 #include "kafkawire/protocol/sync_group.hpp"
 
@@ -331,18 +332,25 @@ using Actions = std::vector<Action>;
 // ------------------------------------------------------------------------------------------------ timeline
 
 // One rebalance as this member saw it: from the moment it decided to (re)join until it was stable again
-// (or left, or failed). Durations are the time spent in each state during it.
+// (or left, or failed). Durations are the time spent in each phase during it.
+//
+// The classic protocol (GroupMember) goes through find_coordinator, revoke, join, assign (the leader runs
+// the assignor) and sync. KIP-848's (ConsumerGroupMember) rebalances are its reconciliations: it finds the
+// coordinator, joins (heartbeats with epoch 0 until an answer gives it an epoch), waits for the metadata
+// that names the target's topic ids, revokes, and acknowledges (its next heartbeat carries what it owns).
 struct Rebalance {
   uint64_t number = 0;
+  GroupProtocol group_protocol = GroupProtocol::classic;
   std::string reason;
   TimePoint started{};
-  std::chrono::milliseconds since_start{0};  // when it started, counted from event::Start
+  std::chrono::milliseconds since_start{0};  // when it started, counted from the member's first event
   std::optional<TimePoint> ended;
-  int32_t generation = -1;
+  int32_t generation = -1;  // the member epoch with group.protocol=consumer
   std::string member_id;
-  bool leader = false;
-  std::string protocol;
-  Clock::duration find_coordinator{}, revoke{}, join{}, assign{}, sync{};
+  bool leader = false;   // classic only
+  std::string protocol;  // classic only: the assignor the group chose
+  Clock::duration find_coordinator{}, revoke{}, join{}, assign{}, sync{};  // assign, sync: classic only
+  Clock::duration metadata{}, acknowledge{};                               // consumer only
   std::vector<TopicPartition> revoked, kept, added, lost;
   std::vector<CommitOutcome> commits;  // commits answered while it was in progress
   std::vector<std::string> notes;      // MEMBER_ID_REQUIRED, NOT_COORDINATOR, retries, ...
@@ -353,6 +361,17 @@ std::string to_string(const Rebalance& r);
 // ----------------------------------------------------------------------------------------------- machine
 
 class RebalanceTimeline;
+// What a member is doing during a rebalance: the timeline charges time to one of these (Rebalance).
+enum class RebalancePhase : uint8_t {
+  other,
+  find_coordinator,
+  revoke,
+  join,
+  assign,
+  sync,
+  metadata,
+  acknowledge
+};
 
 class GroupMember {
  public:
