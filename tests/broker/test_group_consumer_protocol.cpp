@@ -1,6 +1,8 @@
 // Consumer groups with group.protocol=consumer (KIP-848) through subscribe(): the broker assigns, members
 // reconcile (give up what moved before the new owner gets it), commit with their member epoch, and a
 // member that joins later resumes at the group's commits.
+#include <array>
+
 #include "helpers.hpp"
 
 namespace asio = boost::asio;
@@ -230,6 +232,15 @@ TEST_CASE("group.protocol=consumer: the rebalance listener hears what moves, onc
   CHECK(as_set(a_revoked) == as_set(b_assigned));
   CHECK(a_revoked.size() == kPartitions / 2);
   CHECK(as_set(a.assignment()).size() == kPartitions / 2);
+  // The rebalance timeline tells the same story: A's join, then the reconciliation that made room for B.
+  const std::string a_timeline = a.rebalance_timeline(), b_timeline = b.rebalance_timeline();
+  INFO("A's timeline:\n" << a_timeline << "B's timeline:\n" << b_timeline);
+  CHECK(a_timeline.find("rebalance #1 at +") == 0);
+  CHECK(a_timeline.find("(subscribed to " + topic + "): stable at epoch") != std::string::npos);
+  CHECK(a_timeline.find("(new target assignment at epoch") != std::string::npos);
+  CHECK(a_timeline.find("; revoked 2 " + topic) != std::string::npos);
+  CHECK(b_timeline.find("; added 2 " + topic) != std::string::npos);
+  CHECK(b_timeline.find("in progress") == std::string::npos);
   auto fa = a.async_close(asio::use_future);
   CHECK_FALSE(run_until(io, fa));
   auto fb = b.async_close(asio::use_future);
@@ -374,4 +385,112 @@ TEST_CASE("a classic group takes a group.protocol=consumer member, and the other
   CHECK_FALSE(run_until(io, fb));
   auto fcc = c.async_close(asio::use_future);
   CHECK_FALSE(run_until(io, fcc));
+}
+
+TEST_CASE("group.protocol=consumer, static members: restarted within the session timeout, same partitions",
+          "[broker][group][kip848][static]") {
+  // A static member leaves with epoch -2: the broker keeps its partitions for it until the session timeout
+  // (group.consumer.session.timeout.ms, 6 s on the test broker), so an instance restarted in time gets
+  // them back and the other member is not touched. A second live instance with the same id is refused.
+  asio::io_context io;
+  const std::string topic = unique("kw-kip848-static");
+  const std::string group = unique("kw-kip848-static-group");
+  constexpr int kPartitions = 6, kRecords = 1200;
+  create_topic(io, topic, kPartitions);
+  produce(io, topic, kPartitions, kRecords);
+
+  Seen seen;
+  const std::array<std::string, 2> instances{"instance-a", "instance-b"};
+  std::array<std::unique_ptr<Consumer>, 2> m;
+  auto make = [&](int i) {
+    m[i] = std::make_unique<Consumer>(
+        io.get_executor(),
+        member_config(group, {{"group.instance.id", instances[i]}, {"max.poll.records", "50"}}));
+    m[i]->subscribe({topic});
+  };
+  auto split = [&] {
+    return stable(*m[0]) && stable(*m[1]) && m[0]->assignment().size() == 3 && m[1]->assignment().size() == 3;
+  };
+  make(0);
+  make(1);
+  auto deadline = std::chrono::steady_clock::now() + 40s;
+  while (!split() && std::chrono::steady_clock::now() < deadline)
+    for (auto& c : m) poll_once(io, *c, seen);
+  INFO("a: " << describe(*m[0]) << "\nb: " << describe(*m[1]));
+  REQUIRE(split());
+
+  for (int i = 0; i < 2; ++i) {
+    Consumer& other = *m[1 - i];
+    const auto partitions = as_set(m[i]->assignment());
+    const auto other_partitions = as_set(other.assignment());
+    const size_t other_rebalances = other.consumer_group_membership()->timeline().size();
+    for (int n = 0; n < 3; ++n) poll_once(io, *m[i], seen);
+    auto committed = m[i]->current_positions();
+    auto fc = m[i]->async_commit(committed, asio::use_future);
+    REQUIRE_FALSE(run_until(io, fc));
+    auto fclose = m[i]->async_close(asio::use_future);  // the leave heartbeat, epoch -2
+    REQUIRE_FALSE(run_until(io, fclose));
+    m[i].reset();
+    for (int n = 0; n < 5; ++n) poll_once(io, other, seen);  // the other carries on meanwhile
+    CHECK(as_set(other.assignment()) == other_partitions);   // the leaver's share is kept for it
+
+    make(i);
+    Consumer& again = *m[i];
+    std::map<TopicPartition, int64_t> first_read;
+    deadline = std::chrono::steady_clock::now() + 30s;
+    while (!(stable(again) && again.assignment().size() == 3) &&
+           std::chrono::steady_clock::now() < deadline) {
+      auto f = again.async_poll(100ms, asio::use_future);
+      auto [ec, records] = run_until(io, f);
+      INFO(again.error_text());
+      REQUIRE_FALSE(ec);
+      for (const auto& r : records) {
+        first_read.try_emplace({topic, r.partition()}, r.offset());
+        ++seen[{r.partition(), r.offset()}];
+      }
+      poll_once(io, other, seen);
+    }
+    INFO("restarted " << instances[i] << ": " << describe(again) << "\n"
+                      << again.rebalance_timeline() << "other: " << describe(other) << "\n"
+                      << other.rebalance_timeline());
+    REQUIRE(stable(again));
+    CHECK(as_set(again.assignment()) == partitions);  // the same partitions
+    CHECK(as_set(other.assignment()) == other_partitions);
+    CHECK(other.consumer_group_membership()->timeline().size() == other_rebalances);  // untouched
+    for (const auto& [tp, off] : first_read) {  // it resumes where its previous incarnation committed
+      INFO(to_string(tp));
+      CHECK(off == committed.at(tp));
+    }
+  }
+
+  // A second live instance-a: the broker refuses it (UNRELEASED_INSTANCE_ID), a typed fatal error for the
+  // newcomer; the member that holds the instance keeps its partitions.
+  const auto a_partitions = as_set(m[0]->assignment());
+  Consumer intruder(io.get_executor(), member_config(group, {{"group.instance.id", instances[0]}}));
+  intruder.subscribe({topic});
+  std::error_code refused;
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (!refused && std::chrono::steady_clock::now() < deadline) {
+    auto f = intruder.async_poll(100ms, asio::use_future);
+    refused = std::get<0>(run_until(io, f));
+    for (auto& c : m) poll_once(io, *c, seen);
+  }
+  INFO("intruder: " << describe(intruder) << ": " << intruder.error_text());
+  CHECK(refused == kafka_errc::unreleased_instance_id);
+  CHECK(intruder.error_text().find("UNRELEASED_INSTANCE_ID") != std::string::npos);
+  CHECK(intruder.consumer_group_membership()->state() == cg::State::fatal);
+  CHECK(intruder.assignment().empty());
+  for (int n = 0; n < 5; ++n)
+    for (auto& c : m) poll_once(io, *c, seen);
+  CHECK(as_set(m[0]->assignment()) == a_partitions);
+
+  // Both read to the end: nothing skipped.
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (seen.size() < kRecords && std::chrono::steady_clock::now() < deadline)
+    for (auto& c : m) poll_once(io, *c, seen);
+  CHECK(seen.size() == kRecords);
+  for (auto& c : m) {
+    auto f = c->async_close(asio::use_future);
+    CHECK_FALSE(run_until(io, f));
+  }
 }
