@@ -135,6 +135,7 @@ void Producer::Core::admit_waiting(clock::time_point now) {
                     " ms): the brokers take records more slowly than they are sent";
       --queued_;
       complete(p, client_errc::timeout, {});
+      transaction_batch_failed(client_errc::timeout);
     } else {
       break;
     }
@@ -193,6 +194,7 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
                   " bytes can never fit in buffer.memory (" + std::to_string(config_.buffer_memory) + ")";
     Pending p{std::move(record), 0, std::move(handler)};
     complete(p, client_errc::invalid_argument, {});
+    transaction_batch_failed(client_errc::invalid_argument);  // Java: send() fails and the transaction too
     return;
   }
   const auto now = clock::now();
@@ -295,6 +297,7 @@ const TopicPartition* Producer::Core::route(Pending& p) {
     if (failed) {
       --queued_;
       complete(p, failed, {});
+      transaction_batch_failed(failed);
       return nullptr;
     }
     if (t) pool_->metadata().mark_stale(p.record.topic);  // refreshed on the next round
@@ -450,6 +453,7 @@ void Producer::Core::expire(const TopicPartition& tp, PartitionQueue& q, clock::
     queued_ -= q.batches.front().deliveries.size();
     complete_batch(q.batches.front(), client_errc::timeout, {});
     q.batches.pop_front();
+    transaction_batch_failed(client_errc::timeout);
   }
 }
 

@@ -151,7 +151,9 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   asio::awaitable<ErrorAction> carry_out(TransactionManager::Step step);
   // The transaction protocol, from the cluster's finalized transaction.version.
   void update_transaction_protocol();
-  // A batch of the transaction failed for good: the transaction becomes abortable (or fatal).
+  // A record or batch of the transaction failed for good, sent or not (no partition, no metadata, no
+  // leader, no room within the deadlines, too large): the transaction becomes abortable (or fatal), so
+  // commit_transaction() cannot report success for records that were never written.
   void transaction_batch_failed(std::error_code ec);
   void finish_transaction_waiters(std::error_code ec);
   static net::Pool::Result<std::monostate> flush(std::shared_ptr<Core> self);

@@ -212,6 +212,53 @@ TEST_CASE("kafkawire transactions: a second producer with the transactional.id f
   }
 }
 
+TEST_CASE("kafkawire transactions: a record that fails before it is sent fails the commit, not just itself",
+          "[broker][transactions]") {
+  // Found with example-exactly-once pointed at an output topic that did not exist: the records failed
+  // at routing (no such topic), the commit succeeded, and the input offsets committed with it were
+  // consumed for nothing. Java fails the transaction on any record's failure; so does kafkawire now.
+  asio::io_context io;
+  const std::string out = unique("kw-txn-missing-ok");
+  const std::string missing = unique("kw-txn-missing-none");
+  create_topic(io, out, 1);
+  Producer p(io.get_executor(),
+             base_config({{"transactional.id", unique("kw-txn-missing-id")}, {"allow.auto.create.topics", "false"}}));
+  auto init = p.async_init_transactions(asio::use_future);
+  REQUIRE_FALSE(finish(io, init));
+
+  SECTION("a topic the cluster does not have") {
+    REQUIRE_FALSE(p.begin_transaction());
+    auto good = p.async_send({.topic = out, .value = "written-then-aborted"}, asio::use_future);
+    auto bad = p.async_send({.topic = missing, .value = "nowhere"}, asio::use_future);
+    CHECK(std::get<0>(run_until(io, bad, 60s)) == client_errc::unknown_topic);
+    auto commit = p.async_commit_transaction(asio::use_future);
+    const auto ec = finish(io, commit);
+    INFO(p.error_text());
+    CHECK(ec == client_errc::unknown_topic);
+    CHECK(p.transactions()->state() == TransactionManager::State::abortable_error);
+    run_until(io, good, 60s);
+  }
+  SECTION("a record too large for buffer.memory") {
+    REQUIRE_FALSE(p.begin_transaction());
+    auto good = p.async_send({.topic = out, .value = "written-then-aborted"}, asio::use_future);
+    auto bad = p.async_send({.topic = out, .value = std::string(33 * 1024 * 1024, 'x')}, asio::use_future);
+    CHECK(std::get<0>(run_until(io, bad, 60s)) == client_errc::invalid_argument);
+    auto commit = p.async_commit_transaction(asio::use_future);
+    const auto ec = finish(io, commit);
+    INFO(p.error_text());
+    CHECK(ec == client_errc::invalid_argument);
+    run_until(io, good, 60s);
+  }
+  // The transaction is aborted, the producer goes on, and a reader sees only what was committed.
+  auto abort = p.async_abort_transaction(asio::use_future);
+  REQUIRE_FALSE(finish(io, abort));
+  REQUIRE_FALSE(p.begin_transaction());
+  p.async_send({.topic = out, .value = "committed"}, asio::detached);
+  auto commit = p.async_commit_transaction(asio::use_future);
+  REQUIRE_FALSE(finish(io, commit));
+  CHECK(read_topic(io, out, 1, "read_committed", 1) == std::vector<std::string>{"committed"});
+}
+
 using kafkawire::testing::count_once;
 using kafkawire::testing::file_text;
 using kafkawire::testing::kill_exactly_once;
