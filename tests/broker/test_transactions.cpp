@@ -221,8 +221,8 @@ TEST_CASE("kafkawire transactions: a record that fails before it is sent fails t
   const std::string out = unique("kw-txn-missing-ok");
   const std::string missing = unique("kw-txn-missing-none");
   create_topic(io, out, 1);
-  Producer p(io.get_executor(),
-             base_config({{"transactional.id", unique("kw-txn-missing-id")}, {"allow.auto.create.topics", "false"}}));
+  Producer p(io.get_executor(), base_config({{"transactional.id", unique("kw-txn-missing-id")},
+                                             {"allow.auto.create.topics", "false"}}));
   auto init = p.async_init_transactions(asio::use_future);
   REQUIRE_FALSE(finish(io, init));
 
