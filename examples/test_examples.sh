@@ -6,6 +6,8 @@
 # then again with `-X group.protocol=consumer` (KIP-848); $KAFKAWIRE_CLI (the kafkawire command line,
 # which ctest passes) checks that each group is of that type on the broker (`kafkawire groups list
 # --type`). An unknown -X key must be refused naming it and the closest known key.
+# example-exactly-once does its own job, with each protocol too (exactly_once below; it needs
+# $KAFKAWIRE_CLI to write its input and read its output).
 #   test_examples.sh <example> ...
 # The broker: $KAFKAWIRE_BOOTSTRAP, else the `broker` ctest fixture's 127.0.0.1:29092. Topic and group
 # names are unique per run.
@@ -26,6 +28,39 @@ offsets() { awk -v w="$1" -v t="$2" '$1 == w && index($NF, t "-") == 1 { print s
 CLI=${KAFKAWIRE_CLI:-}
 [ -n "$CLI" ] || echo "KAFKAWIRE_CLI is not set: the groups' types are not checked"
 
+# exactly_once <example-exactly-once> <protocol> <settings...>: N records into a new input topic, a run until
+# it is idle for 3 s, N records more, a second run: each run processed the N new records, and the output,
+# read as read_committed, holds each input record's result once.
+exactly_once() {
+  local example=$1 protocol=$2 name in out_topic group run expected got
+  shift 2
+  name=${example##*/}${*:+ $*}
+  in=${example##*/}-$protocol-in-$RUN
+  out_topic=${example##*/}-$protocol-out-$RUN
+  group=${example##*/}-$protocol-group-$RUN
+  for t in "$in" "$out_topic"; do
+    "$CLI" topics create -b "$BOOT" "$t" --partitions 2 >/dev/null || fail "$name: cannot create $t"
+  done
+  for run in 1 2; do
+    seq $(((run - 1) * N)) $((run * N - 1)) | "$CLI" -P -q -b "$BOOT" -t "$in" ||
+      fail "$name run $run: cannot produce its input"
+    start=$(date +%s%N)
+    out=$(timeout 120 "$example" "$BOOT" "$in" "$out_topic" "$group" --idle-exit 3 "$@" 2>&1)
+    rc=$?
+    echo "--- $name run $run ($((($(date +%s%N) - start) / 1000000)) ms, exit $rc)"
+    echo "$out"
+    [ $rc -eq 0 ] || fail "$name run $run exited with $rc"
+    grep -q "^processed $N records in " <<<"$out" || fail "$name run $run: expected 'processed $N records'"
+  done
+  expected=$(seq 0 $((2 * N - 1)) | sed 's/^/processed /' | sort)
+  got=$(timeout 60 "$CLI" -C -q -b "$BOOT" -t "$out_topic" -e -X isolation.level=read_committed -f '%s\n' | sort)
+  [ "$got" = "$expected" ] ||
+    fail "$name: the output is not each input record's result once ($(wc -l <<<"$got") lines, $(sort -u <<<"$got" | wc -l) distinct)"
+  listed=$("$CLI" groups list -b "$BOOT" --type $protocol 2>&1)
+  awk -v g="$group" '$1 == g { found = 1 } END { exit !found }' <<<"$listed" ||
+    fail "$name: $group is not listed as a $protocol group:"$'\n'"$listed"
+}
+
 for example in "$@"; do
   name=${example##*/}
   out=$("$example" "$BOOT" topic group -X fetch.max.wait=100 2>&1)
@@ -36,6 +71,10 @@ for example in "$@"; do
   for protocol in classic consumer; do
     settings=()
     [ $protocol = classic ] || settings=(-X group.protocol=$protocol)
+    if [ "$name" = example-exactly-once ]; then
+      if [ -n "$CLI" ]; then exactly_once "$example" $protocol "${settings[@]}"; else fail "$name needs KAFKAWIRE_CLI"; fi
+      continue
+    fi
     name=${example##*/}${settings[*]:+ ${settings[*]}}
     topic=${example##*/}-$protocol-$RUN
     group=${example##*/}-$protocol-group-$RUN
