@@ -1,33 +1,33 @@
 // The example job in the blocking style: Java-like calls, no io_context in sight.
 //
-//   example-blocking <bootstrap> <topic> <group> [records]
+//   example-blocking <bootstrap> <topic> <group> [records] [-X key=value]...
 //
 // Produces `records` records ("amount=<i>") to the topic, then reads them back as a member of the
 // consumer group: adds up the amounts, commits after each poll, and stops once it has read everything it
 // produced. Run it twice with the same topic and group: the second run resumes at the offsets the first
-// one committed, so it reads exactly the records the second run produced.
+// one committed, so it reads exactly the records the second run produced. -X adds configuration keys
+// (example_args.hpp): `-X group.protocol=consumer` runs the same job with the KIP-848 group protocol.
 #include <cstdio>
 #include <map>
 #include <string>
 
+#include "example_args.hpp"
 #include "kafkawire/consumer/blocking.hpp"
 
 using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: %s <bootstrap> <topic> <group> [records]\n", argv[0]);
-    return 2;
-  }
-  const std::string bootstrap = argv[1], topic = argv[2], group = argv[3];
-  const int count = argc > 4 ? std::stoi(argv[4]) : 100;
+  const auto args = examples::parse_args(argc, argv, "<bootstrap> <topic> <group> [records]", 3);
+  if (!args) return 2;
+  const std::string bootstrap = args->positional[0], topic = args->positional[1], group = args->positional[2];
+  const int count = args->positional.size() > 3 ? std::stoi(args->positional[3]) : 100;
   try {
     // 1. Produce. send() would wait for each record; queue them all and flush once instead.
     std::map<int32_t, int64_t> end;  // partition -> the offset after the last record produced
     std::error_code failed;          // the first delivery error
     {
-      kafkawire::BlockingProducer producer{{"bootstrap.servers", bootstrap},
-                                           {"allow.auto.create.topics", "true"}};
+      kafkawire::BlockingProducer producer{
+          args->config({{"bootstrap.servers", bootstrap}, {"allow.auto.create.topics", "true"}})};
       for (int i = 0; i < count; ++i) {
         kafkawire::ProducerRecord record{.topic = topic,
                                          .key = "customer-" + std::to_string(i % 7),
@@ -43,10 +43,10 @@ int main(int argc, char** argv) {
     std::printf("produced %d records to %s\n", count, topic.c_str());
 
     // 2. Consume as a member of the group; commit after processing each poll (at-least-once).
-    kafkawire::BlockingConsumer consumer{{"bootstrap.servers", bootstrap},
-                                         {"group.id", group},
-                                         {"enable.auto.commit", "false"},
-                                         {"auto.offset.reset", "earliest"}};
+    kafkawire::BlockingConsumer consumer{args->config({{"bootstrap.servers", bootstrap},
+                                                       {"group.id", group},
+                                                       {"enable.auto.commit", "false"},
+                                                       {"auto.offset.reset", "earliest"}})};
     consumer.set_rebalance_listener({.on_assigned = [](const std::vector<kafkawire::TopicPartition>& tps) {
       for (const auto& tp : tps) std::printf("assigned %s\n", to_string(tp).c_str());
     }});

@@ -1,15 +1,17 @@
 // The example job in the callback style: completion handlers, each one starting the next step.
 //
-//   example-callback <bootstrap> <topic> <group> [records]
+//   example-callback <bootstrap> <topic> <group> [records] [-X key=value]...
 //
 // Same job as blocking.cpp: produce `records` records ("amount=<i>"), read them back as a member of the
 // group, add up the amounts, commit after each poll, stop once everything produced has been read.
-// Handlers run inside io.run(), on the thread that calls it; kafkawire starts no threads.
+// Handlers run inside io.run(), on the thread that calls it; kafkawire starts no threads. -X adds
+// configuration keys (example_args.hpp), such as group.protocol=consumer.
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <map>
 #include <string>
 
+#include "example_args.hpp"
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
 
@@ -18,16 +20,16 @@ using namespace std::chrono_literals;
 
 class Job {
  public:
-  Job(asio::io_context& io, const std::string& bootstrap, std::string topic, const std::string& group,
-      int count)
+  Job(asio::io_context& io, const examples::Args& args, const std::string& bootstrap, std::string topic,
+      const std::string& group, int count)
       : topic_(std::move(topic)),
         count_(count),
         producer_(io.get_executor(),
-                  {{"bootstrap.servers", bootstrap}, {"allow.auto.create.topics", "true"}}),
-        consumer_(io.get_executor(), {{"bootstrap.servers", bootstrap},
-                                      {"group.id", group},
-                                      {"enable.auto.commit", "false"},
-                                      {"auto.offset.reset", "earliest"}}) {}
+                  args.config({{"bootstrap.servers", bootstrap}, {"allow.auto.create.topics", "true"}})),
+        consumer_(io.get_executor(), args.config({{"bootstrap.servers", bootstrap},
+                                                  {"group.id", group},
+                                                  {"enable.auto.commit", "false"},
+                                                  {"auto.offset.reset", "earliest"}})) {}
 
   // 1. Produce: queue every record (each gets its delivery result), then close: it flushes first.
   void start() {
@@ -123,13 +125,12 @@ class Job {
 };
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: %s <bootstrap> <topic> <group> [records]\n", argv[0]);
-    return 2;
-  }
+  const auto args = examples::parse_args(argc, argv, "<bootstrap> <topic> <group> [records]", 3);
+  if (!args) return 2;
+  const auto& a = args->positional;
   try {
     asio::io_context io;
-    Job job(io, argv[1], argv[2], argv[3], argc > 4 ? std::stoi(argv[4]) : 100);
+    Job job(io, *args, a[0], a[1], a[2], a.size() > 3 ? std::stoi(a[3]) : 100);
     job.start();
     io.run();  // returns when no handler is left: the job is done (or failed)
     return job.status();

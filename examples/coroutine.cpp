@@ -1,9 +1,10 @@
 // The example job in the C++20 coroutine style: asio::co_spawn and co_await on one io_context.
 //
-//   example-coroutine <bootstrap> <topic> <group> [records]
+//   example-coroutine <bootstrap> <topic> <group> [records] [-X key=value]...
 //
 // Same job as blocking.cpp: produce `records` records ("amount=<i>"), read them back as a member of the
-// group, add up the amounts, commit after each poll, stop once everything produced has been read.
+// group, add up the amounts, commit after each poll, stop once everything produced has been read. -X
+// adds configuration keys (example_args.hpp), such as group.protocol=consumer.
 //
 // kafkawire completes with a std::error_code (not boost::system::error_code), so `co_await ...(
 // asio::use_awaitable)` never throws for a Kafka error: it returns the error code, first in a tuple
@@ -16,19 +17,22 @@
 #include <map>
 #include <string>
 
+#include "example_args.hpp"
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-asio::awaitable<void> job(std::string bootstrap, std::string topic, std::string group, int count) {
+asio::awaitable<void> job(examples::Args args, std::string bootstrap, std::string topic, std::string group,
+                          int count) {
   auto ex = co_await asio::this_coro::executor;
 
   // 1. Produce: queue every record (each gets its delivery result), then wait for all of them.
   std::map<int32_t, int64_t> end;  // partition -> the offset after the last record produced
   std::error_code failed;          // the first delivery error
-  kafkawire::Producer producer(ex, {{"bootstrap.servers", bootstrap}, {"allow.auto.create.topics", "true"}});
+  kafkawire::Producer producer(
+      ex, args.config({{"bootstrap.servers", bootstrap}, {"allow.auto.create.topics", "true"}}));
   for (int i = 0; i < count; ++i) {
     kafkawire::ProducerRecord record{
         .topic = topic, .key = "customer-" + std::to_string(i % 7), .value = "amount=" + std::to_string(i)};
@@ -42,10 +46,10 @@ asio::awaitable<void> job(std::string bootstrap, std::string topic, std::string 
   std::printf("produced %d records to %s\n", count, topic.c_str());
 
   // 2. Consume as a member of the group; commit after processing each poll (at-least-once).
-  kafkawire::Consumer consumer(ex, {{"bootstrap.servers", bootstrap},
-                                    {"group.id", group},
-                                    {"enable.auto.commit", "false"},
-                                    {"auto.offset.reset", "earliest"}});
+  kafkawire::Consumer consumer(ex, args.config({{"bootstrap.servers", bootstrap},
+                                                {"group.id", group},
+                                                {"enable.auto.commit", "false"},
+                                                {"auto.offset.reset", "earliest"}}));
   consumer.set_rebalance_listener({.on_assigned = [](const std::vector<kafkawire::TopicPartition>& tps) {
     for (const auto& tp : tps) std::printf("assigned %s\n", to_string(tp).c_str());
   }});
@@ -84,13 +88,12 @@ asio::awaitable<void> job(std::string bootstrap, std::string topic, std::string 
 }
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: %s <bootstrap> <topic> <group> [records]\n", argv[0]);
-    return 2;
-  }
+  const auto args = examples::parse_args(argc, argv, "<bootstrap> <topic> <group> [records]", 3);
+  if (!args) return 2;
+  const auto& a = args->positional;
   asio::io_context io;  // kafkawire starts no threads: everything runs in io.run() below
   int status = 0;
-  asio::co_spawn(io, job(argv[1], argv[2], argv[3], argc > 4 ? std::stoi(argv[4]) : 100),
+  asio::co_spawn(io, job(*args, a[0], a[1], a[2], a.size() > 3 ? std::stoi(a[3]) : 100),
                  [&](std::exception_ptr e) {
                    if (!e) return;
                    try {

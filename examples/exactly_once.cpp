@@ -2,6 +2,7 @@
 // input offsets are committed in the same transaction, however often the program crashes and restarts.
 //
 //   example-exactly-once <bootstrap> <input> <output> <group> [--idle-exit SECONDS] [--id INSTANCE]
+//                        [-X key=value]...
 //
 // Reads <input> as a member of <group>, writes "processed <value>" with the same key to <output>, and
 // commits what it read together with what it wrote. A restart with the same --id (default 0) takes the
@@ -9,7 +10,7 @@
 // the transactional producer (its open transaction is aborted now, not at transaction.timeout.ms).
 // Consumers of <output> with isolation.level=read_committed see each result once; a crash between the
 // produce and the commit leaves only aborted records, which they skip. --idle-exit: stop after that many
-// seconds without input (default: run until killed).
+// seconds without input (default: run until killed). -X adds configuration keys (example_args.hpp).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <string>
 
+#include "example_args.hpp"
 #include "kafkawire/consumer/consumer.hpp"
 #include "kafkawire/consumer/producer.hpp"
 
@@ -24,18 +26,19 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using kafkawire::TransactionManager;
 
-asio::awaitable<void> job(std::string bootstrap, std::string input, std::string output, std::string group,
-                          std::string instance, int idle_exit_s) {
+asio::awaitable<void> job(examples::Args args, std::string bootstrap, std::string input, std::string output,
+                          std::string group, std::string instance, int idle_exit_s) {
   auto ex = co_await asio::this_coro::executor;
-  kafkawire::Consumer consumer(ex, {{"bootstrap.servers", bootstrap},
-                                    {"group.id", group},
-                                    {"enable.auto.commit", "false"},        // the transactions commit
-                                    {"isolation.level", "read_committed"},  // the input may be transactional
-                                    {"group.instance.id", group + "-" + instance},
-                                    {"auto.offset.reset", "earliest"}});
+  kafkawire::Consumer consumer(
+      ex, args.config({{"bootstrap.servers", bootstrap},
+                       {"group.id", group},
+                       {"enable.auto.commit", "false"},        // the transactions commit
+                       {"isolation.level", "read_committed"},  // input may be transactional
+                       {"group.instance.id", group + "-" + instance},
+                       {"auto.offset.reset", "earliest"}}));
   consumer.subscribe({input});
-  kafkawire::Producer producer(
-      ex, {{"bootstrap.servers", bootstrap}, {"transactional.id", group + "-" + input + "-" + instance}});
+  kafkawire::Producer producer(ex, args.config({{"bootstrap.servers", bootstrap},
+                                                {"transactional.id", group + "-" + input + "-" + instance}}));
   if (auto ec = co_await producer.async_init_transactions(asio::use_awaitable))
     throw std::system_error(ec, "init_transactions: " + producer.error_text());
 
@@ -89,28 +92,29 @@ asio::awaitable<void> job(std::string bootstrap, std::string input, std::string 
 }
 
 int main(int argc, char** argv) {
-  if (argc < 5) {
-    std::fprintf(stderr,
-                 "usage: %s <bootstrap> <input> <output> <group> [--idle-exit SECONDS] [--id INSTANCE]\n",
-                 argv[0]);
-    return 2;
-  }
+  const auto args = examples::parse_args(
+      argc, argv, "<bootstrap> <input> <output> <group> [--idle-exit SECONDS] [--id INSTANCE]", 4);
+  if (!args) return 2;
+  const auto& a = args->positional;
   int idle_exit = 0;
   std::string instance = "0";
-  for (int i = 5; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--idle-exit") {
-      idle_exit = std::stoi(argv[i + 1]);
-    } else if (a == "--id") {
-      instance = argv[i + 1];
+  for (size_t i = 4; i < a.size(); i += 2) {
+    if (i + 1 == a.size()) {
+      std::fprintf(stderr, "%s needs a value\n", a[i].c_str());
+      return 2;
+    }
+    if (a[i] == "--idle-exit") {
+      idle_exit = std::stoi(a[i + 1]);
+    } else if (a[i] == "--id") {
+      instance = a[i + 1];
     } else {
-      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      std::fprintf(stderr, "unknown option %s\n", a[i].c_str());
       return 2;
     }
   }
   asio::io_context io;
   int status = 0;
-  asio::co_spawn(io, job(argv[1], argv[2], argv[3], argv[4], instance, idle_exit), [&](std::exception_ptr e) {
+  asio::co_spawn(io, job(*args, a[0], a[1], a[2], a[3], instance, idle_exit), [&](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);

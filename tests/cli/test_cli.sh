@@ -23,24 +23,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-checks=0
-pass() { checks=$((checks + 1)); }
-fail() {
-  checks=$((checks + 1))
-  failures=$((failures + 1))
-  echo "FAIL: $*" >&2
-}
-# expect_eq <what> <expected> <actual>
-expect_eq() {
-  if [ "$2" == "$3" ]; then pass; else fail "$1"$'\n'"--- expected:"$'\n'"$2"$'\n'"--- got:"$'\n'"$3"; fi
-}
-# expect_rc <what> <expected status> <actual status>
-expect_rc() { if [ "$2" -eq "$3" ]; then pass; else fail "$1: exit status $3, expected $2"; fi; }
-# expect_contains <what> <needle> <haystack>
-expect_contains() {
-  if [[ $3 == *"$2"* ]]; then pass; else fail "$1: no '$2' in:"$'\n'"$3"; fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 # kw <args...>: kafkawire against the test broker, bounded in time. Output in $WORK/out, $WORK/err; status in $rc.
 kw() {

@@ -32,21 +32,8 @@ G=cli-sec-group-$RUN
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-failures=0
-checks=0
-pass() { checks=$((checks + 1)); }
-fail() {
-  checks=$((checks + 1))
-  failures=$((failures + 1))
-  echo "FAIL: $*" >&2
-}
-expect_eq() {
-  if [ "$2" == "$3" ]; then pass; else fail "$1"$'\n'"--- expected:"$'\n'"$2"$'\n'"--- got:"$'\n'"$3"; fi
-}
-expect_rc() { if [ "$2" -eq "$3" ]; then pass; else fail "$1: exit status $3, expected $2"; fi; }
-expect_contains() {
-  if [[ $3 == *"$2"* ]]; then pass; else fail "$1: no '$2' in:"$'\n'"$3"; fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 # expect_no_secret <what> <text> <secret...>: none of the secrets appears in the text.
 expect_no_secret() {
   local what=$1 text=$2 s

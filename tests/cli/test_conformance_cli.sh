@@ -18,30 +18,15 @@ RUN=cli$(date +%s)$$
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-failures=0
-checks=0
-pass() { checks=$((checks + 1)); }
-fail() {
-  checks=$((checks + 1))
-  failures=$((failures + 1))
-  echo "FAIL: $*" >&2
-}
-expect_rc() { if [ "$2" -eq "$3" ]; then pass; else fail "$1: exit status $3, expected $2"$'\n'"$(head -c 3000 "$WORK/out")"$'\n'"$(cat "$WORK/err")"; fi; }
-expect_eq() {
-  if [ "$2" == "$3" ]; then pass; else fail "$1"$'\n'"--- expected:"$'\n'"$2"$'\n'"--- got:"$'\n'"$3"; fi
-}
-expect_contains() {
-  if [[ $3 == *"$2"* ]]; then pass; else fail "$1: no '$2' in:"$'\n'"${3:0:3000}"; fi
-}
-expect_absent() {
-  if [[ $3 != *"$2"* ]]; then pass; else fail "$1: '$2' in:"$'\n'"${3:0:3000}"; fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 # kwc <args...>: kafkawire conformance, bounded in time. Output in $WORK/out, $WORK/err; status in $rc.
 kwc() {
   timeout 300 "$KW" conformance "$@" >"$WORK/out" 2>"$WORK/err"
   rc=$?
   out=$(cat "$WORK/out")
+  err=$(cat "$WORK/err")
 }
 # The topics the broker has, one a line, sorted.
 topics() {

@@ -76,6 +76,31 @@ check "--html --guide: the guide's address in the page" grep -q '"guide":"../ind
 check "--guide without --html: bad usage (got $rc)" test $rc -eq 2
 "$KW" explain --html "$WORK/x.html" --json "$sasl" >/dev/null 2>&1; rc=$?
 check "--html with --json: bad usage (got $rc)" test $rc -eq 2
+# --html-assets: the page loads explorer.js/.css from the prefix instead of holding them; the files are
+# what --write-html-assets writes, and the rest of the page is the self-contained page's.
+"$KW" explain --html "$WORK/shared.html" --html-assets ../kw/ --guide ../index.html "$sasl" 2>"$WORK/err"; rc=$?
+check "--html-assets: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "--html-assets: the style linked" grep -qF '<link rel="stylesheet" href="../kw/explorer.css">' "$WORK/shared.html"
+check "--html-assets: the script loaded" grep -qF '<script src="../kw/explorer.js"></script>' "$WORK/shared.html"
+"$KW" explain --write-html-assets "$WORK/kw" 2>"$WORK/err"; rc=$?
+check "--write-html-assets: exit 0 (got $rc; $(cat "$WORK/err"))" test $rc -eq 0
+check "--write-html-assets: two files" test "$(ls "$WORK/kw" | tr '\n' ' ')" = "explorer.css explorer.js "
+check "--html-assets: the page holds neither file" test "$(grep -cF "$(head -c 200 "$WORK/kw/explorer.js" | head -1)" "$WORK/shared.html")" -eq 0
+# Put back inline, the files make the self-contained page byte for byte.
+awk -v css="$WORK/kw/explorer.css" -v js="$WORK/kw/explorer.js" '
+  function slurp(f,  l, t) { t = ""; while ((getline l < f) > 0) t = t l "\n"; return t }
+  function put(tag, text,  i) {  # index/substr, not sub(): the script holds "&"
+    if ((i = index($0, tag))) $0 = substr($0, 1, i - 1) text substr($0, i + length(tag))
+  }
+  BEGIN { css = slurp(css); js = slurp(js) }
+  { put("<link rel=\"stylesheet\" href=\"../kw/explorer.css\">", "<style>\n" css "</style>")
+    put("<script src=\"../kw/explorer.js\"></script>", "<script>\n" js "</script>"); print }' \
+  "$WORK/shared.html" >"$WORK/inlined.html"
+check "--html-assets: the same page as --html with its files inline" cmp -s "$WORK/inlined.html" "$WORK/g.html"
+"$KW" explain --html-assets ../kw/ "$sasl" >/dev/null 2>&1; rc=$?
+check "--html-assets without --html: bad usage (got $rc)" test $rc -eq 2
+"$KW" explain --write-html-assets "$WORK/kw2" --json "$sasl" >/dev/null 2>&1; rc=$?
+check "--write-html-assets with anything else: bad usage (got $rc)" test $rc -eq 2
 
 # A `kafkawire spy --dump` file: every frame in it, explained as text, JSON or the explorer page.
 jg=$(dirname "$0")/../../docs/wire/captures

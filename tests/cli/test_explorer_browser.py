@@ -9,6 +9,9 @@ them), it writes the page with `kafkawire explain --html` and checks, in the bro
     it (its offset and length, in its space: the frame or a decompressed block), no more, no fewer;
   - selecting each byte (a click on its hex cell) selects the deepest node of `explain --json` holding it;
   - hovering a field highlights its bytes; arrow keys move the selection; the search box finds a field.
+The Metadata page is checked a second time as written with `--html-assets` (its script and style loaded
+from files that `explain --write-html-assets` wrote, as the frames of docs/site/ load theirs), and a frame of
+docs/site/ is driven too.
 A screenshot of each page is written to the output directory (next to the test's log). Then it writes the
 page of a ~5 MB capture and measures, in the same headless browser, the first contentful paint (the paint
 timing entry of the Performance API, from navigation start) and when the page's script had drawn the
@@ -332,18 +335,31 @@ def expected_deepest(nodes, block, o):
     return best
 
 
-def check_page(browser, kw, name, capture, outdir, work, searches):
+def check_page(browser, kw, name, capture, outdir, work, searches, assets=None):
+    """assets: the page is written with --html-assets ASSETS (a prefix relative to outdir), and the
+    explorer's files with --write-html-assets there."""
     cap = os.path.join(work, name + ".pcap")
     with open(cap, "wb") as f:
         f.write(capture)
     page = os.path.join(outdir, name + ".html")
-    r = subprocess.run([kw, "explain", "--html", page, "--file", cap], capture_output=True, text=True)
+    shared = ["--html-assets", assets] if assets else []
+    r = subprocess.run([kw, "explain", "--html", page, "--file", cap] + shared, capture_output=True, text=True)
     if not check(name + ": explain --html exits 0", r.returncode == 0, r.stderr):
         return
     with open(page, encoding="utf-8") as f:
         html = f.read()
+    if assets:
+        r = subprocess.run([kw, "explain", "--write-html-assets", os.path.join(outdir, assets)], capture_output=True,
+                           text=True)
+        check(name + ": explain --write-html-assets exits 0", r.returncode == 0, r.stderr)
+        loads = ['<link rel="stylesheet" href="%sexplorer.css">' % assets, '<script src="%sexplorer.js"></script>' % assets]
+        for tag in loads:
+            check(name + ": the page loads " + tag, html.count(tag) == 1)
+            html = html.replace(tag, "")
+        with open(os.path.join(outdir, assets, "explorer.js"), encoding="utf-8") as f:
+            check(name + ": the page does not hold the script too", f.read()[:200] not in html)
     for bad in ("http://", "https://", "<link", " src=", "@import", "url("):
-        check(name + ": the page fetches nothing (" + bad + ")", bad not in html)
+        check(name + ": the page fetches nothing " + ("else " if assets else "") + "(" + bad + ")", bad not in html)
     r = subprocess.run([kw, "explain", "--json", "--file", cap], capture_output=True, text=True)
     check(name + ": explain --json exits 0", r.returncode == 0, r.stderr)
     frames = [json.loads(line) for line in r.stdout.splitlines()]
@@ -422,6 +438,9 @@ def main():
         check_page(browser, kw, "metadata-v13",
                    pcap([(True, cap("metadata-request")), (False, cap("metadata-response"))]), outdir, work,
                    [(1, "ClusterId", "ClusterId")])
+        check_page(browser, kw, "metadata-v13-shared-assets",
+                   pcap([(True, cap("metadata-request")), (False, cap("metadata-response"))]), outdir, work,
+                   [(1, "ClusterId", "ClusterId")], assets="assets/")
         check_page(browser, kw, "joingroup-v9",
                    pcap([(True, cap("joingroup1-request")), (False, cap("joingroup1-response")),
                          (True, cap("joingroup2-request")), (False, cap("joingroup2-response"))]), outdir, work,
@@ -434,6 +453,17 @@ def main():
         site_page = os.path.join(captures, "..", "..", "site", "frames", "fetch-response.html")
         if check("docs/site has the explorer of fetch-response", os.path.exists(site_page)):
             browser.navigate("file://" + os.path.abspath(site_page))
+            loaded = browser.eval("""new Promise((r) => { const w = () => document.body.dataset.ready ?
+                r(Array.from(document.querySelectorAll('script[src], link[rel=stylesheet]'),
+                             (e) => e.getAttribute('src') || e.getAttribute('href'))) : setTimeout(w, 10); w(); })""")
+            check("docs/site: the frame runs the site's one explorer.js, styled by its explorer.css",
+                  loaded == ["../explorer.css", "../explorer.js"], str(loaded))
+            embedded = os.path.join(work, "embedded")
+            subprocess.run([kw, "explain", "--write-html-assets", embedded], check=True)
+            for asset in ("explorer.js", "explorer.css"):
+                with open(os.path.join(embedded, asset), "rb") as f, \
+                        open(os.path.join(os.path.dirname(site_page), "..", asset), "rb") as g:
+                    check("docs/site: its %s is the one kafkawire embeds" % asset, f.read() == g.read())
             browser.eval(SEARCH + "(0, 'HighWatermark')")
             href = browser.eval("document.querySelector('#detail a') && document.querySelector('#detail a').getAttribute('href')")
             check("docs/site: a field links to the guide", href == "../index.html#:~:text=HighWatermark", str(href))

@@ -45,14 +45,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 RUN=$(date +%s)-$$-$RANDOM
 
-failures=0
-checks=0
-pass() { checks=$((checks + 1)); }
-fail() {
-  checks=$((checks + 1))
-  failures=$((failures + 1))
-  echo "FAIL: $*" >&2
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 first() { printf '%s' "${1%%,*}"; }  # the first host:port of a bootstrap list
 port_of() { local a; a=$(first "$1"); printf '%s' "${a##*:}"; }

@@ -3,6 +3,7 @@
 #include <boost/endian/conversion.hpp>
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -64,6 +65,13 @@ Output:
                       selecting a field highlights its bytes, selecting a byte selects its field
   --guide URL         with --html: each field links to where the wire-format guide at URL names it
                       (docs/wire-format.md, or docs/site/index.html)
+  --html-assets URL   with --html: the page loads its script and style from URLexplorer.js and
+                      URLexplorer.css (URL a prefix: "../", "https://example.org/kw/") instead of holding
+                      them, for many pages sharing one copy (docs/site/ does); without it the page is
+                      self-contained
+  --write-html-assets DIR
+                      write explorer.js and explorer.css, as --html-assets pages load them, into DIR
+                      (created if missing), then exit; nothing else goes with it
   --max-hex N         bytes of hex shown per field before "... (N bytes)" (default 32)
 
 Exit status: 0 when every byte was explained, 1 when the tree has error nodes (truncation, trailing
@@ -295,14 +303,33 @@ int16_t parse_api(const std::string& s) {
 
 // Writes the wire explorer page to `path`; false (and a message) when it cannot.
 bool write_html(const std::string& path, std::string_view title, const std::vector<HtmlFrame>& frames,
-                const std::string& guide) {
+                const HtmlLinks& links) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (out) out << explorer_html(title, frames, guide);
+  if (out) out << explorer_html(title, frames, links);
   if (!out.flush()) {
     std::cerr << "kafkawire explain: cannot write " << path << "\n";
     return false;
   }
   return true;
+}
+
+// --write-html-assets: the files a page made with --html-assets loads, into `dir`.
+int write_assets(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::cerr << "kafkawire explain: cannot create " << dir << ": " << ec.message() << "\n";
+    return 2;
+  }
+  for (const auto& [name, text] : explorer_assets()) {
+    const auto path = std::filesystem::path(dir) / name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!(out << text).flush()) {
+      std::cerr << "kafkawire explain: cannot write " << path.string() << "\n";
+      return 2;
+    }
+  }
+  return 0;
 }
 
 // The last part of a path, for the page's title.
@@ -313,7 +340,7 @@ std::string base_name(const std::string& path) {
 
 // Every frame of a pcap/pcapng capture, paired and explained; with `html`, written to that page instead.
 int explain_capture(std::string_view data, int16_t only_api, bool json, size_t max_hex,
-                    const std::string& html, const std::string& title, const std::string& guide) {
+                    const std::string& html, const std::string& title, const HtmlLinks& links) {
   std::string error;
   auto capture = read_capture(data, error);
   if (!capture) {
@@ -381,7 +408,7 @@ int explain_capture(std::string_view data, int16_t only_api, bool json, size_t m
   }
   if (!html.empty()) {
     // The trees point into the frames' bytes: capture is alive until here.
-    if (!write_html(html, title, page, guide)) return 2;
+    if (!write_html(html, title, page, links)) return 2;
     std::cerr << "kafkawire explain: " << shown << " of " << capture->frames.size() << " frames written to "
               << html << "\n";
   } else if (!json) {
@@ -396,7 +423,8 @@ int run_explain(int argc, char** argv) {
   std::optional<std::string> file;
   bool file_hex = false, json = false, body_only = false;
   bool request = false, response = false, no_size = false;
-  std::string api, message, html, guide;
+  std::string api, message, html, assets_dir;
+  HtmlLinks links;
   std::optional<int> version;
   size_t skip = 0, max_hex = 32;
   std::vector<std::string> inline_hex;
@@ -429,7 +457,16 @@ int run_explain(int argc, char** argv) {
     } else if (a == "--guide") {
       auto v = value("guide");
       if (!v || v->empty()) return usage_error("--guide needs the address of the wire-format guide");
-      guide = *v;
+      links.guide = *v;
+    } else if (a == "--html-assets") {
+      auto v = value("html-assets");
+      if (!v || v->empty())
+        return usage_error("--html-assets needs the address prefix of explorer.js and explorer.css");
+      links.assets = *v;
+    } else if (a == "--write-html-assets") {
+      auto v = value("write-html-assets");
+      if (!v || v->empty()) return usage_error("--write-html-assets needs a directory");
+      assets_dir = *v;
     } else if (a == "--html") {
       auto v = value("html");
       if (!v || v->empty()) return usage_error("--html needs the path of the page to write");
@@ -474,7 +511,12 @@ int run_explain(int argc, char** argv) {
   if (request && response) return usage_error("--request and --response exclude each other");
   if (file_hex && !file) return usage_error("--hex goes with --file");
   if (json && !html.empty()) return usage_error("--json and --html exclude each other");
-  if (!guide.empty() && html.empty()) return usage_error("--guide goes with --html");
+  if (!links.guide.empty() && html.empty()) return usage_error("--guide goes with --html");
+  if (!links.assets.empty() && html.empty()) return usage_error("--html-assets goes with --html");
+  if (!assets_dir.empty()) {
+    if (argc != 3) return usage_error("--write-html-assets goes alone");
+    return write_assets(assets_dir);
+  }
   int16_t api_key = -1;
   if (!api.empty() && (api_key = parse_api(api)) < 0) return usage_error("unknown api " + api);
   if (response && (api_key < 0 || !version)) return usage_error("--response needs --api and --version");
@@ -509,7 +551,7 @@ int run_explain(int argc, char** argv) {
     bool ok = true;
     for (const auto& f : *frames) ok = ok && f.explained && f.tree.ok();
     if (!html.empty()) {
-      if (!write_html(html, file ? base_name(*file) : "spy dump", *frames, guide)) return 2;
+      if (!write_html(html, file ? base_name(*file) : "spy dump", *frames, links)) return 2;
       std::cerr << "kafkawire explain: " << frames->size() << " frames written to " << html << "\n";
       return ok ? 0 : 1;
     }
@@ -533,7 +575,7 @@ int run_explain(int argc, char** argv) {
     if (request || response || body_only || no_size || skip || version || !message.empty())
       return usage_error(
           "a capture file is cut into frames on its own: only --api, --json, --html and --max-hex apply");
-    return explain_capture(text, api_key, json, max_hex, html, file ? base_name(*file) : "capture", guide);
+    return explain_capture(text, api_key, json, max_hex, html, file ? base_name(*file) : "capture", links);
   }
   if (from_text) {
     auto parsed = parse_hex_text(text, error);
@@ -597,7 +639,7 @@ int run_explain(int argc, char** argv) {
     const bool ok = h.tree.ok();
     std::vector<HtmlFrame> page;
     page.push_back(std::move(h));
-    if (!write_html(html, file ? base_name(*file) : "frame", page, guide)) return 2;
+    if (!write_html(html, file ? base_name(*file) : "frame", page, links)) return 2;
     return ok ? 0 : 1;
   }
   if (json) {

@@ -158,15 +158,26 @@ void describe_from_tree(HtmlFrame& f) {
   }
 }
 
+std::vector<std::pair<std::string_view, std::string_view>> explorer_assets() {
+  return {{"explorer.css", kExplorerCss}, {"explorer.js", kExplorerJs}};
+}
+
 std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& frames,
-                          std::string_view guide) {
+                          const HtmlLinks& links) {
+  const std::string assets = html_escape(links.assets);
   std::string out;
   out.reserve(16384 + frames.size() * 2048);
   out += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   out += "<meta name=\"generator\" content=\"kafkawire explain --html\">\n";
-  out += "<title>" + html_escape(title) + " - kafkawire wire explorer</title>\n<style>\n";
-  out += kExplorerCss;
-  out += "</style></head>\n<body>\n<header id=\"top\"><h1>kafkawire wire explorer</h1>";
+  out += "<title>" + html_escape(title) + " - kafkawire wire explorer</title>\n";
+  if (assets.empty()) {
+    out += "<style>\n";
+    out += kExplorerCss;
+    out += "</style>";
+  } else {
+    out += "<link rel=\"stylesheet\" href=\"" + assets + "explorer.css\">";
+  }
+  out += "</head>\n<body>\n<header id=\"top\"><h1>kafkawire wire explorer</h1>";
   out += "<span class=\"what\" id=\"what\"></span>";
   out +=
       "<input id=\"search\" type=\"search\" placeholder=\"field name or value ( / )\" aria-label=\"search\">";
@@ -184,7 +195,7 @@ std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& 
   std::string json = "{\"title\":";
   proto::append_json_string(json, title);
   json += ",\"guide\":";
-  proto::append_json_string(json, guide);
+  proto::append_json_string(json, links.guide);
   json += ",\"frames\":[";
   for (size_t i = 0; i < frames.size(); ++i) {
     if (i) json += ",\n";
@@ -202,9 +213,13 @@ std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& 
     out += "</script>\n";
   };
   if (!frames.empty()) tree(0);
-  out += "<script>\n";
-  out += kExplorerJs;
-  out += "</script>\n";
+  if (assets.empty()) {
+    out += "<script>\n";
+    out += kExplorerJs;
+    out += "</script>\n";
+  } else {  // loaded and run here, as the inline one would be (no defer, no async)
+    out += "<script src=\"" + assets + "explorer.js\"></script>\n";
+  }
   for (size_t i = 1; i < frames.size(); ++i) tree(i);
   out += "</body></html>\n";
   return out;

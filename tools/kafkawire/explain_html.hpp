@@ -2,7 +2,8 @@
 // file://) that shows a conversation of Kafka frames and, for the selected frame, its bytes beside its
 // field tree. It is a third view of the explanation tree of protocol/explain.hpp, after to_text() and
 // to_json(): each frame's tree is embedded as the JSON `kafkawire explain --json` prints, and the page's
-// script (explorer/explorer.js, embedded at build time) draws it.
+// script (explorer/explorer.js, embedded at build time) draws it. Many pages can share one copy of the
+// script and its style instead (HtmlLinks::assets), as the static site of the wire-format guide does.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kafkawire/protocol/explain.hpp"
@@ -45,10 +47,22 @@ bool is_spy_dump(std::string_view text);
 // `error` naming the line.
 std::optional<std::vector<HtmlFrame>> frames_from_spy_dump(std::string_view text, std::string& error);
 
-// The page. `title` names what was explained (a file name). `guide`: the address of the wire-format guide
-// (docs/wire-format.md or docs/site/index.html); when given, each field links to where the guide first
-// names it (a text fragment, #:~:text=Name); the page itself still fetches nothing.
+// What a page links to.
+struct HtmlLinks {
+  // The address of the wire-format guide (docs/wire-format.md or docs/site/index.html); when given, each
+  // field links to where the guide first names it (a text fragment, #:~:text=Name).
+  std::string guide;
+  // Empty: the page holds its script and style, and fetches nothing. Else the address prefix ("../",
+  // "https://example.org/explorer/") of explorer.js and explorer.css (explorer_assets()), which the page
+  // loads from there: pages that share one copy of them.
+  std::string assets;
+};
+
+// The page. `title` names what was explained (a file name).
 std::string explorer_html(std::string_view title, const std::vector<HtmlFrame>& frames,
-                          std::string_view guide = {});
+                          const HtmlLinks& links = {});
+
+// The files a page made with HtmlLinks::assets loads: {"explorer.css", its text}, {"explorer.js", ...}.
+std::vector<std::pair<std::string_view, std::string_view>> explorer_assets();
 
 }  // namespace kafkawire::cli
