@@ -120,10 +120,12 @@ net::Pool::Result<std::monostate> Producer::Core::transaction_operation(std::sha
 }
 
 net::Pool::Result<std::monostate> Producer::Core::await_transaction(std::shared_ptr<Core> self) {
-  self->poke_transactions();
   auto [ec] = co_await asio::async_initiate<decltype(use_nothrow), void(std::error_code)>(
       [&self](auto handler) {
         self->txn_waiters_.push_back({clock::now() + self->config_.max_block, std::move(handler)});
+        // Only now: co_spawn dispatches, so a worker started here runs at once, and an operation it can
+        // end without a request (the commit or abort of an empty transaction) must find its waiter.
+        self->poke_transactions();
       },
       use_nothrow);
   co_return std::tuple{ec, std::monostate{}};

@@ -225,6 +225,13 @@ TEST_CASE("kafkawire transactions: a record that fails before it is sent fails t
                                              {"allow.auto.create.topics", "false"}}));
   auto init = p.async_init_transactions(asio::use_future);
   REQUIRE_FALSE(finish(io, init));
+  // Empty transactions end without a request; their waiters were once missed (a worker started inline).
+  REQUIRE_FALSE(p.begin_transaction());
+  auto empty_commit = p.async_commit_transaction(asio::use_future);
+  REQUIRE_FALSE(finish(io, empty_commit));
+  REQUIRE_FALSE(p.begin_transaction());
+  auto empty_abort = p.async_abort_transaction(asio::use_future);
+  REQUIRE_FALSE(finish(io, empty_abort));
 
   SECTION("a topic the cluster does not have") {
     REQUIRE_FALSE(p.begin_transaction());
