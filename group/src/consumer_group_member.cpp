@@ -775,10 +775,11 @@ void Member::on(const event::OffsetCommitResult& e) {
   std::vector<OffsetToCommit> again;
   bool coordinator_moved = false;
   std::string names;
-  for (const auto& o : pc.sent) {
+  for (size_t i = 0; i < pc.sent.size(); ++i) {
+    const auto& o = pc.sent[i];
     std::error_code ec = make_error_code(client_errc::malformed);  // not in the answer
-    for (const auto& p : e.partitions)
-      if (p.tp == o.tp) ec = p.error_code ? make_kafka_error(p.error_code) : std::error_code{};
+    if (const auto* p = answer_for(e.partitions, i, o.tp))
+      ec = p->error_code ? make_kafka_error(p->error_code) : std::error_code{};
     if (ec == errc::stale_member_epoch && pc.revocation && epoch_ > 0) {
       again.push_back(o);
       continue;

@@ -51,13 +51,13 @@ void GroupMember::on(const event::OffsetCommitResult& e) {
   commits_.erase(it);
   std::vector<CommitOutcome> results = std::move(pc.refused);
   std::set<errc> codes;
-  for (const auto& o : pc.sent) {
+  for (size_t i = 0; i < pc.sent.size(); ++i) {
+    const auto& o = pc.sent[i];
     std::error_code ec = make_error_code(client_errc::malformed);  // not in the answer
-    for (const auto& p : e.partitions)
-      if (p.tp == o.tp) {
-        ec = p.error_code ? make_kafka_error(p.error_code) : std::error_code{};
-        if (p.error_code) codes.insert(as_errc(p.error_code));
-      }
+    if (const auto* p = answer_for(e.partitions, i, o.tp)) {
+      ec = p->error_code ? make_kafka_error(p->error_code) : std::error_code{};
+      if (p->error_code) codes.insert(as_errc(p->error_code));
+    }
     results.push_back({o.tp, o.offset, ec});
   }
   emit(action::CommitCompleted{e.id, std::move(results)});

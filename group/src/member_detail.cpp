@@ -118,4 +118,12 @@ std::string describe(const std::vector<TopicPartition>& v) {
   return std::to_string(v.size()) + (v.empty() ? "" : " " + describe(s));
 }
 
+const PartitionAnswer* answer_for(const std::vector<PartitionAnswer>& answers, size_t i,
+                                  const TopicPartition& tp) {
+  if (i < answers.size() && answers[i].tp == tp) return &answers[i];
+  for (const auto& a : answers)
+    if (a.tp.partition == tp.partition && a.tp == tp) return &a;
+  return nullptr;
+}
+
 }  // namespace kafkawire::group::detail

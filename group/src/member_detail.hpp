@@ -44,5 +44,12 @@ void erase_one(PartitionSet& from, const TopicPartition& tp);
 std::string describe(const PartitionSet& s);                 // "orders[0,1] payments[2]"
 std::string describe(const std::vector<TopicPartition>& v);  // "3 orders[0,1] payments[2]"
 
+// The OffsetCommit answer for `tp`, the i-th partition sent; nullptr when the answer does not name it. The
+// broker answers in the order of the request, so position i is tried first: matching every partition
+// against the whole answer compared topic names 120 x 120 times per commit of 120 partitions, a fifth of
+// the client's CPU in group-bench at 240 partitions.
+const PartitionAnswer* answer_for(const std::vector<PartitionAnswer>& answers, size_t i,
+                                  const TopicPartition& tp);
+
 }  // namespace detail
 }  // namespace kafkawire::group

@@ -461,6 +461,29 @@ TEST_CASE("Heartbeat every heartbeat.interval.ms", "[coordinator]") {
   CHECK(s.m.state() == State::stable);
 }
 
+TEST_CASE("OffsetCommit answer: each partition gets its own answer, in whatever order they come",
+          "[coordinator]") {
+  // The broker answers in the order of the request, and the member looks there first (group-bench: matching
+  // every partition against the whole answer was a fifth of the CPU of a commit of 120 partitions); an
+  // answer in another order, or one that leaves a partition out, is still read partition by partition.
+  Script s;
+  s.to_stable({{"orders", {0, 1, 2}}});
+  auto commit =
+      first<action::SendOffsetCommit>(s.on(event::CommitRequested{3, offsets({{"orders", {0, 1, 2}}}, 50)}));
+  REQUIRE(commit);
+  REQUIRE(commit->offsets.size() == 3);
+  std::vector<PartitionAnswer> answer{{{"orders", 2}, 0},
+                                      {{"orders", 0}, wire(kafka_errc::offset_metadata_too_large)}};
+  auto done = first<action::CommitCompleted>(s.after(5ms, event::OffsetCommitResult{commit->tag, 3, answer}));
+  REQUIRE(done);
+  REQUIRE(done->results.size() == 3);
+  std::map<int32_t, std::error_code> by_partition;
+  for (const auto& r : done->results) by_partition[r.tp.partition] = r.ec;
+  CHECK(by_partition.at(0) == make_error_code(kafka_errc::offset_metadata_too_large));
+  CHECK(by_partition.at(1) == make_error_code(client_errc::malformed));  // not in the answer
+  CHECK_FALSE(by_partition.at(2));
+}
+
 TEST_CASE("REBALANCE_IN_PROGRESS, eager: revoke everything (commit first), then rejoin", "[coordinator]") {
   Script s;
   s.to_stable({{"orders", {0, 1}}});
