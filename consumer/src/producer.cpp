@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <cstring>
+#include <limits>
 
 #include "producer_core.hpp"
 
@@ -26,40 +27,52 @@ size_t record_size(const ProducerRecord& r) {
   return n;
 }
 
-void put_u32(uint8_t*& out, uint32_t v) {
-  std::memcpy(out, &v, 4);
-  out += 4;
+// Lengths as unsigned varints (7 bits a byte), a field's as length + 1 with 0 for null.
+size_t uleb_size(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
 }
-uint32_t get_u32(const uint8_t*& in) {
-  uint32_t v;
-  std::memcpy(&v, in, 4);
-  in += 4;
-  return v;
+void put_uleb(uint8_t*& out, uint64_t v) {
+  for (; v >= 0x80; v >>= 7) *out++ = static_cast<uint8_t>(v | 0x80);
+  *out++ = static_cast<uint8_t>(v);
 }
-constexpr uint32_t kAbsent = 0xFFFFFFFF;  // a null key, value or header value
-size_t stored_size(const std::optional<std::string>& s) { return 4 + (s ? s->size() : 0); }
-void put_field(uint8_t*& out, const std::optional<std::string>& s) {
-  put_u32(out, s ? static_cast<uint32_t>(s->size()) : kAbsent);
-  if (s && !s->empty()) {
-    std::memcpy(out, s->data(), s->size());
-    out += s->size();
+uint64_t get_uleb(const uint8_t*& in) {
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const uint8_t b = *in++;
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (b < 0x80) return v;
   }
 }
+size_t stored_size(std::string_view s) { return uleb_size(s.size() + 1) + s.size(); }
+size_t stored_size(const std::optional<std::string>& s) { return s ? stored_size(std::string_view(*s)) : 1; }
+void put_field(uint8_t*& out, std::string_view s) {
+  put_uleb(out, s.size() + 1);
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
+  out += s.size();
+}
+void put_field(uint8_t*& out, const std::optional<std::string>& s) {
+  if (s)
+    put_field(out, std::string_view(*s));
+  else
+    put_uleb(out, 0);
+}
 std::optional<Bytes> get_field(const uint8_t*& in) {
-  const uint32_t n = get_u32(in);
-  if (n == kAbsent) return std::nullopt;
-  Bytes b(in, n);
-  in += n;
+  const uint64_t n = get_uleb(in);
+  if (n == 0) return std::nullopt;
+  Bytes b(in, n - 1);
+  in += n - 1;
   return b;
 }
 
 }  // namespace
 
-// A stored record: key, value (u32 length or kAbsent, bytes), u32 header count, and per header its key
-// and value the same way. Native byte order: the bytes never leave the process.
+// A stored record: key, value (length + 1 or 0 for null, then the bytes), the header count, and per
+// header its key and value the same way. The bytes never leave the process.
 RecordArena::Ref RecordArena::store(const ProducerRecord& r) {
-  size_t size = stored_size(r.key) + stored_size(r.value) + 4;
-  for (const auto& [k, v] : r.headers) size += 4 + k.size() + stored_size(v);
+  size_t size = stored_size(r.key) + stored_size(r.value) + uleb_size(r.headers.size());
+  for (const auto& [k, v] : r.headers) size += stored_size(std::string_view(k)) + stored_size(v);
   if (chunks_.empty() || chunks_.back().capacity - chunks_.back().used < size) {
     Chunk c;
     if (size <= kChunkSize && !spare_.empty()) {
@@ -72,17 +85,15 @@ RecordArena::Ref RecordArena::store(const ProducerRecord& r) {
     chunks_.push_back(std::move(c));
   }
   Chunk& c = chunks_.back();
-  Ref ref{c.data.get() + c.used, first_id_ + chunks_.size() - 1, static_cast<uint32_t>(size)};
+  Ref ref{c.data.get() + c.used, static_cast<uint32_t>(first_id_ + chunks_.size() - 1)};
   c.used += size;
   ++c.live;
   uint8_t* out = ref.data;
   put_field(out, r.key);
   put_field(out, r.value);
-  put_u32(out, static_cast<uint32_t>(r.headers.size()));
+  put_uleb(out, r.headers.size());
   for (const auto& [k, v] : r.headers) {
-    put_u32(out, static_cast<uint32_t>(k.size()));
-    if (!k.empty()) std::memcpy(out, k.data(), k.size());
-    out += k.size();
+    put_field(out, std::string_view(k));
     put_field(out, v);
   }
   return ref;
@@ -92,9 +103,9 @@ void RecordArena::load(const Ref& ref, RecordView& v, std::vector<proto::Header>
   const uint8_t* in = ref.data;
   v.key = get_field(in);
   v.value = get_field(in);
-  const uint32_t n = get_u32(in);
+  const uint64_t n = get_uleb(in);
   headers.clear();
-  for (uint32_t i = 0; i < n; ++i) {
+  for (uint64_t i = 0; i < n; ++i) {
     const auto k = get_field(in);
     const auto value = get_field(in);
     headers.push_back({std::string_view(reinterpret_cast<const char*>(k->ptr), k->len), value});
@@ -104,7 +115,7 @@ void RecordArena::load(const Ref& ref, RecordView& v, std::vector<proto::Header>
 
 void RecordArena::release(Ref& ref) {
   if (!ref.data) return;
-  --chunks_[ref.chunk - first_id_].live;
+  --chunks_[static_cast<uint32_t>(ref.chunk - static_cast<uint32_t>(first_id_))].live;
   ref.data = nullptr;
   // Chunks empty at the front go (the last one, which takes new records, is only rewound).
   while (!chunks_.empty() && chunks_.front().live == 0) {
@@ -205,14 +216,15 @@ uint32_t Producer::Core::topic_index(std::string_view topic) {
 
 Producer::Core::Pending Producer::Core::stash(const ProducerRecord& r, Handler&& handler, int64_t timestamp,
                                               uint64_t seq, size_t bytes) {
-  Pending p{std::move(handler), arena_.store(r), timestamp, {}, seq, bytes};
-  p.partition = r.partition;
+  Pending p{std::move(handler), arena_.store(r), static_cast<uint32_t>(bytes), timestamp, {}, seq};
+  p.partition = r.partition.value_or(0);
+  p.has_partition = r.partition.has_value();
   p.topic = topic_index(r.topic);
   return p;
 }
 
 RecordView Producer::Core::view(const Pending& p) {
-  RecordView v{topic_names_[p.topic], p.partition, {}, {}, {}};
+  RecordView v{topic_names_[p.topic], p.chosen_partition(), {}, {}, {}};
   RecordArena::load(p.data, v, header_views_);
   return v;
 }
@@ -323,6 +335,12 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
   const auto now = clock::now();
   const int64_t ts = record.timestamp ? *record.timestamp : wall_ms(now);
   const size_t bytes = record_size(record);
+  if (bytes > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    error_text_ = record.topic + ": a record of " + std::to_string(bytes) +
+                  " bytes is more than a Kafka record can hold (its length is an int32)";
+    refuse(std::move(handler), client_errc::invalid_argument);
+    return;
+  }
   if (bytes > static_cast<uint64_t>(config_.buffer_memory)) {
     error_text_ = record.topic + ": a record of " + std::to_string(bytes) +
                   " bytes can never fit in buffer.memory (" + std::to_string(config_.buffer_memory) + ")";
@@ -516,10 +534,13 @@ asio::awaitable<void> Producer::Core::sender() {
         if (stage_ == Stage::destroyed) break;
         if (ec && stage_ == Stage::open) error_text_ = "metadata: " + pool_->describe(ec);
       }
+      // Each record leaves `waiting` as it is routed, so the queue's memory goes while the batches fill
+      // (at start-up this is every record sent before the first metadata arrived).
       std::deque<Pending> waiting = std::move(unrouted_);
       unrouted_.clear();
       const auto routed_at = clock::now();
-      for (auto& p : waiting) route(p, routed_at);  // what still cannot be placed goes back to unrouted_
+      for (; !waiting.empty(); waiting.pop_front())
+        route(waiting.front(), routed_at);  // what still cannot be placed goes back to unrouted_
     }
     // Which partitions are ready: full, lingered long enough, or a flush asked for everything. Each round
     // starts after the partition the last one ended with, so that with requests bounded in size and number

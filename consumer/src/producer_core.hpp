@@ -35,10 +35,10 @@ struct RecordView {
 // came; a chunk is reused once every record in it has left.
 class RecordArena {
  public:
-  struct Ref {
+  // Packed with the 32-bit chunk id beside it, so a Pending holding one stays at 64 bytes.
+  struct __attribute__((packed, aligned(4))) Ref {
     uint8_t* data = nullptr;  // nullptr: released (or never stored)
-    uint64_t chunk = 0;
-    uint32_t size = 0;
+    uint32_t chunk = 0;       // the chunk's id, modulo 2^32
   };
   Ref store(const ProducerRecord& r);
   // Fills v.key, v.value and (through `headers`, which it owns) v.headers from a stored record.
@@ -69,16 +69,21 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   struct Pending {
     Handler handler;
     RecordArena::Ref data;  // key, value, headers
+    uint32_t bytes = 0;     // about what it takes in a batch, counted once (batch.size, max.request.size)
     int64_t timestamp = 0;
     // async_send + delivery.timeout.ms: the record fails with timeout if it is still waiting for its
     // topic, a leader or a producer id then (retries count from when its batch is drained).
     clock::time_point deadline{};
-    uint64_t seq = 0;  // the order it was sent in, from 1 (0: never queued, no flush waits for it)
-    size_t bytes = 0;  // about what it takes in a batch, counted once (batch.size, max.request.size)
-    std::optional<int32_t> partition{};  // the application's choice, if any
-    uint32_t topic = 0;                  // index into topic_names_
-    bool holds_memory = false;           // taken in: its bytes count against buffer.memory until its result
+    uint64_t seq = 0;                // the order it was sent in, from 1 (0: never queued, no flush waits)
+    int32_t partition = 0;           // the application's choice, when has_partition
+    uint32_t topic : 30 = 0;         // index into topic_names_
+    uint32_t has_partition : 1 = 0;  // the application chose the partition
+    uint32_t holds_memory : 1 = 0;   // taken in: its bytes count against buffer.memory until its result
+    std::optional<int32_t> chosen_partition() const {
+      return has_partition ? std::optional<int32_t>(partition) : std::nullopt;
+    }
   };
+  static_assert(sizeof(Pending) <= 64, "a waiting record's fixed cost: eight to a std::deque node");
   // What a record's result needs once it is in a batch (the record itself is in the batch's bytes).
   struct Delivery {
     Handler handler;
