@@ -339,6 +339,7 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
     error_text_ = record.topic + ": a record of " + std::to_string(bytes) +
                   " bytes is more than a Kafka record can hold (its length is an int32)";
     refuse(std::move(handler), client_errc::invalid_argument);
+    transaction_batch_failed(client_errc::invalid_argument);  // as for a record past buffer.memory
     return;
   }
   if (bytes > static_cast<uint64_t>(config_.buffer_memory)) {
