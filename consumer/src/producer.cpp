@@ -4,6 +4,8 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <cstring>
+#include <limits>
 
 #include "producer_core.hpp"
 
@@ -25,7 +27,111 @@ size_t record_size(const ProducerRecord& r) {
   return n;
 }
 
+// Lengths as unsigned varints (7 bits a byte), a field's as length + 1 with 0 for null.
+size_t uleb_size(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+void put_uleb(uint8_t*& out, uint64_t v) {
+  for (; v >= 0x80; v >>= 7) *out++ = static_cast<uint8_t>(v | 0x80);
+  *out++ = static_cast<uint8_t>(v);
+}
+uint64_t get_uleb(const uint8_t*& in) {
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const uint8_t b = *in++;
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (b < 0x80) return v;
+  }
+}
+size_t stored_size(std::string_view s) { return uleb_size(s.size() + 1) + s.size(); }
+size_t stored_size(const std::optional<std::string>& s) { return s ? stored_size(std::string_view(*s)) : 1; }
+void put_field(uint8_t*& out, std::string_view s) {
+  put_uleb(out, s.size() + 1);
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
+  out += s.size();
+}
+void put_field(uint8_t*& out, const std::optional<std::string>& s) {
+  if (s)
+    put_field(out, std::string_view(*s));
+  else
+    put_uleb(out, 0);
+}
+std::optional<Bytes> get_field(const uint8_t*& in) {
+  const uint64_t n = get_uleb(in);
+  if (n == 0) return std::nullopt;
+  Bytes b(in, n - 1);
+  in += n - 1;
+  return b;
+}
+
 }  // namespace
+
+// A stored record: key, value (length + 1 or 0 for null, then the bytes), the header count, and per
+// header its key and value the same way. The bytes never leave the process.
+RecordArena::Ref RecordArena::store(const ProducerRecord& r) {
+  size_t size = stored_size(r.key) + stored_size(r.value) + uleb_size(r.headers.size());
+  for (const auto& [k, v] : r.headers) size += stored_size(std::string_view(k)) + stored_size(v);
+  if (chunks_.empty() || chunks_.back().capacity - chunks_.back().used < size) {
+    Chunk c;
+    if (size <= kChunkSize && !spare_.empty()) {
+      c = std::move(spare_.back());
+      spare_.pop_back();
+    } else {
+      c.capacity = std::max(size, kChunkSize);
+      c.data.reset(new uint8_t[c.capacity]);
+    }
+    chunks_.push_back(std::move(c));
+  }
+  Chunk& c = chunks_.back();
+  Ref ref{c.data.get() + c.used, static_cast<uint32_t>(first_id_ + chunks_.size() - 1)};
+  c.used += size;
+  ++c.live;
+  uint8_t* out = ref.data;
+  put_field(out, r.key);
+  put_field(out, r.value);
+  put_uleb(out, r.headers.size());
+  for (const auto& [k, v] : r.headers) {
+    put_field(out, std::string_view(k));
+    put_field(out, v);
+  }
+  return ref;
+}
+
+void RecordArena::load(const Ref& ref, RecordView& v, std::vector<proto::Header>& headers) {
+  const uint8_t* in = ref.data;
+  v.key = get_field(in);
+  v.value = get_field(in);
+  const uint64_t n = get_uleb(in);
+  headers.clear();
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto k = get_field(in);
+    const auto value = get_field(in);
+    headers.push_back({std::string_view(reinterpret_cast<const char*>(k->ptr), k->len), value});
+  }
+  v.headers = headers;
+}
+
+void RecordArena::release(Ref& ref) {
+  if (!ref.data) return;
+  --chunks_[static_cast<uint32_t>(ref.chunk - static_cast<uint32_t>(first_id_))].live;
+  ref.data = nullptr;
+  // Chunks empty at the front go (the last one, which takes new records, is only rewound).
+  while (!chunks_.empty() && chunks_.front().live == 0) {
+    if (chunks_.size() == 1) {
+      chunks_.front().used = 0;
+      break;
+    }
+    Chunk c = std::move(chunks_.front());
+    chunks_.pop_front();
+    ++first_id_;
+    if (c.capacity == kChunkSize && spare_.size() < 2) {
+      c.used = 0;
+      spare_.push_back(std::move(c));
+    }
+  }
+}
 
 Producer::Producer(executor_type ex, Config config)
     : executor_(ex), core_(std::make_shared<Core>(ex, std::move(config))) {}
@@ -82,6 +188,45 @@ void Producer::Core::complete(Pending& p, std::error_code ec, RecordMetadata md)
   asio::post(executor_,
              [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
   settle(p);
+  arena_.release(p.data);
+}
+
+void Producer::Core::refuse(Handler&& handler, std::error_code ec) {
+  asio::post(executor_, [h = std::move(handler), ec]() mutable { std::move(h)(ec, RecordMetadata{}); });
+}
+
+int64_t Producer::Core::wall_ms(clock::time_point now) {
+  if (now - wall_checked_ >= std::chrono::milliseconds(100) || now < wall_checked_) {
+    wall_offset_ = std::chrono::system_clock::now().time_since_epoch() - now.time_since_epoch();
+    wall_checked_ = now;
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch() + wall_offset_).count();
+}
+
+uint32_t Producer::Core::topic_index(std::string_view topic) {
+  if (!topic_names_.empty() && topic_names_.back() == topic)
+    return static_cast<uint32_t>(topic_names_.size() - 1);
+  auto it = topic_indexes_.find(topic);
+  if (it == topic_indexes_.end()) {
+    it = topic_indexes_.emplace(std::string(topic), static_cast<uint32_t>(topic_names_.size())).first;
+    topic_names_.emplace_back(topic);
+  }
+  return it->second;
+}
+
+Producer::Core::Pending Producer::Core::stash(const ProducerRecord& r, Handler&& handler, int64_t timestamp,
+                                              uint64_t seq, size_t bytes) {
+  Pending p{std::move(handler), arena_.store(r), static_cast<uint32_t>(bytes), timestamp, {}, seq};
+  p.partition = r.partition.value_or(0);
+  p.has_partition = r.partition.has_value();
+  p.topic = topic_index(r.topic);
+  return p;
+}
+
+RecordView Producer::Core::view(const Pending& p) {
+  RecordView v{topic_names_[p.topic], p.chosen_partition(), {}, {}, {}};
+  RecordArena::load(p.data, v, header_views_);
+  return v;
 }
 
 void Producer::Core::complete_batch(Batch& b, std::error_code ec, const RecordMetadata& md) {
@@ -128,9 +273,13 @@ void Producer::Core::admit_waiting(clock::time_point now) {
     Pending& p = waiting_for_memory_.front();
     if (buffered_bytes_ + p.bytes <= static_cast<uint64_t>(config_.buffer_memory)) {
       take_in(p, now);
-      unrouted_.push_back(std::move(p));  // routed below, behind what was taken in before it
+      // Routed now when nothing waits for metadata before it, else by the sender, behind those.
+      if (unrouted_.empty() && !pool_->needs_metadata(topic_names_[p.topic], now))
+        route(p, now);
+      else
+        unrouted_.push_back(std::move(p));
     } else if (p.deadline <= now) {
-      error_text_ = p.record.topic + ": buffer.memory (" + std::to_string(config_.buffer_memory) +
+      error_text_ = topic_names_[p.topic] + ": buffer.memory (" + std::to_string(config_.buffer_memory) +
                     " bytes) stayed full for max.block.ms (" + std::to_string(config_.max_block.count()) +
                     " ms): the brokers take records more slowly than they are sent";
       --queued_;
@@ -170,8 +319,7 @@ void Producer::Core::finish_flush(FlushWaiter& w, std::error_code ec) {
 
 void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
   if (stage_ != Stage::open) {
-    Pending p{std::move(record), 0, std::move(handler)};
-    complete(p, failure_ ? failure_ : std::error_code(client_errc::operation_aborted), {});
+    refuse(std::move(handler), failure_ ? failure_ : std::error_code(client_errc::operation_aborted));
     return;
   }
   // A transactional producer takes records only inside a transaction that can still commit.
@@ -181,58 +329,80 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
                     (ec == client_errc::invalid_state
                          ? std::string("no transaction: call begin_transaction() before sending")
                          : "the transaction cannot commit (" + txn_->last_error_text() + "): abort it");
-      Pending p{std::move(record), 0, std::move(handler)};
-      complete(p, ec, {});
+      refuse(std::move(handler), ec);
       return;
     }
-  const int64_t ts = record.timestamp.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::system_clock::now().time_since_epoch())
-                                                   .count());
+  const auto now = clock::now();
+  const int64_t ts = record.timestamp ? *record.timestamp : wall_ms(now);
   const size_t bytes = record_size(record);
+  if (bytes > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    error_text_ = record.topic + ": a record of " + std::to_string(bytes) +
+                  " bytes is more than a Kafka record can hold (its length is an int32)";
+    refuse(std::move(handler), client_errc::invalid_argument);
+    transaction_batch_failed(client_errc::invalid_argument);  // as for a record past buffer.memory
+    return;
+  }
   if (bytes > static_cast<uint64_t>(config_.buffer_memory)) {
     error_text_ = record.topic + ": a record of " + std::to_string(bytes) +
                   " bytes can never fit in buffer.memory (" + std::to_string(config_.buffer_memory) + ")";
-    Pending p{std::move(record), 0, std::move(handler)};
-    complete(p, client_errc::invalid_argument, {});
+    refuse(std::move(handler), client_errc::invalid_argument);
     transaction_batch_failed(client_errc::invalid_argument);  // Java: send() fails and the transaction too
     return;
   }
-  const auto now = clock::now();
-  Pending p{std::move(record), ts, std::move(handler), now + config_.max_block, next_seq_++, bytes};
+  const uint64_t seq = next_seq_++;
   ++queued_;
+  auto start_sender = [this](bool wake) {
+    if (!sender_running_) {
+      sender_running_ = true;
+      spawn(sender());
+    } else if (wake) {
+      wakeup_.cancel();
+    }
+  };
   // buffer.memory full (or records already waiting for room, which this one must not overtake): it
   // waits for deliveries to make room, as Java's send() blocks, and fails at max.block.ms. Without this
   // bound an application faster than its brokers grew the producer's memory without end.
   if (!waiting_for_memory_.empty() ||
       buffered_bytes_ + bytes > static_cast<uint64_t>(config_.buffer_memory)) {
+    Pending p = stash(record, std::move(handler), ts, seq, bytes);
+    p.deadline = now + config_.max_block;
     waiting_for_memory_.push_back(std::move(p));
-    if (!sender_running_) {
-      sender_running_ = true;
-      spawn(sender());
-    }
+    start_sender(false);
     return;
   }
-  take_in(p, now);
-  // A record whose topic the metadata knows goes straight to its partition's queue; the sender is woken
-  // only when that queue has something to send sooner than the sender planned. Waking it for every record
-  // made it scan every partition's queue per record: with 1,000 partitions most of the producer's CPU.
-  bool wake = true;
-  if (!pool_->needs_metadata(p.record.topic) && unrouted_.empty()) {
-    if (const TopicPartition* tp = route(p)) {
-      // A broker at max.in.flight.requests.per.connection: the answer that frees a slot wakes the sender.
-      const auto leader = pool_->metadata().leader(tp->topic, tp->partition);
-      wake = due(queues_[*tp]) < wakeup_.expiry() &&
-             !(leader && requests_in_flight_[*leader] >= config_.max_in_flight_requests);
+  // A record whose topic the metadata knows goes straight into its partition's open batch, from the
+  // application's strings (no copy kept); the sender is woken only when that queue has something to send
+  // sooner than the sender planned. Waking it for every record made it scan every partition's queue per
+  // record: with 1,000 partitions most of the producer's CPU.
+  const net::TopicInfo* t = unrouted_.empty() ? pool_->metadata().topic(record.topic) : nullptr;
+  const bool known = t && !needs_metadata(t, now);
+  if (known) {
+    header_views_.clear();
+    for (const auto& [k, v] : record.headers)
+      header_views_.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
+    const RecordView v{
+        record.topic, record.partition, record.key ? std::optional<Bytes>(Bytes(*record.key)) : std::nullopt,
+        record.value ? std::optional<Bytes>(Bytes(*record.value)) : std::nullopt, header_views_};
+    if (QueueEntry* e = place(v, t)) {
+      buffered_bytes_ += bytes;
+      append(*e, v, std::move(handler), ts, seq, bytes, now + config_.delivery_timeout, now);
+      bool wake = false;
+      if (due(e->second) < wakeup_.expiry()) {
+        // A broker at max.in.flight.requests.per.connection: the answer that frees a slot wakes the sender.
+        const auto leader = pool_->metadata().leader(e->first.topic, e->first.partition);
+        wake = !(leader && requests_in_flight_[*leader] >= config_.max_in_flight_requests);
+      }
+      start_sender(wake);
+      return;
     }
-  } else {
+  }
+  Pending p = stash(record, std::move(handler), ts, seq, bytes);
+  take_in(p, now);
+  if (known)
+    route(p, now);  // fails it (no such partition), or leaves it in unrouted_ for the sender
+  else
     unrouted_.push_back(std::move(p));
-  }
-  if (!sender_running_) {
-    sender_running_ = true;
-    spawn(sender());
-  } else if (wake) {
-    wakeup_.cancel();
-  }
+  start_sender(true);
 }
 
 clock::time_point Producer::Core::due(const PartitionQueue& q) const {
@@ -244,80 +414,92 @@ clock::time_point Producer::Core::due(const PartitionQueue& q) const {
   return first.created + config_.linger;
 }
 
-void Producer::Core::append(const TopicPartition& tp, PartitionQueue& q, Pending& p) {
+void Producer::Core::append(QueueEntry& e, const RecordView& v, Handler&& handler, int64_t timestamp,
+                            uint64_t seq, size_t bytes, clock::time_point deadline, clock::time_point now) {
   // A record that would take the open batch past batch.size starts the next one (Java's rule), so a
   // batch's buffer, sized once, is never copied to grow; a record larger than batch.size is a batch alone.
+  auto& q = e.second;
   const size_t batch_size = static_cast<size_t>(config_.batch_size);
   if (q.batches.empty() || (q.batches.back().records.count() > 0 &&
-                            q.batches.back().records.uncompressed_size() + p.bytes > batch_size)) {
+                            q.batches.back().records.uncompressed_size() + bytes > batch_size)) {
     proto::BatchOptions options;
     options.compression = compression_of(config_.compression_type);
     options.transactional = txn_.has_value();
     Batch& b = q.batches.emplace_back();
-    b.tp = tp;
+    b.tp = e.first;
     b.records.reset(options);
-    b.records.reserve(std::max(batch_size, proto::kBatchHeaderSize + p.bytes + 32));
-    b.created = clock::now();
-    b.deadline = p.deadline;
-    b.sticky = !p.record.key && !p.record.partition;
+    b.records.reserve(std::max(batch_size, proto::kBatchHeaderSize + bytes + 32));
+    b.deliveries.reserve(std::min<size_t>(batch_size / std::max<size_t>(bytes, 1) + 1, 1024));
+    b.created = now;
+    b.deadline = deadline;
+    b.sticky = !v.key && !v.partition;
   }
   Batch& b = q.batches.back();
-  const ProducerRecord& r = p.record;
-  header_views_.clear();
-  for (const auto& [k, v] : r.headers)
-    header_views_.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
-  b.records.add(p.timestamp, r.key ? std::optional<Bytes>(Bytes(*r.key)) : std::nullopt,
-                r.value ? std::optional<Bytes>(Bytes(*r.value)) : std::nullopt, header_views_);
-  b.deliveries.push_back({std::move(p.handler), p.timestamp, p.seq});
-  // The batch holds the record's memory from now on (and answers for its flush).
-  b.bytes += p.bytes;
-  p.holds_memory = false;
-  p.seq = 0;
+  b.records.add(timestamp, v.key, v.value, v.headers);
+  b.deliveries.push_back({std::move(handler), timestamp, seq});
+  b.bytes += bytes;
 }
 
-const TopicPartition* Producer::Core::route(Pending& p) {
-  const net::TopicInfo* t = pool_->metadata().topic(p.record.topic);
-  const auto part = choose_partition(p.record);
-  if (!part || (t && (*part < 0 || *part >= static_cast<int32_t>(t->partitions.size())))) {
-    // With allow.auto.create.topics the broker answers UNKNOWN_TOPIC_OR_PARTITION (or
-    // LEADER_NOT_AVAILABLE) while it creates the topic: ask again after retry.backoff.ms, until the
-    // record's delivery.timeout.ms. Without it, an unknown topic fails at once.
-    const bool creating = config_.allow_auto_create_topics && clock::now() < p.deadline;
-    std::error_code failed;
-    if (t && as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition && !creating) {
-      error_text_ = p.record.topic + ": the cluster has no such topic";
-      failed = client_errc::unknown_topic;
-    } else if (t && part) {
-      error_text_ = p.record.topic + "-" + std::to_string(*part) + ": no such partition";
-      failed = client_errc::invalid_argument;
-    } else if (clock::now() >= p.deadline) {
-      error_text_ = p.record.topic + ": no metadata for it within delivery.timeout.ms";
-      failed = client_errc::timeout;
-    }
-    if (failed) {
-      --queued_;
-      complete(p, failed, {});
-      transaction_batch_failed(failed);
-      return nullptr;
-    }
-    if (t) pool_->metadata().mark_stale(p.record.topic);  // refreshed on the next round
-    unrouted_.push_back(std::move(p));
+Producer::Core::QueueEntry* Producer::Core::place(const RecordView& v, const net::TopicInfo* t) {
+  const auto part = choose_partition(v, t);
+  if (!part || *part < 0 || *part >= static_cast<int32_t>(t->partitions.size())) return nullptr;
+  auto index = queue_index_.find(v.topic);
+  if (index == queue_index_.end()) index = queue_index_.emplace(std::string(v.topic), 0).first;
+  auto& queues = index->second;
+  if (queues.size() <= static_cast<size_t>(*part)) queues.resize(static_cast<size_t>(*part) + 1, nullptr);
+  QueueEntry*& e = queues[static_cast<size_t>(*part)];
+  if (!e) e = &*queues_.try_emplace({std::string(v.topic), *part}).first;
+  return e;
+}
+
+const TopicPartition* Producer::Core::route(Pending& p, clock::time_point now) {
+  const std::string& topic = topic_names_[p.topic];
+  const net::TopicInfo* t = pool_->metadata().topic(topic);
+  const RecordView v = view(p);
+  if (QueueEntry* e = place(v, t)) {
+    append(*e, v, std::move(p.handler), p.timestamp, p.seq, p.bytes, p.deadline, now);
+    // The batch holds the record's memory from now on (and answers for its flush).
+    p.holds_memory = false;
+    p.seq = 0;
+    arena_.release(p.data);
+    return &e->first;
+  }
+  const auto part = choose_partition(v, t);
+  // With allow.auto.create.topics the broker answers UNKNOWN_TOPIC_OR_PARTITION (or
+  // LEADER_NOT_AVAILABLE) while it creates the topic: ask again after retry.backoff.ms, until the
+  // record's delivery.timeout.ms. Without it, an unknown topic fails at once.
+  const bool creating = config_.allow_auto_create_topics && now < p.deadline;
+  std::error_code failed;
+  if (t && as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition && !creating) {
+    error_text_ = topic + ": the cluster has no such topic";
+    failed = client_errc::unknown_topic;
+  } else if (t && part) {
+    error_text_ = topic + "-" + std::to_string(*part) + ": no such partition";
+    failed = client_errc::invalid_argument;
+  } else if (now >= p.deadline) {
+    error_text_ = topic + ": no metadata for it within delivery.timeout.ms";
+    failed = client_errc::timeout;
+  }
+  if (failed) {
+    --queued_;
+    complete(p, failed, {});
+    transaction_batch_failed(failed);
     return nullptr;
   }
-  auto it = queues_.try_emplace({p.record.topic, *part}).first;
-  append(it->first, it->second, p);
-  return &it->first;
+  if (t) pool_->metadata().mark_stale(topic);  // refreshed on the next round
+  unrouted_.push_back(std::move(p));
+  return nullptr;
 }
 
-std::optional<int32_t> Producer::Core::choose_partition(const ProducerRecord& r) {
-  const net::TopicInfo* t = pool_->metadata().topic(r.topic);
+std::optional<int32_t> Producer::Core::choose_partition(const RecordView& v, const net::TopicInfo* t) {
   if (!t || t->partitions.empty()) return std::nullopt;
   const auto n = static_cast<int32_t>(t->partitions.size());
-  if (r.partition) return *r.partition;
-  if (r.key) return partition_for_key(*r.key, n);
-  auto it = sticky_.find(r.topic);
+  if (v.partition) return *v.partition;
+  if (v.key)
+    return partition_for_key(std::string_view(reinterpret_cast<const char*>(v.key->ptr), v.key->len), n);
+  auto it = sticky_.find(v.topic);
   if (it == sticky_.end())
-    it = sticky_.emplace(r.topic, static_cast<int32_t>(rng_() % static_cast<uint32_t>(n))).first;
+    it = sticky_.emplace(std::string(v.topic), static_cast<int32_t>(rng_() % static_cast<uint32_t>(n))).first;
   return it->second;
 }
 
@@ -341,19 +523,25 @@ asio::awaitable<void> Producer::Core::sender() {
     // Route records to partitions (metadata first for topics we have not seen).
     if (!unrouted_.empty()) {
       // Each topic once per Metadata request, however many of its records wait.
+      std::vector<uint32_t> seen;
       std::vector<std::string> unknown;
       for (const auto& p : unrouted_)
-        if (std::find(unknown.begin(), unknown.end(), p.record.topic) == unknown.end() &&
-            pool_->needs_metadata(p.record.topic))
-          unknown.push_back(p.record.topic);
+        if (std::find(seen.begin(), seen.end(), p.topic) == seen.end()) {
+          seen.push_back(p.topic);
+          if (pool_->needs_metadata(topic_names_[p.topic])) unknown.push_back(topic_names_[p.topic]);
+        }
       if (!unknown.empty()) {
         auto [ec, none] = co_await pool_->refresh_metadata(unknown, config_.allow_auto_create_topics);
         if (stage_ == Stage::destroyed) break;
         if (ec && stage_ == Stage::open) error_text_ = "metadata: " + pool_->describe(ec);
       }
+      // Each record leaves `waiting` as it is routed, so the queue's memory goes while the batches fill
+      // (at start-up this is every record sent before the first metadata arrived).
       std::deque<Pending> waiting = std::move(unrouted_);
       unrouted_.clear();
-      for (auto& p : waiting) route(p);  // what still cannot be placed goes back to unrouted_
+      const auto routed_at = clock::now();
+      for (; !waiting.empty(); waiting.pop_front())
+        route(waiting.front(), routed_at);  // what still cannot be placed goes back to unrouted_
     }
     // Which partitions are ready: full, lingered long enough, or a flush asked for everything. Each round
     // starts after the partition the last one ended with, so that with requests bounded in size and number

@@ -8,6 +8,7 @@
 #include <list>
 #include <map>
 #include <random>
+#include <span>
 
 #include "kafkawire/consumer/producer.hpp"
 #include "kafkawire/consumer/producer_session.hpp"
@@ -20,21 +21,69 @@ namespace proto = kafkawire::protocol;
 using clock = std::chrono::steady_clock;
 inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
+// A record as the router and the batch builder read it: views into a ProducerRecord or the RecordArena.
+struct RecordView {
+  std::string_view topic;
+  std::optional<int32_t> partition;
+  std::optional<proto::Bytes> key;
+  std::optional<proto::Bytes> value;
+  std::span<const proto::Header> headers;
+};
+
+// The key, value and headers of records not yet in a batch, back to back in large chunks: one
+// allocation per chunk instead of a string per field per record. Records leave about in the order they
+// came; a chunk is reused once every record in it has left.
+class RecordArena {
+ public:
+  // Packed with the 32-bit chunk id beside it, so a Pending holding one stays at 64 bytes.
+  struct __attribute__((packed, aligned(4))) Ref {
+    uint8_t* data = nullptr;  // nullptr: released (or never stored)
+    uint32_t chunk = 0;       // the chunk's id, modulo 2^32
+  };
+  Ref store(const ProducerRecord& r);
+  // Fills v.key, v.value and (through `headers`, which it owns) v.headers from a stored record.
+  static void load(const Ref& ref, RecordView& v, std::vector<proto::Header>& headers);
+  void release(Ref& ref);
+  size_t chunks() const { return chunks_.size(); }
+
+ private:
+  static constexpr size_t kChunkSize = 256 * 1024;
+  struct Chunk {
+    std::unique_ptr<uint8_t[]> data;
+    size_t capacity = 0;
+    size_t used = 0;
+    size_t live = 0;  // records stored in it and not yet released
+  };
+  std::deque<Chunk> chunks_;  // chunks_[i] has id first_id_ + i; the last one takes new records
+  uint64_t first_id_ = 0;
+  std::vector<Chunk> spare_;  // emptied chunks kept for reuse (a chunk this size is an mmap each time)
+};
+
 // The producer's state and background work (see Producer in producer.hpp). The sender and each request's
 // coroutine are spawned with a completion that holds the Core, so the Core outlives them.
 struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   // A record not yet in a batch: waiting for room in buffer.memory or for the metadata that places it.
+  // Kept small: its key, value and headers are in the RecordArena and its topic is an index into
+  // topic_names_, so a record waiting costs ~100 bytes and no allocation of its own beside the handler
+  // (the application's strings are freed when async_send returns).
   struct Pending {
-    ProducerRecord record;
-    int64_t timestamp;
     Handler handler;
+    RecordArena::Ref data;  // key, value, headers
+    uint32_t bytes = 0;     // about what it takes in a batch, counted once (batch.size, max.request.size)
+    int64_t timestamp = 0;
     // async_send + delivery.timeout.ms: the record fails with timeout if it is still waiting for its
     // topic, a leader or a producer id then (retries count from when its batch is drained).
     clock::time_point deadline{};
-    uint64_t seq = 0;           // the order it was sent in, from 1 (0: never queued, no flush waits for it)
-    size_t bytes = 0;           // about what it takes in a batch, counted once (batch.size, max.request.size)
-    bool holds_memory = false;  // taken in: its bytes count against buffer.memory until its result
+    uint64_t seq = 0;                // the order it was sent in, from 1 (0: never queued, no flush waits)
+    int32_t partition = 0;           // the application's choice, when has_partition
+    uint32_t topic : 30 = 0;         // index into topic_names_
+    uint32_t has_partition : 1 = 0;  // the application chose the partition
+    uint32_t holds_memory : 1 = 0;   // taken in: its bytes count against buffer.memory until its result
+    std::optional<int32_t> chosen_partition() const {
+      return has_partition ? std::optional<int32_t>(partition) : std::nullopt;
+    }
   };
+  static_assert(sizeof(Pending) <= 64, "a waiting record's fixed cost: eight to a std::deque node");
   // What a record's result needs once it is in a batch (the record itself is in the batch's bytes).
   struct Delivery {
     Handler handler;
@@ -102,14 +151,33 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   // Takes in the records waiting for room in buffer.memory, in order, and fails those whose max.block.ms
   // has passed.
   void admit_waiting(clock::time_point now);
+  using QueueEntry = std::map<TopicPartition, PartitionQueue>::value_type;
   // Puts a record in its partition's queue and returns that partition, or (nullptr) leaves it in
   // unrouted_ until the metadata can place it, or fails it for good (unknown topic, bad partition).
-  const TopicPartition* route(Pending& p);
-  // Puts a routed record into the last batch of its partition (a new one when that is full).
-  void append(const TopicPartition& tp, PartitionQueue& q, Pending& p);
+  const TopicPartition* route(Pending& p, clock::time_point now);
+  // The queue of the partition the metadata (t) and the partitioner give the record, or nullptr when
+  // that cannot be said now (no metadata, no such partition).
+  QueueEntry* place(const RecordView& v, const net::TopicInfo* t);
+  // Puts a placed record into the last batch of its partition (a new one when that is full). The batch
+  // takes over its handler and, from now, answers for its bytes of buffer.memory and its flush.
+  void append(QueueEntry& e, const RecordView& v, Handler&& handler, int64_t timestamp, uint64_t seq,
+              size_t bytes, clock::time_point deadline, clock::time_point now);
   // When a partition's queue should be sent: min() at once, max() never (empty).
   clock::time_point due(const PartitionQueue& q) const;
-  std::optional<int32_t> choose_partition(const ProducerRecord& r);
+  std::optional<int32_t> choose_partition(const RecordView& v, const net::TopicInfo* t);
+  // pool_->needs_metadata() for a topic already looked up, at a time already read.
+  bool needs_metadata(const net::TopicInfo* t, clock::time_point now) const {
+    return !t || t->stale || now - t->updated >= pool_->options().metadata_max_age;
+  }
+  // A record's timestamp (ms since the epoch) from a steady_clock reading: the system clock's offset
+  // from it is read again every 100 ms, so a record costs one clock read, not two.
+  int64_t wall_ms(clock::time_point now);
+  uint32_t topic_index(std::string_view topic);
+  // The record kept as a Pending (its bytes in the arena), not yet holding memory.
+  Pending stash(const ProducerRecord& r, Handler&& handler, int64_t timestamp, uint64_t seq, size_t bytes);
+  RecordView view(const Pending& p);
+  // Completes a handler at once with an error (a record refused before it was queued).
+  void refuse(Handler&& handler, std::error_code ec);
   asio::awaitable<void> sender();
   // InitProducerId to any broker, when the session needs a producer id.
   asio::awaitable<void> init_producer_id();
@@ -164,11 +232,19 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   std::shared_ptr<net::Pool> pool_;
   ProducerSession session_;  // producer id, epoch and sequence numbers (enable.idempotence)
   std::map<TopicPartition, PartitionQueue> queues_;
-  std::map<std::string, int32_t> sticky_;    // topic -> partition for records without a key
-  std::vector<proto::Header> header_views_;  // a record's headers as the batch builder takes them
-  std::deque<Pending> unrouted_;             // waiting for metadata to pick a partition
-  std::deque<Pending> waiting_for_memory_;   // sent while buffer.memory was full, in order
-  size_t buffered_bytes_ = 0;                // of the records taken in and without a result
+  // Each topic's partition queues by partition number (entries of queues_, which are never erased), so a
+  // routed record finds its queue without building a TopicPartition (a copy of the topic name).
+  std::map<std::string, std::vector<QueueEntry*>, std::less<>> queue_index_;
+  std::map<std::string, int32_t, std::less<>> sticky_;  // topic -> partition for records without a key
+  std::vector<proto::Header> header_views_;             // a record's headers as the batch builder takes them
+  RecordArena arena_;                                   // the bytes of the Pending records
+  std::vector<std::string> topic_names_;                // Pending::topic indexes this
+  std::map<std::string, uint32_t, std::less<>> topic_indexes_;
+  std::deque<Pending> unrouted_;            // waiting for metadata to pick a partition
+  std::deque<Pending> waiting_for_memory_;  // sent while buffer.memory was full, in order
+  clock::time_point wall_checked_{};        // wall_ms(): when the offset was read
+  std::chrono::nanoseconds wall_offset_{};  // system_clock minus steady_clock
+  size_t buffered_bytes_ = 0;               // of the records taken in and without a result
   asio::steady_timer wakeup_;
   std::optional<TransactionManager> txn_;                        // transactional.id set
   std::optional<TransactionManager::Protocol> forced_protocol_;  // tests: this one, whatever the cluster says

@@ -176,27 +176,27 @@ bool RecordBatchReader::next_batch() {
 
 namespace {
 
-void put_uleb(std::vector<uint8_t>& out, uint64_t v) {
+// Writers into room already made (add_at sizes the record first and grows the buffer once).
+uint8_t* put_uleb(uint8_t* out, uint64_t v) {
   while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v | 0x80));
+    *out++ = static_cast<uint8_t>(v | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<uint8_t>(v));
+  *out++ = static_cast<uint8_t>(v);
+  return out;
 }
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 size_t varlong_size(int64_t v) { return uvarint_size(zigzag(v)); }
-void put_varlong(std::vector<uint8_t>& out, int64_t v) { put_uleb(out, zigzag(v)); }
+uint8_t* put_varlong(uint8_t* out, int64_t v) { return put_uleb(out, zigzag(v)); }
 
 size_t field_size(const std::optional<Bytes>& b) {
   return b ? varlong_size(static_cast<int64_t>(b->len)) + b->len : varlong_size(-1);
 }
-void put_field(std::vector<uint8_t>& out, const std::optional<Bytes>& b) {
-  if (!b) {
-    put_varlong(out, -1);
-    return;
-  }
-  put_varlong(out, static_cast<int64_t>(b->len));
-  out.insert(out.end(), b->begin(), b->end());
+uint8_t* put_field(uint8_t* out, const std::optional<Bytes>& b) {
+  if (!b) return put_varlong(out, -1);
+  out = put_varlong(out, static_cast<int64_t>(b->len));
+  if (b->len > 0) std::memcpy(out, b->ptr, b->len);
+  return out + b->len;
 }
 
 }  // namespace
@@ -229,16 +229,18 @@ void RecordBatchBuilder::add_at(int64_t offset, int64_t timestamp, std::optional
                 field_size(value) + varlong_size(static_cast<int64_t>(headers.size()));
   for (const Header& h : headers) body += field_size(Bytes(h.key)) + field_size(h.value);
 
-  put_varlong(records_, static_cast<int64_t>(body));
-  records_.push_back(0);  // attributes
-  put_varlong(records_, ts_delta);
-  put_varlong(records_, offset_delta);
-  put_field(records_, key);
-  put_field(records_, value);
-  put_varlong(records_, static_cast<int64_t>(headers.size()));
+  const size_t at = records_.size();
+  records_.resize(at + varlong_size(static_cast<int64_t>(body)) + body);
+  uint8_t* out = put_varlong(records_.data() + at, static_cast<int64_t>(body));
+  *out++ = 0;  // attributes
+  out = put_varlong(out, ts_delta);
+  out = put_varlong(out, offset_delta);
+  out = put_field(out, key);
+  out = put_field(out, value);
+  out = put_varlong(out, static_cast<int64_t>(headers.size()));
   for (const Header& h : headers) {
-    put_field(records_, Bytes(h.key));
-    put_field(records_, h.value);
+    out = put_field(out, Bytes(h.key));
+    out = put_field(out, h.value);
   }
   ++count_;
   last_offset_ = offset;

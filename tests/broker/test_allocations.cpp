@@ -131,10 +131,12 @@ TEST_CASE("producing allocates per batch, not per record beyond the delivery han
       CHECK(failed == 0);
       const double per_record = static_cast<double>(allocations) / (kRecords - kWarmup);
       INFO(codec << ": " << allocations << " allocations for " << kRecords - kWarmup << " records");
-      // 2 per record (the handler, the metadata's topic) and about 0.2 per record for each request's
-      // own (its frame, coroutine, answer) at ~140 records a batch. A queue node every two records (what the
-      // accumulator replaced) would add 0.5.
-      CHECK(per_record < 2.5);
+      // 1 per record (the metadata's topic) and about 0.15 per record for each request's own (its frame,
+      // coroutine, answer) at ~140 records a batch. The type-erased handler is not counted here: Asio's
+      // recycling allocator takes it from std::aligned_alloc, not operator new. A TopicPartition built per
+      // record to find its queue (a copy of the topic name, until the per-topic index) would add 1, a
+      // queue node every two records 0.5.
+      CHECK(per_record < 1.4);
       WARN(codec << ": " << per_record << " allocations per record sent");
     }
   }
