@@ -20,7 +20,10 @@ namespace kafkawire::testing {
 inline pid_t start_exactly_once(const std::string& bootstrap, const std::string& input,
                                 const std::string& output, const std::string& group, int idle_exit_s,
                                 const std::string& log) {
-  std::vector<std::string> args{"exactly_once_processor", bootstrap, input, output, group};
+  // Small transactions: many of them, so a kill 1.5-4 s after the start lands inside one even on an idle
+  // machine (with 500 records a poll the processor once finished 40,000 before the first kill).
+  std::vector<std::string> args{"exactly_once_processor", bootstrap, input, output, group, "-X",
+                                "max.poll.records=50"};
   if (idle_exit_s > 0) args.insert(args.end(), {"--idle-exit", std::to_string(idle_exit_s)});
   std::vector<char*> argv;  // built before fork(): the child of a threaded process must not allocate
   for (auto& a : args) argv.push_back(a.data());
