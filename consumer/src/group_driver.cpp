@@ -93,9 +93,19 @@ void Consumer::Core::subscribe(std::vector<std::string> topics) {
     start_group_machine();
     assign({});
   }
-  if (consumer_group_)
+  if (consumer_group_) {
+    // The broker names assigned topics by id. Asked now, alongside the join (as Java's consumer asks for
+    // its subscription's metadata), the ids are usually known by the time the first target arrives, so
+    // the member does not wait for a metadata round trip before it takes its partitions.
+    if (!topics.empty())
+      spawn([this, wanted = topics]() -> asio::awaitable<void> {
+        auto [ec, none] = co_await pool_->refresh_metadata(wanted);
+        if (ec || !consumer_group_) co_return;  // the member asks again itself if it needs the names
+        dispatch(topic_names(pool_->metadata()));
+        wake();
+      });
     dispatch(cg::event::Subscribe{std::move(topics), std::nullopt});
-  else if (starting)
+  } else if (starting)
     dispatch(ev::Start{std::move(topics)});
   else
     dispatch(ev::SubscriptionChanged{std::move(topics)});
