@@ -2,6 +2,8 @@
 #   expect_eq <what> <expected> <actual>
 #   expect_rc <what> <expected status> <actual status>     (its message quotes $out and $err, when set)
 #   expect_contains <what> <needle> <haystack>, expect_absent <what> <needle> <haystack>
+#   run_kw <args...>: "$KW" <args...> bounded in time (120 s); output in $out and $err (also $WORK/out,
+#   $WORK/err), status in $rc. Scripts wrap it with their own arguments (kw, kwg).
 # A script ends with
 #   echo "$checks checks, $failures failed"; [ "$failures" -eq 0 ]
 failures=0
@@ -25,4 +27,11 @@ expect_contains() {
 }
 expect_absent() {
   if [[ $3 != *"$2"* ]]; then pass; else fail "$1: '$2' in:"$'\n'"${3:0:3000}"; fi
+}
+
+run_kw() {
+  timeout 120 "$KW" "$@" >"$WORK/out" 2>"$WORK/err"
+  rc=$?
+  out=$(cat "$WORK/out")
+  err=$(cat "$WORK/err")
 }

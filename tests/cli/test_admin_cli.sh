@@ -20,12 +20,7 @@ trap 'rm -rf "$WORK"' EXIT
 . "$(dirname "$0")/checks.sh"
 
 # kw <args...>: kafkawire against the test broker, bounded in time. Output in $out, $err; status in $rc.
-kw() {
-  timeout 120 "$KW" "$@" -b "$BOOT" >"$WORK/out" 2>"$WORK/err"
-  rc=$?
-  out=$(cat "$WORK/out")
-  err=$(cat "$WORK/err")
-}
+kw() { run_kw "$@" -b "$BOOT"; }
 # json <python expression over j>: evaluated on the last output, which must parse.
 json() { python3 -c "import json,sys; j=json.load(open('$WORK/out')); print($1)"; }
 # partitions <topic>: its partition count as describe shows it once every partition has a leader.

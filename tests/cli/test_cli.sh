@@ -27,18 +27,8 @@ trap cleanup EXIT
 . "$(dirname "$0")/checks.sh"
 
 # kw <args...>: kafkawire against the test broker, bounded in time. Output in $WORK/out, $WORK/err; status in $rc.
-kw() {
-  timeout 120 "$KW" -b "$BOOT" "$@" >"$WORK/out" 2>"$WORK/err"
-  rc=$?
-  out=$(cat "$WORK/out")
-  err=$(cat "$WORK/err")
-}
-kwg() {
-  timeout 120 "$KW" groups "$@" -b "$BOOT" >"$WORK/out" 2>"$WORK/err"
-  rc=$?
-  out=$(cat "$WORK/out")
-  err=$(cat "$WORK/err")
-}
+kw() { run_kw -b "$BOOT" "$@"; }
+kwg() { run_kw groups "$@" -b "$BOOT"; }
 # offsets_of <group> <topic> <partition>: "current log-end lag" from `groups describe`.
 offsets_of() {
   timeout 60 "$KW" groups describe "$1" -b "$BOOT" | awk -v g="$1" -v t="$2" -v p="$3" \

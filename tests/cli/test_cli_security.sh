@@ -48,12 +48,7 @@ expect_no_secret() {
 }
 
 # kw <args...>: kafkawire with no -b (the files name the brokers). Output in $out, $err; status in $rc.
-kw() {
-  timeout 120 "$KW" "$@" >"$WORK/out" 2>"$WORK/err"
-  rc=$?
-  out=$(cat "$WORK/out")
-  err=$(cat "$WORK/err")
-}
+kw() { run_kw "$@"; }
 
 echo "kafkawire -F with Java client files against $KAFKAWIRE_SASL_SSL_BOOTSTRAP (SASL_SSL) and" \
   "$KAFKAWIRE_SSL_BOOTSTRAP (SSL) (topic $T)"

@@ -26,18 +26,8 @@ trap cleanup EXIT
 
 # shellcheck source=checks.sh
 . "$(dirname "$0")/checks.sh"
-kw() {
-  timeout 120 "$KW" -b "$BOOT" "$@" >"$WORK/out" 2>"$WORK/err"
-  rc=$?
-  out=$(cat "$WORK/out")
-  err=$(cat "$WORK/err")
-}
-kwg() {
-  timeout 120 "$KW" groups "$@" -b "$BOOT" >"$WORK/out" 2>"$WORK/err"
-  rc=$?
-  out=$(cat "$WORK/out")
-  err=$(cat "$WORK/err")
-}
+kw() { run_kw -b "$BOOT" "$@"; }
+kwg() { run_kw groups "$@" -b "$BOOT"; }
 # Text tables with their column padding squeezed to two spaces.
 squeeze() { sed -E 's/  +/  /g' <<<"$1"; }
 
