@@ -21,10 +21,14 @@ proto::Compression compression_of(const std::string& name) {
   return proto::Compression::none;
 }
 
-size_t record_size(const ProducerRecord& r) {
+size_t record_size(const RecordRef& r) {
   size_t n = 16 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
-  for (const auto& [k, v] : r.headers) n += 4 + k.size() + (v ? v->size() : 0);
+  for (const auto& h : r.headers) n += 4 + h.key.size() + (h.value ? h.value->size() : 0);
   return n;
+}
+
+std::optional<Bytes> bytes_of(const std::optional<std::string_view>& s) {
+  return s ? std::optional<Bytes>(Bytes(*s)) : std::nullopt;
 }
 
 // Lengths as unsigned varints (7 bits a byte), a field's as length + 1 with 0 for null.
@@ -46,15 +50,15 @@ uint64_t get_uleb(const uint8_t*& in) {
   }
 }
 size_t stored_size(std::string_view s) { return uleb_size(s.size() + 1) + s.size(); }
-size_t stored_size(const std::optional<std::string>& s) { return s ? stored_size(std::string_view(*s)) : 1; }
+size_t stored_size(const std::optional<std::string_view>& s) { return s ? stored_size(*s) : 1; }
 void put_field(uint8_t*& out, std::string_view s) {
   put_uleb(out, s.size() + 1);
   if (!s.empty()) std::memcpy(out, s.data(), s.size());
   out += s.size();
 }
-void put_field(uint8_t*& out, const std::optional<std::string>& s) {
+void put_field(uint8_t*& out, const std::optional<std::string_view>& s) {
   if (s)
-    put_field(out, std::string_view(*s));
+    put_field(out, *s);
   else
     put_uleb(out, 0);
 }
@@ -68,11 +72,12 @@ std::optional<Bytes> get_field(const uint8_t*& in) {
 
 }  // namespace
 
-// A stored record: key, value (length + 1 or 0 for null, then the bytes), the header count, and per
-// header its key and value the same way. The bytes never leave the process.
-RecordArena::Ref RecordArena::store(const ProducerRecord& r) {
-  size_t size = stored_size(r.key) + stored_size(r.value) + uleb_size(r.headers.size());
-  for (const auto& [k, v] : r.headers) size += stored_size(std::string_view(k)) + stored_size(v);
+// A stored record: the tag (8 bytes, native order), key, value (length + 1 or 0 for null, then the
+// bytes), the header count, and per header its key and value the same way. The bytes never leave the
+// process.
+RecordArena::Ref RecordArena::store(const RecordRef& r, uint64_t tag) {
+  size_t size = sizeof tag + stored_size(r.key) + stored_size(r.value) + uleb_size(r.headers.size());
+  for (const auto& h : r.headers) size += stored_size(h.key) + stored_size(h.value);
   if (chunks_.empty() || chunks_.back().capacity - chunks_.back().used < size) {
     Chunk c;
     if (size <= kChunkSize && !spare_.empty()) {
@@ -89,18 +94,22 @@ RecordArena::Ref RecordArena::store(const ProducerRecord& r) {
   c.used += size;
   ++c.live;
   uint8_t* out = ref.data;
+  std::memcpy(out, &tag, sizeof tag);
+  out += sizeof tag;
   put_field(out, r.key);
   put_field(out, r.value);
   put_uleb(out, r.headers.size());
-  for (const auto& [k, v] : r.headers) {
-    put_field(out, std::string_view(k));
-    put_field(out, v);
+  for (const auto& h : r.headers) {
+    put_field(out, h.key);
+    put_field(out, h.value);
   }
   return ref;
 }
 
 void RecordArena::load(const Ref& ref, RecordView& v, std::vector<proto::Header>& headers) {
   const uint8_t* in = ref.data;
+  std::memcpy(&v.tag, in, sizeof v.tag);
+  in += sizeof v.tag;
   v.key = get_field(in);
   v.value = get_field(in);
   const uint64_t n = get_uleb(in);
@@ -139,7 +148,21 @@ Producer::Producer(executor_type ex, Config config)
 Producer::~Producer() { core_->destroy(); }
 
 void Producer::enqueue(ProducerRecord record, Handler handler) {
-  core_->enqueue(std::move(record), std::move(handler));
+  std::vector<RecordHeaderRef> headers;
+  headers.reserve(record.headers.size());
+  for (const auto& [k, v] : record.headers)
+    headers.push_back({k, v ? std::optional<std::string_view>(*v) : std::nullopt});
+  const RecordRef ref{record.topic,
+                      record.partition,
+                      record.key ? std::optional<std::string_view>(*record.key) : std::nullopt,
+                      record.value ? std::optional<std::string_view>(*record.value) : std::nullopt,
+                      headers,
+                      record.timestamp};
+  core_->enqueue(ref, std::move(handler), 0);
+}
+void Producer::send(const RecordRef& record, uint64_t tag) { core_->enqueue(record, Handler{}, tag); }
+void Producer::on_delivery(std::function<void(const DeliveryReport&)> callback) {
+  core_->on_delivery_ = std::move(callback);
 }
 net::Pool::Result<std::monostate> Producer::flush() { return Core::flush(core_); }
 net::Pool::Result<std::monostate> Producer::close() { return Core::close(core_); }
@@ -173,6 +196,9 @@ void Producer::Core::destroy() {
   abandon_queued(failure_, "the producer was destroyed");
   abort_waiters(failure_);
   finish_transaction_waiters(failure_);
+  // The callback may use what the application destroys with the Producer: the results just posted, and
+  // any later, find it gone (a handler of async_send is always completed: Asio's rule for handlers).
+  on_delivery_ = nullptr;
   wakeup_.cancel();
   txn_wakeup_.cancel();
   pool_->close();
@@ -184,15 +210,29 @@ void Producer::Core::abort_waiters(std::error_code ec) {
 }
 
 void Producer::Core::complete(Pending& p, std::error_code ec, RecordMetadata md) {
-  auto h = std::move(p.handler);
-  asio::post(executor_,
-             [h = std::move(h), ec, md = std::move(md)]() mutable { std::move(h)(ec, std::move(md)); });
+  if (md.topic.empty()) md.topic = topic_names_[p.topic];
+  uint64_t tag = 0;
+  if (!p.handler && p.data.data) std::memcpy(&tag, p.data.data, sizeof tag);  // RecordArena::store's layout
+  deliver(std::move(p.handler), tag, ec, std::move(md));
   settle(p);
   arena_.release(p.data);
 }
 
-void Producer::Core::refuse(Handler&& handler, std::error_code ec) {
-  asio::post(executor_, [h = std::move(handler), ec]() mutable { std::move(h)(ec, RecordMetadata{}); });
+void Producer::Core::refuse(const RecordRef& r, Handler&& handler, uint64_t tag, std::error_code ec) {
+  deliver(std::move(handler), tag, ec, {std::string(r.topic), -1, -1, -1});
+}
+
+void Producer::Core::deliver(Handler&& handler, uint64_t tag, std::error_code ec, RecordMetadata md) {
+  if (handler) {
+    asio::post(executor_, [h = std::move(handler), ec, md = std::move(md)]() mutable {
+      std::move(h)(ec, std::move(md));
+    });
+    return;
+  }
+  asio::post(executor_, [self = shared_from_this(), tag, ec, md = std::move(md)] {
+    if (self->on_delivery_)
+      self->on_delivery_(DeliveryReport{ec, md.topic, md.partition, md.offset, md.timestamp, tag});
+  });
 }
 
 int64_t Producer::Core::wall_ms(clock::time_point now) {
@@ -214,9 +254,9 @@ uint32_t Producer::Core::topic_index(std::string_view topic) {
   return it->second;
 }
 
-Producer::Core::Pending Producer::Core::stash(const ProducerRecord& r, Handler&& handler, int64_t timestamp,
-                                              uint64_t seq, size_t bytes) {
-  Pending p{std::move(handler), arena_.store(r), static_cast<uint32_t>(bytes), timestamp, {}, seq};
+Producer::Core::Pending Producer::Core::stash(const RecordRef& r, Handler&& handler, uint64_t tag,
+                                              int64_t timestamp, uint64_t seq, size_t bytes) {
+  Pending p{std::move(handler), arena_.store(r, tag), static_cast<uint32_t>(bytes), timestamp, {}, seq};
   p.partition = r.partition.value_or(0);
   p.has_partition = r.partition.has_value();
   p.topic = topic_index(r.topic);
@@ -237,16 +277,25 @@ void Producer::Core::complete_batch(Batch& b, std::error_code ec, const RecordMe
     for (const auto& d : b.deliveries) mine += d.seq != 0 && d.seq < it->target;
     if (mine > 0 && (it->remaining -= std::min(mine, it->remaining)) == 0) flushed.push_back(it);
   }
-  // One posted function calls every handler of the batch, in order: a post per record (an allocation
-  // and a trip through the scheduler each) was a tenth of the producer's CPU.
-  asio::post(executor_, [deliveries = std::move(b.deliveries), ec, md]() mutable {
+  // One posted function gives every record of the batch its result, in order: a post per record (an
+  // allocation and a trip through the scheduler each) was a tenth of the producer's CPU.
+  RecordMetadata batch_md = md;
+  if (batch_md.topic.empty()) batch_md = {b.tp.topic, b.tp.partition, -1, -1};  // failed: where it was going
+  asio::post(executor_, [self = shared_from_this(), deliveries = std::move(b.deliveries), ec,
+                         md = std::move(batch_md)]() mutable {
+    DeliveryReport report{ec, md.topic, md.partition, -1, -1, 0};
     for (size_t i = 0; i < deliveries.size(); ++i) {
-      RecordMetadata r = md;
-      if (!ec) {
-        if (r.offset >= 0) r.offset += static_cast<int64_t>(i);
-        if (r.timestamp < 0) r.timestamp = deliveries[i].timestamp;
+      Delivery& d = deliveries[i];
+      const int64_t offset = !ec && md.offset >= 0 ? md.offset + static_cast<int64_t>(i) : md.offset;
+      const int64_t timestamp = !ec && md.timestamp < 0 ? d.timestamp : md.timestamp;
+      if (d.handler) {
+        std::move(d.handler)(ec, RecordMetadata{md.topic, md.partition, offset, timestamp});
+      } else if (self->on_delivery_) {
+        report.offset = offset;
+        report.timestamp = timestamp;
+        report.tag = d.tag;
+        self->on_delivery_(report);
       }
-      std::move(deliveries[i].handler)(ec, std::move(r));
     }
   });
   b.deliveries.clear();
@@ -317,35 +366,36 @@ void Producer::Core::finish_flush(FlushWaiter& w, std::error_code ec) {
              asio::bind_executor(ex, [h = std::move(w.handler), ec]() mutable { std::move(h)(ec); }));
 }
 
-void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
+void Producer::Core::enqueue(const RecordRef& record, Handler handler, uint64_t tag) {
   if (stage_ != Stage::open) {
-    refuse(std::move(handler), failure_ ? failure_ : std::error_code(client_errc::operation_aborted));
+    refuse(record, std::move(handler), tag,
+           failure_ ? failure_ : std::error_code(client_errc::operation_aborted));
     return;
   }
   // A transactional producer takes records only inside a transaction that can still commit.
   if (txn_)
     if (auto ec = txn_->may_send()) {
-      error_text_ = record.topic + ": " +
+      error_text_ = std::string(record.topic) + ": " +
                     (ec == client_errc::invalid_state
                          ? std::string("no transaction: call begin_transaction() before sending")
                          : "the transaction cannot commit (" + txn_->last_error_text() + "): abort it");
-      refuse(std::move(handler), ec);
+      refuse(record, std::move(handler), tag, ec);
       return;
     }
   const auto now = clock::now();
   const int64_t ts = record.timestamp ? *record.timestamp : wall_ms(now);
   const size_t bytes = record_size(record);
   if (bytes > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
-    error_text_ = record.topic + ": a record of " + std::to_string(bytes) +
+    error_text_ = std::string(record.topic) + ": a record of " + std::to_string(bytes) +
                   " bytes is more than a Kafka record can hold (its length is an int32)";
-    refuse(std::move(handler), client_errc::invalid_argument);
+    refuse(record, std::move(handler), tag, client_errc::invalid_argument);
     transaction_batch_failed(client_errc::invalid_argument);  // as for a record past buffer.memory
     return;
   }
   if (bytes > static_cast<uint64_t>(config_.buffer_memory)) {
-    error_text_ = record.topic + ": a record of " + std::to_string(bytes) +
+    error_text_ = std::string(record.topic) + ": a record of " + std::to_string(bytes) +
                   " bytes can never fit in buffer.memory (" + std::to_string(config_.buffer_memory) + ")";
-    refuse(std::move(handler), client_errc::invalid_argument);
+    refuse(record, std::move(handler), tag, client_errc::invalid_argument);
     transaction_batch_failed(client_errc::invalid_argument);  // Java: send() fails and the transaction too
     return;
   }
@@ -364,7 +414,7 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
   // bound an application faster than its brokers grew the producer's memory without end.
   if (!waiting_for_memory_.empty() ||
       buffered_bytes_ + bytes > static_cast<uint64_t>(config_.buffer_memory)) {
-    Pending p = stash(record, std::move(handler), ts, seq, bytes);
+    Pending p = stash(record, std::move(handler), tag, ts, seq, bytes);
     p.deadline = now + config_.max_block;
     waiting_for_memory_.push_back(std::move(p));
     start_sender(false);
@@ -378,11 +428,9 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
   const bool known = t && !needs_metadata(t, now);
   if (known) {
     header_views_.clear();
-    for (const auto& [k, v] : record.headers)
-      header_views_.push_back({k, v ? std::optional<Bytes>(Bytes(*v)) : std::nullopt});
-    const RecordView v{
-        record.topic, record.partition, record.key ? std::optional<Bytes>(Bytes(*record.key)) : std::nullopt,
-        record.value ? std::optional<Bytes>(Bytes(*record.value)) : std::nullopt, header_views_};
+    for (const auto& h : record.headers) header_views_.push_back({h.key, bytes_of(h.value)});
+    const RecordView v{record.topic,           record.partition, bytes_of(record.key),
+                       bytes_of(record.value), header_views_,    tag};
     if (QueueEntry* e = place(v, t)) {
       buffered_bytes_ += bytes;
       append(*e, v, std::move(handler), ts, seq, bytes, now + config_.delivery_timeout, now);
@@ -396,7 +444,7 @@ void Producer::Core::enqueue(ProducerRecord record, Handler handler) {
       return;
     }
   }
-  Pending p = stash(record, std::move(handler), ts, seq, bytes);
+  Pending p = stash(record, std::move(handler), tag, ts, seq, bytes);
   take_in(p, now);
   if (known)
     route(p, now);  // fails it (no such partition), or leaves it in unrouted_ for the sender
@@ -436,7 +484,7 @@ void Producer::Core::append(QueueEntry& e, const RecordView& v, Handler&& handle
   }
   Batch& b = q.batches.back();
   b.records.add(timestamp, v.key, v.value, v.headers);
-  b.deliveries.push_back({std::move(handler), timestamp, seq});
+  b.deliveries.push_back({std::move(handler), v.tag, timestamp, seq});
   b.bytes += bytes;
 }
 

@@ -21,13 +21,15 @@ namespace proto = kafkawire::protocol;
 using clock = std::chrono::steady_clock;
 inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-// A record as the router and the batch builder read it: views into a ProducerRecord or the RecordArena.
+// A record as the router and the batch builder read it: views into the application's RecordRef or the
+// RecordArena.
 struct RecordView {
   std::string_view topic;
   std::optional<int32_t> partition;
   std::optional<proto::Bytes> key;
   std::optional<proto::Bytes> value;
   std::span<const proto::Header> headers;
+  uint64_t tag = 0;  // send()'s tag, for the delivery callback
 };
 
 // The key, value and headers of records not yet in a batch, back to back in large chunks: one
@@ -40,8 +42,8 @@ class RecordArena {
     uint8_t* data = nullptr;  // nullptr: released (or never stored)
     uint32_t chunk = 0;       // the chunk's id, modulo 2^32
   };
-  Ref store(const ProducerRecord& r);
-  // Fills v.key, v.value and (through `headers`, which it owns) v.headers from a stored record.
+  Ref store(const RecordRef& r, uint64_t tag);
+  // Fills v.key, v.value, v.tag and (through `headers`, which it owns) v.headers from a stored record.
   static void load(const Ref& ref, RecordView& v, std::vector<proto::Header>& headers);
   void release(Ref& ref);
   size_t chunks() const { return chunks_.size(); }
@@ -64,10 +66,10 @@ class RecordArena {
 struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   // A record not yet in a batch: waiting for room in buffer.memory or for the metadata that places it.
   // Kept small: its key, value and headers are in the RecordArena and its topic is an index into
-  // topic_names_, so a record waiting costs ~100 bytes and no allocation of its own beside the handler
-  // (the application's strings are freed when async_send returns).
+  // topic_names_, so a record waiting costs 64 bytes and its bytes, and no allocation of its own beside
+  // async_send's handler (send()'s tag is in the arena).
   struct Pending {
-    Handler handler;
+    Handler handler;        // empty: the record came through send(), and its result goes to on_delivery_
     RecordArena::Ref data;  // key, value, headers
     uint32_t bytes = 0;     // about what it takes in a batch, counted once (batch.size, max.request.size)
     int64_t timestamp = 0;
@@ -86,7 +88,8 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   static_assert(sizeof(Pending) <= 64, "a waiting record's fixed cost: eight to a std::deque node");
   // What a record's result needs once it is in a batch (the record itself is in the batch's bytes).
   struct Delivery {
-    Handler handler;
+    Handler handler;  // empty: on_delivery_ gets the result, with the tag
+    uint64_t tag;
     int64_t timestamp;
     uint64_t seq;  // as Pending::seq
   };
@@ -145,7 +148,8 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
       txn_.emplace(TransactionManagerOptions{config_.transactional_id, config_.transaction_timeout});
   }
 
-  void enqueue(ProducerRecord record, Handler handler);
+  // async_send (a handler) and send() (an empty handler and a tag) alike.
+  void enqueue(const RecordRef& record, Handler handler, uint64_t tag);
   // Takes a record in: its bytes count against buffer.memory, and its delivery.timeout.ms starts.
   void take_in(Pending& p, clock::time_point now);
   // Takes in the records waiting for room in buffer.memory, in order, and fails those whose max.block.ms
@@ -174,10 +178,13 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   int64_t wall_ms(clock::time_point now);
   uint32_t topic_index(std::string_view topic);
   // The record kept as a Pending (its bytes in the arena), not yet holding memory.
-  Pending stash(const ProducerRecord& r, Handler&& handler, int64_t timestamp, uint64_t seq, size_t bytes);
+  Pending stash(const RecordRef& r, Handler&& handler, uint64_t tag, int64_t timestamp, uint64_t seq,
+                size_t bytes);
   RecordView view(const Pending& p);
-  // Completes a handler at once with an error (a record refused before it was queued).
-  void refuse(Handler&& handler, std::error_code ec);
+  // Gives a record refused before it was queued its error (posted, as every result is).
+  void refuse(const RecordRef& r, Handler&& handler, uint64_t tag, std::error_code ec);
+  // Posts a record's result to its handler, or to on_delivery_ (with the tag) when it has none.
+  void deliver(Handler&& handler, uint64_t tag, std::error_code ec, RecordMetadata md);
   asio::awaitable<void> sender();
   // InitProducerId to any broker, when the session needs a producer id.
   asio::awaitable<void> init_producer_id();
@@ -237,8 +244,9 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   std::map<std::string, std::vector<QueueEntry*>, std::less<>> queue_index_;
   std::map<std::string, int32_t, std::less<>> sticky_;  // topic -> partition for records without a key
   std::vector<proto::Header> header_views_;             // a record's headers as the batch builder takes them
-  RecordArena arena_;                                   // the bytes of the Pending records
-  std::vector<std::string> topic_names_;                // Pending::topic indexes this
+  std::function<void(const DeliveryReport&)> on_delivery_;  // send()'s results; dropped by destroy()
+  RecordArena arena_;                                       // the bytes of the Pending records
+  std::vector<std::string> topic_names_;                    // Pending::topic indexes this
   std::map<std::string, uint32_t, std::less<>> topic_indexes_;
   std::deque<Pending> unrouted_;            // waiting for metadata to pick a partition
   std::deque<Pending> waiting_for_memory_;  // sent while buffer.memory was full, in order

@@ -21,18 +21,18 @@ std::optional<std::string> text(const std::optional<protocol::Bytes>& b) {
 TEST_CASE("record arena: a stored record loads back as it was", "[producer][arena]") {
   RecordArena arena;
   std::vector<protocol::Header> headers;
-  ProducerRecord r{.topic = "t",
-                   .key = std::nullopt,
-                   .value = std::string("v"),
-                   .headers = {{"h1", std::string("x")}, {"h2", std::nullopt}, {"", std::string()}}};
-  ProducerRecord empty{.topic = "t", .key = std::string(), .value = std::nullopt};
-  ProducerRecord big{.topic = "t", .key = std::string(300, 'k'), .value = std::string(700 * 1024, 'v')};
-  auto a = arena.store(r);
-  auto e = arena.store(empty);
-  auto g = arena.store(big);
+  const RecordHeaderRef r_headers[] = {{"h1", "x"}, {"h2", std::nullopt}, {"", ""}};
+  RecordRef r{.topic = "t", .key = std::nullopt, .value = "v", .headers = r_headers};
+  RecordRef empty{.topic = "t", .key = "", .value = std::nullopt};
+  const std::string big_key(300, 'k'), big_value(700 * 1024, 'v');
+  RecordRef big{.topic = "t", .key = big_key, .value = big_value};
+  auto a = arena.store(r, 7);
+  auto e = arena.store(empty, 0);
+  auto g = arena.store(big, ~uint64_t{0});
 
   RecordView v;
   RecordArena::load(a, v, headers);
+  CHECK(v.tag == 7);
   CHECK_FALSE(v.key);
   CHECK(text(v.value) == "v");
   REQUIRE(v.headers.size() == 3);
@@ -44,11 +44,13 @@ TEST_CASE("record arena: a stored record loads back as it was", "[producer][aren
   CHECK(text(v.headers[2].value) == "");
 
   RecordArena::load(e, v, headers);
+  CHECK(v.tag == 0);
   CHECK(text(v.key) == "");
   CHECK_FALSE(v.value);
   CHECK(v.headers.empty());
 
   RecordArena::load(g, v, headers);
+  CHECK(v.tag == ~uint64_t{0});
   CHECK(text(v.key) == std::string(300, 'k'));
   CHECK(text(v.value) == std::string(700 * 1024, 'v'));
   CHECK(arena.chunks() == 2);  // the large record has a chunk of its own
@@ -71,21 +73,22 @@ TEST_CASE("record arena: many records across chunks, released in order, come bac
   std::vector<RecordArena::Ref> refs;
   constexpr int kRecords = 20000;  // ~2.4 MB: about ten chunks
   for (int i = 0; i < kRecords; ++i) {
-    ProducerRecord r{
-        .topic = "t", .key = "key-" + std::to_string(i), .value = std::string(100, char('a' + i % 26))};
-    refs.push_back(arena.store(r));
+    const std::string key = "key-" + std::to_string(i), value(100, char('a' + i % 26));
+    refs.push_back(
+        arena.store(RecordRef{.topic = "t", .key = key, .value = value}, static_cast<uint64_t>(i)));
   }
   CHECK(arena.chunks() > 5);
   for (int i = 0; i < kRecords; ++i) {
     RecordView v;
     RecordArena::load(refs[i], v, headers);
+    REQUIRE(v.tag == static_cast<uint64_t>(i));
     REQUIRE(text(v.key) == "key-" + std::to_string(i));
     REQUIRE(text(v.value) == std::string(100, char('a' + i % 26)));
     arena.release(refs[i]);
   }
   CHECK(arena.chunks() == 1);
   // The emptied chunk takes new records again.
-  auto r = arena.store(ProducerRecord{.topic = "t", .value = std::string("again")});
+  auto r = arena.store(RecordRef{.topic = "t", .value = "again"}, 1);
   RecordView v;
   RecordArena::load(r, v, headers);
   CHECK(text(v.value) == "again");

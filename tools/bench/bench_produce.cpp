@@ -7,12 +7,15 @@
 // failure is an error. Also the kafkawire client of the produce benchmark (tools/bench/produce-bench),
 // which writes the same keys and values from rdkafka_produce.c and franz_produce/main.go.
 //
+// Records go through Producer::send() (views, one delivery callback for all, a tag per record) unless
+// --api async_send (a ProducerRecord and a completion handler per record), for comparing the two.
+//
 // Records awaiting a delivery result are bounded like Java's blocking send(): a record is handed to the
 // producer only while the keys and values handed and not yet delivered take less than buffer.memory
 // (the producer's own bound, 32 MiB by default), so the benchmark holds no queue of its own beside it.
 //
 //   bench_produce --bootstrap host:port --topic T --count N --size BYTES [--partitions P] [--no-create]
-//                 [--compression none|zstd|...] [-X key=value ...]
+//                 [--compression none|zstd|...] [--api send|async_send] [-X key=value ...]
 //   bench_produce --values-only --count N --size BYTES   # the first N values, one a line, on stdout
 //                                                        # (Java's ProducerPerformance --payload-file)
 #include <boost/asio/as_tuple.hpp>
@@ -43,7 +46,7 @@ namespace {
   std::fprintf(
       stderr,
       "bench_produce: %s\nusage: bench_produce --bootstrap host:port --topic T --count N --size BYTES "
-      "[--partitions P] [--no-create] [--compression CODEC] [-X key=value ...]\n",
+      "[--partitions P] [--no-create] [--compression CODEC] [--api send|async_send] [-X key=value ...]\n",
       problem.c_str());
   std::exit(2);
 }
@@ -98,7 +101,7 @@ void make_value(std::string& out, size_t size, int64_t n, std::mt19937_64& rng) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string bootstrap, topic, compression = "none";
+  std::string bootstrap, topic, compression = "none", api = "send";
   int64_t count = -1, size = -1, partitions = 1;
   bool create = true, values_only = false;
   std::map<std::string, std::string> kv{{"acks", "1"}, {"linger.ms", "20"}, {"batch.size", "1048576"}};
@@ -126,7 +129,10 @@ int main(int argc, char** argv) {
       partitions = number(a, v);
     else if (a == "--compression")
       compression = v;
-    else if (a == "-X") {
+    else if (a == "--api") {
+      if (v != "send" && v != "async_send") usage("--api: send or async_send, not " + v);
+      api = v;
+    } else if (a == "-X") {
       const auto eq = v.find('=');
       if (eq == std::string::npos) usage("-X wants key=value, got " + v);
       kv[v.substr(0, eq)] = v.substr(eq + 1);
@@ -172,21 +178,37 @@ int main(int argc, char** argv) {
     const auto memory = kv.find("buffer.memory");
     const int64_t window = memory == kv.end() ? 32 << 20 : number("buffer.memory", memory->second);
     int64_t pending = 0;  // key and value bytes handed to the producer without a delivery result
+    auto delivered = [&](std::error_code ec, int64_t bytes) {
+      ++done;
+      pending -= bytes;
+      if (ec && failed++ == 0) first_error = ec.message() + " (" + producer.error_text() + ")";
+    };
+    producer.on_delivery([&](const DeliveryReport& d) { delivered(d.error, static_cast<int64_t>(d.tag)); });
+    const bool use_send = api == "send";
+    char key[32] = "key-";
     while (done < count) {
       while (sent < count && (pending < window || sent == done)) {
-        ProducerRecord r;
-        r.topic = topic;
-        r.partition = static_cast<int32_t>(sent % partitions);
-        r.key = "key-" + std::to_string(sent);
+        const size_t key_size = 4 + put_u64(key + 4, static_cast<uint64_t>(sent));
         make_value(value, static_cast<size_t>(size), sent, rng);
-        r.value = value;
-        const int64_t bytes = static_cast<int64_t>(r.key->size() + r.value->size());
+        const int64_t bytes = static_cast<int64_t>(key_size + value.size());
+        const auto partition = static_cast<int32_t>(sent % partitions);
         pending += bytes;
-        producer.async_send(std::move(r), [&, bytes](std::error_code ec, RecordMetadata) {
-          ++done;
-          pending -= bytes;
-          if (ec && failed++ == 0) first_error = ec.message() + " (" + producer.error_text() + ")";
-        });
+        if (use_send) {
+          producer.send({.topic = topic,
+                         .partition = partition,
+                         .key = std::string_view(key, key_size),
+                         .value = std::string_view(value)},
+                        static_cast<uint64_t>(bytes));
+        } else {
+          ProducerRecord r;
+          r.topic = topic;
+          r.partition = partition;
+          r.key.emplace(key, key_size);
+          r.value = value;
+          producer.async_send(std::move(r), [&delivered, bytes](std::error_code ec, RecordMetadata) {
+            delivered(ec, bytes);
+          });
+        }
         ++sent;
       }
       io.run_one_for(100ms);

@@ -47,9 +47,12 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kafkawire/consumer/config.hpp"
@@ -81,6 +84,32 @@ struct RecordMetadata {
   int64_t timestamp = -1;  // the record's timestamp (or the broker's, for LogAppendTime topics)
 };
 
+// A record as views of the application's bytes, for Producer::send(). They need to live only for the
+// call, which copies them once: into the partition's open batch, or (while the record waits for metadata
+// or for room in buffer.memory) into the producer's own storage.
+struct RecordHeaderRef {
+  std::string_view key{};
+  std::optional<std::string_view> value{};
+};
+struct RecordRef {
+  std::string_view topic{};
+  std::optional<int32_t> partition{};  // chosen by the partitioner when empty
+  std::optional<std::string_view> key{};
+  std::optional<std::string_view> value{};
+  std::span<const RecordHeaderRef> headers{};
+  std::optional<int64_t> timestamp{};  // now when empty
+};
+
+// The result of a record sent with Producer::send(), as its delivery callback gets it.
+struct DeliveryReport {
+  std::error_code error;   // error_text() says more
+  std::string_view topic;  // valid during the call
+  int32_t partition = -1;  // -1: the record never got one (refused, unknown topic)
+  int64_t offset = -1;     // -1 on error, and with acks=0
+  int64_t timestamp = -1;  // the record's timestamp (or the broker's, for LogAppendTime topics)
+  uint64_t tag = 0;        // what send() was given for the record
+};
+
 // Kafka's murmur2 (the Java client's Utils.murmur2), and the partition a key goes to.
 int32_t murmur2(const void* data, size_t size);
 int32_t partition_for_key(std::string_view key, int32_t partitions);
@@ -101,6 +130,20 @@ class Producer {
         [this](auto handler, ProducerRecord record) { enqueue(std::move(record), std::move(handler)); },
         token, std::move(record));
   }
+  // The cheap way to send many records (librdkafka's delivery report callback): send() takes a record as
+  // views, which it copies once, and gives its result to one callback shared by every record, instead of
+  // a completion handler per record (type-erased and allocated, then called long after, from cold
+  // memory) and a RecordMetadata with its own copy of the topic name.
+  //
+  // The callback gets each record's result, once, on the executor, in send order within a partition,
+  // as async_send's handlers would (both may be used on one Producer; a flush completes after the results
+  // of its records). Set it before the first send(): without one the results are dropped (failures
+  // still reach error_text()). It is not called once the Producer is destroyed; flush or close first.
+  void on_delivery(std::function<void(const DeliveryReport&)> callback);
+  // Queues a record; its result goes to the on_delivery callback with `tag` (any number: an index, a
+  // pointer). Everything async_send does, it does: the same batches, limits, retries and transactions.
+  void send(const RecordRef& record, uint64_t tag = 0);
+
   // Sends everything queued now and completes with void(std::error_code) as soon as every record sent
   // before the call has its delivery result (success or error: those go to each record's handler).
   // Completes at once when nothing is in flight. Any number of flushes may wait at the same time. A flush
