@@ -693,34 +693,38 @@ asio::awaitable<int> produce(const KcatOptions& o, Config config) {
 
   auto results = std::make_shared<Deliveries>();
   constexpr int kMaxPrinted = 10;
+  // One callback for every record's result, and each record handed over as views (copied once, into
+  // its batch): the cheap way to produce a large input.
+  p.on_delivery([results, &p](const DeliveryReport& d) {
+    if (!d.error) {
+      ++results->delivered;
+      return;
+    }
+    if (++results->failed <= kMaxPrinted) {
+      std::fprintf(stderr, "kafkawire: delivery failed (%.*s [%d]): %s\n", static_cast<int>(d.topic.size()),
+                   d.topic.data(), d.partition,
+                   p.error_text().empty() ? d.error.message().c_str() : p.error_text().c_str());
+    }
+  });
+  std::vector<RecordHeaderRef> headers;
+  for (const auto& [k, v] : o.headers)
+    headers.push_back({k, v ? std::optional<std::string_view>(*v) : std::nullopt});
   auto send = [&](std::string_view body, bool whole) {
-    ProducerRecord r;
-    r.topic = topic;
-    r.partition = o.partition;
-    r.headers = o.headers;
+    RecordRef r{.topic = topic, .partition = o.partition, .headers = headers};
     std::string_view value = body;
     if (o.key) {
       r.key = *o.key;
     } else if (o.key_delimiter && !whole) {
       const auto at = body.find(*o.key_delimiter);
       if (at != std::string_view::npos) {
-        r.key = std::string(body.substr(0, at));
+        r.key = body.substr(0, at);
         value = body.substr(at + o.key_delimiter->size());
       }
     }
-    if (!(o.null_empty && value.empty())) r.value = std::string(value);
+    if (!(o.null_empty && value.empty())) r.value = value;
     if (o.null_empty && r.key && r.key->empty()) r.key.reset();
     ++results->sent;
-    p.async_send(std::move(r), [results, &p](std::error_code ec, RecordMetadata md) {
-      if (!ec) {
-        ++results->delivered;
-        return;
-      }
-      if (++results->failed <= kMaxPrinted) {
-        std::fprintf(stderr, "kafkawire: delivery failed (%s [%d]): %s\n", md.topic.c_str(), md.partition,
-                     p.error_text().empty() ? ec.message().c_str() : p.error_text().c_str());
-      }
-    });
+    p.send(r);
   };
   Progress progress(!o.quiet);
   auto show = [&] {
