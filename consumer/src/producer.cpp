@@ -161,6 +161,11 @@ void Producer::enqueue(ProducerRecord record, Handler handler) {
   core_->enqueue(ref, std::move(handler), 0);
 }
 void Producer::send(const RecordRef& record, uint64_t tag) { core_->enqueue(record, Handler{}, tag); }
+bool Producer::would_wait(const RecordRef& record) const {
+  const auto memory = static_cast<uint64_t>(core_->config_.buffer_memory);
+  const size_t bytes = record_size(record);
+  return bytes <= memory && core_->stage_ == Core::Stage::open && core_->waits_for_memory(bytes);
+}
 void Producer::on_delivery(std::function<void(const DeliveryReport&)> callback) {
   core_->on_delivery_ = std::move(callback);
 }
@@ -412,8 +417,7 @@ void Producer::Core::enqueue(const RecordRef& record, Handler handler, uint64_t 
   // buffer.memory full (or records already waiting for room, which this one must not overtake): it
   // waits for deliveries to make room, as Java's send() blocks, and fails at max.block.ms. Without this
   // bound an application faster than its brokers grew the producer's memory without end.
-  if (!waiting_for_memory_.empty() ||
-      buffered_bytes_ + bytes > static_cast<uint64_t>(config_.buffer_memory)) {
+  if (waits_for_memory(bytes)) {
     Pending p = stash(record, std::move(handler), tag, ts, seq, bytes);
     p.deadline = now + config_.max_block;
     waiting_for_memory_.push_back(std::move(p));

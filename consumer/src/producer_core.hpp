@@ -150,6 +150,11 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
 
   // async_send (a handler) and send() (an empty handler and a tag) alike.
   void enqueue(const RecordRef& record, Handler handler, uint64_t tag);
+  // Whether a record of `bytes` sent now waits for room in buffer.memory (or behind records that do).
+  bool waits_for_memory(size_t bytes) const {
+    return !waiting_for_memory_.empty() ||
+           buffered_bytes_ + bytes > static_cast<uint64_t>(config_.buffer_memory);
+  }
   // Takes a record in: its bytes count against buffer.memory, and its delivery.timeout.ms starts.
   void take_in(Pending& p, clock::time_point now);
   // Takes in the records waiting for room in buffer.memory, in order, and fails those whose max.block.ms

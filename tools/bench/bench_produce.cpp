@@ -10,9 +10,11 @@
 // Records go through Producer::send() (views, one delivery callback for all, a tag per record) unless
 // --api async_send (a ProducerRecord and a completion handler per record), for comparing the two.
 //
-// Records awaiting a delivery result are bounded like Java's blocking send(): a record is handed to the
-// producer only while the keys and values handed and not yet delivered take less than buffer.memory
-// (the producer's own bound, 32 MiB by default), so the benchmark holds no queue of its own beside it.
+// Records awaiting a delivery result are bounded by the producer's own buffer.memory accounting, as each
+// peer's are by its library's (Java's send() blocks, librdkafka's produce() says QUEUE_FULL, franz-go's
+// Produce blocks): a record is handed over only when Producer::would_wait() says it would not wait for
+// room, else the executor runs. So the benchmark holds no queue of its own, and no record waits, copied,
+// inside the producer for room.
 //
 //   bench_produce --bootstrap host:port --topic T --count N --size BYTES [--partitions P] [--no-create]
 //                 [--compression none|zstd|...] [--api send|async_send] [-X key=value ...]
@@ -175,40 +177,36 @@ int main(int argc, char** argv) {
     int64_t sent = 0, done = 0, failed = 0;
     std::string first_error;
     std::string value;
-    const auto memory = kv.find("buffer.memory");
-    const int64_t window = memory == kv.end() ? 32 << 20 : number("buffer.memory", memory->second);
-    int64_t pending = 0;  // key and value bytes handed to the producer without a delivery result
-    auto delivered = [&](std::error_code ec, int64_t bytes) {
+    auto delivered = [&](std::error_code ec) {
       ++done;
-      pending -= bytes;
       if (ec && failed++ == 0) first_error = ec.message() + " (" + producer.error_text() + ")";
     };
-    producer.on_delivery([&](const DeliveryReport& d) { delivered(d.error, static_cast<int64_t>(d.tag)); });
+    producer.on_delivery([&](const DeliveryReport& d) { delivered(d.error); });
     const bool use_send = api == "send";
     char key[32] = "key-";
+    size_t key_size = 0;
+    bool made = false;  // key and value hold record `sent`, made and not yet sent
     while (done < count) {
-      while (sent < count && (pending < window || sent == done)) {
-        const size_t key_size = 4 + put_u64(key + 4, static_cast<uint64_t>(sent));
-        make_value(value, static_cast<size_t>(size), sent, rng);
-        const int64_t bytes = static_cast<int64_t>(key_size + value.size());
-        const auto partition = static_cast<int32_t>(sent % partitions);
-        pending += bytes;
-        if (use_send) {
-          producer.send({.topic = topic,
-                         .partition = partition,
-                         .key = std::string_view(key, key_size),
-                         .value = std::string_view(value)},
-                        static_cast<uint64_t>(bytes));
-        } else {
-          ProducerRecord r;
-          r.topic = topic;
-          r.partition = partition;
-          r.key.emplace(key, key_size);
-          r.value = value;
-          producer.async_send(std::move(r), [&delivered, bytes](std::error_code ec, RecordMetadata) {
-            delivered(ec, bytes);
-          });
+      while (sent < count) {
+        if (!made) {
+          key_size = 4 + put_u64(key + 4, static_cast<uint64_t>(sent));
+          make_value(value, static_cast<size_t>(size), sent, rng);
+          made = true;
         }
+        const RecordRef r{.topic = topic,
+                          .partition = static_cast<int32_t>(sent % partitions),
+                          .key = std::string_view(key, key_size),
+                          .value = std::string_view(value)};
+        if (producer.would_wait(r)) break;
+        if (use_send) {
+          producer.send(r);
+        } else {
+          producer.async_send(
+              ProducerRecord{
+                  .topic = topic, .partition = r.partition, .key = std::string(*r.key), .value = value},
+              [&delivered](std::error_code ec, RecordMetadata) { delivered(ec); });
+        }
+        made = false;
         ++sent;
       }
       io.run_one_for(100ms);

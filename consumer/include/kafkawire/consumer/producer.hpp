@@ -143,6 +143,12 @@ class Producer {
   // Queues a record; its result goes to the on_delivery callback with `tag` (any number: an index, a
   // pointer). Everything async_send does, it does: the same batches, limits, retries and transactions.
   void send(const RecordRef& record, uint64_t tag = 0);
+  // Whether a record sent now would wait for room in buffer.memory (where Java's send() blocks):
+  // buffer.memory is full for it, or records already wait for room. An application that bounds its
+  // memory by the producer's runs the executor until this is false, then sends; one that sends anyway
+  // has the record wait, copied, and fail after max.block.ms. False for a record larger than
+  // buffer.memory itself, which send refuses at once.
+  bool would_wait(const RecordRef& record) const;
 
   // Sends everything queued now and completes with void(std::error_code) as soon as every record sent
   // before the call has its delivery result (success or error: those go to each record's handler).
