@@ -283,3 +283,35 @@ TEST_CASE(
   io.run_for(500ms);
   CHECK(late_calls == 0);
 }
+
+TEST_CASE("producer: would_wait says when buffer.memory is full, as Java's send() would block",
+          "[broker][producer][send]") {
+  asio::io_context io;
+  const std::string topic = unique("produce-would-wait");
+  create_topic(io, topic, 1);
+  Producer producer(io.get_executor(), base_config({{"buffer.memory", "20000"}, {"linger.ms", "50"}}));
+  int delivered = 0;
+  producer.on_delivery([&](const DeliveryReport& d) {
+    CHECK_FALSE(d.error);
+    ++delivered;
+  });
+  const std::string value(983, 'v');  // 1,000 bytes a record as buffer.memory counts it (16 + key + value)
+  const RecordRef r{.topic = topic, .key = "k", .value = value};
+  int sent = 0;
+  while (!producer.would_wait(r)) {
+    producer.send(r);
+    ++sent;
+    REQUIRE(sent <= 21);
+  }
+  CHECK(sent == 20);  // 20,000 bytes held: a 21st would pass buffer.memory
+  // Larger than buffer.memory itself: it never fits, and send refuses it at once rather than have it wait.
+  const std::string huge(30000, 'h');
+  CHECK_FALSE(producer.would_wait({.topic = topic, .value = huge}));
+  // Deliveries give the room back.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (producer.would_wait(r) && std::chrono::steady_clock::now() < deadline) io.run_one_for(10ms);
+  CHECK_FALSE(producer.would_wait(r));
+  auto flushed = producer.async_flush(asio::use_future);
+  REQUIRE_FALSE(run_until(io, flushed));
+  CHECK(delivered == sent);
+}
