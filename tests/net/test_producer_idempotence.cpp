@@ -66,6 +66,8 @@ struct IdempotentFake {
   std::set<int> lose_state_before;  // before these Produce requests, every partition forgets the producer
   int16_t init_error = 0;           // what every InitProducerId is answered with (0: a producer id)
   bool leaderless = false;          // Metadata names no leader for any partition
+  int leaderless_answers = 0;       // the first this many Metadata answers name no leader either
+  int metadata_requests = 0;
   std::vector<std::shared_ptr<tcp::socket>> sockets;
 
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()); }
@@ -151,6 +153,7 @@ struct IdempotentFake {
       } else if (key == proto::MetadataRequest::api_key) {
         proto::MetadataRequest m;
         REQUIRE_FALSE(proto::decode(r, m, version));
+        const bool no_leader = leaderless || ++metadata_requests <= leaderless_answers;
         proto::MetadataResponse resp;
         resp.brokers.push_back({0, "127.0.0.1", acceptor.local_endpoint().port(), std::nullopt});
         resp.cluster_id = "fake";
@@ -161,8 +164,8 @@ struct IdempotentFake {
           for (int32_t p = 0; p < partitions; ++p) {
             proto::MetadataResponse::MetadataResponsePartition mp;
             mp.partition_index = p;
-            mp.leader_id = leaderless ? -1 : 0;
-            if (leaderless) mp.error_code = wire(kafka_errc::leader_not_available);
+            mp.leader_id = no_leader ? -1 : 0;
+            if (no_leader) mp.error_code = wire(kafka_errc::leader_not_available);
             mp.leader_epoch = 0;
             mp.replica_nodes = {0};
             mp.isr_nodes = {0};
@@ -404,4 +407,29 @@ TEST_CASE("producer: records that wait for a producer id or a leader fail at del
       k.stop();
     }
   }
+}
+
+TEST_CASE("producer: records routed to a partition without a leader go once the metadata names one",
+          "[producer][idempotence]") {
+  // A partition whose leader is being elected (LEADER_NOT_AVAILABLE, leader -1) takes records into its
+  // queue; the sender must ask the metadata again (every retry.backoff.ms) rather than wait for something
+  // else to refresh it, or those records would sit until delivery.timeout.ms and fail.
+  asio::io_context io;
+  IdempotentFake k(io, 2);
+  k.leaderless_answers = 2;
+  k.start();
+  Producer prod(io.get_executor(), Config({{"bootstrap.servers", k.bootstrap()},
+                                           {"delivery.timeout.ms", "20000"},
+                                           {"retry.backoff.ms", "20"}}));
+  Sent sent;
+  const auto start = std::chrono::steady_clock::now();
+  send_spaced(io, prod, 10, 2, 1ms, sent);
+  REQUIRE(run_while_not(
+      io, [&] { return sent.delivered == 10; }, 10000ms));
+  INFO(prod.error_text());
+  CHECK_FALSE(sent.first_error);
+  CHECK(std::chrono::steady_clock::now() - start < 5000ms);
+  CHECK(k.metadata_requests > 2);
+  CHECK(k.written() == 10);
+  k.stop();
 }
