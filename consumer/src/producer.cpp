@@ -216,6 +216,7 @@ void Producer::Core::abort_waiters(std::error_code ec) {
 
 void Producer::Core::complete(Pending& p, std::error_code ec, RecordMetadata md) {
   if (md.topic.empty()) md.topic = topic_names_[p.topic];
+  if (md.partition < 0 && p.has_partition) md.partition = p.partition;
   uint64_t tag = 0;
   if (!p.handler && p.data.data) std::memcpy(&tag, p.data.data, sizeof tag);  // RecordArena::store's layout
   deliver(std::move(p.handler), tag, ec, std::move(md));
@@ -424,20 +425,30 @@ void Producer::Core::enqueue(const RecordRef& record, Handler handler, uint64_t 
     start_sender(false);
     return;
   }
-  // A record whose topic the metadata knows goes straight into its partition's open batch, from the
-  // application's strings (no copy kept); the sender is woken only when that queue has something to send
-  // sooner than the sender planned. Waking it for every record made it scan every partition's queue per
-  // record: with 1,000 partitions most of the producer's CPU.
+  // A record goes straight into its partition's open batch, from the application's strings (no copy
+  // kept), when the metadata places it, or when the application chose the partition: the sender checks
+  // that partition against the topic's metadata when that comes (at start-up every record would
+  // otherwise wait, copied, for the first metadata). Not while records wait for metadata: none may
+  // overtake them. The sender is woken only when that queue has something to send sooner than the sender
+  // planned. Waking it for every record made it scan every partition's queue per record: with 1,000
+  // partitions most of the producer's CPU.
   const net::TopicInfo* t = unrouted_.empty() ? pool_->metadata().topic(record.topic) : nullptr;
   const bool known = t && !needs_metadata(t, now);
-  if (known) {
+  const bool chosen = !known && unrouted_.empty() && record.partition && *record.partition >= 0;
+  if (known || chosen) {
     header_views_.clear();
     for (const auto& h : record.headers) header_views_.push_back({h.key, bytes_of(h.value)});
     const RecordView v{record.topic,           record.partition, bytes_of(record.key),
                        bytes_of(record.value), header_views_,    tag};
-    if (QueueEntry* e = place(v, t)) {
+    if (QueueEntry* e = known ? place(v, t) : &queue_for(record.topic, *record.partition)) {
       buffered_bytes_ += bytes;
       append(*e, v, std::move(handler), ts, seq, bytes, now + config_.delivery_timeout, now);
+      if (chosen) {
+        const size_t wanted = metadata_wanted_.size();
+        want_metadata(e->first.topic);
+        start_sender(metadata_wanted_.size() > wanted);
+        return;
+      }
       bool wake = false;
       if (due(e->second) < wakeup_.expiry()) {
         // A broker at max.in.flight.requests.per.connection: the answer that frees a slot wakes the sender.
@@ -495,13 +506,18 @@ void Producer::Core::append(QueueEntry& e, const RecordView& v, Handler&& handle
 Producer::Core::QueueEntry* Producer::Core::place(const RecordView& v, const net::TopicInfo* t) {
   const auto part = choose_partition(v, t);
   if (!part || *part < 0 || *part >= static_cast<int32_t>(t->partitions.size())) return nullptr;
-  auto index = queue_index_.find(v.topic);
-  if (index == queue_index_.end()) index = queue_index_.emplace(std::string(v.topic), 0).first;
+  return &queue_for(v.topic, *part);
+}
+
+Producer::Core::QueueEntry& Producer::Core::queue_for(std::string_view topic, int32_t partition) {
+  auto index = queue_index_.find(topic);
+  if (index == queue_index_.end()) index = queue_index_.emplace(std::string(topic), 0).first;
   auto& queues = index->second;
-  if (queues.size() <= static_cast<size_t>(*part)) queues.resize(static_cast<size_t>(*part) + 1, nullptr);
-  QueueEntry*& e = queues[static_cast<size_t>(*part)];
-  if (!e) e = &*queues_.try_emplace({std::string(v.topic), *part}).first;
-  return e;
+  if (queues.size() <= static_cast<size_t>(partition))
+    queues.resize(static_cast<size_t>(partition) + 1, nullptr);
+  QueueEntry*& e = queues[static_cast<size_t>(partition)];
+  if (!e) e = &*queues_.try_emplace({std::string(topic), partition}).first;
+  return *e;
 }
 
 const TopicPartition* Producer::Core::route(Pending& p, clock::time_point now) {
@@ -516,19 +532,8 @@ const TopicPartition* Producer::Core::route(Pending& p, clock::time_point now) {
     arena_.release(p.data);
     return &e->first;
   }
-  const auto part = choose_partition(v, t);
-  // With allow.auto.create.topics the broker answers UNKNOWN_TOPIC_OR_PARTITION (or
-  // LEADER_NOT_AVAILABLE) while it creates the topic: ask again after retry.backoff.ms, until the
-  // record's delivery.timeout.ms. Without it, an unknown topic fails at once.
-  const bool creating = config_.allow_auto_create_topics && now < p.deadline;
-  std::error_code failed;
-  if (t && as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition && !creating) {
-    error_text_ = topic + ": the cluster has no such topic";
-    failed = client_errc::unknown_topic;
-  } else if (t && part) {
-    error_text_ = topic + "-" + std::to_string(*part) + ": no such partition";
-    failed = client_errc::invalid_argument;
-  } else if (now >= p.deadline) {
+  std::error_code failed = unplaceable(topic, choose_partition(v, t), t, now < p.deadline);
+  if (!failed && now >= p.deadline) {
     error_text_ = topic + ": no metadata for it within delivery.timeout.ms";
     failed = client_errc::timeout;
   }
@@ -541,6 +546,44 @@ const TopicPartition* Producer::Core::route(Pending& p, clock::time_point now) {
   if (t) pool_->metadata().mark_stale(topic);  // refreshed on the next round
   unrouted_.push_back(std::move(p));
   return nullptr;
+}
+
+std::error_code Producer::Core::unplaceable(const std::string& topic, std::optional<int32_t> partition,
+                                            const net::TopicInfo* t, bool in_time) {
+  if (!t) return {};
+  // With allow.auto.create.topics the broker answers UNKNOWN_TOPIC_OR_PARTITION (or
+  // LEADER_NOT_AVAILABLE) while it creates the topic: ask again after retry.backoff.ms, until the
+  // record's delivery.timeout.ms. Without it, an unknown topic fails at once.
+  if (as_errc(t->error_code) == kafka_errc::unknown_topic_or_partition) {
+    if (config_.allow_auto_create_topics && in_time) return {};
+    error_text_ = topic + ": the cluster has no such topic";
+    return client_errc::unknown_topic;
+  }
+  if (partition && (*partition < 0 ||
+                    (!t->partitions.empty() && *partition >= static_cast<int32_t>(t->partitions.size())))) {
+    error_text_ = topic + "-" + std::to_string(*partition) + ": no such partition";
+    return client_errc::invalid_argument;
+  }
+  return {};
+}
+
+bool Producer::Core::fail_unplaceable(const TopicPartition& tp, PartitionQueue& q, clock::time_point now) {
+  const net::TopicInfo* t = pool_->metadata().topic(tp.topic);
+  if (q.batches.empty() || !t || needs_metadata(t, now)) return false;
+  const auto ec = unplaceable(tp.topic, tp.partition, t, now < q.batches.front().deadline);
+  if (!ec) return false;
+  for (auto& b : q.batches) {
+    queued_ -= b.deliveries.size();
+    complete_batch(b, ec, {});
+    transaction_batch_failed(ec);
+  }
+  q.batches.clear();
+  return true;
+}
+
+void Producer::Core::want_metadata(const std::string& topic) {
+  if (std::find(metadata_wanted_.begin(), metadata_wanted_.end(), topic) == metadata_wanted_.end())
+    metadata_wanted_.push_back(topic);
 }
 
 std::optional<int32_t> Producer::Core::choose_partition(const RecordView& v, const net::TopicInfo* t) {
@@ -572,8 +615,9 @@ asio::awaitable<void> Producer::Core::sender() {
                  txn_->state() == TransactionManager::State::fatal_error))
       abandon_queued(txn_->last_error(), txn_->last_error_text());
     admit_waiting(clock::now());
-    // Route records to partitions (metadata first for topics we have not seen).
-    if (!unrouted_.empty()) {
+    // Route records to partitions (metadata first for topics we have not seen, and for those of queues
+    // that wait for a leader or for their topic's metadata).
+    if (!unrouted_.empty() || !metadata_wanted_.empty()) {
       // Each topic once per Metadata request, however many of its records wait.
       std::vector<uint32_t> seen;
       std::vector<std::string> unknown;
@@ -582,6 +626,10 @@ asio::awaitable<void> Producer::Core::sender() {
           seen.push_back(p.topic);
           if (pool_->needs_metadata(topic_names_[p.topic])) unknown.push_back(topic_names_[p.topic]);
         }
+      for (auto& topic : metadata_wanted_)
+        if (pool_->needs_metadata(topic) && std::find(unknown.begin(), unknown.end(), topic) == unknown.end())
+          unknown.push_back(std::move(topic));
+      metadata_wanted_.clear();
       if (!unknown.empty()) {
         auto [ec, none] = co_await pool_->refresh_metadata(unknown, config_.allow_auto_create_topics);
         if (stage_ == Stage::destroyed) break;
@@ -607,6 +655,9 @@ asio::awaitable<void> Producer::Core::sender() {
       if (it == queues_.end()) it = queues_.begin();
       auto& [tp, q] = *it;
       if (q.batches.empty()) continue;
+      // Records placed before their topic's metadata came (a partition the application chose) fail now
+      // if the topic or the partition does not exist.
+      if (fail_unplaceable(tp, q, now)) continue;
       // Records that wait on something that is not coming (a leader, a producer id) fail at their
       // delivery.timeout.ms: none is in a batch yet, so no sequence number is lost. Records merely queued
       // behind a slow broker wait on: without a bound on the producer's memory (Java's buffer.memory
@@ -625,6 +676,7 @@ asio::awaitable<void> Producer::Core::sender() {
       const auto leader = pool_->metadata().leader(tp.topic, tp.partition);
       if (!leader) {
         pool_->metadata().mark_stale(tp.topic);
+        want_metadata(tp.topic);
         next_due = std::min(next_due, now + config_.retry_backoff);
         continue;
       }

@@ -167,6 +167,16 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   // The queue of the partition the metadata (t) and the partitioner give the record, or nullptr when
   // that cannot be said now (no metadata, no such partition).
   QueueEntry* place(const RecordView& v, const net::TopicInfo* t);
+  // The queue of a partition, made on first use (the metadata need not know it yet).
+  QueueEntry& queue_for(std::string_view topic, int32_t partition);
+  // Why the metadata `t` says a record for `topic` (and `partition`, when known) can never be placed: no
+  // such topic (unless allow.auto.create.topics and `in_time`), or no such partition. Sets error_text_.
+  std::error_code unplaceable(const std::string& topic, std::optional<int32_t> partition,
+                              const net::TopicInfo* t, bool in_time);
+  // Fails a queue's batches when its topic's fresh metadata says they can never be placed; true if so.
+  bool fail_unplaceable(const TopicPartition& tp, PartitionQueue& q, clock::time_point now);
+  // Asks the sender for the topic's metadata on its next round.
+  void want_metadata(const std::string& topic);
   // Puts a placed record into the last batch of its partition (a new one when that is full). The batch
   // takes over its handler and, from now, answers for its bytes of buffer.memory and its flush.
   void append(QueueEntry& e, const RecordView& v, Handler&& handler, int64_t timestamp, uint64_t seq,
@@ -253,11 +263,12 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   RecordArena arena_;                                       // the bytes of the Pending records
   std::vector<std::string> topic_names_;                    // Pending::topic indexes this
   std::map<std::string, uint32_t, std::less<>> topic_indexes_;
-  std::deque<Pending> unrouted_;            // waiting for metadata to pick a partition
-  std::deque<Pending> waiting_for_memory_;  // sent while buffer.memory was full, in order
-  clock::time_point wall_checked_{};        // wall_ms(): when the offset was read
-  std::chrono::nanoseconds wall_offset_{};  // system_clock minus steady_clock
-  size_t buffered_bytes_ = 0;               // of the records taken in and without a result
+  std::deque<Pending> unrouted_;              // waiting for metadata to pick a partition
+  std::vector<std::string> metadata_wanted_;  // topics of queues that wait for metadata or a leader
+  std::deque<Pending> waiting_for_memory_;    // sent while buffer.memory was full, in order
+  clock::time_point wall_checked_{};          // wall_ms(): when the offset was read
+  std::chrono::nanoseconds wall_offset_{};    // system_clock minus steady_clock
+  size_t buffered_bytes_ = 0;                 // of the records taken in and without a result
   asio::steady_timer wakeup_;
   std::optional<TransactionManager> txn_;                        // transactional.id set
   std::optional<TransactionManager::Protocol> forced_protocol_;  // tests: this one, whatever the cluster says

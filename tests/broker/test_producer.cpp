@@ -246,19 +246,23 @@ TEST_CASE(
       report_topics[d.tag] = std::string(d.topic);
     });
     const std::string big(100 * 1024, 'b');
-    producer.send({.topic = topic, .value = big}, 1);                    // can never fit in buffer.memory
-    producer.send({.topic = topic, .partition = 5, .value = "v"}, 2);    // no such partition
+    producer.send({.topic = topic, .value = big}, 1);                  // can never fit in buffer.memory
+    producer.send({.topic = topic, .partition = 5, .value = "v"}, 2);  // no such partition
+    // A chosen partition goes into its queue before the metadata is there; the sender checks it after.
+    producer.send({.topic = unique("no-such-topic"), .partition = 0, .value = "v"}, 6);
     producer.send({.topic = unique("no-such-topic"), .value = "v"}, 3);  // no such topic
     producer.send({.topic = topic, .partition = 1, .key = "k", .value = "v"}, 4);
     auto flushed = producer.async_flush(asio::use_future);
     REQUIRE_FALSE(run_until(io, flushed));
-    REQUIRE(reports.size() == 4);
+    REQUIRE(reports.size() == 5);
     CHECK(reports[1].error == client_errc::invalid_argument);
     CHECK(reports[1].partition == -1);
     CHECK(report_topics[1] == topic);
     CHECK(reports[2].error == client_errc::invalid_argument);
     CHECK(report_topics[2] == topic);
     CHECK(reports[3].error == client_errc::unknown_topic);
+    CHECK(reports[6].error == client_errc::unknown_topic);
+    CHECK(reports[6].partition == 0);
     CHECK_FALSE(reports[4].error);
     CHECK(reports[4].partition == 1);
     CHECK(reports[4].offset == 0);
