@@ -20,6 +20,7 @@
 //                 [--compression none|zstd|...] [--api send|async_send] [-X key=value ...]
 //   bench_produce --values-only --count N --size BYTES   # the first N values, one a line, on stdout
 //                                                        # (Java's ProducerPerformance --payload-file)
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -34,6 +35,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "../support/create_topic.hpp"
 #include "kafkawire/consumer/producer.hpp"
@@ -71,34 +73,58 @@ size_t put_u64(char* out, uint64_t v) {
   return static_cast<size_t>(std::to_chars(out, out + 20, v).ptr - out);
 }
 
-// A JSON-like value of `size` bytes, different per record, about 4x compressible by zstd. Written in place
-// without temporaries, like rdkafka_produce.c's and franz_produce's (the same bytes: --values-only).
-void make_value(std::string& out, size_t size, int64_t n, std::mt19937_64& rng) {
-  static const std::string_view words[] = {"alpha", "bravo",    "charlie", "delta",  "echo", "foxtrot",
-                                           "golf",  "hotel",    "india",   "juliet", "kilo", "lima",
-                                           "mike",  "november", "oscar",   "papa"};
-  out.resize(size + 64);  // a word and its number past `size` at most, or the prefix
-  char* p = out.data();
-  size_t len = 0;
-  auto put = [&](std::string_view s) {
-    std::memcpy(p + len, s.data(), s.size());
-    len += s.size();
-  };
-  put("{\"id\":");
-  len += put_u64(p + len, static_cast<uint64_t>(n));
-  put(",\"ts\":");
-  len += put_u64(p + len, static_cast<uint64_t>(1700000000000 + n));
-  put(",\"tags\":[");
-  while (len < size) {
-    const uint64_t r = rng();
-    p[len++] = '"';
-    put(words[r % 16]);
-    len += put_u64(p + len, (r >> 8) % 1000);
-    p[len++] = '"';
-    p[len++] = ',';
+// The values, JSON-like, about 4x compressible by zstd, different per record:
+// {"id":n,"ts":1700000000000+n,"tags":[ followed by tail n % kTails of a pool of tails ("word123",...)
+// made once from std::mt19937_64 seeded 42, cut to `size` bytes. rdkafka_produce.c and franz_produce
+// make the same pool and values (--values-only prints them). Made per record instead, ~100 draws and
+// number formats for a 1 KiB value were 40% of kafkawire's CPU: the pool leaves a copy per record, so the
+// benchmark measures the clients (Java's ProducerPerformance picks from a payload file for the same
+// reason).
+class Values {
+ public:
+  static constexpr size_t kTails = 1024;  // more than a batch holds: no repeats inside one
+  explicit Values(size_t size) : size_(size), value_(size + 64, '\0') {
+    static const std::string_view words[] = {"alpha", "bravo",    "charlie", "delta",  "echo", "foxtrot",
+                                             "golf",  "hotel",    "india",   "juliet", "kilo", "lima",
+                                             "mike",  "november", "oscar",   "papa"};
+    std::mt19937_64 rng(42);
+    tails_.resize(kTails);
+    for (auto& tail : tails_) {
+      while (tail.size() < size) {
+        const uint64_t r = rng();
+        char digits[20];
+        tail += '"';
+        tail += words[r % 16];
+        tail.append(digits, put_u64(digits, (r >> 8) % 1000));
+        tail += "\",";
+      }
+    }
   }
-  out.resize(size);
-}
+  // Record n's value: valid until the next call.
+  std::string_view make(int64_t n) {
+    char* p = value_.data();
+    size_t len = 0;
+    auto put = [&](std::string_view s) {
+      std::memcpy(p + len, s.data(), s.size());
+      len += s.size();
+    };
+    put("{\"id\":");
+    len += put_u64(p + len, static_cast<uint64_t>(n));
+    put(",\"ts\":");
+    len += put_u64(p + len, static_cast<uint64_t>(1700000000000 + n));
+    put(",\"tags\":[");
+    if (len < size_) {
+      const std::string& tail = tails_[static_cast<size_t>(n) % kTails];
+      std::memcpy(p + len, tail.data(), std::min(tail.size(), size_ - len));
+    }
+    return {p, size_};
+  }
+
+ private:
+  size_t size_;
+  std::string value_;  // the prefix's longest numbers past `size` fit in the 64 spare bytes
+  std::vector<std::string> tails_;
+};
 
 }  // namespace
 
@@ -142,12 +168,11 @@ int main(int argc, char** argv) {
       usage("unknown argument " + a);
   }
   if (values_only && count >= 0 && size >= 0) {
-    std::mt19937_64 rng(42);
-    std::string value;
+    Values values(static_cast<size_t>(size));
     for (int64_t n = 0; n < count; ++n) {
-      make_value(value, static_cast<size_t>(size), n, rng);
-      value += '\n';
+      const std::string_view value = values.make(n);
       std::fwrite(value.data(), 1, value.size(), stdout);
+      std::fputc('\n', stdout);
     }
     return std::fflush(stdout) == 0 ? 0 : 1;
   }
@@ -173,10 +198,10 @@ int main(int argc, char** argv) {
     }
 
     const auto t0 = std::chrono::steady_clock::now();
-    std::mt19937_64 rng(42);
+    Values values(static_cast<size_t>(size));
     int64_t sent = 0, done = 0, failed = 0;
     std::string first_error;
-    std::string value;
+    std::string_view value;
     auto delivered = [&](std::error_code ec) {
       ++done;
       if (ec && failed++ == 0) first_error = ec.message() + " (" + producer.error_text() + ")";
@@ -190,21 +215,22 @@ int main(int argc, char** argv) {
       while (sent < count) {
         if (!made) {
           key_size = 4 + put_u64(key + 4, static_cast<uint64_t>(sent));
-          make_value(value, static_cast<size_t>(size), sent, rng);
+          value = values.make(sent);
           made = true;
         }
         const RecordRef r{.topic = topic,
                           .partition = static_cast<int32_t>(sent % partitions),
                           .key = std::string_view(key, key_size),
-                          .value = std::string_view(value)};
+                          .value = value};
         if (producer.would_wait(r)) break;
         if (use_send) {
           producer.send(r);
         } else {
-          producer.async_send(
-              ProducerRecord{
-                  .topic = topic, .partition = r.partition, .key = std::string(*r.key), .value = value},
-              [&delivered](std::error_code ec, RecordMetadata) { delivered(ec); });
+          producer.async_send(ProducerRecord{.topic = topic,
+                                             .partition = r.partition,
+                                             .key = std::string(*r.key),
+                                             .value = std::string(value)},
+                              [&delivered](std::error_code ec, RecordMetadata) { delivered(ec); });
         }
         made = false;
         ++sent;

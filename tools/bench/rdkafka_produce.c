@@ -77,27 +77,43 @@ static size_t put_str(char* out, const char* s, size_t n) {
   return n;
 }
 
-/* bench_produce's make_value: {"id":n,"ts":1700000000000+n,"tags":["word123",... cut to `size` bytes.
- * `out` has room for size + 64 bytes. */
-static size_t make_value(char* out, size_t size, long long n) {
+/* bench_produce's Values: {"id":n,"ts":1700000000000+n,"tags":[ followed by tail n % TAILS of a pool of
+ * tails ("word123",...) made once from mt19937_64 seeded 42, cut to `size` bytes. `out` has room for
+ * size + 64 bytes. */
+#define TAILS 1024
+static char* tails[TAILS];
+static size_t tail_len[TAILS];
+
+static void make_tails(size_t size) {
   static const char* const words[] = {"alpha", "bravo",    "charlie", "delta",  "echo", "foxtrot",
                                       "golf",  "hotel",    "india",   "juliet", "kilo", "lima",
                                       "mike",  "november", "oscar",   "papa"};
-  static size_t word_len[16];
-  if (!word_len[0])
-    for (int i = 0; i < 16; ++i) word_len[i] = strlen(words[i]);
+  mt_seed(42);
+  for (int i = 0; i < TAILS; ++i) {
+    char* out = malloc(size + 32);
+    size_t len = 0;
+    while (len < size) {
+      const uint64_t r = mt_next();
+      out[len++] = '"';
+      len += put_str(out + len, words[r % 16], strlen(words[r % 16]));
+      len += put_u64(out + len, (r >> 8) % 1000);
+      out[len++] = '"';
+      out[len++] = ',';
+    }
+    tails[i] = out;
+    tail_len[i] = len;
+  }
+}
+
+static size_t make_value(char* out, size_t size, long long n) {
   size_t len = put_str(out, "{\"id\":", 6);
   len += put_u64(out + len, (unsigned long long)n);
   len += put_str(out + len, ",\"ts\":", 6);
   len += put_u64(out + len, 1700000000000ULL + (unsigned long long)n);
   len += put_str(out + len, ",\"tags\":[", 9);
-  while (len < size) {
-    const uint64_t r = mt_next();
-    out[len++] = '"';
-    len += put_str(out + len, words[r % 16], word_len[r % 16]);
-    len += put_u64(out + len, (r >> 8) % 1000);
-    out[len++] = '"';
-    out[len++] = ',';
+  if (len < size) {
+    const size_t t = (size_t)n % TAILS, room = size - len;
+    memcpy(out + len, tails[t], tail_len[t] < room ? tail_len[t] : room);
   }
   return size; /* cut (or, for a size below the prefix's, only the first `size` bytes count) */
 }
@@ -179,7 +195,7 @@ int main(int argc, char** argv) {
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic, NULL);
   char* value = malloc((size_t)size + 64);
   char key[32];
-  mt_seed(42);
+  make_tails((size_t)size);
   for (long long n = 0; n < count; ++n) {
     const size_t key_len = put_str(key, "key-", 4) + put_u64(key + 4, (unsigned long long)n);
     const size_t value_len = make_value(value, (size_t)size, n);

@@ -78,20 +78,38 @@ func (m *mt19937_64) next() uint64 {
 var words = []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
 	"juliet", "kilo", "lima", "mike", "november", "oscar", "papa"}
 
-// makeValue is bench_produce's make_value: {"id":n,"ts":1700000000000+n,"tags":["word123",... cut to size.
-func makeValue(buf []byte, size int, n int64, rng *mt19937_64) []byte {
+const tails = 1024
+
+// makeTails is bench_produce's pool of tails: "word123",... at least size bytes each, from mt19937_64
+// seeded 42.
+func makeTails(size int) [][]byte {
+	rng := newMT(42)
+	pool := make([][]byte, tails)
+	for i := range pool {
+		buf := make([]byte, 0, size+32)
+		for len(buf) < size {
+			r := rng.next()
+			buf = append(buf, '"')
+			buf = append(buf, words[r%16]...)
+			buf = strconv.AppendUint(buf, (r>>8)%1000, 10)
+			buf = append(buf, '"', ',')
+		}
+		pool[i] = buf
+	}
+	return pool
+}
+
+// makeValue is bench_produce's Values::make: {"id":n,"ts":1700000000000+n,"tags":[ and tail n % tails,
+// cut to size.
+func makeValue(buf []byte, size int, n int64, pool [][]byte) []byte {
 	buf = buf[:0]
 	buf = append(buf, `{"id":`...)
 	buf = strconv.AppendInt(buf, n, 10)
 	buf = append(buf, `,"ts":`...)
 	buf = strconv.AppendInt(buf, 1700000000000+n, 10)
 	buf = append(buf, `,"tags":[`...)
-	for len(buf) < size {
-		r := rng.next()
-		buf = append(buf, '"')
-		buf = append(buf, words[r%16]...)
-		buf = strconv.AppendUint(buf, (r>>8)%1000, 10)
-		buf = append(buf, '"', ',')
+	if len(buf) < size {
+		buf = append(buf, pool[n%tails]...)
 	}
 	return buf[:size]
 }
@@ -213,12 +231,12 @@ func main() {
 	var firstError error
 	var wg sync.WaitGroup
 	ctx := context.Background()
-	rng := newMT(42)
-	buf := make([]byte, 0, size+64)
+	pool := makeTails(int(size))
+	buf := make([]byte, 0, 2*size+64)
 	for n := int64(0); n < count; n++ {
 		r := &kgo.Record{
 			Key:       []byte("key-" + strconv.FormatInt(n, 10)),
-			Value:     append([]byte(nil), makeValue(buf, int(size), n, rng)...),
+			Value:     append([]byte(nil), makeValue(buf, int(size), n, pool)...),
 			Partition: int32(n % partitions),
 		}
 		wg.Add(1)
