@@ -287,15 +287,15 @@ void Producer::Core::complete_batch(Batch& b, std::error_code ec, const RecordMe
   // allocation and a trip through the scheduler each) was a tenth of the producer's CPU.
   RecordMetadata batch_md = md;
   if (batch_md.topic.empty()) batch_md = {b.tp.topic, b.tp.partition, -1, -1};  // failed: where it was going
-  asio::post(executor_, [self = shared_from_this(), deliveries = std::move(b.deliveries), ec,
-                         md = std::move(batch_md)]() mutable {
+  asio::post(executor_, [self = shared_from_this(), deliveries = std::move(b.deliveries),
+                         handlers = std::move(b.handlers), ec, md = std::move(batch_md)]() mutable {
     DeliveryReport report{ec, md.topic, md.partition, -1, -1, 0};
     for (size_t i = 0; i < deliveries.size(); ++i) {
       Delivery& d = deliveries[i];
       const int64_t offset = !ec && md.offset >= 0 ? md.offset + static_cast<int64_t>(i) : md.offset;
       const int64_t timestamp = !ec && md.timestamp < 0 ? d.timestamp : md.timestamp;
-      if (d.handler) {
-        std::move(d.handler)(ec, RecordMetadata{md.topic, md.partition, offset, timestamp});
+      if (d.has_handler) {
+        std::move(handlers[d.tag])(ec, RecordMetadata{md.topic, md.partition, offset, timestamp});
       } else if (self->on_delivery_) {
         report.offset = offset;
         report.timestamp = timestamp;
@@ -305,6 +305,7 @@ void Producer::Core::complete_batch(Batch& b, std::error_code ec, const RecordMe
     }
   });
   b.deliveries.clear();
+  b.handlers.clear();
   release_memory(std::exchange(b.bytes, 0));
   for (auto it : flushed) {
     finish_flush(*it, {});
@@ -499,7 +500,12 @@ void Producer::Core::append(QueueEntry& e, const RecordView& v, Handler&& handle
   }
   Batch& b = q.batches.back();
   b.records.add(timestamp, v.key, v.value, v.headers);
-  b.deliveries.push_back({std::move(handler), v.tag, timestamp, seq});
+  if (handler) {
+    b.deliveries.push_back({b.handlers.size(), timestamp, seq, 1});
+    b.handlers.push_back(std::move(handler));
+  } else {
+    b.deliveries.push_back({v.tag, timestamp, seq, 0});
+  }
   b.bytes += bytes;
 }
 

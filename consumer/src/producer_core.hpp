@@ -87,12 +87,14 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
   };
   static_assert(sizeof(Pending) <= 64, "a waiting record's fixed cost: eight to a std::deque node");
   // What a record's result needs once it is in a batch (the record itself is in the batch's bytes).
+  // 24 bytes: send()'s records, the many, carry no handler; async_send's are in Batch::handlers.
   struct Delivery {
-    Handler handler;  // empty: on_delivery_ gets the result, with the tag
-    uint64_t tag;
+    uint64_t tag;  // send()'s tag for on_delivery_; with has_handler, the index of its handler
     int64_t timestamp;
-    uint64_t seq;  // as Pending::seq
+    uint64_t seq : 63;         // as Pending::seq
+    uint64_t has_handler : 1;  // async_send: the result goes to Batch::handlers[tag]
   };
+  static_assert(sizeof(Delivery) == 24);
   // One partition's records as one RecordBatch, encoded when they were routed to it (Java's accumulator):
   // the application's records are not kept, and the request is built around these bytes without
   // copying them. Records are added while it is the last of its partition's queue; once drained it is
@@ -101,6 +103,7 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
     TopicPartition tp;
     proto::RecordBatchBuilder records;
     std::vector<Delivery> deliveries;
+    std::vector<Handler> handlers;  // of the records sent with async_send
     size_t bytes = 0;              // its records' Pending::bytes, held against buffer.memory until the result
     clock::time_point created{};   // linger.ms counts from its first record
     clock::time_point deadline{};  // its first record's delivery.timeout.ms (Java expires whole batches)
