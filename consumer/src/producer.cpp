@@ -722,6 +722,10 @@ asio::awaitable<void> Producer::Core::sender() {
       batch.stamp = started->stamp;
       requests.back().batches.push_back(std::move(batch));
       drained_last_ = tp;
+      // A request takes one batch of a partition. When the next one is due too, another round goes at
+      // once (below): the broker then has the next request waiting while it handles this one, up to
+      // max.in.flight. Waiting for an answer first left one request in flight and the broker idle between.
+      if (!q.batches.empty()) next_due = std::min(next_due, due(q));
     }
     for (auto& [leader, requests] : by_leader)
       for (auto& request : requests) {
@@ -733,6 +737,7 @@ asio::awaitable<void> Producer::Core::sender() {
       next_due = std::min(next_due, now + config_.retry_backoff);
     if (!waiting_for_memory_.empty()) next_due = std::min(next_due, waiting_for_memory_.front().deadline);
     if (queued_ == 0 && sending_ == 0) break;
+    if (next_due <= now && !by_leader.empty()) continue;  // more is due: the next round now
     wakeup_.expires_at(next_due == clock::time_point::max() ? now + std::chrono::seconds(1) : next_due);
     co_await wakeup_.async_wait(use_nothrow);
   }

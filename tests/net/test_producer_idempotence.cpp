@@ -68,6 +68,10 @@ struct IdempotentFake {
   bool leaderless = false;          // Metadata names no leader for any partition
   int leaderless_answers = 0;       // the first this many Metadata answers name no leader either
   int metadata_requests = 0;
+  // Produce answers are held while more requests are already on their way (the next one arrives within
+  // 100 ms), then written together: max_unanswered is how many the client had out at once at most.
+  bool hold_answers = false;
+  size_t max_unanswered = 0;
   std::vector<std::shared_ptr<tcp::socket>> sockets;
 
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()); }
@@ -129,6 +133,7 @@ struct IdempotentFake {
   }
 
   asio::awaitable<void> serve(std::shared_ptr<tcp::socket> sock) {
+    std::vector<std::vector<uint8_t>> held;  // Produce answers not yet written (hold_answers)
     for (;;) {
       uint8_t size_bytes[4];
       auto [e1, r1] = co_await asio::async_read(*sock, asio::buffer(size_bytes), nothrow);
@@ -218,6 +223,23 @@ struct IdempotentFake {
           }
         }
         proto::encode(w, resp, version);
+        if (hold_answers) {
+          w.patch_i32(0, static_cast<int32_t>(w.size() - 4));
+          held.push_back(w.buffer());
+          max_unanswered = std::max(max_unanswered, held.size());
+          asio::steady_timer pause(io);
+          for (int waited = 0; waited < 100 && sock->available() < 4; ++waited) {
+            pause.expires_after(1ms);
+            co_await pause.async_wait(nothrow);
+          }
+          if (sock->available() >= 4) continue;  // another request is here: read it before answering
+          for (const auto& answer : held) {
+            auto [e4, n4] = co_await asio::async_write(*sock, asio::buffer(answer), nothrow);
+            if (e4) co_return;
+          }
+          held.clear();
+          continue;
+        }
       } else {
         FAIL("unexpected API key " << key);
       }
@@ -431,5 +453,38 @@ TEST_CASE("producer: records routed to a partition without a leader go once the 
   CHECK(std::chrono::steady_clock::now() - start < 5000ms);
   CHECK(k.metadata_requests > 2);
   CHECK(k.written() == 10);
+  k.stop();
+}
+
+TEST_CASE("producer: a backlog of full batches keeps max.in.flight.requests.per.connection requests out",
+          "[producer][idempotence]") {
+  // A request takes one batch of a partition. Every record here is sent before the producer has any
+  // metadata, so ~20 full batches wait for one partition when the first request can go. The broker must
+  // then get the next request while it handles one: before, the sender sent one request per wake-up and
+  // was woken by its answer, so a producer whose backlog formed before its first request kept exactly one
+  // request out for good (and its broker idle between an answer and the next request).
+  const bool idempotent = GENERATE(true, false);
+  INFO("enable.idempotence=" << idempotent);
+  asio::io_context io;
+  IdempotentFake k(io, 1);
+  k.hold_answers = true;
+  k.start();
+  Producer prod(io.get_executor(), Config({{"bootstrap.servers", k.bootstrap()},
+                                           {"batch.size", "256"},
+                                           {"enable.idempotence", idempotent ? "true" : "false"}}));
+  constexpr int n = 400;
+  Sent sent;
+  for (int i = 0; i < n; ++i)
+    prod.async_send(ProducerRecord{.topic = "t", .partition = 0, .value = std::to_string(i)},
+                    [&sent](std::error_code ec, RecordMetadata) {
+                      ++sent.delivered;
+                      if (ec && !sent.first_error) sent.first_error = ec;
+                    });
+  REQUIRE(run_while_not(
+      io, [&] { return sent.delivered == n; }, 20000ms));
+  CHECK_FALSE(sent.first_error);
+  CHECK(k.produce_requests >= 15);
+  CHECK(k.max_unanswered == 5);  // the default max.in.flight.requests.per.connection, and never more
+  CHECK(k.logs[0] == expected(n, 1, 0));
   k.stop();
 }
