@@ -250,8 +250,9 @@ int main(int argc, char** argv) {
                    first_error.c_str());
       return 1;
     }
-    std::printf("produced=%" PRId64 " topic=%s size=%" PRId64 " compression=%s wall_s=%.1f\n", count,
-                topic.c_str(), size, compression.c_str(), wall);
+    std::printf("produced=%" PRId64 " topic=%s size=%" PRId64 " compression=%s wall_s=%.1f resent=%" PRIu64
+                "\n",
+                count, topic.c_str(), size, compression.c_str(), wall, producer.batches_resent());
     return 0;
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "bench_produce: %s\n", e.what());
