@@ -202,7 +202,10 @@ void Producer::Core::destroy() {
   abort_waiters(failure_);
   finish_transaction_waiters(failure_);
   // The callback may use what the application destroys with the Producer: the results just posted, and
-  // any later, find it gone (a handler of async_send is always completed: Asio's rule for handlers).
+  // any later, find it gone (a handler of async_send is always completed: Asio's rule for handlers). It
+  // is destroyed on the executor, after whatever runs now: that may be the callback itself, destroying
+  // the Producer from inside a report.
+  asio::post(executor_, [callback = std::move(on_delivery_)] {});
   on_delivery_ = nullptr;
   wakeup_.cancel();
   txn_wakeup_.cancel();

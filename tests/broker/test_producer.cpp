@@ -286,6 +286,25 @@ TEST_CASE(
   io.restart();
   io.run_for(500ms);
   CHECK(late_calls == 0);
+
+  // Destroyed from inside its own callback: that report is the last (and ASan sees no use after free).
+  std::optional<Producer> holder(std::in_place, io.get_executor(), base_config({{"linger.ms", "0"}}));
+  int calls = 0;
+  std::string destroyed_by;
+  holder->on_delivery([&, seen = std::string("kept by the callback")](const DeliveryReport& d) {
+    ++calls;
+    holder.reset();
+    destroyed_by = seen;  // the callback's own state, after the Producer that held it is gone
+    CHECK_FALSE(d.error);
+  });
+  for (int i = 0; i < 20; ++i) holder->send({.topic = topic, .partition = 0, .value = "v"});
+  io.restart();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (calls == 0 && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
+  io.run_for(300ms);
+  CHECK(calls == 1);
+  CHECK(destroyed_by == "kept by the callback");
+  CHECK_FALSE(holder);
 }
 
 TEST_CASE("producer: would_wait says when buffer.memory is full, as Java's send() would block",
