@@ -106,9 +106,15 @@ RecordArena::Ref RecordArena::store(const RecordRef& r, uint64_t tag) {
   return ref;
 }
 
+uint64_t RecordArena::tag(const Ref& ref) {
+  uint64_t tag = 0;
+  if (ref.data) std::memcpy(&tag, ref.data, sizeof tag);
+  return tag;
+}
+
 void RecordArena::load(const Ref& ref, RecordView& v, std::vector<proto::Header>& headers) {
   const uint8_t* in = ref.data;
-  std::memcpy(&v.tag, in, sizeof v.tag);
+  v.tag = tag(ref);
   in += sizeof v.tag;
   v.key = get_field(in);
   v.value = get_field(in);
@@ -220,9 +226,7 @@ void Producer::Core::abort_waiters(std::error_code ec) {
 void Producer::Core::complete(Pending& p, std::error_code ec, RecordMetadata md) {
   if (md.topic.empty()) md.topic = topic_names_[p.topic];
   if (md.partition < 0 && p.has_partition) md.partition = p.partition;
-  uint64_t tag = 0;
-  if (!p.handler && p.data.data) std::memcpy(&tag, p.data.data, sizeof tag);  // RecordArena::store's layout
-  deliver(std::move(p.handler), tag, ec, std::move(md));
+  deliver(std::move(p.handler), RecordArena::tag(p.data), ec, std::move(md));
   settle(p);
   arena_.release(p.data);
 }
@@ -582,8 +586,7 @@ bool Producer::Core::fail_unplaceable(const TopicPartition& tp, PartitionQueue& 
   const auto ec = unplaceable(tp.topic, tp.partition, t, now < q.batches.front().deadline);
   if (!ec) return false;
   for (auto& b : q.batches) {
-    queued_ -= b.deliveries.size();
-    complete_batch(b, ec, {});
+    fail_queued(b, ec);
     transaction_batch_failed(ec);
   }
   q.batches.clear();
@@ -659,6 +662,7 @@ asio::awaitable<void> Producer::Core::sender() {
     auto next_due = clock::time_point::max();
     std::map<int32_t, std::vector<PlannedRequest>> by_leader;
     bool transaction_waits = false;  // a partition waits to be added to the transaction
+    bool drained = false;            // this round took a batch for a request
     auto it = queues_.upper_bound(drained_last_);
     for (size_t visited = 0; visited < queues_.size(); ++visited, ++it) {
       if (it == queues_.end()) it = queues_.begin();
@@ -725,6 +729,7 @@ asio::awaitable<void> Producer::Core::sender() {
       batch.stamp = started->stamp;
       requests.back().batches.push_back(std::move(batch));
       drained_last_ = tp;
+      drained = true;
       // A request takes one batch of a partition. When the next one is due too, another round goes at
       // once (below): the broker then has the next request waiting while it handles this one, up to
       // max.in.flight. Waiting for an answer first left one request in flight and the broker idle between.
@@ -740,7 +745,7 @@ asio::awaitable<void> Producer::Core::sender() {
       next_due = std::min(next_due, now + config_.retry_backoff);
     if (!waiting_for_memory_.empty()) next_due = std::min(next_due, waiting_for_memory_.front().deadline);
     if (queued_ == 0 && sending_ == 0) break;
-    if (next_due <= now && !by_leader.empty()) continue;  // more is due: the next round now
+    if (drained && next_due <= now) continue;  // more is due: the next round now
     wakeup_.expires_at(next_due == clock::time_point::max() ? now + std::chrono::seconds(1) : next_due);
     co_await wakeup_.async_wait(use_nothrow);
   }
@@ -756,11 +761,15 @@ void Producer::Core::expire(const TopicPartition& tp, PartitionQueue& q, clock::
   error_text_ = to_string(tp) + ": " + why + " within delivery.timeout.ms (" +
                 std::to_string(config_.delivery_timeout.count()) + " ms)";
   while (!q.batches.empty() && q.batches.front().deadline <= now) {
-    queued_ -= q.batches.front().deliveries.size();
-    complete_batch(q.batches.front(), client_errc::timeout, {});
+    fail_queued(q.batches.front(), client_errc::timeout);
     q.batches.pop_front();
     transaction_batch_failed(client_errc::timeout);
   }
+}
+
+void Producer::Core::fail_queued(Batch& b, std::error_code ec) {
+  queued_ -= b.deliveries.size();
+  complete_batch(b, ec, {});
 }
 
 void Producer::Core::abandon_queued(std::error_code ec, const std::string& why) {
@@ -774,10 +783,7 @@ void Producer::Core::abandon_queued(std::error_code ec, const std::string& why) 
   for (auto& p : waiting_for_memory_) fail(p);
   waiting_for_memory_.clear();
   for (auto& [tp, q] : queues_) {
-    for (auto& b : q.batches) {
-      queued_ -= b.deliveries.size();
-      complete_batch(b, ec, {});
-    }
+    for (auto& b : q.batches) fail_queued(b, ec);
     q.batches.clear();
   }
 }

@@ -45,6 +45,8 @@ class RecordArena {
   Ref store(const RecordRef& r, uint64_t tag);
   // Fills v.key, v.value, v.tag and (through `headers`, which it owns) v.headers from a stored record.
   static void load(const Ref& ref, RecordView& v, std::vector<proto::Header>& headers);
+  // The tag a record was stored with (0 for a released Ref).
+  static uint64_t tag(const Ref& ref);
   void release(Ref& ref);
   size_t chunks() const { return chunks_.size(); }
 
@@ -212,6 +214,8 @@ struct Producer::Core : std::enable_shared_from_this<Producer::Core> {
                                      int first_attempt = 0);
   // Completes a batch's records with an error and tells the session it is over.
   void fail_batch(Batch& b, std::error_code ec);
+  // Completes a batch not yet handed to a request with an error (it leaves the queued count).
+  void fail_queued(Batch& b, std::error_code ec);
   // The request's records are views into the batches, which must stay put until it is sent.
   std::error_code build_request(Batches& batches, proto::ProduceRequest& req);
   void complete(Pending& p, std::error_code ec, RecordMetadata md);

@@ -217,8 +217,8 @@ int main(int argc, char** argv) {
         // as a producer's I/O thread would beside the application. Without it nothing went out until the
         // first buffer.memory of records was made (the connection, the metadata, the first request: 0.1-0.25
         // s at 32 MiB), and every one of those records waited in the producer for the metadata.
-        if (!made && sent > 0 && sent % 256 == 0) io.poll();
         if (!made) {
+          if (sent > 0 && sent % 256 == 0) io.poll();
           key_size = 4 + put_u64(key + 4, static_cast<uint64_t>(sent));
           value = values.make(sent);
           made = true;
